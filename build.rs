@@ -1,0 +1,87 @@
+//! Links the user's native handlers into the `bootstrap` binary.
+//!
+//! `SCF_HANDLER_LIBS` is a `:`-separated list of paths:
+//! - `*.o`: an object file, linked as is;
+//! - `*.a`: a static archive, linked whole (`--whole-archive`), because its
+//!   handlers are found through their `scf_handlers` section records, which
+//!   no symbol reference would pull in;
+//! - `*.c`: a C source, compiled here with the musl-targeting C compiler
+//!   (`CC_x86_64_unknown_linux_musl`, else `musl-gcc`, else `cc`) and
+//!   `SCF_HANDLER_CFLAGS`, against `include/scf_bootstrap.h`.
+//!
+//! Relative paths are taken from the directory `cargo` was started in
+//! (`SCF_HANDLER_DIR` overrides it). With the variable unset or empty, the
+//! built-in echo demo (src/main.rs, `cfg(scf_demo)`) is the handler.
+//!
+//! This script uses only std, so it adds nothing to the dependency tree.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{exit, Command};
+
+fn main() {
+    println!("cargo:rustc-check-cfg=cfg(scf_demo)");
+    for var in ["SCF_HANDLER_LIBS", "SCF_HANDLER_CFLAGS", "SCF_HANDLER_DIR", "CC_x86_64_unknown_linux_musl"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    println!("cargo:rerun-if-changed=include/scf_bootstrap.h");
+    let libs = env::var("SCF_HANDLER_LIBS").unwrap_or_default();
+    let paths: Vec<&str> = libs.split(':').filter(|s| !s.trim().is_empty()).collect();
+    if paths.is_empty() {
+        println!("cargo:rustc-cfg=scf_demo");
+        return;
+    }
+    let base = env::var_os("SCF_HANDLER_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| env::current_dir().expect("current dir"));
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
+    for (i, p) in paths.iter().enumerate() {
+        let path = base.join(p.trim());
+        if !path.is_file() {
+            fail(&format!("SCF_HANDLER_LIBS names {}, which is not a file", path.display()));
+        }
+        println!("cargo:rerun-if-changed={}", path.display());
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("o") => println!("cargo:rustc-link-arg-bins={}", path.display()),
+            Some("a") => {
+                println!("cargo:rustc-link-arg-bins=-Wl,--whole-archive");
+                println!("cargo:rustc-link-arg-bins={}", path.display());
+                println!("cargo:rustc-link-arg-bins=-Wl,--no-whole-archive");
+            }
+            Some("c") => {
+                let obj = out.join(format!("handler{i}.o"));
+                compile_c(&path, &obj, &manifest.join("include"));
+                println!("cargo:rustc-link-arg-bins={}", obj.display());
+            }
+            _ => fail(&format!(
+                "SCF_HANDLER_LIBS names {}: expected a .o, .a or .c file",
+                path.display()
+            )),
+        }
+    }
+}
+
+fn compile_c(src: &Path, obj: &Path, include: &Path) {
+    let cc = env::var("CC_x86_64_unknown_linux_musl").ok().unwrap_or_else(|| {
+        if Command::new("musl-gcc").arg("--version").output().is_ok() { "musl-gcc".into() } else { "cc".into() }
+    });
+    let mut cmd = Command::new(&cc);
+    cmd.args(["-c", "-Os", "-fno-asynchronous-unwind-tables", "-ffunction-sections", "-fdata-sections",
+              "-fno-stack-protector", "-fno-pie", "-Wall", "-Wextra"]);
+    cmd.arg("-I").arg(include);
+    if let Ok(flags) = env::var("SCF_HANDLER_CFLAGS") {
+        cmd.args(flags.split_whitespace());
+    }
+    cmd.arg(src).arg("-o").arg(obj);
+    match cmd.status() {
+        Ok(s) if s.success() => {}
+        Ok(s) => fail(&format!("{cc} failed ({s}) compiling {}", src.display())),
+        Err(e) => fail(&format!("cannot run the C compiler {cc}: {e}")),
+    }
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("error: scf-bootstrap build: {msg}");
+    exit(1)
+}

@@ -1,0 +1,183 @@
+//! Capture of a bootstrap's stdout and stderr, attributed to invocations.
+//!
+//! One reader thread per pipe appends to a shared [`LogSink`], in arrival
+//! order. An invocation's log is everything that arrived since the previous
+//! invocation's log was taken, so init output joins the first invocation's
+//! log, as on SCF. Only the tail is kept: SCF returns at most 4 KB.
+
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Bytes of log returned per invocation (SCF's Invoke API: "up to 4KB").
+pub const LOG_TAIL: usize = 4096;
+
+#[derive(Default)]
+struct Buf {
+    /// The last [`LOG_TAIL`] bytes received.
+    tail: VecDeque<u8>,
+    /// Bytes received in all.
+    total: u64,
+    /// `total` when the last log was taken.
+    taken: u64,
+    /// Pipes still open.
+    open: usize,
+}
+
+/// Where the reader threads put what the function writes.
+#[derive(Default)]
+pub struct LogSink {
+    buf: Mutex<Buf>,
+    cond: Condvar,
+    /// Also copy everything to this process's stderr (the `run` command's
+    /// live log).
+    echo: bool,
+}
+
+impl LogSink {
+    pub fn new(echo: bool) -> Arc<LogSink> {
+        Arc::new(LogSink { echo, ..LogSink::default() })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Buf> {
+        self.buf.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts a thread that copies `pipe` into the sink until EOF.
+    pub fn attach(self: &Arc<Self>, mut pipe: impl Read + Send + 'static) {
+        self.lock().open += 1;
+        let sink = self.clone();
+        let spawned = thread::Builder::new().name("scf-log-reader".into()).spawn(move || {
+            let mut chunk = [0u8; 8192];
+            loop {
+                match pipe.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => sink.push(&chunk[..n]),
+                }
+            }
+            sink.lock().open -= 1;
+            sink.cond.notify_all();
+        });
+        if spawned.is_err() {
+            self.lock().open -= 1;
+        }
+    }
+
+    /// Appends bytes (also used for the emulator's own notes in a log).
+    pub fn push(&self, bytes: &[u8]) {
+        if self.echo {
+            let _ = std::io::stderr().write_all(bytes);
+        }
+        let mut b = self.lock();
+        b.total += bytes.len() as u64;
+        let keep = bytes.len().min(LOG_TAIL);
+        b.tail.extend(&bytes[bytes.len() - keep..]);
+        let excess = b.tail.len().saturating_sub(LOG_TAIL);
+        b.tail.drain(..excess);
+        drop(b);
+        self.cond.notify_all();
+    }
+
+    /// Waits until output has been quiet for `quiet` (or every pipe is
+    /// closed), but at most `max`. Bytes the function wrote before pushing
+    /// its result are normally already here; this catches a reader thread
+    /// that has not been scheduled yet.
+    pub fn settle(&self, quiet: Duration, max: Duration) {
+        let end = Instant::now() + max;
+        let mut b = self.lock();
+        loop {
+            if b.open == 0 {
+                return;
+            }
+            let seen = b.total;
+            let now = Instant::now();
+            if now >= end {
+                return;
+            }
+            let wait = quiet.min(end - now);
+            let deadline = now + wait;
+            while b.total == seen && b.open > 0 {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return;
+                }
+                b = self.cond.wait_timeout(b, left).unwrap_or_else(|e| e.into_inner()).0;
+            }
+        }
+    }
+
+    /// Waits until every pipe is closed, at most `max`.
+    pub fn wait_closed(&self, max: Duration) {
+        let end = Instant::now() + max;
+        let mut b = self.lock();
+        while b.open > 0 {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            b = self.cond.wait_timeout(b, left).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+
+    /// The log since the last call, tail-truncated to [`LOG_TAIL`] bytes
+    /// and cut at a UTF-8 character boundary.
+    pub fn take(&self) -> String {
+        let mut b = self.lock();
+        let new = usize::try_from(b.total - b.taken).unwrap_or(usize::MAX).min(b.tail.len());
+        b.taken = b.total;
+        let start = b.tail.len() - new;
+        let bytes: Vec<u8> = b.tail.range(start..).copied().collect();
+        tail_text(&bytes, new < usize::try_from(b.total).unwrap_or(usize::MAX) && start == 0)
+    }
+}
+
+/// Text of a byte tail. When the bytes may start mid-character (they were
+/// cut), leading UTF-8 continuation bytes are dropped.
+fn tail_text(bytes: &[u8], maybe_cut: bool) -> String {
+    let skip = if maybe_cut { bytes.iter().take(3).take_while(|&&b| b & 0xc0 == 0x80).count() } else { 0 };
+    String::from_utf8_lossy(&bytes[skip..]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribution_and_tail() {
+        let sink = LogSink::new(false);
+        sink.push(b"init line\n");
+        sink.push(b"first\n");
+        assert_eq!(sink.take(), "init line\nfirst\n");
+        assert_eq!(sink.take(), "");
+        let big: Vec<u8> = (0..10_000).map(|i| b'a' + (i % 26) as u8).collect();
+        sink.push(&big);
+        let log = sink.take();
+        assert_eq!(log.len(), LOG_TAIL);
+        assert!(big.ends_with(log.as_bytes()));
+    }
+
+    #[test]
+    fn cut_inside_a_character() {
+        let sink = LogSink::new(false);
+        // 'é' is two bytes; make the 4 KB boundary fall inside one.
+        let mut s = String::from("x");
+        while s.len() < LOG_TAIL + 10 {
+            s.push('é');
+        }
+        sink.push(s.as_bytes());
+        let log = sink.take();
+        assert!(log.chars().all(|c| c == 'é'), "no replacement characters");
+        assert!(log.len() >= LOG_TAIL - 1);
+    }
+
+    #[test]
+    fn pipes_are_read() {
+        let sink = LogSink::new(false);
+        sink.attach(&b"from a pipe\n"[..]);
+        sink.wait_closed(Duration::from_secs(5));
+        sink.settle(Duration::from_millis(1), Duration::from_millis(10));
+        assert_eq!(sink.take(), "from a pipe\n");
+    }
+}

@@ -1,0 +1,154 @@
+//! The few OS calls std does not offer: killing a process group, and waiting
+//! for termination signals so a dying emulator can take its bootstrap down
+//! with it. This is the only module allowed `unsafe`.
+
+use std::io;
+use std::sync::Mutex;
+
+/// Process groups of live bootstrap instances, killed by [`cleanup`].
+static LIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// Temporary directories (unpacked zips), removed by [`cleanup`].
+static TEMP_DIRS: Mutex<Vec<std::path::PathBuf>> = Mutex::new(Vec::new());
+
+fn registry<T>(m: &'static Mutex<Vec<T>>) -> std::sync::MutexGuard<'static, Vec<T>> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Remembers a live process group for [`cleanup`].
+pub(crate) fn register_group(pgid: u32) {
+    registry(&LIVE_GROUPS).push(pgid);
+}
+
+/// Forgets a process group (it has been killed and reaped).
+pub(crate) fn unregister_group(pgid: u32) {
+    registry(&LIVE_GROUPS).retain(|&g| g != pgid);
+}
+
+/// Remembers a temporary directory for [`cleanup`].
+pub(crate) fn register_temp_dir(path: &std::path::Path) {
+    registry(&TEMP_DIRS).push(path.to_path_buf());
+}
+
+/// Forgets a temporary directory (it has been removed).
+pub(crate) fn unregister_temp_dir(path: &std::path::Path) {
+    registry(&TEMP_DIRS).retain(|p| p != path);
+}
+
+/// Kills every live instance's process group and removes every temporary
+/// directory. For a process about to exit without running destructors.
+pub fn cleanup() {
+    for pgid in registry(&LIVE_GROUPS).drain(..) {
+        let _ = kill_group(pgid);
+    }
+    for dir in registry(&TEMP_DIRS).drain(..) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Sends SIGKILL to every process in group `pgid`.
+pub fn kill_group(pgid: u32) -> io::Result<()> {
+    // kill(0, ..) and kill(-1, ..) would hit our own group or every process
+    // we may signal; a bootstrap's group id is its pid, always > 1.
+    let Ok(pgid) = i32::try_from(pgid) else {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "process group id out of range"));
+    };
+    if pgid <= 1 {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "refusing to signal process group 0 or 1"));
+    }
+    // SAFETY: kill() takes plain integers and has no memory effects; the
+    // negative pid addresses the group, checked above to be a real one.
+    let rc = unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The termination signals a command-line emulator handles itself.
+const TERMINATION: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+/// A signal set holding [`TERMINATION`].
+struct SigSet(libc::sigset_t);
+
+impl SigSet {
+    fn termination() -> io::Result<SigSet> {
+        // SAFETY: sigset_t is a plain bit array; all-zero is a valid value
+        // that sigemptyset then initializes properly.
+        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` is a valid, exclusively borrowed sigset_t.
+        if unsafe { libc::sigemptyset(&mut set) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        for sig in TERMINATION {
+            // SAFETY: as above; `sig` is a valid signal number.
+            if unsafe { libc::sigaddset(&mut set, sig) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(SigSet(set))
+    }
+}
+
+/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and so in every
+/// thread it spawns afterwards) and starts a thread that waits for one of
+/// them, runs [`cleanup`] and exits with 128 + the signal number.
+///
+/// Call it first thing in `main`, before spawning threads. Child processes
+/// are unaffected: std resets the signal mask of every process it spawns.
+pub fn exit_cleanly_on_termination_signals() -> io::Result<()> {
+    let set = SigSet::termination()?;
+    // SAFETY: `set.0` is initialized; a null old-set pointer is allowed.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set.0, std::ptr::null_mut()) };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    std::thread::Builder::new().name("scf-signals".into()).spawn(move || {
+        let mut sig: libc::c_int = 0;
+        // SAFETY: `set.0` is initialized and `sig` is a valid out-pointer;
+        // the signals in the set are blocked in every thread, as sigwait
+        // requires.
+        let rc = unsafe { libc::sigwait(&set.0, &mut sig) };
+        cleanup();
+        let code = if rc == 0 { 128 + sig } else { 1 };
+        std::process::exit(code);
+    })?;
+    Ok(())
+}
+
+/// Peak resident set size of process `pid` in bytes (`VmHWM` in
+/// `/proc/PID/status`), if the process is still there to ask.
+pub fn peak_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    parse_vm_hwm(&status)
+}
+
+fn parse_vm_hwm(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let mut it = line["VmHWM:".len()..].split_whitespace();
+    let n: u64 = it.next()?.parse().ok()?;
+    match it.next() {
+        Some("kB") | None => Some(n * 1024),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vm_hwm() {
+        let s = "Name:\tbash\nVmPeak:\t  10000 kB\nVmHWM:\t    3412 kB\nVmRSS:\t 3000 kB\n";
+        assert_eq!(parse_vm_hwm(s), Some(3412 * 1024));
+        assert_eq!(parse_vm_hwm("Name: x\n"), None);
+        assert!(peak_rss(std::process::id()).unwrap() > 0);
+    }
+
+    #[test]
+    fn refuses_dangerous_groups() {
+        assert!(kill_group(0).is_err());
+        assert!(kill_group(1).is_err());
+        assert!(kill_group(u32::MAX).is_err());
+    }
+}

@@ -1,0 +1,397 @@
+//! The handler ABI: the `#[repr(C)]` mirror of `include/scf_bootstrap.h`, the
+//! functions the header declares, the registry of linked handlers, and the
+//! safe Rust face of all of it ([`Context`], [`Response`], [`handler!`]).
+//!
+//! Handlers register a 32-byte [`Entry`] in the `scf_handlers` link section
+//! (the C header's `SCF_HANDLER` macro, the [`handler!`] macro, or Zig's
+//! `linksection`). The linker collects them between `__start_scf_handlers`
+//! and `__stop_scf_handlers`; [`entries`] walks that range. The runtime
+//! itself puts one blank record there so the section, and with it those two
+//! symbols, always exists.
+#![allow(unsafe_code)]
+
+use crate::sys::Buf;
+use core::ffi::{c_char, c_int, CStr};
+use core::mem::{align_of, offset_of, size_of};
+
+/// The ABI version this runtime implements (`SCF_ABI_VERSION`).
+pub const ABI_VERSION: u32 = 1;
+/// `SCF_OK`
+pub const OK: c_int = 0;
+/// `SCF_ERROR`
+pub const ERROR: c_int = 1;
+/// `SCF_NOMEM`
+pub const NOMEM: c_int = 2;
+/// SCF's limit on a synchronous invocation's response.
+pub const MAX_RESPONSE: usize = 6 << 20;
+
+/// `scf_str`
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Str {
+    pub ptr: *const c_char,
+    pub len: usize,
+}
+
+impl Str {
+    pub const NONE: Str = Str { ptr: core::ptr::null(), len: 0 };
+
+    pub fn from_cstr(s: Option<&'static CStr>) -> Str {
+        match s {
+            Some(s) => Str { ptr: s.as_ptr(), len: s.to_bytes().len() },
+            None => Str::NONE,
+        }
+    }
+
+    /// The bytes, or `None` when absent.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        if self.ptr.is_null() {
+            None
+        } else {
+            // SAFETY: every Str the runtime builds points to `len` readable
+            // bytes that outlive the context holding it (see the header's
+            // lifetime rules); absent values are null and handled above.
+            Some(unsafe { core::slice::from_raw_parts(self.ptr as *const u8, self.len) })
+        }
+    }
+}
+
+/// `scf_context`
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct RawContext {
+    pub size: u32,
+    pub abi_version: u32,
+    pub request_id: Str,
+    pub memory_limit_mb: u64,
+    pub time_limit_ms: u64,
+    pub deadline_ms: u64,
+    pub function_name: Str,
+    pub function_namespace: Str,
+    pub function_version: Str,
+    pub region: Str,
+}
+
+/// `scf_handler_fn`
+pub type HandlerFn = unsafe extern "C" fn(*const u8, usize, *const RawContext, *mut Writer) -> c_int;
+/// `scf_init_fn`
+pub type InitFn = unsafe extern "C" fn(*const RawContext, *mut Writer) -> c_int;
+
+/// `scf_handler_entry`
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    pub abi_version: u32,
+    pub reserved: u32,
+    pub name: *const c_char,
+    pub handle: Option<HandlerFn>,
+    pub init: Option<InitFn>,
+}
+
+/// An [`Entry`] that may sit in a `static`: its pointers are to static
+/// strings and functions, which any thread may read.
+#[repr(transparent)]
+pub struct Record(pub Entry);
+
+// SAFETY: a Record is immutable and points only to 'static data and code.
+unsafe impl Sync for Record {}
+
+// The layout the C header promises, checked at compile time; the C side
+// checks the same numbers with _Static_assert (tests/c/abi_layout.c).
+const _: () = {
+    assert!(size_of::<Str>() == 16 && align_of::<Str>() == 8);
+    assert!(size_of::<Entry>() == 32 && align_of::<Entry>() == 8);
+    assert!(offset_of!(Entry, abi_version) == 0);
+    assert!(offset_of!(Entry, name) == 8);
+    assert!(offset_of!(Entry, handle) == 16);
+    assert!(offset_of!(Entry, init) == 24);
+    assert!(size_of::<RawContext>() == 112 && align_of::<RawContext>() == 8);
+    assert!(offset_of!(RawContext, request_id) == 8);
+    assert!(offset_of!(RawContext, memory_limit_mb) == 24);
+    assert!(offset_of!(RawContext, time_limit_ms) == 32);
+    assert!(offset_of!(RawContext, deadline_ms) == 40);
+    assert!(offset_of!(RawContext, function_name) == 48);
+    assert!(offset_of!(RawContext, function_namespace) == 64);
+    assert!(offset_of!(RawContext, function_version) == 80);
+    assert!(offset_of!(RawContext, region) == 96);
+};
+
+/// The blank record that guarantees the section exists.
+#[used]
+#[link_section = "scf_handlers"]
+static BLANK: Record = Record(Entry { abi_version: 0, reserved: 0, name: core::ptr::null(), handle: None, init: None });
+
+extern "C" {
+    static __start_scf_handlers: Entry;
+    static __stop_scf_handlers: Entry;
+}
+
+/// Every record in the `scf_handlers` section, blank ones included (callers
+/// skip records whose `abi_version` is 0).
+pub fn entries() -> &'static [Entry] {
+    // SAFETY: the linker defines these symbols at the bounds of the
+    // scf_handlers section, which holds only 32-byte, 8-aligned Entry records
+    // (our BLANK plus SCF_HANDLER/handler! records, all made with the same
+    // layout and alignment), so the range is a valid, immutable [Entry].
+    // Every bit pattern of Entry's fields is a valid value (integers, raw
+    // pointers, Option of fn pointer), so a record of another ABI version is
+    // still safe to read; callers check abi_version before using the rest.
+    unsafe {
+        let start = core::ptr::addr_of!(__start_scf_handlers);
+        let stop = core::ptr::addr_of!(__stop_scf_handlers);
+        let n = (stop as usize - start as usize) / size_of::<Entry>();
+        core::slice::from_raw_parts(start, n)
+    }
+}
+
+impl Entry {
+    /// The handler's name, for a record of this ABI version.
+    pub fn name(&self) -> &'static [u8] {
+        if self.name.is_null() {
+            return b"";
+        }
+        // SAFETY: SCF_HANDLER and handler! store a pointer to a static
+        // NUL-terminated string literal.
+        unsafe { CStr::from_ptr(self.name) }.to_bytes()
+    }
+
+    /// Calls the handler. Returns its status code.
+    pub fn call(&self, event: &[u8], ctx: &RawContext, out: &mut Writer) -> c_int {
+        let Some(f) = self.handle else { return ERROR };
+        let ptr = if event.is_empty() { core::ptr::null() } else { event.as_ptr() };
+        // SAFETY: the pointers are valid for the duration of the call, as
+        // the header promises: event for event.len() bytes, ctx and out
+        // exclusively borrowed here. What the handler does with them is its
+        // contract with the header.
+        unsafe { f(ptr, event.len(), ctx, out) }
+    }
+
+    /// Runs the init hook, if there is one.
+    pub fn call_init(&self, ctx: &RawContext, msg: &mut Writer) -> c_int {
+        match self.init {
+            // SAFETY: as in `call`.
+            Some(f) => unsafe { f(ctx, msg) },
+            None => OK,
+        }
+    }
+}
+
+/// `scf_writer`: the response body being built. C sees it only as an
+/// opaque pointer; Rust handlers see it through [`Response`].
+pub struct Writer<'a, 'b> {
+    buf: &'a mut Buf<'b>,
+}
+
+impl<'a, 'b> Writer<'a, 'b> {
+    pub fn new(buf: &'a mut Buf<'b>) -> Self {
+        Writer { buf }
+    }
+
+    fn write(&mut self, data: &[u8]) -> c_int {
+        if self.buf.len().saturating_add(data.len()) > MAX_RESPONSE {
+            return NOMEM;
+        }
+        match self.buf.extend(data) {
+            Ok(()) => OK,
+            Err(_) => NOMEM,
+        }
+    }
+}
+
+/// `scf_write`
+///
+/// # Safety
+/// `out` must be the writer passed to the running handler or init hook, and
+/// `data` must point to `len` readable bytes (or `len` must be 0).
+#[no_mangle]
+pub unsafe extern "C" fn scf_write(out: *mut Writer, data: *const core::ffi::c_void, len: usize) -> c_int {
+    if out.is_null() || (data.is_null() && len != 0) {
+        return ERROR;
+    }
+    if len == 0 {
+        return OK;
+    }
+    // SAFETY: the caller passes the live writer it was given and a readable
+    // range of len bytes (checked non-null above).
+    unsafe { (*out).write(core::slice::from_raw_parts(data as *const u8, len)) }
+}
+
+/// `scf_writer_reset`
+///
+/// # Safety
+/// `out` must be the writer passed to the running handler or init hook.
+#[no_mangle]
+pub unsafe extern "C" fn scf_writer_reset(out: *mut Writer) {
+    // SAFETY: the caller passes the live writer it was given (or null).
+    if let Some(w) = unsafe { out.as_mut() } {
+        w.buf.clear();
+    }
+}
+
+/// `scf_runtime_version`
+#[no_mangle]
+pub extern "C" fn scf_runtime_version() -> *const c_char {
+    c"0.1.0".as_ptr()
+}
+
+/// `scf_runtime_abi_version`
+#[no_mangle]
+pub extern "C" fn scf_runtime_abi_version() -> u32 {
+    ABI_VERSION
+}
+
+/// The invocation context as a Rust handler sees it.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    raw: &'a RawContext,
+}
+
+impl<'a> Context<'a> {
+    /// # Safety
+    /// `raw` must point to a context built by this runtime (or one that
+    /// keeps the header's promises) that outlives `'a`.
+    pub unsafe fn from_raw(raw: *const RawContext) -> Context<'a> {
+        // SAFETY: guaranteed by the caller.
+        Context { raw: unsafe { &*raw } }
+    }
+
+    pub fn request_id(&self) -> &'a [u8] {
+        self.str(self.raw.request_id)
+    }
+    pub fn memory_limit_mb(&self) -> u64 {
+        self.raw.memory_limit_mb
+    }
+    pub fn time_limit_ms(&self) -> u64 {
+        self.raw.time_limit_ms
+    }
+    /// Milliseconds since the Unix epoch by which the result is due (0: unknown).
+    pub fn deadline_ms(&self) -> u64 {
+        self.raw.deadline_ms
+    }
+    pub fn function_name(&self) -> Option<&'a [u8]> {
+        self.opt(self.raw.function_name)
+    }
+    pub fn function_namespace(&self) -> Option<&'a [u8]> {
+        self.opt(self.raw.function_namespace)
+    }
+    pub fn function_version(&self) -> Option<&'a [u8]> {
+        self.opt(self.raw.function_version)
+    }
+    pub fn region(&self) -> Option<&'a [u8]> {
+        self.opt(self.raw.region)
+    }
+
+    fn opt(&self, s: Str) -> Option<&'a [u8]> {
+        // SAFETY: see Str::bytes; the strings live at least as long as 'a,
+        // the lifetime of the context they belong to.
+        s.bytes().map(|b| unsafe { core::slice::from_raw_parts(b.as_ptr(), b.len()) })
+    }
+    fn str(&self, s: Str) -> &'a [u8] {
+        self.opt(s).unwrap_or(b"")
+    }
+}
+
+/// The response body (or error message) a Rust handler writes.
+pub struct Response<'w> {
+    w: *mut Writer<'w, 'w>,
+    _life: core::marker::PhantomData<&'w mut ()>,
+}
+
+/// The response would exceed SCF's 6 MB limit, or memory ran out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooLarge;
+
+impl<'w> Response<'w> {
+    /// # Safety
+    /// `w` must be the writer passed to the running handler; it must not be
+    /// used through any other path while this value lives.
+    pub unsafe fn from_raw(w: *mut Writer) -> Response<'w> {
+        Response { w: w.cast(), _life: core::marker::PhantomData }
+    }
+
+    /// Appends bytes to the body; on failure the body is unchanged.
+    pub fn write(&mut self, data: &[u8]) -> Result<(), TooLarge> {
+        // SAFETY: `w` is the live writer handed to this handler (from_raw's
+        // contract) and data is a valid slice.
+        match unsafe { scf_write(self.w.cast(), data.as_ptr().cast(), data.len()) } {
+            OK => Ok(()),
+            _ => Err(TooLarge),
+        }
+    }
+
+    /// Discards what was written so far.
+    pub fn reset(&mut self) {
+        // SAFETY: as in write.
+        unsafe { scf_writer_reset(self.w.cast()) }
+    }
+}
+
+/// Registers a Rust function as a handler under its own name:
+///
+/// ```ignore
+/// fn main_handler(event: &[u8], ctx: &scf_bootstrap::Context, out: &mut scf_bootstrap::Response)
+///     -> Result<(), scf_bootstrap::TooLarge> { out.write(event) }
+/// scf_bootstrap::handler!(main_handler);
+/// ```
+///
+/// The function returns `Ok(())` for a response and `Err(_)` for an error
+/// (whatever it wrote becomes the error message). Optionally
+/// `handler!(name, init = init_fn)` with `fn init_fn(&Context, &mut Response)
+/// -> Result<(), E>` adds an init hook.
+#[macro_export]
+macro_rules! handler {
+    ($name:ident $(, init = $init:path)?) => {
+        const _: () = {
+            #[allow(unsafe_code)]
+            unsafe extern "C" fn __scf_call(
+                event: *const u8,
+                len: usize,
+                ctx: *const $crate::ffi::RawContext,
+                out: *mut $crate::ffi::Writer,
+            ) -> ::core::ffi::c_int {
+                // SAFETY: the runtime passes a valid event range, context and
+                // writer that live for this call (the header's contract).
+                let event = if len == 0 { &[][..] } else { unsafe { ::core::slice::from_raw_parts(event, len) } };
+                let ctx = unsafe { $crate::ffi::Context::from_raw(ctx) };
+                let mut out = unsafe { $crate::ffi::Response::from_raw(out) };
+                match $name(event, &ctx, &mut out) {
+                    Ok(()) => $crate::ffi::OK,
+                    Err(_) => $crate::ffi::ERROR,
+                }
+            }
+            $crate::handler!(@init $($init)?);
+            #[used]
+            #[link_section = "scf_handlers"]
+            static __SCF_ENTRY: $crate::ffi::Record = $crate::ffi::Record($crate::ffi::Entry {
+                abi_version: $crate::ffi::ABI_VERSION,
+                reserved: 0,
+                name: {
+                    const N: &::core::ffi::CStr = match ::core::ffi::CStr::from_bytes_with_nul(
+                        ::core::concat!(::core::stringify!($name), "\0").as_bytes()) {
+                        Ok(n) => n,
+                        Err(_) => panic!("handler name contains NUL"),
+                    };
+                    N.as_ptr()
+                },
+                handle: Some(__scf_call),
+                init: __SCF_INIT,
+            });
+        };
+    };
+    (@init) => {
+        const __SCF_INIT: Option<$crate::ffi::InitFn> = None;
+    };
+    (@init $init:path) => {
+        #[allow(unsafe_code)]
+        unsafe extern "C" fn __scf_init(ctx: *const $crate::ffi::RawContext, msg: *mut $crate::ffi::Writer) -> ::core::ffi::c_int {
+            // SAFETY: as for the handler call above.
+            let ctx = unsafe { $crate::ffi::Context::from_raw(ctx) };
+            let mut msg = unsafe { $crate::ffi::Response::from_raw(msg) };
+            match $init(&ctx, &mut msg) {
+                Ok(()) => $crate::ffi::OK,
+                Err(_) => $crate::ffi::ERROR,
+            }
+        }
+        const __SCF_INIT: Option<$crate::ffi::InitFn> = Some(__scf_init);
+    };
+}

@@ -1,0 +1,327 @@
+//! A blocking HTTP/1.1 client for exactly one peer, the SCF runtime API.
+//!
+//! It keeps one keep-alive TCP connection and reuses it for every request;
+//! the framing is done by the pure functions of [`wire`], and this module
+//! only moves bytes. Requests go out in one `sendmsg` (head and body as two
+//! iovecs); responses are read into one growable buffer that is reused for
+//! the life of the process, and bodies are handed out as slices of it.
+//!
+//! Failure policy:
+//! - a connection that was idle and has been closed by the peer (EOF or reset
+//!   before the first byte of the response) is reopened and the request sent
+//!   again at once, one time per request: the runtime API makes a repeated
+//!   `/next` return the same event and keeps the first result pushed;
+//! - connection failures and 5xx answers are retried with a doubling backoff
+//!   (10 ms up to 1 s) for [`RETRY_BUDGET_MS`], then reported;
+//! - a malformed or truncated response is reported at once, never retried.
+//!
+//! No read has a timeout: `/runtime/invocation/next` is a long poll that the
+//! platform may hold for minutes, and the platform's own invocation timeout
+//! bounds every other exchange.
+
+pub mod wire;
+
+use crate::sys::{self, Buf, Errno, OwnedFd, SockAddr};
+use core::ops::Range;
+
+/// How long connection failures and 5xx answers are retried before giving up.
+pub const RETRY_BUDGET_MS: u64 = 10_000;
+
+/// The largest response body accepted (SCF events are at most 6 MB).
+pub const MAX_BODY: u64 = 32 << 20;
+
+/// The largest response head accepted.
+const MAX_HEAD: usize = 1 << 20;
+
+/// What went wrong with a request; the caller knows which endpoint it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// Retries exhausted; the last cause is given.
+    Unreachable(Cause),
+    /// The response could not be framed.
+    Malformed(wire::Error),
+    /// The connection ended in the middle of a response.
+    Truncated,
+    /// A body larger than [`MAX_BODY`] or a head larger than 1 MiB.
+    TooLarge(u64),
+    /// The receive buffer could not grow.
+    NoMemory,
+}
+
+/// Why one attempt failed in a way worth retrying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    Connect(Errno),
+    Send(Errno),
+    Recv(Errno),
+    /// The peer closed the connection before answering.
+    Closed,
+    /// The runtime API answered with a 5xx status.
+    Status(u16),
+}
+
+/// A received response: its status, its body (see [`Client::body`]) and the
+/// SCF context headers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    body: Range<usize>,
+    pub context: wire::Context,
+}
+
+impl Response {
+    /// Offsets of the `request_id` value in the client's buffer.
+    pub fn request_id(&self) -> Option<Range<usize>> {
+        self.context.request_id.clone()
+    }
+}
+
+enum Attempt {
+    /// An idle connection turned out to be closed: resend once, at once.
+    Stale(Cause),
+    Retry(Cause),
+    Fatal(Error),
+}
+
+/// Up to four addresses to try, in order.
+#[derive(Clone, Copy)]
+pub struct Addrs {
+    list: [Option<SockAddr>; 4],
+}
+
+impl Addrs {
+    pub const fn new() -> Addrs {
+        Addrs { list: [None; 4] }
+    }
+
+    /// Adds `a`; returns false when the list is full.
+    pub fn push(&mut self, a: SockAddr) -> bool {
+        match self.list.iter_mut().find(|s| s.is_none()) {
+            Some(slot) => {
+                *slot = Some(a);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list[0].is_none()
+    }
+}
+
+impl Default for Addrs {
+    fn default() -> Self {
+        Addrs::new()
+    }
+}
+
+/// The client. `'b` is the lifetime of the receive buffer's initial memory.
+pub struct Client<'b> {
+    addrs: Addrs,
+    /// Value of the Host header, e.g. `127.0.0.1:9001`.
+    host: &'b [u8],
+    conn: Option<OwnedFd>,
+    /// The connection has completed an exchange, so a close before the next
+    /// response is the idle-close case rather than a failure.
+    reused: bool,
+    rx: Buf<'b>,
+    /// Bytes at the front of `rx` that belong to the last response.
+    done: usize,
+}
+
+impl<'b> Client<'b> {
+    pub fn new(addrs: Addrs, host: &'b [u8], rx: Buf<'b>) -> Client<'b> {
+        Client { addrs, host, conn: None, reused: false, rx, done: 0 }
+    }
+
+    /// Opens the connection now (at start-up, so that the first request does
+    /// not pay for it later); failures are retried like any request's.
+    pub fn connect(&mut self) -> Result<(), Error> {
+        self.with_retries(|c| c.ensure_connected().map_err(Attempt::Retry))
+    }
+
+    /// The bytes of `r`'s body, valid until the next request.
+    pub fn body(&self, r: &Response) -> &[u8] {
+        &self.rx.as_slice()[r.body.clone()]
+    }
+
+    /// The whole receive buffer (for context header ranges), mutable so the
+    /// runtime can NUL-terminate the request id in place.
+    pub fn buffer_mut(&mut self) -> &mut [u8] {
+        self.rx.as_mut_slice()
+    }
+
+    pub fn buffer(&self) -> &[u8] {
+        self.rx.as_slice()
+    }
+
+    /// Sends one request and reads its response, with the retry policy in
+    /// the module docs. `body` is `None` for a request without a body.
+    pub fn request(&mut self, method: &str, path: &str, body: Option<&[u8]>) -> Result<Response, Error> {
+        let mut head = [0u8; 512];
+        // The host is at most 262 bytes (checked by the caller's config) and
+        // paths are constants, so the head always fits.
+        let n = wire::write_request_head(&mut head, method, path, self.host, body.map(<[u8]>::len))
+            .ok_or(Error::Malformed(wire::Error::Head("request head too long")))?;
+        let head = &head[..n];
+        let body = body.unwrap_or(&[]);
+        self.with_retries(|c| c.attempt(head, body))
+    }
+
+    fn with_retries<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, Attempt>) -> Result<T, Error> {
+        let mut resent = false;
+        let mut failing_since: Option<u64> = None;
+        let mut delay = 10;
+        loop {
+            let cause = match f(self) {
+                Ok(v) => return Ok(v),
+                Err(Attempt::Fatal(e)) => {
+                    self.conn = None;
+                    return Err(e);
+                }
+                Err(Attempt::Stale(_)) if !resent => {
+                    resent = true;
+                    self.conn = None;
+                    continue;
+                }
+                Err(Attempt::Stale(c) | Attempt::Retry(c)) => c,
+            };
+            self.conn = None;
+            let now = sys::monotonic_ms();
+            let since = *failing_since.get_or_insert(now);
+            if now.saturating_sub(since) >= RETRY_BUDGET_MS {
+                return Err(Error::Unreachable(cause));
+            }
+            sys::sleep_ms(delay);
+            delay = (delay * 2).min(1000);
+        }
+    }
+
+    fn ensure_connected(&mut self) -> Result<(), Cause> {
+        if self.conn.is_some() {
+            return Ok(());
+        }
+        let mut last = Errno::CONNREFUSED;
+        for a in self.addrs.list.iter().flatten() {
+            match sys::connect(a) {
+                Ok(fd) => {
+                    self.conn = Some(fd);
+                    self.reused = false;
+                    // Anything left from the old connection is meaningless now.
+                    self.rx.clear();
+                    self.done = 0;
+                    return Ok(());
+                }
+                Err(e) => last = e,
+            }
+        }
+        Err(Cause::Connect(last))
+    }
+
+    fn attempt(&mut self, head: &[u8], body: &[u8]) -> Result<Response, Attempt> {
+        self.rx.consume(self.done);
+        self.done = 0;
+        self.ensure_connected().map_err(Attempt::Retry)?;
+        let reused = self.reused;
+        let failed = |c| if reused { Attempt::Stale(c) } else { Attempt::Retry(c) };
+        let fd = self.conn.as_ref().ok_or(Attempt::Retry(Cause::Closed))?;
+        sys::send_all(fd, head, body).map_err(|e| failed(Cause::Send(e)))?;
+
+        // Read until a final (non-1xx) head is complete.
+        let mut received = false;
+        let head = loop {
+            match wire::parse_head(self.rx.as_slice()).map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
+                Some(h) if (100..200).contains(&h.status) => self.rx.consume(h.len),
+                Some(h) => break h,
+                None if self.rx.len() >= MAX_HEAD => return Err(Attempt::Fatal(Error::TooLarge(self.rx.len() as u64))),
+                None => match self.fill(true) {
+                    Ok(0) if !received && self.rx.is_empty() => return Err(failed(Cause::Closed)),
+                    Ok(0) => return Err(Attempt::Fatal(Error::Truncated)),
+                    Ok(_) => received = true,
+                    Err(Error::Unreachable(Cause::Recv(e))) if !received && self.rx.is_empty() => {
+                        return Err(failed(Cause::Recv(e)))
+                    }
+                    Err(Error::Unreachable(_)) => return Err(Attempt::Fatal(Error::Truncated)),
+                    Err(e) => return Err(Attempt::Fatal(e)),
+                },
+            }
+        };
+
+        let start = head.len;
+        let (body, end) = match head.framing {
+            wire::Framing::Length(n) => {
+                if n > MAX_BODY {
+                    return Err(Attempt::Fatal(Error::TooLarge(n)));
+                }
+                let end = start + n as usize;
+                if self.rx.len() < end {
+                    self.rx.reserve(end - self.rx.len()).map_err(|_| Attempt::Fatal(Error::NoMemory))?;
+                }
+                while self.rx.len() < end {
+                    self.fill_or_truncated(false)?;
+                }
+                (start..end, end)
+            }
+            wire::Framing::Chunked => {
+                let mut d = wire::Dechunker::default();
+                loop {
+                    let region = &mut self.rx.as_mut_slice()[start..];
+                    match d.feed(region).map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
+                        wire::Chunked::Done { body_len, consumed } => break (start..start + body_len, start + consumed),
+                        wire::Chunked::NeedMore if d.decoded() as u64 > MAX_BODY => {
+                            return Err(Attempt::Fatal(Error::TooLarge(d.decoded() as u64)))
+                        }
+                        wire::Chunked::NeedMore => self.fill_or_truncated(true)?,
+                    }
+                }
+            }
+            wire::Framing::UntilClose => {
+                loop {
+                    if (self.rx.len() - start) as u64 > MAX_BODY {
+                        return Err(Attempt::Fatal(Error::TooLarge((self.rx.len() - start) as u64)));
+                    }
+                    match self.fill(true) {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e) => return Err(Attempt::Fatal(e)),
+                    }
+                }
+                (start..self.rx.len(), self.rx.len())
+            }
+        };
+        self.done = end;
+        if head.keep_alive {
+            self.reused = true;
+        } else {
+            self.conn = None;
+        }
+        if head.status >= 500 {
+            return Err(Attempt::Retry(Cause::Status(head.status)));
+        }
+        Ok(Response { status: head.status, body, context: head.context })
+    }
+
+    /// One `read` into the free end of the buffer. With `grow`, the buffer
+    /// doubles first when less than 1 KiB is free; without, only when nothing
+    /// is (the caller has reserved exactly what it needs). Errors are
+    /// reported as `Unreachable(Recv)` for the caller to classify.
+    fn fill(&mut self, grow: bool) -> Result<usize, Error> {
+        let free = self.rx.capacity() - self.rx.len();
+        if free == 0 || (grow && free < 1024) {
+            self.rx.reserve(self.rx.capacity().max(4096)).map_err(|_| Error::NoMemory)?;
+        }
+        let Some(fd) = self.conn.as_ref() else { return Ok(0) };
+        let n = sys::read(fd, self.rx.spare()).map_err(|e| Error::Unreachable(Cause::Recv(e)))?;
+        self.rx.set_len(self.rx.len() + n);
+        Ok(n)
+    }
+
+    fn fill_or_truncated(&mut self, grow: bool) -> Result<(), Attempt> {
+        match self.fill(grow) {
+            Ok(0) | Err(Error::Unreachable(_)) => Err(Attempt::Fatal(Error::Truncated)),
+            Ok(_) => Ok(()),
+            Err(e) => Err(Attempt::Fatal(e)),
+        }
+    }
+}

@@ -1,0 +1,526 @@
+//! HTTP/1.1 framing without I/O: writing a request head, parsing a response
+//! head (zero-copy, through `httparse`) and decoding a chunked body in place.
+//! Every function here works on byte slices only, so it can be unit-tested
+//! and fuzzed without a socket.
+
+use core::ops::Range;
+
+/// The most headers one response head may carry.
+pub const MAX_HEADERS: usize = 256;
+
+/// Why a response could not be framed. Each variant names one fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The status line or a header is not valid HTTP/1.x (httparse's reason).
+    Head(&'static str),
+    /// More than [`MAX_HEADERS`] header fields.
+    TooManyHeaders,
+    /// A `Content-Length` that is not a decimal number, or two that differ.
+    BadContentLength,
+    /// Both `Content-Length` and `Transfer-Encoding` are present.
+    LengthAndEncoding,
+    /// A chunk-size line that is not hexadecimal or is too long.
+    BadChunkSize,
+    /// Chunk data not followed by CRLF.
+    ChunkExpectedCrLf,
+    /// A trailer line longer than we are willing to buffer.
+    TrailerTooLong,
+}
+
+impl Error {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Error::Head(why) => why,
+            Error::TooManyHeaders => "more than 256 header fields",
+            Error::BadContentLength => "invalid Content-Length",
+            Error::LengthAndEncoding => "both Content-Length and Transfer-Encoding",
+            Error::BadChunkSize => "invalid chunk size line",
+            Error::ChunkExpectedCrLf => "chunk data not followed by CRLF",
+            Error::TrailerTooLong => "chunked trailer line too long",
+        }
+    }
+}
+
+/// How the body that follows a response head is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    Length(u64),
+    Chunked,
+    /// No length given: the body runs until the server closes the connection.
+    UntilClose,
+}
+
+/// A numeric context header (`memory_limit_in_mb`, `time_limit_in_ms`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Num {
+    Absent,
+    Value(u64),
+    /// Present but not a decimal number that fits in 64 bits.
+    Invalid,
+}
+
+/// The SCF context headers of a `/runtime/invocation/next` response, as
+/// offsets into the buffer the head was parsed from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    pub request_id: Option<Range<usize>>,
+    pub memory_limit_mb: Num,
+    pub time_limit_ms: Num,
+}
+
+/// A parsed response head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub status: u16,
+    /// Bytes of the head, including the blank line; the body starts here.
+    pub len: usize,
+    pub framing: Framing,
+    /// Whether the connection may carry another request afterwards.
+    pub keep_alive: bool,
+    pub context: Context,
+}
+
+/// Parses the response head at the start of `buf`. `Ok(None)` means the head
+/// is not complete yet: read more and call again with the longer buffer.
+pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut res = httparse::Response::new(&mut headers);
+    let len = match res.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(Error::TooManyHeaders),
+        Err(e) => return Err(Error::Head(describe_httparse(e))),
+    };
+    // Both are Some once parsing completed.
+    let status = res.code.unwrap_or(0);
+    let http10 = res.version == Some(0);
+
+    let mut length: Option<u64> = None;
+    let mut chunked = None;
+    let mut close = false;
+    let mut keep_alive_token = false;
+    let mut context = Context { request_id: None, memory_limit_mb: Num::Absent, time_limit_ms: Num::Absent };
+    let base = buf.as_ptr() as usize;
+    for h in res.headers.iter() {
+        let name = h.name.as_bytes();
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let n = parse_decimal(h.value).ok_or(Error::BadContentLength)?;
+            if length.is_some_and(|l| l != n) {
+                return Err(Error::BadContentLength);
+            }
+            length = Some(n);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            // Chunked must be the final coding for the length to be known.
+            chunked = Some(last_token(h.value).eq_ignore_ascii_case(b"chunked"));
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for t in h.value.split(|&b| b == b',') {
+                let t = trim(t);
+                close |= t.eq_ignore_ascii_case(b"close");
+                keep_alive_token |= t.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if name.eq_ignore_ascii_case(b"request_id") {
+            // The value borrows from buf: turn it into an offset range.
+            let start = h.value.as_ptr() as usize - base;
+            context.request_id = Some(start..start + h.value.len());
+        } else if name.eq_ignore_ascii_case(b"memory_limit_in_mb") {
+            context.memory_limit_mb = parse_decimal(h.value).map_or(Num::Invalid, Num::Value);
+        } else if name.eq_ignore_ascii_case(b"time_limit_in_ms") {
+            context.time_limit_ms = parse_decimal(h.value).map_or(Num::Invalid, Num::Value);
+        }
+    }
+
+    let framing = match (chunked, length) {
+        (Some(_), Some(_)) => return Err(Error::LengthAndEncoding),
+        (Some(true), None) => Framing::Chunked,
+        (Some(false), None) => Framing::UntilClose,
+        (None, Some(n)) => Framing::Length(n),
+        // 1xx, 204 and 304 never carry a body (RFC 9112, 6.3).
+        (None, None) if status < 200 || status == 204 || status == 304 => Framing::Length(0),
+        (None, None) => Framing::UntilClose,
+    };
+    let keep_alive = !close && (!http10 || keep_alive_token) && framing != Framing::UntilClose;
+    Ok(Some(Head { status, len, framing, keep_alive, context }))
+}
+
+fn describe_httparse(e: httparse::Error) -> &'static str {
+    match e {
+        httparse::Error::HeaderName => "invalid header name",
+        httparse::Error::HeaderValue => "invalid header value",
+        httparse::Error::NewLine => "invalid line ending",
+        httparse::Error::Status => "invalid status code",
+        httparse::Error::Token => "invalid token",
+        httparse::Error::Version => "not an HTTP/1.x status line",
+        httparse::Error::TooManyHeaders => "more than 256 header fields",
+    }
+}
+
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+fn last_token(v: &[u8]) -> &[u8] {
+    trim(v.rsplit(|&b| b == b',').next().unwrap_or(v))
+}
+
+/// A non-empty decimal number that fits in a u64, with optional surrounding
+/// blanks (httparse leaves trailing ones in the value).
+pub fn parse_decimal(v: &[u8]) -> Option<u64> {
+    let v = trim(v);
+    if v.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in v {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(n)
+}
+
+/// Writes a request head into `out` and returns its length, or `None` if
+/// `out` is too small. `body_len` is `None` for a request without a body.
+pub fn write_request_head(
+    out: &mut [u8],
+    method: &str,
+    path: &str,
+    host: &[u8],
+    body_len: Option<usize>,
+) -> Option<usize> {
+    let mut w = SliceWriter { out, pos: 0 };
+    w.put(method.as_bytes())?;
+    w.put(b" ")?;
+    w.put(path.as_bytes())?;
+    w.put(b" HTTP/1.1\r\nHost: ")?;
+    w.put(host)?;
+    if let Some(n) = body_len {
+        w.put(b"\r\nContent-Length: ")?;
+        w.put(itoa::Buffer::new().format(n).as_bytes())?;
+    }
+    w.put(b"\r\n\r\n")?;
+    Some(w.pos)
+}
+
+struct SliceWriter<'a> {
+    out: &'a mut [u8],
+    pos: usize,
+}
+
+impl SliceWriter<'_> {
+    fn put(&mut self, b: &[u8]) -> Option<()> {
+        let end = self.pos.checked_add(b.len())?;
+        self.out.get_mut(self.pos..end)?.copy_from_slice(b);
+        self.pos = end;
+        Some(())
+    }
+}
+
+/// The longest chunk-size or trailer line accepted.
+const MAX_LINE: usize = 4096;
+
+/// Decodes a chunked body in place. The decoder is fed the whole body region
+/// read so far (starting right after the head) every time more bytes arrive;
+/// it moves chunk data towards the front of that region, over the framing it
+/// has already read, so the finished body is one contiguous slice and no
+/// second buffer is needed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dechunker {
+    /// Next byte of the region to read.
+    pos: usize,
+    /// Decoded body bytes so far, at the front of the region.
+    out: usize,
+    state: ChunkState,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum ChunkState {
+    #[default]
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailer,
+    Done,
+}
+
+/// Progress of [`Dechunker::feed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chunked {
+    /// Read more bytes into the region and feed again.
+    NeedMore,
+    /// The body is `region[..body_len]`; the message ended at `region[consumed]`.
+    Done { body_len: usize, consumed: usize },
+}
+
+impl Dechunker {
+    /// Decoded bytes so far (to bound the body size while it streams in).
+    pub fn decoded(&self) -> usize {
+        self.out
+    }
+
+    pub fn feed(&mut self, region: &mut [u8]) -> Result<Chunked, Error> {
+        loop {
+            let avail = &region[self.pos..];
+            match self.state {
+                ChunkState::Size => {
+                    let Some(line) = take_line(avail)? else { return Ok(Chunked::NeedMore) };
+                    let size = parse_chunk_size(&avail[..line.content])?;
+                    self.pos += line.total;
+                    self.state = if size == 0 { ChunkState::Trailer } else { ChunkState::Data(size) };
+                }
+                ChunkState::Data(left) => {
+                    if avail.is_empty() {
+                        return Ok(Chunked::NeedMore);
+                    }
+                    let take = (avail.len() as u64).min(left) as usize;
+                    region.copy_within(self.pos..self.pos + take, self.out);
+                    self.pos += take;
+                    self.out += take;
+                    self.state = if left == take as u64 { ChunkState::DataEnd } else { ChunkState::Data(left - take as u64) };
+                }
+                ChunkState::DataEnd => match avail {
+                    [b'\r', b'\n', ..] => {
+                        self.pos += 2;
+                        self.state = ChunkState::Size;
+                    }
+                    [] | [b'\r'] => return Ok(Chunked::NeedMore),
+                    _ => return Err(Error::ChunkExpectedCrLf),
+                },
+                ChunkState::Trailer => {
+                    let Some(line) = take_line(avail).map_err(|_| Error::TrailerTooLong)? else {
+                        return Ok(Chunked::NeedMore);
+                    };
+                    self.pos += line.total;
+                    if line.content == 0 {
+                        self.state = ChunkState::Done;
+                    }
+                }
+                ChunkState::Done => return Ok(Chunked::Done { body_len: self.out, consumed: self.pos }),
+            }
+        }
+    }
+}
+
+struct Line {
+    /// Length without the line ending.
+    content: usize,
+    /// Length with it.
+    total: usize,
+}
+
+/// Finds one CRLF-terminated line at the start of `b` (a bare LF is
+/// accepted too, as most servers and clients do).
+fn take_line(b: &[u8]) -> Result<Option<Line>, Error> {
+    match memchr::memchr(b'\n', b) {
+        Some(i) if i > MAX_LINE => Err(Error::BadChunkSize),
+        Some(i) => {
+            let content = if i > 0 && b[i - 1] == b'\r' { i - 1 } else { i };
+            Ok(Some(Line { content, total: i + 1 }))
+        }
+        None if b.len() > MAX_LINE => Err(Error::BadChunkSize),
+        None => Ok(None),
+    }
+}
+
+/// `1*HEXDIG [ BWS ";" chunk-ext ]`: the size, ignoring any extensions.
+fn parse_chunk_size(line: &[u8]) -> Result<u64, Error> {
+    let end = line.iter().position(|&b| !b.is_ascii_hexdigit()).unwrap_or(line.len());
+    if end == 0 || end > 16 {
+        return Err(Error::BadChunkSize);
+    }
+    match trim(&line[end..]).first() {
+        None | Some(b';') => {}
+        Some(_) => return Err(Error::BadChunkSize),
+    }
+    let mut n: u64 = 0;
+    for &b in &line[..end] {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => b - b'A' + 10,
+        };
+        n = (n << 4) | u64::from(d);
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(s: &str) -> Result<Option<Head>, Error> {
+        parse_head(s.as_bytes())
+    }
+
+    #[test]
+    fn request_heads() {
+        let mut out = [0u8; 128];
+        let cases: &[(&str, &str, &[u8], Option<usize>, &str)] = &[
+            ("GET", "/runtime/invocation/next", b"127.0.0.1:9001", None,
+             "GET /runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n\r\n"),
+            ("POST", "/runtime/init/ready", b"[::1]:80", Some(1),
+             "POST /runtime/init/ready HTTP/1.1\r\nHost: [::1]:80\r\nContent-Length: 1\r\n\r\n"),
+            ("POST", "/x", b"h", Some(6291456),
+             "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 6291456\r\n\r\n"),
+        ];
+        for (m, p, h, n, want) in cases {
+            let len = write_request_head(&mut out, m, p, h, *n).unwrap();
+            assert_eq!(core::str::from_utf8(&out[..len]).unwrap(), *want);
+        }
+        assert_eq!(write_request_head(&mut out[..20], "GET", "/runtime/invocation/next", b"h", None), None);
+    }
+
+    #[test]
+    fn framing_and_keep_alive() {
+        use Framing::*;
+        let cases: &[(&str, u16, Framing, bool)] = &[
+            ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", 200, Length(5), true),
+            ("HTTP/1.1 200 OK\r\ncontent-length:  7 \r\n\r\n", 200, Length(7), true),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 200, Length(5), true),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 200, Chunked, true),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n", 200, Chunked, true),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 200, UntilClose, false),
+            ("HTTP/1.1 200 OK\r\n\r\n", 200, UntilClose, false),
+            ("HTTP/1.1 204 No Content\r\n\r\n", 204, Length(0), true),
+            ("HTTP/1.1 100 Continue\r\n\r\n", 100, Length(0), true),
+            ("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 200, Length(0), false),
+            ("HTTP/1.1 200 OK\r\nConnection: Upgrade, CLOSE\r\nContent-Length: 0\r\n\r\n", 200, Length(0), false),
+            ("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", 200, Length(0), false),
+            ("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", 200, Length(0), true),
+            ("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n\r\nno", 500, Length(2), true),
+        ];
+        for (text, status, framing, keep) in cases {
+            let h = head(text).unwrap().unwrap_or_else(|| panic!("partial: {text:?}"));
+            assert_eq!((h.status, h.framing, h.keep_alive), (*status, *framing, *keep), "{text:?}");
+            assert_eq!(h.len, text.find("\r\n\r\n").unwrap() + 4, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn partial_and_invalid_heads() {
+        let partial = ["", "HTTP/1.1", "HTTP/1.1 200 OK\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"];
+        for p in partial {
+            assert_eq!(head(p), Ok(None), "{p:?}");
+        }
+        let bad: &[(&str, Error)] = &[
+            ("garbage\r\n\r\n", Error::Head("not an HTTP/1.x status line")),
+            ("HTTP/2 200 OK\r\n\r\n", Error::Head("not an HTTP/1.x status line")),
+            ("HTTP/1.1 2x0 OK\r\n\r\n", Error::Head("invalid status code")),
+            ("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", Error::BadContentLength),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", Error::BadContentLength),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", Error::BadContentLength),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", Error::LengthAndEncoding),
+            ("HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", Error::Head("invalid header name")),
+        ];
+        for (text, err) in bad {
+            assert_eq!(head(text), Err(*err), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn context_headers_match_case_insensitively_and_in_full() {
+        for (name_id, name_mem, name_time) in [
+            ("request_id", "memory_limit_in_mb", "time_limit_in_ms"),
+            ("Request_Id", "Memory_Limit_In_Mb", "Time_Limit_In_Ms"),
+            ("REQUEST_ID", "MEMORY_LIMIT_IN_MB", "TIME_LIMIT_IN_MS"),
+        ] {
+            let text = format!(
+                "HTTP/1.1 200 OK\r\nrequest_idx: wrong\r\nx-request_id: wrong\r\n{name_id}: abc-123\r\n\
+                 {name_mem}: 128\r\n{name_time}: 3000\r\nContent-Length: 0\r\n\r\n"
+            );
+            let h = head(&text).unwrap().unwrap();
+            assert_eq!(&text[h.context.request_id.clone().unwrap()], "abc-123");
+            assert_eq!(h.context.memory_limit_mb, Num::Value(128));
+            assert_eq!(h.context.time_limit_ms, Num::Value(3000));
+        }
+        let h = head("HTTP/1.1 200 OK\r\ntime_limit_in_ms: soon\r\n\r\n").unwrap().unwrap();
+        assert_eq!((h.context.request_id, h.context.memory_limit_mb, h.context.time_limit_ms), (None, Num::Absent, Num::Invalid));
+    }
+
+    #[test]
+    fn many_headers() {
+        let mut text = String::from("HTTP/1.1 200 OK\r\n");
+        for i in 0..200 {
+            text += &format!("x-filler-{i}: {i}\r\n");
+        }
+        text += "request_id: r\r\nContent-Length: 0\r\n\r\n";
+        assert!(head(&text).unwrap().is_some());
+        let mut text = String::from("HTTP/1.1 200 OK\r\n");
+        for i in 0..=MAX_HEADERS {
+            text += &format!("x-{i}: {i}\r\n");
+        }
+        text += "\r\n";
+        assert_eq!(head(&text), Err(Error::TooManyHeaders));
+    }
+
+    /// Feeds `wire` to a fresh decoder in pieces of `step` bytes, as reads
+    /// would deliver it, and returns the decoded body and consumed length.
+    fn dechunk(wire: &[u8], step: usize) -> Result<(Vec<u8>, usize), Error> {
+        let mut region = Vec::new();
+        let mut d = Dechunker::default();
+        for piece in wire.chunks(step) {
+            region.extend_from_slice(piece);
+            if let Chunked::Done { body_len, consumed } = d.feed(&mut region)? {
+                return Ok((region[..body_len].to_vec(), consumed));
+            }
+        }
+        panic!("incomplete");
+    }
+
+    #[test]
+    fn chunked_bodies_decode_in_place_whatever_the_read_sizes() {
+        let cases: &[(&[u8], &[u8])] = &[
+            (b"0\r\n\r\n", b""),
+            (b"5\r\nhello\r\n0\r\n\r\n", b"hello"),
+            (b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", b"hello world"),
+            (b"A;name=value\r\n0123456789\r\n0\r\n\r\n", b"0123456789"),
+            (b"a \r\n\0\x01\xff\r\n\n\r\n\0\0\r\n0\r\nx-trailer: 1\r\n\r\n", b"\0\x01\xff\r\n\n\r\n\0\0"),
+            (b"3\nabc\r\n0\n\n", b"abc"),
+        ];
+        for (wire, body) in cases {
+            for step in [1, 2, 3, 7, wire.len()] {
+                let (got, consumed) = dechunk(wire, step).unwrap();
+                assert_eq!((&got[..], consumed), (*body, wire.len()), "{wire:?} step {step}");
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_leaves_bytes_after_the_message_alone() {
+        let mut region = b"2\r\nhi\r\n0\r\n\r\nNEXT".to_vec();
+        let r = Dechunker::default().feed(&mut region).unwrap();
+        assert_eq!(r, Chunked::Done { body_len: 2, consumed: 12 });
+        assert_eq!(&region[12..], b"NEXT");
+    }
+
+    #[test]
+    fn chunked_errors() {
+        let cases: &[(&[u8], Error)] = &[
+            (b"x\r\n", Error::BadChunkSize),
+            (b"\r\n", Error::BadChunkSize),
+            (b"5 x\r\nhello\r\n", Error::BadChunkSize),
+            (b"11111111111111111\r\n", Error::BadChunkSize),
+            (b"5\r\nhelloXX0\r\n\r\n", Error::ChunkExpectedCrLf),
+        ];
+        for (wire, err) in cases {
+            let mut region = wire.to_vec();
+            assert_eq!(Dechunker::default().feed(&mut region), Err(*err), "{wire:?}");
+        }
+        let mut long = vec![b'1'; MAX_LINE + 2];
+        assert_eq!(Dechunker::default().feed(&mut long), Err(Error::BadChunkSize));
+    }
+
+    #[test]
+    fn decimals() {
+        for (s, want) in [("0", Some(0)), (" 42\t", Some(42)), ("18446744073709551615", Some(u64::MAX)),
+                          ("18446744073709551616", None), ("", None), ("+1", None), ("1 2", None)] {
+            assert_eq!(parse_decimal(s.as_bytes()), want, "{s:?}");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! # scf-bootstrap
+//!
+//! A custom runtime for Tencent Cloud SCF "Custom Runtime" functions, small
+//! enough to be a rounding error in the function's zip and quick enough
+//! that its start-up is a handful of syscalls. The platform executes the
+//! `bootstrap` file at the zip's root; this crate builds that file.
+//!
+//! The crate is `no_std` and allocates only to grow its two reused buffers.
+//! It is layered like this, bottom up:
+//!
+//! - [`sys`]: the operating system. Every libc call (sockets, environment,
+//!   clocks, `malloc` for buffer growth) is wrapped here, and this module and
+//!   [`ffi`] are the only places where `unsafe` is allowed.
+//! - [`http`]: a blocking HTTP/1.1 client for one peer over one keep-alive
+//!   connection. Its framing half, [`http::wire`], is pure functions over byte
+//!   slices (request heads, response heads parsed zero-copy by `httparse`,
+//!   in-place de-chunking); the other half moves bytes and applies the
+//!   retry policy.
+//! - [`runtime`]: the SCF protocol loop, init -> ready -> next -> handle ->
+//!   response/error, and the environment it reads.
+//! - [`ffi`]: the handler ABI of `include/scf_bootstrap.h`, the registry of
+//!   handlers linked into the binary, and the safe Rust API over it
+//!   ([`Context`], [`Response`], [`handler!`]).
+//!
+//! A Rust handler crate depends on this one and writes:
+//!
+//! ```ignore
+//! #![no_std]
+//! #![no_main]
+//! use scf_bootstrap::{Context, Response, TooLarge};
+//! fn main_handler(event: &[u8], _: &Context, out: &mut Response) -> Result<(), TooLarge> {
+//!     out.write(event)
+//! }
+//! scf_bootstrap::handler!(main_handler);
+//! scf_bootstrap::entry!();
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![deny(clippy::missing_safety_doc)]
+
+pub mod diag;
+pub mod ffi;
+pub mod http;
+pub mod runtime;
+pub mod sys;
+
+pub use ffi::{Context, Response, TooLarge};
+
+/// Writes `parts` to standard error in one write (for handlers that log).
+pub fn log(parts: &[&[u8]]) {
+    sys::write_stderr(parts)
+}
+
+/// Defines the process entry point (`main`) and the panic handler for a
+/// `#![no_std]`, `#![no_main]` binary that uses this runtime. Use it once,
+/// in the binary crate.
+#[macro_export]
+macro_rules! entry {
+    () => {
+        #[allow(unsafe_code)]
+        #[no_mangle]
+        pub extern "C" fn main(_argc: ::core::ffi::c_int, _argv: *const *const ::core::ffi::c_char) -> ::core::ffi::c_int {
+            $crate::runtime::main()
+        }
+
+        #[panic_handler]
+        fn panic(_: &::core::panic::PanicInfo) -> ! {
+            $crate::sys::abort_on_panic()
+        }
+    };
+}

@@ -1,0 +1,473 @@
+//! The runtime protocol: read the environment, pick the handler, run its init
+//! hook, report ready, then serve events one at a time, forever.
+//!
+//! ```text
+//!  exec ──► env + handler ──► init hook ──► POST /runtime/init/ready
+//!                                                   │
+//!            ┌──────────────────────────────────────┘
+//!            ▼
+//!   GET /runtime/invocation/next ──► handler(event, ctx, out)
+//!            ▲                              │
+//!            │        SCF_OK ──► POST /runtime/invocation/response
+//!            └─────── other ──► POST /runtime/invocation/error
+//! ```
+//!
+//! Anything that stops the loop (bad environment, a failed init hook, an
+//! unreachable or misbehaving runtime API) becomes a [`Fatal`] value that
+//! [`main`] prints as one line on standard error before exiting with status
+//! 1. Problems confined to one invocation (a failing handler, an invalid
+//! context header, a response the API refuses) are posted to the error
+//! endpoint and the loop goes on.
+
+use crate::diag::Line;
+use crate::ffi::{self, Entry, RawContext, Str, Writer};
+use crate::http::{self, wire, Addrs, Client};
+use crate::sys::{self, Buf, SockAddr};
+use core::convert::Infallible;
+use core::ffi::{c_int, CStr};
+
+const READY: &str = "/runtime/init/ready";
+const NEXT: &str = "/runtime/invocation/next";
+const RESPONSE: &str = "/runtime/invocation/response";
+const ERROR: &str = "/runtime/invocation/error";
+
+/// Why the runtime stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fatal {
+    EnvMissing(&'static str),
+    EnvInvalid { var: &'static str, value: &'static [u8], why: &'static str },
+    #[cfg(feature = "resolve")]
+    Resolve { host: &'static [u8], code: i32 },
+    /// `_HANDLER` is unset and there is not exactly one handler to default to.
+    HandlerUnset,
+    UnknownHandler { setting: &'static [u8], name: &'static [u8] },
+    DuplicateHandler(&'static [u8]),
+    AbiMismatch { version: u32 },
+    InitFailed { name: &'static [u8], code: c_int },
+    Http { method: &'static str, path: &'static str, err: http::Error },
+    Status { method: &'static str, path: &'static str, status: u16 },
+}
+
+/// The process entry point's body: runs the runtime and turns a stop into
+/// a message and an exit status.
+pub fn main() -> c_int {
+    // Initial buffers on this frame's stack, which lives as long as the
+    // process: typical events and responses never touch the heap.
+    let mut rx_mem = [0u8; 16 << 10];
+    let mut tx_mem = [0u8; 8 << 10];
+    let mut host = HostBuf { bytes: [0; HOST_MAX], len: 0 };
+    let mut tx = Buf::new(&mut tx_mem);
+    let Err(fatal) = serve(Buf::new(&mut rx_mem), &mut tx, &mut host);
+    report(fatal, host.as_bytes(), tx.as_slice());
+    1
+}
+
+/// Room for `[` + 255 bytes of host + `]:65535`.
+const HOST_MAX: usize = 264;
+
+struct HostBuf {
+    bytes: [u8; HOST_MAX],
+    len: usize,
+}
+
+impl HostBuf {
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+fn serve<'b>(rx: Buf<'b>, tx: &mut Buf<'_>, host: &'b mut HostBuf) -> Result<Infallible, Fatal> {
+    let env = Env::read();
+    let entry = select(ffi::entries(), env.handler)?;
+    let addrs = endpoint(env.api, env.port, host)?;
+
+    let mut ctx = RawContext {
+        size: core::mem::size_of::<RawContext>() as u32,
+        abi_version: ffi::ABI_VERSION,
+        request_id: Str { ptr: c"".as_ptr(), len: 0 },
+        memory_limit_mb: 0,
+        time_limit_ms: 0,
+        deadline_ms: 0,
+        function_name: Str::from_cstr(env.function_name),
+        function_namespace: Str::from_cstr(env.namespace),
+        function_version: Str::from_cstr(env.version),
+        region: Str::from_cstr(env.region),
+    };
+    let code = entry.call_init(&ctx, &mut Writer::new(tx));
+    if code != ffi::OK {
+        return Err(Fatal::InitFailed { name: entry.name(), code });
+    }
+
+    let mut client = Client::new(addrs, host.as_bytes(), rx);
+    post(&mut client, READY, b" ")?;
+    loop {
+        let next = client.request("GET", NEXT, None).map_err(|err| Fatal::Http { method: "GET", path: NEXT, err })?;
+        if next.status != 200 {
+            return Err(Fatal::Status { method: "GET", path: NEXT, status: next.status });
+        }
+        let received_ms = sys::realtime_ms();
+        tx.clear();
+
+        // The request id stays where it was received; a NUL written over the
+        // byte after it (part of the head's line ending, already parsed)
+        // makes it a C string too.
+        ctx.request_id = Str { ptr: c"".as_ptr(), len: 0 };
+        if let Some(r) = next.request_id() {
+            let buf = client.buffer_mut();
+            buf[r.end] = 0;
+            ctx.request_id = Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() };
+        }
+        let mut bad_header = None;
+        let mut number = |n: wire::Num, name: &'static str| match n {
+            wire::Num::Value(v) => v,
+            wire::Num::Absent => 0,
+            wire::Num::Invalid => {
+                bad_header = Some(name);
+                0
+            }
+        };
+        ctx.memory_limit_mb = number(next.context.memory_limit_mb, "memory_limit_in_mb");
+        ctx.time_limit_ms = number(next.context.time_limit_ms, "time_limit_in_ms");
+        ctx.deadline_ms = if ctx.time_limit_ms > 0 { received_ms.saturating_add(ctx.time_limit_ms) } else { 0 };
+
+        let ok = match bad_header {
+            Some(name) => {
+                let mut l = Line::new();
+                l.str("the runtime API sent an invalid ").str(name).str(" header; the handler was not called");
+                let _ = tx.extend(&l.finish()[15..]);
+                false
+            }
+            None => {
+                let event = client.body(&next);
+                entry.call(event, &ctx, &mut Writer::new(tx)) == ffi::OK || {
+                    if tx.is_empty() {
+                        let mut l = Line::new();
+                        l.str("handler ").quoted(entry.name()).str(" failed without a message");
+                        let _ = tx.extend(&l.finish()[15..]);
+                    }
+                    false
+                }
+            }
+        };
+
+        if ok {
+            let status = post(&mut client, RESPONSE, tx.as_slice())?;
+            if status != 200 && status != 202 {
+                // The API refused the result (a response too large, say):
+                // tell it why on the error endpoint rather than lose it.
+                tx.clear();
+                let mut l = Line::new();
+                l.str("the runtime API refused the response with status ").num(u64::from(status));
+                let _ = tx.extend(&l.finish()[15..]);
+                let status = post(&mut client, ERROR, tx.as_slice())?;
+                warn_refused(ERROR, status);
+            }
+        } else {
+            let status = post(&mut client, ERROR, tx.as_slice())?;
+            warn_refused(ERROR, status);
+        }
+    }
+}
+
+/// Posts `body` to `path` and returns the status.
+fn post(client: &mut Client, path: &'static str, body: &[u8]) -> Result<u16, Fatal> {
+    client
+        .request("POST", path, Some(body))
+        .map(|r| r.status)
+        .map_err(|err| Fatal::Http { method: "POST", path, err })
+}
+
+fn warn_refused(path: &str, status: u16) {
+    if status != 200 && status != 202 {
+        Line::new().str("warning: POST ").str(path).str(" answered status ").num(u64::from(status)).emit();
+    }
+}
+
+/// The environment the platform gives the runtime. Every value lives in the
+/// process environment, so borrowing it for 'static costs no copy.
+pub struct Env {
+    pub api: Option<&'static CStr>,
+    pub port: Option<&'static CStr>,
+    pub handler: Option<&'static [u8]>,
+    pub function_name: Option<&'static CStr>,
+    pub namespace: Option<&'static CStr>,
+    pub version: Option<&'static CStr>,
+    pub region: Option<&'static CStr>,
+}
+
+impl Env {
+    fn read() -> Env {
+        Env {
+            api: sys::getenv(c"SCF_RUNTIME_API"),
+            port: sys::getenv(c"SCF_RUNTIME_API_PORT"),
+            handler: sys::getenv(c"_HANDLER").map(CStr::to_bytes),
+            function_name: sys::getenv(c"SCF_FUNCTIONNAME"),
+            namespace: sys::getenv(c"SCF_NAMESPACE"),
+            version: sys::getenv(c"SCF_FUNCTIONVERSION"),
+            region: sys::getenv(c"TENCENTCLOUD_REGION"),
+        }
+    }
+}
+
+/// The function part of a `_HANDLER` setting: what follows the last `.`
+/// (`index.main_handler` -> `main_handler`), or all of it without a dot.
+pub fn function_part(setting: &[u8]) -> &[u8] {
+    match memchr::memrchr(b'.', setting) {
+        Some(i) => &setting[i + 1..],
+        None => setting,
+    }
+}
+
+/// Checks every linked handler record and picks the one `_HANDLER` names.
+pub fn select(entries: &'static [Entry], setting: Option<&'static [u8]>) -> Result<&'static Entry, Fatal> {
+    let live = || entries.iter().filter(|e| e.abi_version != 0);
+    for (i, e) in live().enumerate() {
+        if e.abi_version != ffi::ABI_VERSION {
+            return Err(Fatal::AbiMismatch { version: e.abi_version });
+        }
+        if live().skip(i + 1).any(|o| o.name() == e.name()) {
+            return Err(Fatal::DuplicateHandler(e.name()));
+        }
+    }
+    match setting {
+        Some(s) => {
+            let name = function_part(s);
+            live().find(|e| e.name() == name).ok_or(Fatal::UnknownHandler { setting: s, name })
+        }
+        None => {
+            let mut it = live();
+            match (it.next(), it.next()) {
+                (Some(only), None) => Ok(only),
+                _ => Err(Fatal::HandlerUnset),
+            }
+        }
+    }
+}
+
+/// Parses `SCF_RUNTIME_API` and `SCF_RUNTIME_API_PORT` into the addresses to
+/// try and the Host header value (written to `host`).
+fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>, host: &mut HostBuf) -> Result<Addrs, Fatal> {
+    const API: &str = "SCF_RUNTIME_API";
+    const PORT: &str = "SCF_RUNTIME_API_PORT";
+    let api_c = api.ok_or(Fatal::EnvMissing(API))?;
+    let port_c = port.ok_or(Fatal::EnvMissing(PORT))?;
+    let (value, pv) = (api_c.to_bytes(), port_c.to_bytes());
+    let bad = |var, value, why| Fatal::EnvInvalid { var, value, why };
+
+    let port = match pv {
+        [b'1'..=b'9', ..] if pv.len() <= 5 && pv.iter().all(u8::is_ascii_digit) => wire::parse_decimal(pv).filter(|&p| p <= 65535),
+        _ => None,
+    }
+    .ok_or(bad(PORT, pv, "is not a port number from 1 to 65535"))? as u16;
+
+    let mut addrs = Addrs::new();
+    let mut lit = [0u8; 256];
+    if value.is_empty() {
+        return Err(bad(API, value, "is empty"));
+    }
+    if value.len() > 255 {
+        return Err(bad(API, value, "is longer than 255 bytes"));
+    }
+    let (inner, v6) = match value {
+        [b'[', inner @ .., b']'] => (inner, true),
+        _ => (value, value.contains(&b':')),
+    };
+    lit[..inner.len()].copy_from_slice(inner);
+    lit[inner.len()] = 0;
+    let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad(API, value, "is not a host"))?;
+    if v6 {
+        let a = sys::inet_pton6(c).ok_or(bad(API, value, "is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)"))?;
+        addrs.push(SockAddr::v6(a, port));
+    } else if let Some(a) = sys::inet_pton4(c) {
+        addrs.push(SockAddr::v4(a, port));
+    } else if value.eq_ignore_ascii_case(b"localhost") {
+        // Answered here rather than by the resolver: no /etc/hosts read on
+        // the cold-start path, and it works without the `resolve` feature.
+        addrs.push(SockAddr::v4([127, 0, 0, 1], port));
+        let mut six = [0u8; 16];
+        six[15] = 1;
+        addrs.push(SockAddr::v6(six, port));
+    } else if !value.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_') {
+        return Err(bad(API, value, "is neither an IP address nor a host name"));
+    } else {
+        resolve(api_c, port, &mut addrs)?;
+    }
+
+    let mut w = 0;
+    for part in [if v6 { &b"["[..] } else { b"" }, inner, if v6 { b"]:" } else { b":" }, itoa::Buffer::new().format(port).as_bytes()] {
+        host.bytes[w..w + part.len()].copy_from_slice(part);
+        w += part.len();
+    }
+    host.len = w;
+    Ok(addrs)
+}
+
+#[cfg(feature = "resolve")]
+fn resolve(name: &'static CStr, port: u16, addrs: &mut Addrs) -> Result<(), Fatal> {
+    let host = name.to_bytes();
+    sys::getaddrinfo(name, port, |a| addrs.push(a)).map_err(|code| Fatal::Resolve { host, code })?;
+    if addrs.is_empty() {
+        return Err(Fatal::EnvInvalid { var: "SCF_RUNTIME_API", value: host, why: "resolves to no TCP address" });
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "resolve"))]
+fn resolve(name: &'static CStr, _port: u16, _addrs: &mut Addrs) -> Result<(), Fatal> {
+    Err(Fatal::EnvInvalid {
+        var: "SCF_RUNTIME_API",
+        value: name.to_bytes(),
+        why: "is a host name, and this build resolves only IP literals and localhost (feature `resolve` is off)",
+    })
+}
+
+/// Prints the one-line message for `f`. `host` is the runtime API's
+/// address (empty before it was parsed); `written` is what the init hook
+/// wrote, for an init failure.
+fn report(f: Fatal, host: &[u8], written: &[u8]) {
+    let mut l = Line::new();
+    match f {
+        Fatal::EnvMissing(var) => {
+            l.str(var).str(" is not set");
+        }
+        Fatal::EnvInvalid { var, value, why } => {
+            l.str(var).str("=").quoted(value).str(" ").str(why);
+        }
+        #[cfg(feature = "resolve")]
+        Fatal::Resolve { host, code } => {
+            l.str("SCF_RUNTIME_API=").quoted(host).str(" cannot be resolved: ").push(sys::gai_strerror(code));
+        }
+        Fatal::HandlerUnset => {
+            l.str("_HANDLER is not set and more than one handler is linked in; available: ");
+            list_handlers(&mut l);
+        }
+        Fatal::UnknownHandler { setting, name } => {
+            l.str("_HANDLER=").quoted(setting).str(" names handler ").quoted(name);
+            l.str(", which is not linked into this bootstrap; available: ");
+            list_handlers(&mut l);
+        }
+        Fatal::DuplicateHandler(name) => {
+            l.str("handler ").quoted(name).str(" is registered more than once");
+        }
+        Fatal::AbiMismatch { version } => {
+            l.str("a handler was compiled for ABI version ").num(u64::from(version));
+            l.str(", but this runtime implements version ").num(u64::from(ffi::ABI_VERSION));
+            l.str("; rebuild it with this release's scf_bootstrap.h");
+        }
+        Fatal::InitFailed { name, code } => {
+            l.str("init hook of handler ").quoted(name).str(" failed with status ").num(code as u64);
+            if !written.is_empty() {
+                l.str(": ").quoted(written);
+            }
+        }
+        Fatal::Http { method, path, err } => {
+            l.str(method).str(" ").str(path).str(" at ").push(host).str(": ");
+            match err {
+                http::Error::Unreachable(cause) => {
+                    l.str("runtime API unreachable for ").num(http::RETRY_BUDGET_MS / 1000).str(" s, last error: ");
+                    match cause {
+                        http::Cause::Connect(e) => l.str("connect: ").str(e.describe()),
+                        http::Cause::Send(e) => l.str("send: ").str(e.describe()),
+                        http::Cause::Recv(e) => l.str("receive: ").str(e.describe()),
+                        http::Cause::Closed => l.str("connection closed before a response"),
+                        http::Cause::Status(s) => l.str("status ").num(u64::from(s)),
+                    };
+                }
+                http::Error::Malformed(e) => {
+                    l.str("malformed response: ").str(e.describe());
+                }
+                http::Error::Truncated => {
+                    l.str("connection closed in the middle of the response");
+                }
+                http::Error::TooLarge(n) => {
+                    l.str("response of ").num(n).str(" bytes is larger than the runtime accepts");
+                }
+                http::Error::NoMemory => {
+                    l.str("out of memory for the response");
+                }
+            }
+        }
+        Fatal::Status { method, path, status } => {
+            l.str(method).str(" ").str(path).str(" at ").push(host).str(": unexpected status ").num(u64::from(status));
+        }
+    }
+    l.emit();
+}
+
+fn list_handlers(l: &mut Line) {
+    let mut first = true;
+    for e in ffi::entries().iter().filter(|e| e.abi_version == ffi::ABI_VERSION) {
+        if !first {
+            l.str(", ");
+        }
+        first = false;
+        l.push(e.name());
+    }
+    if first {
+        l.str("(none)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handler_function_part() {
+        for (s, want) in [("index.main_handler", "main_handler"), ("main_handler", "main_handler"),
+                          ("a.b.c", "c"), ("index.", ""), ("", "")] {
+            assert_eq!(function_part(s.as_bytes()), want.as_bytes(), "{s:?}");
+        }
+    }
+
+    fn entry(name: &'static CStr, abi: u32) -> Entry {
+        Entry { abi_version: abi, reserved: 0, name: name.as_ptr(), handle: None, init: None }
+    }
+
+    #[test]
+    fn handler_selection() {
+        let one: &'static [Entry] = Box::leak(Box::new([entry(c"", 0), entry(c"main_handler", 1)]));
+        assert_eq!(select(one, Some(b"index.main_handler")).unwrap().name(), b"main_handler");
+        assert_eq!(select(one, None).unwrap().name(), b"main_handler");
+        assert_eq!(select(one, Some(b"index.other")).unwrap_err(),
+                   Fatal::UnknownHandler { setting: b"index.other", name: b"other" });
+        let two: &'static [Entry] = Box::leak(Box::new([entry(c"a", 1), entry(c"b", 1)]));
+        assert_eq!(select(two, Some(b"x.b")).unwrap().name(), b"b");
+        assert_eq!(select(two, None).unwrap_err(), Fatal::HandlerUnset);
+        let dup: &'static [Entry] = Box::leak(Box::new([entry(c"a", 1), entry(c"a", 1)]));
+        assert_eq!(select(dup, Some(b"a")).unwrap_err(), Fatal::DuplicateHandler(b"a"));
+        let old: &'static [Entry] = Box::leak(Box::new([entry(c"a", 1), entry(c"b", 7)]));
+        assert_eq!(select(old, Some(b"a")).unwrap_err(), Fatal::AbiMismatch { version: 7 });
+    }
+
+    fn ep(api: &'static CStr, port: &'static CStr) -> Result<String, Fatal> {
+        let mut host = HostBuf { bytes: [0; HOST_MAX], len: 0 };
+        endpoint(Some(api), Some(port), &mut host).map(|_| String::from_utf8(host.as_bytes().to_vec()).unwrap())
+    }
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(ep(c"127.0.0.1", c"9001").unwrap(), "127.0.0.1:9001");
+        assert_eq!(ep(c"::1", c"80").unwrap(), "[::1]:80");
+        assert_eq!(ep(c"[::1]", c"65535").unwrap(), "[::1]:65535");
+        assert_eq!(ep(c"LocalHost", c"1").unwrap(), "LocalHost:1");
+        let bad_port = |p: &'static CStr| match ep(c"127.0.0.1", p) {
+            Err(Fatal::EnvInvalid { var: "SCF_RUNTIME_API_PORT", .. }) => {}
+            other => panic!("{p:?}: {other:?}"),
+        };
+        for p in [c"", c"0", c"65536", c"080", c"9001 ", c"x", c"-1", c"999999"] {
+            bad_port(p);
+        }
+        let bad_api = |a: &'static CStr| match ep(a, c"9001") {
+            Err(Fatal::EnvInvalid { var: "SCF_RUNTIME_API", .. }) => {}
+            other => panic!("{a:?}: {other:?}"),
+        };
+        for a in [c"", c"[::1", c"[127.0.0.1]", c"127.0.0.1:9001", c"::g", c"host name", c"a\r\nX: y"] {
+            bad_api(a);
+        }
+        assert_eq!(endpoint(None, Some(c"1"), &mut HostBuf { bytes: [0; HOST_MAX], len: 0 }).err().unwrap(),
+                   Fatal::EnvMissing("SCF_RUNTIME_API"));
+        assert_eq!(endpoint(Some(c"::1"), None, &mut HostBuf { bytes: [0; HOST_MAX], len: 0 }).err().unwrap(),
+                   Fatal::EnvMissing("SCF_RUNTIME_API_PORT"));
+    }
+}

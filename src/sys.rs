@@ -1,0 +1,509 @@
+//! The operating-system layer: every libc call the runtime makes, and the only
+//! module (besides [`crate::ffi`]) allowed to use `unsafe`.
+//!
+//! Wrappers keep the name of the call they wrap and turn C return conventions
+//! into `Result<_, Errno>` in one place ([`ret`]). Nothing here decides
+//! policy: retries, timeouts and messages belong to the callers.
+#![allow(unsafe_code)]
+
+use core::ffi::{c_char, c_int, c_void, CStr};
+use core::mem::size_of;
+use core::ptr::NonNull;
+
+/// An `errno` value, as returned by a failed call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+impl Errno {
+    pub const CONNREFUSED: Errno = Errno(libc::ECONNREFUSED);
+    pub const CONNRESET: Errno = Errno(libc::ECONNRESET);
+    pub const PIPE: Errno = Errno(libc::EPIPE);
+    pub const INTR: Errno = Errno(libc::EINTR);
+    pub const NOMEM: Errno = Errno(libc::ENOMEM);
+
+    /// A short description for one-line messages. A small table of the
+    /// errors a socket client meets, rather than libc's `strerror`, whose
+    /// full message table would be the largest object in the binary.
+    pub fn describe(self) -> &'static str {
+        match self.0 {
+            libc::ECONNREFUSED => "connection refused",
+            libc::ECONNRESET => "connection reset by peer",
+            libc::ECONNABORTED => "connection aborted",
+            libc::EPIPE => "broken pipe",
+            libc::ETIMEDOUT => "connection timed out",
+            libc::EHOSTUNREACH => "host unreachable",
+            libc::ENETUNREACH => "network unreachable",
+            libc::EADDRNOTAVAIL => "address not available",
+            libc::EAFNOSUPPORT => "address family not supported",
+            libc::ENOMEM => "out of memory",
+            libc::EMFILE | libc::ENFILE => "too many open files",
+            libc::EACCES | libc::EPERM => "permission denied",
+            _ => "system error",
+        }
+    }
+}
+
+/// Converts a C return value (`-1` and `errno` on failure) to a `Result`.
+fn ret(r: isize) -> Result<usize, Errno> {
+    if r < 0 {
+        Err(Errno(errno()))
+    } else {
+        Ok(r as usize)
+    }
+}
+
+fn errno() -> i32 {
+    // SAFETY: __errno_location returns a valid pointer to this thread's errno.
+    unsafe { *libc::__errno_location() }
+}
+
+/// A file descriptor owned by this value and closed when it is dropped.
+#[derive(Debug)]
+pub struct OwnedFd(c_int);
+
+impl Drop for OwnedFd {
+    fn drop(&mut self) {
+        // SAFETY: we own the descriptor and nobody uses it after drop. A close
+        // error leaves nothing to recover, so it is ignored.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// A socket address in the form `connect(2)` takes.
+#[derive(Clone, Copy)]
+pub struct SockAddr {
+    storage: libc::sockaddr_in6, // large enough for sockaddr_in too
+    len: libc::socklen_t,
+    family: c_int,
+}
+
+impl SockAddr {
+    pub fn v4(octets: [u8; 4], port: u16) -> SockAddr {
+        // SAFETY: an all-zero sockaddr_in6 is a valid value of the type.
+        let mut storage: libc::sockaddr_in6 = unsafe { core::mem::zeroed() };
+        let sin = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(octets) },
+            sin_zero: [0; 8],
+        };
+        // SAFETY: sockaddr_in (16 bytes) fits inside sockaddr_in6 (28 bytes),
+        // both are plain old data, and the write is unaligned-safe.
+        unsafe { core::ptr::write_unaligned(&mut storage as *mut _ as *mut libc::sockaddr_in, sin) };
+        SockAddr { storage, len: size_of::<libc::sockaddr_in>() as _, family: libc::AF_INET }
+    }
+
+    pub fn v6(octets: [u8; 16], port: u16) -> SockAddr {
+        // SAFETY: an all-zero sockaddr_in6 is a valid value of the type.
+        let mut storage: libc::sockaddr_in6 = unsafe { core::mem::zeroed() };
+        storage.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+        storage.sin6_port = port.to_be();
+        storage.sin6_addr.s6_addr = octets;
+        SockAddr { storage, len: size_of::<libc::sockaddr_in6>() as _, family: libc::AF_INET6 }
+    }
+}
+
+// The libc crate declares functions but, outside std, does not link the C
+// library; this block does (musl's libc.a in the static target).
+#[link(name = "c")]
+extern "C" {
+    // Not bound by the libc crate; the same in musl and glibc (POSIX).
+    fn inet_pton(af: c_int, src: *const c_char, dst: *mut c_void) -> c_int;
+}
+
+/// `inet_pton(3)` for AF_INET: a dotted-quad literal, or `None`.
+pub fn inet_pton4(s: &CStr) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    // SAFETY: `s` is NUL-terminated and `out` has room for an in_addr.
+    let r = unsafe { inet_pton(libc::AF_INET, s.as_ptr(), out.as_mut_ptr() as *mut c_void) };
+    (r == 1).then_some(out)
+}
+
+/// `inet_pton(3)` for AF_INET6: an IPv6 literal without brackets, or `None`.
+pub fn inet_pton6(s: &CStr) -> Option<[u8; 16]> {
+    let mut out = [0u8; 16];
+    // SAFETY: `s` is NUL-terminated and `out` has room for an in6_addr.
+    let r = unsafe { inet_pton(libc::AF_INET6, s.as_ptr(), out.as_mut_ptr() as *mut c_void) };
+    (r == 1).then_some(out)
+}
+
+/// `getaddrinfo(3)` for TCP: calls `each` with every address of `host`, in
+/// the resolver's order, until it returns `false`. The error is the
+/// resolver's `EAI_*` code.
+#[cfg(feature = "resolve")]
+pub fn getaddrinfo(host: &CStr, port: u16, mut each: impl FnMut(SockAddr) -> bool) -> Result<(), i32> {
+    // SAFETY: an all-zero addrinfo is the documented way to start hints.
+    let mut hints: libc::addrinfo = unsafe { core::mem::zeroed() };
+    hints.ai_family = libc::AF_UNSPEC;
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut list: *mut libc::addrinfo = core::ptr::null_mut();
+    // SAFETY: host is NUL-terminated, hints is initialised, list is an out
+    // parameter; on success list is freed below with freeaddrinfo.
+    let r = unsafe { libc::getaddrinfo(host.as_ptr(), core::ptr::null(), &hints, &mut list) };
+    if r != 0 {
+        return Err(r);
+    }
+    let mut p = list;
+    while !p.is_null() {
+        // SAFETY: p is a node of the list getaddrinfo returned, not yet freed.
+        let ai = unsafe { &*p };
+        let addr = match ai.ai_family {
+            libc::AF_INET if ai.ai_addrlen as usize >= size_of::<libc::sockaddr_in>() => {
+                // SAFETY: family and length say ai_addr points to a sockaddr_in.
+                let sin = unsafe { core::ptr::read_unaligned(ai.ai_addr as *const libc::sockaddr_in) };
+                Some(SockAddr::v4(sin.sin_addr.s_addr.to_ne_bytes(), port))
+            }
+            libc::AF_INET6 if ai.ai_addrlen as usize >= size_of::<libc::sockaddr_in6>() => {
+                // SAFETY: family and length say ai_addr points to a sockaddr_in6.
+                let sin6 = unsafe { core::ptr::read_unaligned(ai.ai_addr as *const libc::sockaddr_in6) };
+                let mut a = SockAddr::v6(sin6.sin6_addr.s6_addr, port);
+                a.storage.sin6_scope_id = sin6.sin6_scope_id;
+                Some(a)
+            }
+            _ => None,
+        };
+        if let Some(a) = addr {
+            if !each(a) {
+                break;
+            }
+        }
+        p = ai.ai_next;
+    }
+    // SAFETY: list came from a successful getaddrinfo and is freed once.
+    unsafe { libc::freeaddrinfo(list) };
+    Ok(())
+}
+
+/// `gai_strerror(3)`.
+#[cfg(feature = "resolve")]
+pub fn gai_strerror(code: i32) -> &'static [u8] {
+    // SAFETY: gai_strerror returns a pointer to a static NUL-terminated string.
+    unsafe { CStr::from_ptr(libc::gai_strerror(code)) }.to_bytes()
+}
+
+/// `socket(2)` + `setsockopt(TCP_NODELAY)` + `connect(2)`: a connected TCP
+/// stream with Nagle's algorithm off (each request is one write that must
+/// leave at once).
+pub fn connect(addr: &SockAddr) -> Result<OwnedFd, Errno> {
+    // SAFETY: plain syscall with constant arguments.
+    let fd = ret(unsafe { libc::socket(addr.family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) } as isize)?;
+    let fd = OwnedFd(fd as c_int);
+    let one: c_int = 1;
+    // SAFETY: fd is an open socket; the option value is a c_int we own.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.0,
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            &one as *const c_int as *const c_void,
+            size_of::<c_int>() as libc::socklen_t,
+        )
+    };
+    ret(r as isize)?;
+    loop {
+        // SAFETY: storage holds an initialised address of `len` bytes.
+        let r = unsafe { libc::connect(fd.0, &addr.storage as *const _ as *const libc::sockaddr, addr.len) };
+        match ret(r as isize) {
+            Ok(_) => return Ok(fd),
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// `sendmsg(2)` of two buffers with `MSG_NOSIGNAL`, repeated until all bytes
+/// are written: one syscall in the usual case, and no SIGPIPE when the peer
+/// has gone (the error comes back as `EPIPE` instead).
+pub fn send_all(fd: &OwnedFd, mut a: &[u8], mut b: &[u8]) -> Result<(), Errno> {
+    while !a.is_empty() || !b.is_empty() {
+        let mut iov = [
+            libc::iovec { iov_base: a.as_ptr() as *mut c_void, iov_len: a.len() },
+            libc::iovec { iov_base: b.as_ptr() as *mut c_void, iov_len: b.len() },
+        ];
+        // SAFETY: an all-zero msghdr is valid; the fields set below point to
+        // iov, which outlives the call.
+        let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+        let first = if a.is_empty() { 1 } else { 0 };
+        msg.msg_iov = iov[first..].as_mut_ptr();
+        msg.msg_iovlen = (2 - first) as _;
+        // SAFETY: msg points to iovecs describing live, readable buffers.
+        let r = unsafe { libc::sendmsg(fd.0, &msg, libc::MSG_NOSIGNAL) };
+        let mut n = match ret(r) {
+            Ok(n) => n,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e),
+        };
+        let take = n.min(a.len());
+        a = &a[take..];
+        n -= take;
+        b = &b[n.min(b.len())..];
+    }
+    Ok(())
+}
+
+/// `read(2)` into `buf`, retried on `EINTR`. `Ok(0)` is end of stream.
+pub fn read(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    loop {
+        // SAFETY: buf is a live, writable slice of buf.len() bytes.
+        let r = unsafe { libc::read(fd.0, buf.as_mut_ptr() as *mut c_void, buf.len()) };
+        match ret(r) {
+            Err(Errno::INTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Writes all of `parts` to standard error in one `writev(2)` where the
+/// kernel allows. Errors are ignored: there is nowhere left to report them.
+pub fn write_stderr(parts: &[&[u8]]) {
+    let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; 8];
+    let n = parts.len().min(iov.len());
+    for (v, p) in iov.iter_mut().zip(parts) {
+        *v = libc::iovec { iov_base: p.as_ptr() as *mut c_void, iov_len: p.len() };
+    }
+    let mut start = 0;
+    while start < n {
+        // SAFETY: iov[start..n] describe live, readable slices.
+        let r = unsafe { libc::writev(2, iov[start..n].as_ptr(), (n - start) as c_int) };
+        let mut done = match ret(r) {
+            Ok(d) => d,
+            Err(Errno::INTR) => continue,
+            Err(_) => return,
+        };
+        while start < n && done >= iov[start].iov_len {
+            done -= iov[start].iov_len;
+            start += 1;
+        }
+        if start < n {
+            // SAFETY: done < iov_len, so the advanced pointer stays inside the slice.
+            iov[start].iov_base = unsafe { (iov[start].iov_base as *mut u8).add(done) } as *mut c_void;
+            iov[start].iov_len -= done;
+        }
+    }
+}
+
+/// `getenv(3)`: the value of `name` (NUL-terminated), if set. The value lives
+/// in the process environment, which the runtime never modifies, so it is
+/// valid for the rest of the process.
+pub fn getenv(name: &CStr) -> Option<&'static CStr> {
+    // SAFETY: name is NUL-terminated; nothing in this program calls setenv or
+    // putenv, so the returned string stays valid and unchanged for 'static.
+    let p = unsafe { libc::getenv(name.as_ptr()) };
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: getenv returned a non-null pointer to a NUL-terminated string.
+        Some(unsafe { CStr::from_ptr(p as *const c_char) })
+    }
+}
+
+/// Milliseconds on `CLOCK_MONOTONIC`, for retry deadlines.
+pub fn monotonic_ms() -> u64 {
+    clock_ms(libc::CLOCK_MONOTONIC)
+}
+
+/// Milliseconds since the Unix epoch (`CLOCK_REALTIME`), for handler deadlines.
+pub fn realtime_ms() -> u64 {
+    clock_ms(libc::CLOCK_REALTIME)
+}
+
+fn clock_ms(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: ts is a valid out parameter; both clocks always exist on Linux
+    // (musl answers them from the vDSO without a syscall).
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    (ts.tv_sec as u64).wrapping_mul(1000).wrapping_add(ts.tv_nsec as u64 / 1_000_000)
+}
+
+/// `nanosleep(2)` for `ms` milliseconds (an interrupted sleep is just shorter).
+pub fn sleep_ms(ms: u64) {
+    let ts = libc::timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ };
+    // SAFETY: ts is valid; a null remainder pointer is allowed.
+    unsafe { libc::nanosleep(&ts, core::ptr::null_mut()) };
+}
+
+/// Called by the panic handler: the runtime has no panicking paths by
+/// design, so reaching this is a bug; say so on stderr and abort.
+pub fn abort_on_panic() -> ! {
+    write_stderr(&[b"scf-bootstrap: internal error (panic); aborting\n"]);
+    // SAFETY: abort has no preconditions.
+    unsafe { libc::abort() }
+}
+
+/// A growable byte buffer that starts in caller-provided memory (typically
+/// on `main`'s stack, so the first requests cost no allocation and no
+/// syscall) and moves to its own pages only when it must grow. It never shrinks:
+/// once sized for the largest event seen, warm invocations reuse it.
+pub struct Buf<'a> {
+    ptr: NonNull<u8>,
+    cap: usize,
+    len: usize,
+    heap: bool,
+    _borrow: core::marker::PhantomData<&'a mut [u8]>,
+}
+
+impl<'a> Buf<'a> {
+    /// A buffer that uses `initial` until more room is needed.
+    pub fn new(initial: &'a mut [u8]) -> Buf<'a> {
+        Buf {
+            cap: initial.len(),
+            ptr: NonNull::new(initial.as_mut_ptr()).unwrap_or(NonNull::dangling()),
+            len: 0,
+            heap: false,
+            _borrow: core::marker::PhantomData,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: ptr is valid for cap >= len bytes, the first len initialised.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in as_slice, and &mut self makes the access exclusive.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The bytes past `len`, up to the capacity, for reading into.
+    pub fn spare(&mut self) -> &mut [u8] {
+        // SAFETY: [len, cap) lies inside the allocation. Those bytes may be
+        // uninitialised memory from malloc, but u8 has no invalid values and
+        // callers only write to them (read(2)) before set_len exposes them.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr().add(self.len), self.cap - self.len) }
+    }
+
+    /// Marks the first `len` bytes as filled. `len` must not exceed the capacity.
+    pub fn set_len(&mut self, len: usize) {
+        assert!(len <= self.cap);
+        self.len = len;
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Removes the first `n` bytes, moving the rest to the front.
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.as_mut_slice().copy_within(n.., 0);
+        self.len -= n;
+    }
+
+    /// Makes room for at least `additional` more bytes past `len`.
+    pub fn reserve(&mut self, additional: usize) -> Result<(), Errno> {
+        let need = self.len.checked_add(additional).ok_or(Errno::NOMEM)?;
+        if need <= self.cap {
+            return Ok(());
+        }
+        self.grow(need)
+    }
+
+    /// Moves to a bigger block of whole pages. The buffer's memory comes
+    /// straight from `mmap` and grows with `mremap` (which moves pages
+    /// instead of copying bytes), so the runtime never links a `malloc`: the
+    /// allocator would be the largest thing in the binary, for a path taken
+    /// only when an event is bigger than any before it.
+    #[cold]
+    fn grow(&mut self, need: usize) -> Result<(), Errno> {
+        let cap = need.checked_next_power_of_two().ok_or(Errno::NOMEM)?.max(64 << 10);
+        let p = if self.heap {
+            // SAFETY: ptr/cap describe a live mapping made by this type;
+            // MREMAP_MAYMOVE lets the kernel move it, and we adopt the result.
+            unsafe { libc::mremap(self.ptr.as_ptr() as *mut c_void, self.cap, cap, libc::MREMAP_MAYMOVE) }
+        } else {
+            // SAFETY: a fresh private anonymous mapping; checked below.
+            let p = unsafe {
+                libc::mmap(core::ptr::null_mut(), cap, libc::PROT_READ | libc::PROT_WRITE,
+                           libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+            };
+            if p != libc::MAP_FAILED {
+                // SAFETY: the new mapping has cap > len bytes; the old memory
+                // holds len initialised bytes; the two cannot overlap.
+                unsafe { core::ptr::copy_nonoverlapping(self.ptr.as_ptr(), p as *mut u8, self.len) };
+            }
+            p
+        };
+        if p == libc::MAP_FAILED {
+            return Err(Errno::NOMEM);
+        }
+        self.ptr = NonNull::new(p as *mut u8).ok_or(Errno::NOMEM)?;
+        self.cap = cap;
+        self.heap = true;
+        Ok(())
+    }
+
+    /// Appends `data`.
+    pub fn extend(&mut self, data: &[u8]) -> Result<(), Errno> {
+        self.reserve(data.len())?;
+        self.spare()[..data.len()].copy_from_slice(data);
+        self.len += data.len();
+        Ok(())
+    }
+}
+
+impl Drop for Buf<'_> {
+    fn drop(&mut self) {
+        if self.heap {
+            // SAFETY: ptr/cap describe a mapping made by grow, unmapped once.
+            unsafe { libc::munmap(self.ptr.as_ptr() as *mut c_void, self.cap) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buf_starts_in_caller_memory_then_moves_to_heap() {
+        let mut init = [0u8; 8];
+        let mut b = Buf::new(&mut init);
+        b.extend(b"abcdefgh").unwrap();
+        assert_eq!(b.capacity(), 8);
+        b.extend(b"ij").unwrap();
+        assert!(b.capacity() >= 64 << 10);
+        assert_eq!(b.as_slice(), b"abcdefghij");
+        b.consume(3);
+        assert_eq!(b.as_slice(), b"defghij");
+        b.consume(100);
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn send_all_and_read_over_a_socketpair() {
+        let mut fds = [0; 2];
+        // SAFETY: test-only; fds is a valid out array of two ints.
+        assert_eq!(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) }, 0);
+        let (a, b) = (OwnedFd(fds[0]), OwnedFd(fds[1]));
+        send_all(&a, b"head:", b"body").unwrap();
+        send_all(&a, b"", b"!").unwrap();
+        let mut got = [0u8; 32];
+        let mut n = 0;
+        while n < 10 {
+            n += read(&b, &mut got[n..]).unwrap();
+        }
+        assert_eq!(&got[..n], b"head:body!");
+        drop(b);
+        assert_eq!(send_all(&a, b"x", b""), Err(Errno::PIPE));
+    }
+
+    #[test]
+    fn literals_parse_and_junk_does_not() {
+        assert_eq!(inet_pton4(c"127.0.0.1"), Some([127, 0, 0, 1]));
+        assert_eq!(inet_pton4(c"127.0.0"), None);
+        assert_eq!(inet_pton6(c"::1").map(|a| a[15]), Some(1));
+        assert_eq!(inet_pton6(c"[::1]"), None);
+    }
+}
