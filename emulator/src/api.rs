@@ -24,13 +24,12 @@
 //! the connection is closed. [`Quirks`] make the server misbehave in the
 //! ways a robust client must survive.
 
-use crate::http::{self, ChunkedDecoder, Framing, RequestHead};
-use std::collections::HashMap;
+use crate::http;
+use crate::server::{Acceptor, ReadError, Reader, Request};
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 /// Largest request body the server will read. Bodies over SCF's 6 MB limit
@@ -256,8 +255,6 @@ struct State {
     serving: u64,
     fail_next_left: u32,
     stats: Stats,
-    conns: HashMap<u64, TcpStream>,
-    next_conn: u64,
 }
 
 struct Shared {
@@ -287,7 +284,7 @@ impl Shared {
 pub struct RuntimeApi {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    acceptor: Option<JoinHandle<()>>,
+    acceptor: Option<Acceptor>,
 }
 
 impl fmt::Debug for RuntimeApi {
@@ -304,9 +301,14 @@ impl RuntimeApi {
         let state = State { fail_next_left: cfg.quirks.fail_next, ..State::default() };
         let shared = Arc::new(Shared { cfg, state: Mutex::new(state), cond: Condvar::new() });
         let sh = shared.clone();
-        let acceptor = thread::Builder::new()
-            .name("scf-api-accept".into())
-            .spawn(move || accept_loop(listener, sh))?;
+        let acceptor = Acceptor::start(
+            listener,
+            "scf-api",
+            Arc::new(move |stream| {
+                sh.lock().stats.connections += 1;
+                serve_connection(&sh, stream)
+            }),
+        )?;
         Ok(RuntimeApi { shared, addr, acceptor: Some(acceptor) })
     }
 
@@ -436,65 +438,11 @@ impl RuntimeApi {
 
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
-        let conns: Vec<TcpStream> = {
-            let mut st = self.shared.lock();
-            st.closed = true;
-            st.conns.drain().map(|(_, s)| s).collect()
-        };
+        // Long polls and invoke() calls see `closed` and return; then the
+        // acceptor closes every connection and stops.
+        self.shared.lock().closed = true;
         self.shared.cond.notify_all();
-        for c in conns {
-            let _ = c.shutdown(Shutdown::Both);
-        }
-        // Wake the acceptor out of accept(); it sees `closed` and returns.
-        let mut wake = self.addr;
-        if wake.ip().is_unspecified() {
-            wake.set_ip(if wake.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() });
-        }
-        let woke = TcpStream::connect_timeout(&wake, Duration::from_secs(1)).is_ok();
-        if let Some(h) = self.acceptor.take() {
-            // Without a successful wake-up connection the acceptor may stay
-            // blocked; detach it rather than hang.
-            if woke {
-                let _ = h.join();
-            }
-        }
-    }
-}
-
-fn accept_loop(listener: TcpListener, sh: Arc<Shared>) {
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else {
-            if sh.lock().closed {
-                return;
-            }
-            // EMFILE and friends: back off instead of spinning.
-            thread::sleep(Duration::from_millis(10));
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let id = {
-            // Checked under the same lock as the registration, so Drop either
-            // sees this connection in `conns` or this loop sees `closed`.
-            let mut st = sh.lock();
-            if st.closed {
-                return;
-            }
-            st.stats.connections += 1;
-            let id = st.next_conn;
-            st.next_conn += 1;
-            if let Ok(clone) = stream.try_clone() {
-                st.conns.insert(id, clone);
-            }
-            id
-        };
-        let sh2 = sh.clone();
-        let spawned = thread::Builder::new().name("scf-api-conn".into()).spawn(move || {
-            serve_connection(&sh2, stream);
-            sh2.lock().conns.remove(&id);
-        });
-        if spawned.is_err() {
-            sh.lock().conns.remove(&id);
-        }
+        self.acceptor.take();
     }
 }
 
@@ -507,84 +455,10 @@ enum After {
 
 struct Conn<'a> {
     sh: &'a Shared,
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-/// A request read in full, with the instant its last byte arrived.
-struct Request {
-    head: RequestHead,
-    body: Vec<u8>,
-    complete_at: Instant,
-}
-
-enum ReadError {
-    /// Peer closed or the socket failed: just drop the connection.
-    Gone,
-    /// Malformed: answer with this status and reason, then close.
-    Bad(u16, &'static str),
+    reader: Reader,
 }
 
 impl Conn<'_> {
-    fn fill(&mut self) -> Result<(), ReadError> {
-        let mut tmp = [0u8; 64 * 1024];
-        match self.stream.read(&mut tmp) {
-            Ok(0) | Err(_) => Err(ReadError::Gone),
-            Ok(n) => {
-                self.buf.extend_from_slice(&tmp[..n]);
-                Ok(())
-            }
-        }
-    }
-
-    fn read_request(&mut self) -> Result<Request, ReadError> {
-        let (head, used) = loop {
-            match http::parse_request_head(&self.buf) {
-                Ok(Some(found)) => break found,
-                Ok(None) => self.fill()?,
-                Err(http::Error::HeadTooLarge | http::Error::TooManyHeaders) => {
-                    return Err(ReadError::Bad(431, "request head too large"))
-                }
-                Err(e) => return Err(ReadError::Bad(400, e.as_str())),
-            }
-        };
-        self.buf.drain(..used);
-        let framing = head.framing().map_err(|e| ReadError::Bad(400, e.as_str()))?;
-        if head.expects_continue() && framing != Framing::Length(0) && self.buf.is_empty() {
-            let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-        }
-        let body = match framing {
-            Framing::Length(n) => {
-                if n > MAX_BODY {
-                    return Err(ReadError::Bad(413, "body too large"));
-                }
-                while self.buf.len() < n {
-                    self.fill()?;
-                }
-                self.buf.drain(..n).collect()
-            }
-            Framing::Chunked => {
-                let mut dec = ChunkedDecoder::new(MAX_BODY);
-                let mut body = Vec::new();
-                loop {
-                    match dec.feed(&self.buf, &mut body) {
-                        Ok(used) => {
-                            self.buf.drain(..used);
-                        }
-                        Err(http::Error::BodyTooLarge) => return Err(ReadError::Bad(413, "body too large")),
-                        Err(e) => return Err(ReadError::Bad(400, e.as_str())),
-                    }
-                    if dec.is_done() {
-                        break body;
-                    }
-                    self.fill()?;
-                }
-            }
-            Framing::UntilClose => unreachable!("requests are never framed by close"),
-        };
-        Ok(Request { head, body, complete_at: Instant::now() })
-    }
-
     /// Writes a complete response, applying the close quirks. Returns
     /// whether the connection should stay open.
     fn send(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8], keep_alive: bool) -> After {
@@ -593,7 +467,7 @@ impl Conn<'_> {
         if close_mode == CloseMode::AfterEachResponseWithHeader || !keep_alive {
             hs.push(("Connection", "close"));
         }
-        let ok = self.stream.write_all(&http::response(status, &hs, body)).is_ok();
+        let ok = self.reader.stream.write_all(&http::response(status, &hs, body)).is_ok();
         if !ok || !keep_alive || close_mode != CloseMode::Never {
             After::Close
         } else {
@@ -608,9 +482,9 @@ impl Conn<'_> {
 }
 
 fn serve_connection(sh: &Shared, stream: TcpStream) {
-    let mut conn = Conn { sh, stream, buf: Vec::new() };
+    let mut conn = Conn { sh, reader: Reader::new(stream, MAX_BODY) };
     loop {
-        let req = match conn.read_request() {
+        let req = match conn.reader.read_request() {
             Ok(r) => r,
             Err(ReadError::Gone) => break,
             Err(ReadError::Bad(status, reason)) => {
@@ -624,7 +498,7 @@ fn serve_connection(sh: &Shared, stream: TcpStream) {
             break;
         }
     }
-    let _ = conn.stream.shutdown(Shutdown::Both);
+    let _ = conn.reader.stream.shutdown(Shutdown::Both);
 }
 
 const READY: &str = "/runtime/init/ready";
@@ -754,13 +628,13 @@ fn next(conn: &mut Conn<'_>, keep: bool) -> After {
         headers.push(("Connection", "close"));
     }
     let written = if quirks.chunked_events {
-        let mut ok = conn.stream.write_all(&http::response_head(200, &headers, None)).is_ok();
+        let mut ok = conn.reader.stream.write_all(&http::response_head(200, &headers, None)).is_ok();
         for chunk in http::encode_chunks(&event, 3) {
-            ok = ok && conn.stream.write_all(&chunk).is_ok();
+            ok = ok && conn.reader.stream.write_all(&chunk).is_ok();
         }
         ok
     } else {
-        conn.stream.write_all(&http::response(200, &headers, &event)).is_ok()
+        conn.reader.stream.write_all(&http::response(200, &headers, &event)).is_ok()
     };
     if !written && first {
         // Nobody received it: it was not dispatched after all, and the next

@@ -1,21 +1,55 @@
 //! `scf-emulator`: run and invoke a Tencent Cloud SCF Custom Runtime function
 //! locally, the way SCF does.
 //!
-//! Layers, bottom up:
+//! SCF runs a Custom Runtime function by executing the `bootstrap` file at
+//! the root of its code package and serving it a small HTTP API; the
+//! bootstrap reports ready, then loops: fetch an event, handle it, push the
+//! result.
+//!
+//! ```text
+//!             exec                         InitTimeout clock
+//! emulator ─────────▶ bootstrap ─ POST /runtime/init/ready ─▶ ready
+//!    │                    │
+//!    │ invoke(event)      ├─ GET  /runtime/invocation/next ◀─ event      ┐ Timeout
+//!    │                    ├─ (handle)                                   │ clock
+//!    ◀─ Invoke JSON ──────┴─ POST /runtime/invocation/response|error ──┘
+//! ```
+//!
+//! The crate is layered, bottom up:
 //!
 //! - [`http`]: HTTP/1.1 framing as pure functions over bytes (request and
 //!   response heads, chunked bodies), plus a small blocking client.
-//! - [`api`]: the runtime API server a `bootstrap` talks to (`init/ready`,
-//!   `invocation/next`, `invocation/response`, `invocation/error`), with
-//!   SCF's semantics: long-polled `/next`, one event at a time, first result
-//!   final. It is usable on its own as a loopback peer for a bootstrap's
-//!   integration tests.
-#![forbid(unsafe_code)]
+//! - `server` (private): accepting connections and reading framed requests.
+//! - [`api`]: the runtime API server, with SCF's semantics: long-polled
+//!   `/next`, one event at a time, first result final, and [`Quirks`] to
+//!   misbehave on purpose. Usable on its own as the loopback peer of a
+//!   bootstrap's integration tests.
+//! - [`code`], [`zip`]: a function's code, from a directory or a zip with
+//!   Unix modes.
+//! - [`instance`], [`logs`], [`sys`]: one running bootstrap in its own process
+//!   group, its captured output, and the OS calls std lacks.
+//! - [`emulator`], [`report`]: a function as SCF runs it: cold starts,
+//!   timeouts, crashes, limits, measurements, and the Invoke API result.
+//! - [`frontend`]: the `POST /invoke` endpoint of `scf-emulator run`.
+#![deny(unsafe_code)]
 
 pub mod api;
+pub mod code;
+pub mod emulator;
+pub mod frontend;
 pub mod http;
+pub mod instance;
+pub mod logs;
+pub mod report;
+mod server;
+#[allow(unsafe_code)]
+pub mod sys;
+pub mod zip;
 
 pub use api::{
     ApiConfig, CloseMode, HeaderCase, Invocation, InvokeError, InvokeOptions, Outcome, Quirks,
     RuntimeApi, Stats,
 };
+pub use code::FunctionCode;
+pub use emulator::{Emulator, FunctionConfig};
+pub use report::{InvokeReport, Status};

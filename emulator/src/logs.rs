@@ -125,11 +125,12 @@ impl LogSink {
     /// and cut at a UTF-8 character boundary.
     pub fn take(&self) -> String {
         let mut b = self.lock();
-        let new = usize::try_from(b.total - b.taken).unwrap_or(usize::MAX).min(b.tail.len());
+        let since = b.total - b.taken;
+        let new = usize::try_from(since).unwrap_or(usize::MAX).min(b.tail.len());
         b.taken = b.total;
         let start = b.tail.len() - new;
         let bytes: Vec<u8> = b.tail.range(start..).copied().collect();
-        tail_text(&bytes, new < usize::try_from(b.total).unwrap_or(usize::MAX) && start == 0)
+        tail_text(&bytes, (new as u64) < since)
     }
 }
 

@@ -1,0 +1,199 @@
+//! One function instance: a `bootstrap` process with its own runtime API
+//! server and captured output.
+//!
+//! The bootstrap runs in a process group of its own, so ending the instance
+//! (timeout, drop, Ctrl-C of the emulator) also ends whatever it started,
+//! such as the bash bootstrap's `curl` children.
+
+use crate::api::{ApiConfig, RuntimeApi};
+use crate::logs::LogSink;
+use crate::sys;
+use std::io;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How to start an instance.
+#[derive(Debug, Clone)]
+pub struct InstanceSpec {
+    /// The executable, normally `<root>/bootstrap`.
+    pub program: PathBuf,
+    /// Working directory: the code root.
+    pub cwd: PathBuf,
+    /// The complete environment (nothing is inherited), without the
+    /// runtime API variables, which are added per instance.
+    pub env: Vec<(String, String)>,
+    /// The runtime API server's settings (bind address, limits, quirks).
+    pub api: ApiConfig,
+    /// Copy the function's output to this process's stderr.
+    pub echo_logs: bool,
+}
+
+/// What became of init.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Init {
+    /// `init/ready` arrived this long after exec.
+    Ready(Duration),
+    /// The process exited first.
+    Exited(ExitStatus),
+    /// Neither within the init timeout.
+    TimedOut,
+}
+
+#[derive(Default)]
+struct Exit {
+    status: Mutex<Option<(ExitStatus, Instant)>>,
+    cond: Condvar,
+}
+
+/// A running bootstrap. Dropping it kills the process group.
+pub struct Instance {
+    api: Arc<RuntimeApi>,
+    pid: u32,
+    logs: Arc<LogSink>,
+    exit: Arc<Exit>,
+    spawned_at: Instant,
+    peak_rss: u64,
+}
+
+/// Describes an exit status the way a shell user reads it.
+pub fn describe_exit(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(sig)) => format!("signal {sig}"),
+        _ => "unknown status".to_string(),
+    }
+}
+
+impl Instance {
+    /// Starts the runtime API server, then the bootstrap.
+    pub fn spawn(spec: &InstanceSpec) -> io::Result<Instance> {
+        let api = Arc::new(RuntimeApi::start(spec.api.clone())?);
+        let addr = api.addr();
+        let host = match addr.ip() {
+            ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+            ip => ip.to_string(),
+        };
+        let mut cmd = Command::new(&spec.program);
+        cmd.current_dir(&spec.cwd)
+            .env_clear()
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .env("SCF_RUNTIME_API", host)
+            .env("SCF_RUNTIME_API_PORT", addr.port().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let logs = LogSink::new(spec.echo_logs);
+        // The init clock starts before the fork: it includes process
+        // creation, as the platform's would, and can never read negative.
+        let spawned_at = Instant::now();
+        let mut child = cmd.spawn()?;
+        let pid = child.id();
+        sys::register_group(pid);
+        if let Some(out) = child.stdout.take() {
+            logs.attach(out);
+        }
+        if let Some(err) = child.stderr.take() {
+            logs.attach(err);
+        }
+        let exit = Arc::new(Exit::default());
+        let (exit2, api2) = (exit.clone(), api.clone());
+        thread::Builder::new().name("scf-bootstrap-wait".into()).spawn(move || {
+            let status = child.wait();
+            let now = Instant::now();
+            if let Ok(status) = status {
+                *exit2.status.lock().unwrap_or_else(|e| e.into_inner()) = Some((status, now));
+            }
+            exit2.cond.notify_all();
+            // Whatever is pending on the runtime API can no longer finish.
+            api2.abort();
+        })?;
+        Ok(Instance { api, pid, logs, exit, spawned_at, peak_rss: 0 })
+    }
+
+    /// The instance's runtime API server.
+    pub fn api(&self) -> &RuntimeApi {
+        &self.api
+    }
+
+    /// The bootstrap's process id (and process group id).
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub fn logs(&self) -> &LogSink {
+        &self.logs
+    }
+
+    /// When the bootstrap was started.
+    pub fn spawned_at(&self) -> Instant {
+        self.spawned_at
+    }
+
+    /// Waits for `init/ready`, the process's exit or the timeout, whichever
+    /// comes first.
+    pub fn wait_ready(&mut self, timeout: Duration) -> Init {
+        let deadline = self.spawned_at + timeout;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if self.api.wait_ready(left) {
+            let ready_at = self.api.ready_at().unwrap_or_else(Instant::now);
+            self.sample_peak_rss();
+            return Init::Ready(ready_at.saturating_duration_since(self.spawned_at));
+        }
+        match self.exit_status() {
+            Some((status, _)) => Init::Exited(status),
+            None => Init::TimedOut,
+        }
+    }
+
+    /// The exit status and when it was seen, once the process has exited.
+    pub fn exit_status(&self) -> Option<(ExitStatus, Instant)> {
+        *self.exit.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits up to `max` for the process to exit.
+    pub fn wait_exit(&self, max: Duration) -> Option<(ExitStatus, Instant)> {
+        let end = Instant::now() + max;
+        let mut st = self.exit.status.lock().unwrap_or_else(|e| e.into_inner());
+        while st.is_none() {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            st = self.exit.cond.wait_timeout(st, left).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        *st
+    }
+
+    /// Reads the bootstrap's peak RSS now (it only grows) and returns the
+    /// highest value seen, in bytes.
+    pub fn sample_peak_rss(&mut self) -> u64 {
+        if self.exit_status().is_none() {
+            if let Some(v) = sys::peak_rss(self.pid) {
+                self.peak_rss = self.peak_rss.max(v);
+            }
+        }
+        self.peak_rss
+    }
+
+    /// Kills the whole process group and waits (briefly) for the exit and
+    /// for the output pipes to close.
+    pub fn kill(&self) {
+        let _ = sys::kill_group(self.pid);
+        self.wait_exit(Duration::from_secs(2));
+        self.logs.wait_closed(Duration::from_millis(500));
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // The group may outlive its leader (orphaned children): always kill.
+        let _ = sys::kill_group(self.pid);
+        self.wait_exit(Duration::from_secs(2));
+        sys::unregister_group(self.pid);
+    }
+}

@@ -1,0 +1,254 @@
+//! What an invocation returns to its caller: the Invoke API's `Result`.
+//!
+//! Field types follow Tencent Cloud's API SDK (`scf/v20180416` `Result`:
+//! `Duration` float milliseconds, `BillDuration` integer milliseconds,
+//! `MemUsage` bytes, `InvokeResult` "0 is correct"). Extra measurements go
+//! in a separate `Emulator` object so the `Result` shape stays SCF's.
+//!
+//! Status codes and messages are from SCF's "Cloud Function Status Code"
+//! page (tencentcloud.com/document/product/583/35311; its English source is
+//! in the public `tencentyun/intlcloud-documents` repository,
+//! `.../开发指南/云函数状态码_intl_en.md`). The page names the codes but does
+//! not say what `InvokeResult` carries for each failure; this emulator puts
+//! the status code there (so a failure is never 0) and the status message
+//! at the start of `ErrMsg`, except where a more specific wording is known
+//! (see [`Status::TimeLimitReached`]).
+
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// SCF's synchronous event and response limit: 6 MB ("6 MB for sync request
+/// events", status 406; "exceeds the upper limit (6MB)", status 407).
+pub const SYNC_LIMIT: usize = 6 * 1024 * 1024;
+
+/// The outcome class of an invocation, with SCF's status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// 200 Success.
+    Success,
+    /// 400 InvalidParameterValue: "The request event passed in ... is not
+    /// of the JSON type."
+    InvalidParameterValue,
+    /// 405 ContainerStateExited: "The container exits. Check your image or
+    /// bootstrap file to see whether it can be properly started locally."
+    /// Used when the bootstrap exits before `init/ready`.
+    ContainerStateExited,
+    /// 406 RequestTooLarge: the event is over 6 MB.
+    RequestTooLarge,
+    /// 407 "The size of response exceeds the upper limit (6MB)".
+    ResponseTooLarge,
+    /// 430 "User code exception caught": the function reported an error
+    /// through `/runtime/invocation/error`. (Which code SCF uses for a
+    /// Custom Runtime's error push is undocumented; 430 is the generic
+    /// user-code failure.)
+    UserCodeException,
+    /// 433 TimeLimitReached: no result before `Timeout`; triggers instance
+    /// repossession. `ErrMsg` reads "Invoking task timed out after N
+    /// seconds", the wording SCF-backed platforms show for 433 (quoted
+    /// alongside `"statusCode":433` in public WeChat CloudBase logs).
+    TimeLimitReached,
+    /// 439 "User process exit when running": "The user process exits
+    /// accidentally"; triggers instance repossession.
+    UserProcessExit,
+    /// 445 ContainerInitError: "Container start fails. Check whether your
+    /// bootstrap file has been uploaded successfully and ensure that the
+    /// invocation path is correct." Used for a missing or non-executable
+    /// `bootstrap`.
+    ContainerInitError,
+    /// 450 InitContainerTimeout: "The container start duration exceeds the
+    /// initialization timeout period."
+    InitContainerTimeout,
+    /// 500 InternalError: the emulator itself failed.
+    InternalError,
+}
+
+impl Status {
+    /// SCF's status code.
+    pub fn code(self) -> u16 {
+        match self {
+            Status::Success => 200,
+            Status::InvalidParameterValue => 400,
+            Status::ContainerStateExited => 405,
+            Status::RequestTooLarge => 406,
+            Status::ResponseTooLarge => 407,
+            Status::UserCodeException => 430,
+            Status::TimeLimitReached => 433,
+            Status::UserProcessExit => 439,
+            Status::ContainerInitError => 445,
+            Status::InitContainerTimeout => 450,
+            Status::InternalError => 500,
+        }
+    }
+
+    /// SCF's status message for the code.
+    pub fn message(self) -> &'static str {
+        match self {
+            Status::Success => "Success",
+            Status::InvalidParameterValue => "InvalidParameterValue",
+            Status::ContainerStateExited => "ContainerStateExited",
+            Status::RequestTooLarge => "RequestTooLarge",
+            Status::ResponseTooLarge => "The size of response exceeds the upper limit (6MB)",
+            Status::UserCodeException => "User code exception caught",
+            Status::TimeLimitReached => "TimeLimitReached",
+            Status::UserProcessExit => "User process exit when running",
+            Status::ContainerInitError => "ContainerInitError",
+            Status::InitContainerTimeout => "InitContainerTimeout",
+            Status::InternalError => "InternalError",
+        }
+    }
+
+    /// `InvokeResult`: 0 on success, else the status code.
+    pub fn invoke_result(self) -> i64 {
+        if self == Status::Success {
+            0
+        } else {
+            self.code().into()
+        }
+    }
+
+    /// Whether SCF ends the instance after this outcome (the next
+    /// invocation cold-starts).
+    pub fn ends_instance(self) -> bool {
+        matches!(
+            self,
+            Status::TimeLimitReached
+                | Status::UserProcessExit
+                | Status::ContainerStateExited
+                | Status::InitContainerTimeout
+                | Status::ContainerInitError
+        )
+    }
+}
+
+/// One invocation's result and measurements.
+#[derive(Debug, Clone)]
+pub struct InvokeReport {
+    pub request_id: String,
+    pub status: Status,
+    /// The function's response (`RetMsg`), empty unless successful.
+    pub ret_msg: String,
+    /// The error text (`ErrMsg`), empty on success.
+    pub err_msg: String,
+    /// The function's output during this invocation, last 4 KB.
+    pub log: String,
+    /// Dispatch to first result (zero when nothing was dispatched).
+    pub duration: Duration,
+    /// Peak RSS of the bootstrap process in bytes.
+    pub mem_usage: u64,
+    /// Whether this invocation started a new instance.
+    pub cold: bool,
+    /// Exec of `bootstrap` to its first `init/ready`, on a cold start that
+    /// got that far (or the time init ran before failing).
+    pub init_duration: Option<Duration>,
+    /// How many `/next` requests received this event.
+    pub polls: u32,
+}
+
+impl InvokeReport {
+    /// A report for an invocation that never reached a function.
+    pub fn refused(request_id: String, status: Status, err_msg: String) -> InvokeReport {
+        InvokeReport {
+            request_id,
+            status,
+            ret_msg: String::new(),
+            err_msg,
+            log: String::new(),
+            duration: Duration::ZERO,
+            mem_usage: 0,
+            cold: false,
+            init_duration: None,
+            polls: 0,
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        self.status == Status::Success
+    }
+
+    /// `Duration` in milliseconds, to the microsecond.
+    pub fn duration_ms(&self) -> f64 {
+        self.duration.as_micros() as f64 / 1000.0
+    }
+
+    /// `BillDuration`: SCF bills "the actual execution duration" in
+    /// milliseconds, no longer rounded up to 100 ms (SCF "Billing Mode"
+    /// page: a 1,760 ms run bills 1,760 ms). How a fraction of a
+    /// millisecond is billed is not documented; this rounds it up.
+    pub fn bill_duration_ms(&self) -> u64 {
+        u64::try_from(self.duration.as_micros().div_ceil(1000)).unwrap_or(u64::MAX)
+    }
+
+    /// The Invoke API response: `{"Result": {...}, "RequestId": ...}` plus
+    /// the emulator's own `Emulator` object.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "Result": {
+                "RetMsg": self.ret_msg,
+                "ErrMsg": self.err_msg,
+                "Log": self.log,
+                "Duration": self.duration_ms(),
+                "BillDuration": self.bill_duration_ms(),
+                "MemUsage": self.mem_usage,
+                "FunctionRequestId": self.request_id,
+                "InvokeResult": self.status.invoke_result(),
+            },
+            "RequestId": self.request_id,
+            "Emulator": {
+                "StatusCode": self.status.code(),
+                "StatusMessage": self.status.message(),
+                "Cold": self.cold,
+                "InitDurationUs": self.init_duration.map(|d| d.as_micros() as u64),
+                "DurationUs": self.duration.as_micros() as u64,
+                "Polls": self.polls,
+            }
+        })
+    }
+
+    /// One line for a terminal: what happened and what it cost.
+    pub fn summary(&self) -> String {
+        let init = match self.init_duration {
+            Some(d) if self.cold => format!(" Init: {:.3} ms", d.as_micros() as f64 / 1000.0),
+            _ => String::new(),
+        };
+        format!(
+            "RequestId: {} InvokeResult: {} ({}) Duration: {:.3} ms BillDuration: {} ms MemUsage: {} bytes Cold: {}{}",
+            self.request_id,
+            self.status.invoke_result(),
+            self.status.message(),
+            self.duration_ms(),
+            self.bill_duration_ms(),
+            self.mem_usage,
+            self.cold,
+            init
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billing_rounds_up_to_the_millisecond() {
+        let mut r = InvokeReport::refused("id".into(), Status::Success, String::new());
+        for (us, ms) in [(0, 0), (1, 1), (999, 1), (1000, 1), (1001, 2), (1_760_000, 1760)] {
+            r.duration = Duration::from_micros(us);
+            assert_eq!(r.bill_duration_ms(), ms, "{us} us");
+        }
+    }
+
+    #[test]
+    fn json_shape() {
+        let mut r = InvokeReport::refused("abc".into(), Status::TimeLimitReached, "timed out".into());
+        r.duration = Duration::from_micros(1_234_567);
+        let v = r.to_json();
+        assert_eq!(v["RequestId"], "abc");
+        assert_eq!(v["Result"]["FunctionRequestId"], "abc");
+        assert_eq!(v["Result"]["InvokeResult"], 433);
+        assert_eq!(v["Result"]["Duration"], 1234.567);
+        assert_eq!(v["Result"]["BillDuration"], 1235);
+        assert_eq!(v["Emulator"]["StatusMessage"], "TimeLimitReached");
+        let keys: Vec<&String> = v["Result"].as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 8);
+    }
+}

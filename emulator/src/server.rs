@@ -1,0 +1,212 @@
+//! The I/O half of serving HTTP: accepting connections (a thread each) and
+//! reading framed requests off them.
+//! Shared by the runtime API ([`crate::api`]) and the invoke endpoint
+//! ([`crate::frontend`]); the framing rules themselves are in [`crate::http`].
+
+use crate::http::{self, ChunkedDecoder, Framing, RequestHead};
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// A request read in full, with the instant its last byte arrived.
+pub(crate) struct Request {
+    pub head: RequestHead,
+    pub body: Vec<u8>,
+    pub complete_at: Instant,
+}
+
+pub(crate) enum ReadError {
+    /// Peer closed or the socket failed: just drop the connection.
+    Gone,
+    /// Malformed: answer with this status and reason, then close.
+    Bad(u16, &'static str),
+}
+
+/// A server-side connection with its read buffer (pipelined bytes stay in
+/// it for the next request).
+pub(crate) struct Reader {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+    max_body: usize,
+}
+
+impl Reader {
+    pub fn new(stream: TcpStream, max_body: usize) -> Reader {
+        Reader { stream, buf: Vec::new(), max_body }
+    }
+
+    fn fill(&mut self) -> Result<(), ReadError> {
+        let mut tmp = [0u8; 64 * 1024];
+        match self.stream.read(&mut tmp) {
+            Ok(0) | Err(_) => Err(ReadError::Gone),
+            Ok(n) => {
+                self.buf.extend_from_slice(&tmp[..n]);
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads the next request. Sends `100 Continue` when the client waits
+    /// for it (curl does for large bodies).
+    pub fn read_request(&mut self) -> Result<Request, ReadError> {
+        let (head, used) = loop {
+            match http::parse_request_head(&self.buf) {
+                Ok(Some(found)) => break found,
+                Ok(None) => self.fill()?,
+                Err(http::Error::HeadTooLarge | http::Error::TooManyHeaders) => {
+                    return Err(ReadError::Bad(431, "request head too large"))
+                }
+                Err(e) => return Err(ReadError::Bad(400, e.as_str())),
+            }
+        };
+        self.buf.drain(..used);
+        let framing = head.framing().map_err(|e| ReadError::Bad(400, e.as_str()))?;
+        if head.expects_continue() && framing != Framing::Length(0) && self.buf.is_empty() {
+            let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        let body = match framing {
+            Framing::Length(n) => {
+                if n > self.max_body {
+                    return Err(ReadError::Bad(413, "body too large"));
+                }
+                while self.buf.len() < n {
+                    self.fill()?;
+                }
+                self.buf.drain(..n).collect()
+            }
+            Framing::Chunked => {
+                let mut dec = ChunkedDecoder::new(self.max_body);
+                let mut body = Vec::new();
+                loop {
+                    match dec.feed(&self.buf, &mut body) {
+                        Ok(used) => {
+                            self.buf.drain(..used);
+                        }
+                        Err(http::Error::BodyTooLarge) => return Err(ReadError::Bad(413, "body too large")),
+                        Err(e) => return Err(ReadError::Bad(400, e.as_str())),
+                    }
+                    if dec.is_done() {
+                        break body;
+                    }
+                    self.fill()?;
+                }
+            }
+            Framing::UntilClose => return Err(ReadError::Bad(400, "request body without framing")),
+        };
+        Ok(Request { head, body, complete_at: Instant::now() })
+    }
+}
+
+/// Connections of one listener, so closing the listener can close them.
+#[derive(Default)]
+struct Registry {
+    closed: bool,
+    conns: HashMap<u64, TcpStream>,
+    next: u64,
+}
+
+/// A listener served by a background thread, one thread per connection.
+/// Dropping it stops accepting, shuts every live connection down and joins
+/// the accept thread.
+pub(crate) struct Acceptor {
+    addr: SocketAddr,
+    registry: Arc<Mutex<Registry>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn lock(r: &Mutex<Registry>) -> std::sync::MutexGuard<'_, Registry> {
+    r.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Acceptor {
+    /// Starts accepting on `listener`; `on_conn` runs on a fresh thread for
+    /// every connection.
+    pub fn start(
+        listener: TcpListener,
+        name: &str,
+        on_conn: Arc<dyn Fn(TcpStream) + Send + Sync>,
+    ) -> io::Result<Acceptor> {
+        let addr = listener.local_addr()?;
+        let registry = Arc::new(Mutex::new(Registry::default()));
+        let reg = registry.clone();
+        let conn_name = format!("{name}-conn");
+        let thread = thread::Builder::new()
+            .name(format!("{name}-accept"))
+            .spawn(move || accept_loop(listener, reg, conn_name, on_conn))?;
+        Ok(Acceptor { addr, registry, thread: Some(thread) })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+fn accept_loop(
+    listener: TcpListener,
+    reg: Arc<Mutex<Registry>>,
+    conn_name: String,
+    on_conn: Arc<dyn Fn(TcpStream) + Send + Sync>,
+) {
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else {
+            if lock(&reg).closed {
+                return;
+            }
+            // EMFILE and friends: back off instead of spinning.
+            thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let id = {
+            // Checked under the same lock as the registration, so closing
+            // either sees this connection or this loop sees `closed`.
+            let mut r = lock(&reg);
+            if r.closed {
+                return;
+            }
+            let id = r.next;
+            r.next += 1;
+            if let Ok(clone) = stream.try_clone() {
+                r.conns.insert(id, clone);
+            }
+            id
+        };
+        let (reg2, f) = (reg.clone(), on_conn.clone());
+        let spawned = thread::Builder::new().name(conn_name.clone()).spawn(move || {
+            f(stream);
+            lock(&reg2).conns.remove(&id);
+        });
+        if spawned.is_err() {
+            lock(&reg).conns.remove(&id);
+        }
+    }
+}
+
+impl Drop for Acceptor {
+    fn drop(&mut self) {
+        let conns: Vec<TcpStream> = {
+            let mut r = lock(&self.registry);
+            r.closed = true;
+            r.conns.drain().map(|(_, s)| s).collect()
+        };
+        for c in conns {
+            let _ = c.shutdown(Shutdown::Both);
+        }
+        // Wake the accept thread out of accept(); it sees `closed` and ends.
+        let mut wake = self.addr;
+        if wake.ip().is_unspecified() {
+            wake.set_ip(if wake.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() });
+        }
+        let woke = TcpStream::connect_timeout(&wake, Duration::from_secs(1)).is_ok();
+        if let Some(h) = self.thread.take() {
+            // Without a wake-up connection the thread may stay blocked in
+            // accept(); detach it rather than hang.
+            if woke {
+                let _ = h.join();
+            }
+        }
+    }
+}
