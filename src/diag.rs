@@ -37,6 +37,10 @@ impl Line {
         self.push(itoa::Buffer::new().format(n).as_bytes())
     }
 
+    pub fn int(&mut self, n: i64) -> &mut Line {
+        self.push(itoa::Buffer::new().format(n).as_bytes())
+    }
+
     /// Pushes `b` with control characters and bytes outside ASCII escaped as
     /// `\xNN`, so that a value from the environment or the wire cannot break
     /// the line.

@@ -1,9 +1,18 @@
 //! The `bootstrap` executable: the runtime plus whatever handlers the build
 //! linked in (see build.rs). With none, it is the SCF guide's echo demo.
-#![no_std]
-#![no_main]
+//!
+//! The deployable build is the musl one, `no_std` and `no_main`. Built for
+//! any other target (as `cargo test` does for the host, with dev-dependencies
+//! that link std into everything), it is the same runtime under std's `main`.
+#![cfg_attr(target_env = "musl", no_std, no_main)]
 
+#[cfg(target_env = "musl")]
 scf_bootstrap::entry!();
+
+#[cfg(not(target_env = "musl"))]
+fn main() {
+    std::process::exit(scf_bootstrap::runtime::main())
+}
 
 /// The demo handler of Tencent's Custom Runtime guide: logs the event to
 /// stderr and answers `Echoing request: '<event>'`.

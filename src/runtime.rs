@@ -139,10 +139,12 @@ fn serve<'b>(rx: Buf<'b>, tx: &mut Buf<'_>, host: &'b mut HostBuf) -> Result<Inf
             }
             None => {
                 let event = client.body(&next);
-                entry.call(event, &ctx, &mut Writer::new(tx)) == ffi::OK || {
+                let code = entry.call(event, &ctx, &mut Writer::new(tx));
+                code == ffi::OK || {
                     if tx.is_empty() {
                         let mut l = Line::new();
-                        l.str("handler ").quoted(entry.name()).str(" failed without a message");
+                        l.str("handler ").quoted(entry.name()).str(" failed with status ").int(i64::from(code));
+                        l.str(" and no message");
                         let _ = tx.extend(&l.finish()[15..]);
                     }
                     false
@@ -355,7 +357,7 @@ fn report(f: Fatal, host: &[u8], written: &[u8]) {
             l.str("; rebuild it with this release's scf_bootstrap.h");
         }
         Fatal::InitFailed { name, code } => {
-            l.str("init hook of handler ").quoted(name).str(" failed with status ").num(code as u64);
+            l.str("init hook of handler ").quoted(name).str(" failed with status ").int(i64::from(code));
             if !written.is_empty() {
                 l.str(": ").quoted(written);
             }

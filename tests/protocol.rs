@@ -1,0 +1,153 @@
+//! The real static `bootstrap` (echo demo build) against the loopback
+//! runtime API: the protocol paths a healthy or quirky platform takes.
+
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+
+#[test]
+fn demo_echoes_the_guide_event_and_logs_it() {
+    let api = api(Quirks::default());
+    let p = spawn(&demo(), &api, "index.main_handler");
+    assert!(api.wait_ready(T), "no init/ready");
+    let event = br#"{"key1":"test value 1","key2":"test value 2"}"#;
+    assert_eq!(invoke_ok(&api, event), echo_of(event));
+    assert_eq!(api.stats().ready_posts, 1);
+    drop(api);
+    let (status, stderr, _) = p.wait(T);
+    assert!(!status.success());
+    assert!(stderr.starts_with(r#"{"key1":"test value 1","key2":"test value 2"}"#.to_owned().as_str()), "{stderr}");
+}
+
+#[test]
+fn six_megabyte_event() {
+    let api = api(Quirks::default());
+    let _p = spawn(&demo(), &api, "index.main_handler");
+    // 6 MB (decimal), so that the echo (+19 bytes) stays within SCF's
+    // 6 MiB response limit; tests/handlers.rs sends a full 6 MiB event.
+    let event: Vec<u8> = (0..6_000_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    assert_eq!(invoke_ok(&api, &event), echo_of(&event));
+    // And the grown buffer serves small events afterwards.
+    assert_eq!(invoke_ok(&api, b"small"), echo_of(b"small"));
+}
+
+#[test]
+fn binary_events_pass_untouched() {
+    let api = api(Quirks::default());
+    let _p = spawn(&demo(), &api, "index.main_handler");
+    let all: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    for event in [&b""[..], b"\0", b"\0\0a\0", b"\xff\xfe\x80", b"\r\n\r\n", &all] {
+        assert_eq!(invoke_ok(&api, event), echo_of(event), "{event:?}");
+    }
+}
+
+#[test]
+fn two_hundred_invocations_over_one_connection() {
+    let api = api(Quirks::default());
+    let _p = spawn(&demo(), &api, "index.main_handler");
+    for i in 0..200 {
+        let event = format!("{{\"n\":{i}}}");
+        assert_eq!(invoke_ok(&api, event.as_bytes()), echo_of(event.as_bytes()));
+    }
+    let s = api.stats();
+    assert_eq!((s.connections, s.events_sent, s.response_posts), (1, 200, 200), "{s:?}");
+}
+
+fn survives_close(close: CloseMode) {
+    let api = api(Quirks { close, ..Quirks::default() });
+    let _p = spawn(&demo(), &api, "index.main_handler");
+    for i in 0..30 {
+        let event = format!("event {i}");
+        assert_eq!(invoke_ok(&api, event.as_bytes()), echo_of(event.as_bytes()));
+    }
+    let s = api.stats();
+    assert_eq!((s.events_sent, s.response_posts, s.ignored_results), (30, 30, 0), "{s:?}");
+    assert!(s.connections >= 30, "{s:?}");
+}
+
+#[test]
+fn platform_closes_after_every_response_with_connection_close() {
+    survives_close(CloseMode::AfterEachResponseWithHeader);
+}
+
+#[test]
+fn platform_closes_after_every_response_silently() {
+    survives_close(CloseMode::AfterEachResponseSilently);
+}
+
+#[test]
+fn chunked_event_bodies() {
+    let api = api(Quirks { chunked_events: true, ..Quirks::default() });
+    let _p = spawn(&demo(), &api, "index.main_handler");
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    for event in [&b"x"[..], b"hello chunked world", &big] {
+        assert_eq!(invoke_ok(&api, event), echo_of(event));
+    }
+}
+
+#[test]
+fn long_poll_answered_after_seconds() {
+    let api = api(Quirks { next_delay: Some(Duration::from_secs(3)), ..Quirks::default() });
+    let _p = spawn(&demo(), &api, "index.main_handler");
+    assert!(api.wait_ready(T));
+    let start = Instant::now();
+    assert_eq!(invoke_ok(&api, b"late"), echo_of(b"late"));
+    assert!(start.elapsed() >= Duration::from_secs(3));
+    assert_eq!(api.stats().connections, 1);
+}
+
+#[test]
+fn one_500_on_next_then_recovery() {
+    let api = api(Quirks { fail_next: 1, ..Quirks::default() });
+    let _p = spawn(&demo(), &api, "index.main_handler");
+    assert_eq!(invoke_ok(&api, b"after 500"), echo_of(b"after 500"));
+    assert_eq!(invoke_ok(&api, b"again"), echo_of(b"again"));
+    let s = api.stats();
+    assert_eq!(s.server_errors, 1, "{s:?}");
+}
+
+#[test]
+fn several_500s_in_a_row_are_retried() {
+    let api = api(Quirks { fail_next: 4, ..Quirks::default() });
+    let _p = spawn(&demo(), &api, "index.main_handler");
+    assert_eq!(invoke_ok(&api, b"patience"), echo_of(b"patience"));
+    assert_eq!(api.stats().server_errors, 4);
+}
+
+fn reaches(bind: &str, api_value: &str) {
+    let api = api_on(bind, Quirks::default());
+    let port = api.addr().port().to_string();
+    let _p = spawn_env(&demo(), &[("SCF_RUNTIME_API", api_value), ("SCF_RUNTIME_API_PORT", &port), ("_HANDLER", "index.main_handler")]);
+    assert_eq!(invoke_ok(&api, b"addr"), echo_of(b"addr"), "{bind} via {api_value}");
+}
+
+#[test]
+fn ipv6_bare_and_bracketed() {
+    reaches("[::1]:0", "::1");
+    reaches("[::1]:0", "[::1]");
+}
+
+#[test]
+fn localhost_on_either_family() {
+    reaches("127.0.0.1:0", "localhost");
+    reaches("[::1]:0", "localhost");
+}
+
+#[test]
+fn host_names_go_through_the_resolver() {
+    // "127.1" is no literal for inet_pton, so the default build hands it to
+    // getaddrinfo, which reads it as 127.0.0.1 without any name service.
+    reaches("127.0.0.1:0", "127.1");
+    // A name from /etc/hosts other than localhost, where the machine has one.
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    let name = hosts
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or(""))
+        .filter(|l| l.trim_start().starts_with("127.0.0.1"))
+        .flat_map(|l| l.split_whitespace().skip(1))
+        .find(|n| !n.eq_ignore_ascii_case("localhost"));
+    match name {
+        Some(n) => reaches("127.0.0.1:0", n),
+        None => eprintln!("note: /etc/hosts names no other host for 127.0.0.1; only 127.1 was checked"),
+    }
+}
