@@ -355,7 +355,7 @@ impl Emulator {
 }
 
 /// "3 seconds", "1 second", "0.5 seconds".
-pub(crate) fn seconds(d: Duration) -> String {
+pub fn seconds(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s == 1.0 {
         "1 second".into()

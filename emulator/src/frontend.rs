@@ -67,7 +67,7 @@ fn serve(stream: TcpStream, handler: &Handler) {
                 let report = handler(&req.body);
                 headers.push(("Content-Type", "application/json".into()));
                 headers.push(("X-Scf-Invoke-Result", report.status.invoke_result().to_string()));
-                let mut json = report.to_json().to_string().into_bytes();
+                let mut json = report.to_json().into_bytes();
                 json.push(b'\n');
                 (200, json)
             }

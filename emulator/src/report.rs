@@ -14,8 +14,27 @@
 //! at the start of `ErrMsg`, except where a more specific wording is known
 //! (see [`Status::TimeLimitReached`]).
 
-use serde_json::{json, Value};
+use std::fmt::Write;
 use std::time::Duration;
+
+/// Appends `s` as a JSON string literal.
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
 
 /// SCF's synchronous event and response limit: 6 MB ("6 MB for sync request
 /// events", status 406; "exceeds the upper limit (6MB)", status 407).
@@ -178,30 +197,39 @@ impl InvokeReport {
         u64::try_from(self.duration.as_micros().div_ceil(1000)).unwrap_or(u64::MAX)
     }
 
-    /// The Invoke API response: `{"Result": {...}, "RequestId": ...}` plus
-    /// the emulator's own `Emulator` object.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "Result": {
-                "RetMsg": self.ret_msg,
-                "ErrMsg": self.err_msg,
-                "Log": self.log,
-                "Duration": self.duration_ms(),
-                "BillDuration": self.bill_duration_ms(),
-                "MemUsage": self.mem_usage,
-                "FunctionRequestId": self.request_id,
-                "InvokeResult": self.status.invoke_result(),
-            },
-            "RequestId": self.request_id,
-            "Emulator": {
-                "StatusCode": self.status.code(),
-                "StatusMessage": self.status.message(),
-                "Cold": self.cold,
-                "InitDurationUs": self.init_duration.map(|d| d.as_micros() as u64),
-                "DurationUs": self.duration.as_micros() as u64,
-                "Polls": self.polls,
-            }
-        })
+    /// The Invoke API response, `{"Result": {...}, "RequestId": ...}`, plus
+    /// the emulator's own `Emulator` object, as one line of JSON with the
+    /// keys in SCF's order.
+    pub fn to_json(&self) -> String {
+        let mut o = String::with_capacity(256 + self.ret_msg.len() + self.err_msg.len() + self.log.len());
+        o.push_str("{\"Result\":{\"RetMsg\":");
+        json_str(&mut o, &self.ret_msg);
+        o.push_str(",\"ErrMsg\":");
+        json_str(&mut o, &self.err_msg);
+        o.push_str(",\"Log\":");
+        json_str(&mut o, &self.log);
+        let init = self.init_duration.map_or("null".to_string(), |d| d.as_micros().to_string());
+        o.push_str(&format!(
+            ",\"Duration\":{},\"BillDuration\":{},\"MemUsage\":{},\"FunctionRequestId\":",
+            self.duration_ms(),
+            self.bill_duration_ms(),
+            self.mem_usage
+        ));
+        json_str(&mut o, &self.request_id);
+        o.push_str(&format!(",\"InvokeResult\":{}}},\"RequestId\":", self.status.invoke_result()));
+        json_str(&mut o, &self.request_id);
+        o.push_str(&format!(
+            ",\"Emulator\":{{\"StatusCode\":{},\"StatusMessage\":",
+            self.status.code()
+        ));
+        json_str(&mut o, self.status.message());
+        o.push_str(&format!(
+            ",\"Cold\":{},\"InitDurationUs\":{init},\"DurationUs\":{},\"Polls\":{}}}}}",
+            self.cold,
+            self.duration.as_micros(),
+            self.polls
+        ));
+        o
     }
 
     /// One line for a terminal: what happened and what it cost.
@@ -241,7 +269,12 @@ mod tests {
     fn json_shape() {
         let mut r = InvokeReport::refused("abc".into(), Status::TimeLimitReached, "timed out".into());
         r.duration = Duration::from_micros(1_234_567);
-        let v = r.to_json();
+        r.log = "quote \" backslash \\ nl \n ctl \u{1} é".into();
+        let text = r.to_json();
+        assert!(text.starts_with("{\"Result\":{\"RetMsg\":"));
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["Result"]["Log"], r.log.as_str());
+        assert_eq!(v["Emulator"]["InitDurationUs"], serde_json::Value::Null);
         assert_eq!(v["RequestId"], "abc");
         assert_eq!(v["Result"]["FunctionRequestId"], "abc");
         assert_eq!(v["Result"]["InvokeResult"], 433);
