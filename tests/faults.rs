@@ -1,0 +1,199 @@
+//! The bootstrap against a broken platform: bad environment, garbage and
+//! truncated replies, a connection closed while idle, an API that goes
+//! away. Every failure must be one clear line on stderr and a non-zero
+//! exit, promptly; no hang, no crash by signal, no lost event.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::ExitStatusExt;
+use std::thread;
+use std::time::Duration;
+
+/// Asserts a clean failure: exit status 1 (not a signal), and exactly one
+/// line from the runtime on stderr (the demo handler logs events there
+/// too), the last one, which contains every one of `needles`.
+fn assert_clean_failure(status: std::process::ExitStatus, stderr: &str, needles: &[&str]) {
+    assert_eq!(status.signal(), None, "killed by a signal; stderr: {stderr}");
+    assert_eq!(status.code(), Some(1), "stderr: {stderr}");
+    let ours: Vec<&str> = stderr.lines().filter(|l| l.starts_with("scf-bootstrap: ")).collect();
+    assert_eq!(ours.len(), 1, "expected one runtime line: {stderr:?}");
+    assert_eq!(stderr.lines().last(), Some(ours[0]), "{stderr:?}");
+    for n in needles {
+        assert!(ours[0].contains(n), "{stderr:?} lacks {n:?}");
+    }
+}
+
+fn env_failure(env: &[(&str, &str)], needles: &[&str]) {
+    let (status, stderr, took) = spawn_env(&demo(), env).wait(Duration::from_secs(5));
+    assert_clean_failure(status, &stderr, needles);
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+#[test]
+fn missing_or_malformed_environment() {
+    let h = ("_HANDLER", "index.main_handler");
+    env_failure(&[h], &["SCF_RUNTIME_API is not set"]);
+    env_failure(&[h, ("SCF_RUNTIME_API", "127.0.0.1")], &["SCF_RUNTIME_API_PORT is not set"]);
+    for port in ["", "0", "65536", "http", "80 80", "-1", "0x50"] {
+        env_failure(&[h, ("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", port)],
+                    &["SCF_RUNTIME_API_PORT=", "is not a port number"]);
+    }
+    for (api, why) in [("", "is empty"), ("[::1", "is not an IPv6 address"), ("127.0.0.1:9000", "is not an IPv6 address"),
+                       ("http://host", "is not an IPv6 address"), ("two words", "neither an IP address nor a host name")] {
+        env_failure(&[h, ("SCF_RUNTIME_API", api), ("SCF_RUNTIME_API_PORT", "9000")], &["SCF_RUNTIME_API=", why]);
+    }
+    env_failure(&[h, ("SCF_RUNTIME_API", "no-such-host.invalid"), ("SCF_RUNTIME_API_PORT", "9000")],
+                &["SCF_RUNTIME_API='no-such-host.invalid' cannot be resolved"]);
+}
+
+/// A raw TCP peer: answers each request with the next scripted reply
+/// (`None`: close the connection without answering). After the last reply
+/// it closes the connection and stops listening.
+fn scripted_peer(replies: Vec<Option<Vec<u8>>>) -> (u16, thread::JoinHandle<Vec<String>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut replies = replies.into_iter().peekable();
+        'conns: while let Ok((s, _)) = l.accept() {
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut w = s;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    continue 'conns;
+                }
+                let mut len = 0;
+                loop {
+                    let mut h = String::new();
+                    r.read_line(&mut h).unwrap();
+                    if h == "\r\n" || h.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; len];
+                r.read_exact(&mut body).unwrap();
+                seen.push(format!("{}{}", line.trim_end(), if len > 0 { format!(" <{}>", String::from_utf8_lossy(&body)) } else { String::new() }));
+                match replies.next() {
+                    Some(Some(reply)) => {
+                        w.write_all(&reply).unwrap();
+                        if replies.peek().is_none() {
+                            break 'conns;
+                        }
+                    }
+                    Some(None) => continue 'conns,
+                    None => break 'conns,
+                }
+            }
+        }
+        seen
+    });
+    (port, t)
+}
+
+const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+fn run_against(port: u16) -> Proc {
+    let port = port.to_string();
+    spawn_env(&demo(), &[("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", &port), ("_HANDLER", "index.main_handler")])
+}
+
+#[test]
+fn garbage_reply_is_a_prompt_clean_failure() {
+    for garbage in [&b"garbage\r\n\r\n"[..], b"HTTP/1.1 2OO OK\r\n\r\n", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"] {
+        let (port, peer) = scripted_peer(vec![Some(garbage.to_vec())]);
+        let (status, stderr, took) = run_against(port).wait(Duration::from_secs(5));
+        assert_clean_failure(status, &stderr, &["POST /runtime/init/ready", "malformed response"]);
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        drop(peer);
+    }
+}
+
+#[test]
+fn bad_chunked_event_is_a_clean_failure() {
+    let reply = b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX".to_vec();
+    let (port, _peer) = scripted_peer(vec![Some(OK.to_vec()), Some(reply)]);
+    let (status, stderr, _) = run_against(port).wait(Duration::from_secs(5));
+    assert_clean_failure(status, &stderr, &["GET /runtime/invocation/next", "chunk data not followed by CRLF"]);
+}
+
+#[test]
+fn truncated_replies_are_prompt_clean_failures() {
+    let cases: [(&[u8], &str); 3] = [
+        (b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nContent-Length: 100\r\n\r\nonly part of the event", "closed in the middle"),
+        (b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nContent-Le", "closed in the middle"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "closed in the middle"),
+    ];
+    for (reply, needle) in cases {
+        // Ready is answered; the event is cut off and the connection closed.
+        let (port, _peer) = scripted_peer(vec![Some(OK.to_vec()), Some(reply.to_vec())]);
+        let (status, stderr, took) = run_against(port).wait(Duration::from_secs(5));
+        assert_clean_failure(status, &stderr, &["GET /runtime/invocation/next", needle]);
+        assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+}
+
+#[test]
+fn idle_connection_closed_by_the_platform_is_reopened_without_losing_the_event() {
+    let event = b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nContent-Length: 5\r\n\r\nhello".to_vec();
+    // ready OK; the first /next is dropped (the idle close); the resent
+    // /next on a new connection gets the event; the response is accepted.
+    let (port, peer) = scripted_peer(vec![Some(OK.to_vec()), None, Some(event), Some(OK.to_vec())]);
+    let (status, stderr, _) = run_against(port).wait(Duration::from_secs(15));
+    let seen = peer.join().unwrap();
+    assert_eq!(seen, [
+        "POST /runtime/init/ready HTTP/1.1 < >",
+        "GET /runtime/invocation/next HTTP/1.1",
+        "GET /runtime/invocation/next HTTP/1.1",
+        "POST /runtime/invocation/response HTTP/1.1 <Echoing request: 'hello'>",
+    ]);
+    // Then the peer is gone for good: a clean failure after the retry budget.
+    assert_clean_failure(status, &stderr, &["unreachable"]);
+}
+
+#[test]
+fn api_disappearing_ends_the_process_within_the_retry_budget() {
+    let api = api(Quirks::default());
+    let p = spawn(&demo(), &api, "index.main_handler");
+    assert_eq!(invoke_ok(&api, b"before"), echo_of(b"before"));
+    let addr = api.addr();
+    drop(api);
+    let (status, stderr, took) = p.wait(Duration::from_secs(20));
+    // Which request meets the closed port first is a race (the response's
+    // answer may or may not have left before the server went away).
+    assert_clean_failure(status, &stderr, &[&addr.to_string(), "unreachable for 10 s", "connection refused"]);
+    assert!(took >= Duration::from_secs(9) && took < Duration::from_secs(14), "{took:?}");
+}
+
+#[test]
+fn api_never_there() {
+    // A port with nobody listening (bound, then released).
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (status, stderr, took) = run_against(port).wait(Duration::from_secs(20));
+    assert_clean_failure(status, &stderr, &["POST /runtime/init/ready", "connect: connection refused"]);
+    assert!(took >= Duration::from_secs(9) && took < Duration::from_secs(14), "{took:?}");
+}
+
+#[test]
+fn a_stream_that_is_not_http_at_all() {
+    // Something answers with an endless stream of bytes and no head end.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let junk = [b'A'; 65536];
+        let _ = s.set_write_timeout(Some(Duration::from_secs(10)));
+        while s.write_all(&junk).is_ok() {}
+    });
+    let (status, stderr, took) = run_against(port).wait(Duration::from_secs(10));
+    assert_clean_failure(status, &stderr, &["POST /runtime/init/ready", "malformed response"]);
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let _ = TcpStream::connect(("127.0.0.1", port));
+    t.join().unwrap();
+}
