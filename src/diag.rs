@@ -4,6 +4,8 @@
 
 use crate::sys;
 
+const PREFIX: &[u8] = b"scf-bootstrap: ";
+
 /// A message line under construction; text past its capacity is cut and
 /// marked with `...`.
 pub struct Line {
@@ -16,7 +18,7 @@ impl Line {
     /// Starts a line with the program's prefix.
     pub fn new() -> Line {
         let mut l = Line { buf: [0; 1024], len: 0, cut: false };
-        l.push(b"scf-bootstrap: ");
+        l.push(PREFIX);
         l
     }
 
@@ -67,6 +69,13 @@ impl Line {
         &self.buf[..self.len + 1]
     }
 
+    /// The text without the program prefix and newline (for messages that
+    /// go to the error endpoint rather than the log).
+    pub fn message(&mut self) -> &[u8] {
+        let n = self.finish().len();
+        &self.buf[PREFIX.len()..n - 1]
+    }
+
     /// Writes the line to standard error.
     pub fn emit(&mut self) {
         sys::write_stderr(&[self.finish()]);
@@ -88,6 +97,7 @@ mod tests {
         let mut l = Line::new();
         l.str("bad ").quoted(b"a\nb\xff\\").str(" at ").num(42);
         assert_eq!(l.finish(), b"scf-bootstrap: bad 'a\\x0ab\\xff\\x5c' at 42\n");
+        assert_eq!(l.message(), b"bad 'a\\x0ab\\xff\\x5c' at 42");
         let mut l = Line::new();
         l.push(&[b'x'; 2000]);
         let out = l.finish();

@@ -134,7 +134,7 @@ fn serve<'b>(rx: Buf<'b>, tx: &mut Buf<'_>, host: &'b mut HostBuf) -> Result<Inf
             Some(name) => {
                 let mut l = Line::new();
                 l.str("the runtime API sent an invalid ").str(name).str(" header; the handler was not called");
-                let _ = tx.extend(&l.finish()[15..]);
+                let _ = tx.extend(l.message());
                 false
             }
             None => {
@@ -145,7 +145,7 @@ fn serve<'b>(rx: Buf<'b>, tx: &mut Buf<'_>, host: &'b mut HostBuf) -> Result<Inf
                         let mut l = Line::new();
                         l.str("handler ").quoted(entry.name()).str(" failed with status ").int(i64::from(code));
                         l.str(" and no message");
-                        let _ = tx.extend(&l.finish()[15..]);
+                        let _ = tx.extend(l.message());
                     }
                     false
                 }
@@ -160,7 +160,7 @@ fn serve<'b>(rx: Buf<'b>, tx: &mut Buf<'_>, host: &'b mut HostBuf) -> Result<Inf
                 tx.clear();
                 let mut l = Line::new();
                 l.str("the runtime API refused the response with status ").num(u64::from(status));
-                let _ = tx.extend(&l.finish()[15..]);
+                let _ = tx.extend(l.message());
                 let status = post(&mut client, ERROR, tx.as_slice())?;
                 warn_refused(ERROR, status);
             }
