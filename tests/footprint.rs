@@ -1,0 +1,104 @@
+//! What the bootstrap costs, checked as facts rather than timings: the
+//! syscalls from exec to init/ready, no memory syscalls on warm
+//! invocations, no allocator linked in, and the dependency tree.
+
+mod common;
+use common::*;
+use std::process::{Command, Stdio};
+
+fn strace_available() {
+    let ok = Command::new("strace").arg("-V").stdout(Stdio::null()).status().map(|s| s.success()).unwrap_or(false);
+    assert!(ok, "strace is required for this test (apt-get install strace)");
+}
+
+/// Runs the demo bootstrap under strace against `api` and returns the
+/// trace lines after `work` has run and the process was stopped.
+fn traced(api: &RuntimeApi, syscalls: &str, work: impl FnOnce(&RuntimeApi)) -> Vec<String> {
+    strace_available();
+    let dir = root().join("target/it");
+    let log = dir.join(format!("strace-{}.txt", std::process::id()));
+    let port = api.addr().port().to_string();
+    let bin = demo();
+    let env = [("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", port.as_str()), ("_HANDLER", "index.main_handler")];
+    let mut cmd = Command::new("strace");
+    cmd.args(["-qq", "-e", &format!("trace={syscalls}"), "-e", "signal=none", "-o"]).arg(&log).arg(&bin);
+    cmd.env_clear().envs(env).stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    assert!(api.wait_ready(T));
+    work(api);
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    text.lines().map(String::from).collect()
+}
+
+fn name(line: &str) -> &str {
+    line.split('(').next().unwrap_or("")
+}
+
+#[test]
+fn exec_to_ready_takes_seven_syscalls() {
+    let api = api(Quirks::default());
+    let lines = traced(&api, "all", |_| {});
+    let until_ready: Vec<&str> = lines.iter().map(|l| name(l)).take_while(|n| *n != "sendmsg").collect();
+    // execve; musl's start-up (TLS pointer, tid address); one socket with
+    // TCP_NODELAY, connected; then the ready request goes out in one sendmsg.
+    assert_eq!(until_ready, ["execve", "arch_prctl", "set_tid_address", "socket", "setsockopt", "connect"], "{lines:#?}");
+    assert!(lines[6].contains("POST /runtime/init/ready"), "{}", lines[6]);
+}
+
+#[test]
+fn warm_invocations_make_no_memory_syscalls() {
+    let api = api(Quirks::default());
+    let big = vec![b'b'; 1 << 20];
+    let small = vec![b's'; 1024];
+    let lines = traced(&api, "mmap,mremap,munmap,brk,sendmsg", |api| {
+        // The first, largest event grows the buffers; nothing after it may.
+        assert_eq!(invoke_ok(api, &big).len(), big.len() + 19);
+        for i in 0..200 {
+            let e = if i % 2 == 0 { &small } else { &big };
+            assert_eq!(invoke_ok(api, e).len(), e.len() + 19);
+        }
+    });
+    let sends: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| name(l) == "sendmsg").map(|(i, _)| i).collect();
+    // ready, next, response #1, next, response #2, ...
+    assert!(sends.len() >= 3 + 2 * 200, "only {} sendmsg calls traced", sends.len());
+    let growth: Vec<&String> = lines[..sends[2]].iter().filter(|l| name(l) != "sendmsg" && name(l) != "execve").collect();
+    assert!(!growth.is_empty(), "the 1 MiB event should have grown the buffers: {lines:#?}");
+    let warm: Vec<&String> = lines[sends[2]..].iter().filter(|l| name(l) != "sendmsg").collect();
+    assert!(warm.is_empty(), "memory syscalls on warm invocations: {warm:#?}");
+}
+
+/// The runtime's buffers come from mmap/mremap, so its own code links no
+/// allocator; in the default build, musl's getaddrinfo brings malloc with
+/// it (used only before ready, for host names), so the minimal build is
+/// the one to check.
+#[test]
+fn no_allocator_is_linked_into_the_runtime() {
+    let bin = build(&Build { name: "minimal-symbols", profile: "symbols", no_default_features: true, ..Default::default() });
+    let out = Command::new("nm").arg(&bin).output().expect("nm (binutils) is required");
+    let syms = String::from_utf8_lossy(&out.stdout);
+    let defined: Vec<&str> = syms.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
+    assert!(defined.contains(&"main"), "nm found no symbols");
+    for f in ["malloc", "realloc", "calloc", "free"] {
+        assert!(!defined.contains(&f), "{f} is linked into the bootstrap");
+    }
+}
+
+#[test]
+fn dependency_tree_is_exactly_httparse_itoa_memchr_libc() {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root())
+        .args(["tree", "-p", "scf-bootstrap", "-e", "normal,build", "--prefix", "none", "--target", "x86_64-unknown-linux-musl", "--offline"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names, ["httparse", "itoa", "libc", "memchr", "scf-bootstrap"]);
+}
