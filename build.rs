@@ -25,6 +25,10 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     println!("cargo:rerun-if-changed=include/scf_bootstrap.h");
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
+    if env::var("TARGET").is_ok_and(|t| t.contains("musl")) {
+        trim_unwind_tables(&out);
+    }
     let libs = env::var("SCF_HANDLER_LIBS").unwrap_or_default();
     let paths: Vec<&str> = libs.split(':').filter(|s| !s.trim().is_empty()).collect();
     if paths.is_empty() {
@@ -35,7 +39,6 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| env::current_dir().expect("current dir"));
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     for (i, p) in paths.iter().enumerate() {
         let path = base.join(p.trim());
         if !path.is_file() {
@@ -60,6 +63,21 @@ fn main() {
             )),
         }
     }
+}
+
+/// With `panic = "abort"` nothing ever unwinds, yet the precompiled `core`
+/// and musl's `libc.a` bring `.eh_frame` unwind tables for every function
+/// they contribute (`-C force-unwind-tables=no` only covers our own crates):
+/// about 4 KiB, an eighth of the minimal binary. This linker-script
+/// fragment, added to (not replacing) the default script, discards them,
+/// except in crtbegin.o/crtend.o, whose start-up code refers to its own
+/// frame table by symbol. It also drops the `.comment` section.
+fn trim_unwind_tables(out: &Path) {
+    let script = out.join("discard-unwind-tables.ld");
+    let text = "SECTIONS {\n  /DISCARD/ : { *(EXCLUDE_FILE(*crtbegin.o *crtend.o) .eh_frame) *(.comment) }\n}\nINSERT AFTER .text;\n";
+    std::fs::write(&script, text).expect("write linker script");
+    // For every linked target (the bootstrap and Rust handler examples).
+    println!("cargo:rustc-link-arg=-Wl,-T,{}", script.display());
 }
 
 fn compile_c(src: &Path, obj: &Path, include: &Path) {
