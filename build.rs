@@ -26,7 +26,9 @@ fn main() {
     }
     println!("cargo:rerun-if-changed=include/scf_bootstrap.h");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
-    if env::var("TARGET").is_ok_and(|t| t.contains("musl")) {
+    println!("cargo:rerun-if-env-changed=SCF_KEEP_UNWIND_TABLES");
+    // SCF_KEEP_UNWIND_TABLES=1 keeps them (for scripts/size --ablate).
+    if env::var("TARGET").is_ok_and(|t| t.contains("musl")) && env::var_os("SCF_KEEP_UNWIND_TABLES").is_none() {
         trim_unwind_tables(&out);
     }
     let libs = env::var("SCF_HANDLER_LIBS").unwrap_or_default();
