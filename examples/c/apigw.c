@@ -67,6 +67,12 @@ static int fail(scanner *s, const char *what) {
 
 static int more(const scanner *s) { return s->p < s->end; }
 
+/* A token other than the one found was needed; at the end of the event,
+ * say that instead, as it is the likelier news (a truncated event). */
+static int fail_expect(scanner *s, const char *what) {
+    return fail(s, more(s) ? what : "unexpected end of the event");
+}
+
 static void skip_ws(scanner *s) {
     while (more(s) && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
         s->p++;
@@ -214,12 +220,12 @@ static int scan_object(scanner *s, int depth, request *req) {
         span key;
         skip_ws(s);
         if (!more(s) || *s->p != '"')
-            return fail(s, "expected a member name");
+            return fail_expect(s, "expected a member name");
         if (!scan_string(s, &key))
             return 0;
         skip_ws(s);
         if (!more(s) || *s->p != ':')
-            return fail(s, "expected ':'");
+            return fail_expect(s, "expected ':'");
         s->p++;
         skip_ws(s);
         if (req && !req->has_path && key_is(key, "path", 4)) {
@@ -249,7 +255,7 @@ static int scan_object(scanner *s, int depth, request *req) {
             s->p++;
             return 1;
         }
-        return fail(s, "expected ',' or '}'");
+        return fail_expect(s, "expected ',' or '}'");
     }
 }
 
@@ -274,7 +280,7 @@ static int scan_array(scanner *s, int depth) {
             s->p++;
             return 1;
         }
-        return fail(s, "expected ',' or ']'");
+        return fail_expect(s, "expected ',' or ']'");
     }
 }
 

@@ -1,0 +1,464 @@
+//! The examples end to end, as a user runs them: each handler is built into
+//! a static bootstrap and packaged by `scripts/package`, the zip is run by
+//! `scf-emulator invoke`, and the Invoke API answer is compared byte for
+//! byte with what the function must return.
+//!
+//! Needs, besides Rust's musl target: musl-gcc, python3, and the Zig
+//! toolchain (`pip install ziglang`); a missing tool fails its test with a
+//! message naming the package, it never skips.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use json::Json;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// target/it: shared with tests/common's builds (scripts/package takes the
+/// same lock file there).
+fn target() -> PathBuf {
+    root().join("target/it")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures/examples").join(name)
+}
+
+/// Runs `scripts/package ARGS -o target/it/zips/NAME.zip` and returns the
+/// zip's path.
+fn package(name: &str, args: &[&str]) -> PathBuf {
+    let dir = target().join("zips");
+    fs::create_dir_all(&dir).unwrap();
+    let zip = dir.join(format!("{name}.zip"));
+    let out = Command::new(root().join("scripts/package"))
+        .current_dir(root())
+        .args(["--quiet", "--target-dir"])
+        .arg(target())
+        .args(args)
+        .arg("-o")
+        .arg(&zip)
+        .output()
+        .expect("run scripts/package (needs python3)");
+    assert!(
+        out.status.success(),
+        "scripts/package {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("bootstrap: ") && text.contains(" bytes"), "no sizes printed: {text}");
+    zip
+}
+
+/// The `scf-emulator` binary, built once per test process into target/it.
+fn emulator() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root())
+            .args(["build", "--quiet", "-p", "scf-emulator", "--bin", "scf-emulator", "--target-dir"])
+            .arg(target())
+            .output()
+            .expect("run cargo");
+        assert!(out.status.success(), "building scf-emulator failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        target().join("debug/scf-emulator")
+    })
+}
+
+/// What `scf-emulator invoke` printed: the Invoke API's `Result`.
+struct Invoked {
+    ret_msg: String,
+    err_msg: String,
+    log: String,
+    request_id: String,
+    invoke_result: f64,
+}
+
+fn invoke(zip: &Path, event: &Path, extra: &[&str]) -> Invoked {
+    let out = Command::new(emulator())
+        .arg("invoke")
+        .arg(zip)
+        .arg("--event")
+        .arg(event)
+        .args(extra)
+        .output()
+        .expect("run scf-emulator");
+    let text = String::from_utf8(out.stdout).expect("UTF-8 JSON");
+    let code = out.status.code();
+    assert!(
+        code == Some(0) || code == Some(1),
+        "scf-emulator could not invoke {} (status {code:?}):\n{text}{}",
+        zip.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = Json::parse(&text).unwrap_or_else(|e| panic!("invoke printed bad JSON ({e}): {text}"));
+    let r = v.get("Result");
+    let inv = Invoked {
+        ret_msg: r.get("RetMsg").str().to_string(),
+        err_msg: r.get("ErrMsg").str().to_string(),
+        log: r.get("Log").str().to_string(),
+        request_id: r.get("FunctionRequestId").str().to_string(),
+        invoke_result: r.get("InvokeResult").num(),
+    };
+    assert_eq!(code == Some(0), inv.invoke_result == 0.0, "exit status vs InvokeResult: {text}");
+    inv
+}
+
+fn ok(inv: &Invoked) -> &str {
+    assert_eq!(inv.invoke_result, 0.0, "the invocation failed: ErrMsg {:?}, Log {:?}", inv.err_msg, inv.log);
+    assert_eq!(inv.err_msg, "");
+    &inv.ret_msg
+}
+
+fn guide_echo(event: &[u8]) -> String {
+    format!("Echoing request: '{}'", std::str::from_utf8(event).unwrap())
+}
+
+/// The guide's echo, as the built-in demo and as examples/c/echo.c, in the
+/// default and the minimal build: same answer, same log.
+#[test]
+fn echo_demo_and_c_echo_answer_like_the_guide() {
+    let event = fixture("guide-event.json");
+    let bytes = fs::read(&event).unwrap();
+    for (name, args) in [
+        ("demo", &[][..]),
+        ("c-echo", &["--handler", "examples/c/echo.c"][..]),
+        ("c-echo-minimal", &["--minimal", "--handler", "examples/c/echo.c"][..]),
+    ] {
+        let inv = invoke(&package(name, args), &event, &[]);
+        assert_eq!(ok(&inv), guide_echo(&bytes), "{name}");
+        // The event, then a newline, on stderr: the invocation's log.
+        let logged = format!("{}\n", std::str::from_utf8(&bytes).unwrap());
+        assert!(inv.log.contains(&logged), "{name}: log {:?}", inv.log);
+    }
+}
+
+#[test]
+fn c_apigw_answers_with_an_integrated_response() {
+    let zip = package("c-apigw", &["--handler", "examples/c/apigw.c"]);
+    let inv = invoke(&zip, &fixture("apigw-get.json"), &[]);
+    let expected = concat!(
+        r#"{"isBase64Encoded":false,"statusCode":200,"headers":{"Content-Type":"application/json"},"#,
+        r#""body":"{\"path\":\"/hello/世界\",\"queryString\":{\"lang\": \"zh-CN\", \"q\": \"say \\\"hi\\\"\\\\n\"}}"}"#
+    );
+    assert_eq!(ok(&inv), expected);
+
+    // And what the gateway makes of it: the body is a JSON document.
+    let resp = Json::parse(&inv.ret_msg).unwrap();
+    assert_eq!(resp.get("statusCode").num(), 200.0);
+    assert_eq!(resp.get("isBase64Encoded"), &Json::Bool(false));
+    assert_eq!(resp.get("headers").get("Content-Type").str(), "application/json");
+    let body = Json::parse(resp.get("body").str()).unwrap();
+    assert_eq!(body.get("path").str(), "/hello/世界");
+    assert_eq!(body.get("queryString").get("q").str(), "say \"hi\"\\n");
+    assert_eq!(body.get("queryString").get("lang").str(), "zh-CN");
+}
+
+/// A bad request is a handler error: the error endpoint gets the message
+/// whole, and no response is posted.
+#[test]
+fn c_apigw_bad_requests_are_handler_errors() {
+    let zip = package("c-apigw-bad-requests", &["--handler", "examples/c/apigw.c"]);
+    let not_json = target().join("zips/not-json.txt");
+    fs::write(&not_json, "GET / HTTP/1.1").unwrap();
+    for (event, message) in [
+        (fixture("apigw-no-path.json"), "bad request: the event has no \"path\" member"),
+        (fixture("apigw-truncated.json"), "bad request: unexpected end of the event at byte 35"),
+        (not_json, "bad request: the event is not a JSON object at byte 0"),
+    ] {
+        // SCF itself refuses events that are not JSON; --allow-non-json
+        // lets them through to show what the handler does.
+        let inv = invoke(&zip, &event, &["--allow-non-json"]);
+        assert_ne!(inv.invoke_result, 0.0, "{}", event.display());
+        assert_eq!(inv.err_msg, message, "{}", event.display());
+        assert_eq!(inv.ret_msg, "", "{}", event.display());
+    }
+}
+
+/// The JSON scanner under AddressSanitizer and UBSan, on the host: the
+/// fixtures, every prefix of each, single-byte mutations, deep nesting.
+#[test]
+fn c_apigw_scanner_is_safe_on_any_input() {
+    let dir = target().join("apigw-harness");
+    fs::create_dir_all(&dir).unwrap();
+    let bin = dir.join("harness");
+    let out = Command::new("cc")
+        .args(["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-Wall", "-Wextra", "-Werror"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(fixture("apigw_harness.c"))
+        .arg("-o")
+        .arg(&bin)
+        .output()
+        .expect("run cc (the host C compiler, with libasan and libubsan: Debian's gcc)");
+    assert!(out.status.success(), "compiling the harness failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let events = ["apigw-get.json", "apigw-no-path.json", "apigw-truncated.json", "guide-event.json"];
+    let out = Command::new(&bin)
+        .args(events.iter().map(|e| fixture(e)))
+        .env("ASAN_OPTIONS", "detect_leaks=1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "harness failed:\n{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let line = |name: &str| stdout.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name}: {stdout}")).to_string();
+    assert!(line("apigw-get.json").contains(": ok: {\"isBase64Encoded\":false"));
+    assert!(line("apigw-no-path.json").ends_with(": error: bad request: the event has no \"path\" member"));
+    assert!(line("guide-event.json").contains(": error: bad request: the event has no \"path\" member"));
+    assert!(line("deep:").ends_with("bad request: nested too deeply at byte 68"));
+}
+
+/// Both C examples are clean under strict warnings, as users will build
+/// them.
+#[test]
+fn c_examples_compile_without_warnings() {
+    for src in ["examples/c/echo.c", "examples/c/apigw.c"] {
+        let out = Command::new("musl-gcc")
+            .args(["-c", "-Os", "-std=c11", "-pedantic", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-o", "/dev/null"])
+            .arg("-I")
+            .arg(root().join("include"))
+            .arg(root().join(src))
+            .output()
+            .expect("run musl-gcc (Debian package musl-tools)");
+        assert!(out.status.success(), "{src}:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn zig_handler_links_and_answers() {
+    let zig = Command::new("python3").args(["-m", "ziglang", "version"]).output();
+    match zig {
+        Ok(o) if o.status.success() => {}
+        _ => panic!(
+            "the Zig toolchain is missing: `pip install ziglang` (tested with 0.17.1), \
+             or set ZIG=/path/to/zig for scripts/package"
+        ),
+    }
+    let zip = package("zig-upper", &["--handler", "examples/zig/upper.zig"]);
+
+    // The object leaves only the runtime's own functions to the linker:
+    // no compiler_rt, stack-probe or sanitizer symbols.
+    let nm = Command::new("nm").arg("-u").arg(target().join("zig-handlers/upper.o")).output().expect("run nm (binutils)");
+    let undefined = String::from_utf8_lossy(&nm.stdout);
+    let names: Vec<&str> = undefined.split_whitespace().filter(|w| *w != "U").collect();
+    assert_eq!(names, ["scf_write", "scf_writer_reset"], "undefined symbols in the Zig object");
+
+    let event = fixture("guide-event.json");
+    let bytes = fs::read(&event).unwrap();
+    let inv = invoke(&zip, &event, &[]);
+    assert_eq!(ok(&inv), String::from_utf8(bytes.to_ascii_uppercase()).unwrap());
+    assert!(
+        inv.log.contains(&format!("request {}: {} bytes\n", inv.request_id, bytes.len())),
+        "log: {:?}",
+        inv.log
+    );
+}
+
+#[test]
+fn rust_handler_crate_answers_with_its_context() {
+    let zip = package("rust-hello", &["--handler", "examples/rust"]);
+    let event = fixture("guide-event.json");
+    let len = fs::metadata(&event).unwrap().len();
+    let inv = invoke(&zip, &event, &["--name", "hello", "--memory", "256", "--timeout", "5", "--region", "ap-shanghai"]);
+    let expected = format!(
+        concat!(
+            r#"{{"function":"hello","namespace":"default","version":"$LATEST","region":"ap-shanghai","#,
+            r#""requestId":"{}","memoryLimitMb":256,"timeLimitMs":5000,"eventBytes":{}}}"#
+        ),
+        inv.request_id, len
+    );
+    assert_eq!(ok(&inv), expected);
+}
+
+/// Just enough JSON to read the emulator's Invoke answer and check the
+/// gateway response: a strict recursive-descent parser (RFC 8259).
+mod json {
+    #[derive(Debug, PartialEq)]
+    pub enum Json {
+        Null,
+        Bool(bool),
+        Num(f64),
+        Str(String),
+        Arr(Vec<Json>),
+        Obj(Vec<(String, Json)>),
+    }
+
+    impl Json {
+        pub fn parse(text: &str) -> Result<Json, String> {
+            let mut p = Parser { b: text.as_bytes(), i: 0 };
+            let v = p.value(0)?;
+            p.ws();
+            if p.i != p.b.len() {
+                return Err(format!("trailing data at byte {}", p.i));
+            }
+            Ok(v)
+        }
+
+        /// The member `key` of an object; panics if there is none.
+        pub fn get(&self, key: &str) -> &Json {
+            match self {
+                Json::Obj(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+                _ => None,
+            }
+            .unwrap_or_else(|| panic!("no member {key:?} in {self:?}"))
+        }
+
+        pub fn str(&self) -> &str {
+            match self {
+                Json::Str(s) => s,
+                _ => panic!("not a string: {self:?}"),
+            }
+        }
+
+        pub fn num(&self) -> f64 {
+            match self {
+                Json::Num(n) => *n,
+                _ => panic!("not a number: {self:?}"),
+            }
+        }
+    }
+
+    struct Parser<'a> {
+        b: &'a [u8],
+        i: usize,
+    }
+
+    impl Parser<'_> {
+        fn ws(&mut self) {
+            while matches!(self.b.get(self.i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                self.i += 1;
+            }
+        }
+
+        fn err<T>(&self, what: &str) -> Result<T, String> {
+            Err(format!("{what} at byte {}", self.i))
+        }
+
+        fn eat(&mut self, c: u8) -> bool {
+            self.ws();
+            let hit = self.b.get(self.i) == Some(&c);
+            self.i += hit as usize;
+            hit
+        }
+
+        fn value(&mut self, depth: usize) -> Result<Json, String> {
+            if depth > 128 {
+                return self.err("too deep");
+            }
+            self.ws();
+            match self.b.get(self.i) {
+                Some(b'{') => {
+                    self.i += 1;
+                    let mut members = Vec::new();
+                    if self.eat(b'}') {
+                        return Ok(Json::Obj(members));
+                    }
+                    loop {
+                        self.ws();
+                        let k = self.string()?;
+                        if !self.eat(b':') {
+                            return self.err("expected ':'");
+                        }
+                        members.push((k, self.value(depth + 1)?));
+                        if self.eat(b'}') {
+                            return Ok(Json::Obj(members));
+                        }
+                        if !self.eat(b',') {
+                            return self.err("expected ',' or '}'");
+                        }
+                    }
+                }
+                Some(b'[') => {
+                    self.i += 1;
+                    let mut items = Vec::new();
+                    if self.eat(b']') {
+                        return Ok(Json::Arr(items));
+                    }
+                    loop {
+                        items.push(self.value(depth + 1)?);
+                        if self.eat(b']') {
+                            return Ok(Json::Arr(items));
+                        }
+                        if !self.eat(b',') {
+                            return self.err("expected ',' or ']'");
+                        }
+                    }
+                }
+                Some(b'"') => Ok(Json::Str(self.string()?)),
+                Some(b't') => self.word("true", Json::Bool(true)),
+                Some(b'f') => self.word("false", Json::Bool(false)),
+                Some(b'n') => self.word("null", Json::Null),
+                Some(b'-' | b'0'..=b'9') => {
+                    let start = self.i;
+                    while matches!(self.b.get(self.i), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
+                        self.i += 1;
+                    }
+                    let s = std::str::from_utf8(&self.b[start..self.i]).unwrap();
+                    s.parse().map(Json::Num).or_else(|_| self.err("bad number"))
+                }
+                _ => self.err("expected a value"),
+            }
+        }
+
+        fn word(&mut self, w: &str, v: Json) -> Result<Json, String> {
+            if self.b[self.i..].starts_with(w.as_bytes()) {
+                self.i += w.len();
+                Ok(v)
+            } else {
+                self.err("bad literal")
+            }
+        }
+
+        fn hex4(&mut self) -> Result<u32, String> {
+            let h = self.b.get(self.i..self.i + 4).and_then(|h| std::str::from_utf8(h).ok());
+            let v = h.and_then(|h| u32::from_str_radix(h, 16).ok());
+            self.i += 4;
+            v.map_or_else(|| self.err("bad \\u escape"), Ok)
+        }
+
+        fn string(&mut self) -> Result<String, String> {
+            if self.b.get(self.i) != Some(&b'"') {
+                return self.err("expected a string");
+            }
+            self.i += 1;
+            let mut out = Vec::new();
+            loop {
+                let Some(&c) = self.b.get(self.i) else { return self.err("unterminated string") };
+                self.i += 1;
+                match c {
+                    b'"' => return String::from_utf8(out).or_else(|_| self.err("not UTF-8")),
+                    b'\\' => {
+                        let Some(&e) = self.b.get(self.i) else { return self.err("unterminated string") };
+                        self.i += 1;
+                        let ch = match e {
+                            b'"' => '"',
+                            b'\\' => '\\',
+                            b'/' => '/',
+                            b'b' => '\u{8}',
+                            b'f' => '\u{c}',
+                            b'n' => '\n',
+                            b'r' => '\r',
+                            b't' => '\t',
+                            b'u' => {
+                                let mut cp = self.hex4()?;
+                                if (0xD800..0xDC00).contains(&cp) && self.b[self.i..].starts_with(b"\\u") {
+                                    self.i += 2;
+                                    let lo = self.hex4()?;
+                                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF);
+                                }
+                                char::from_u32(cp).unwrap_or('\u{FFFD}')
+                            }
+                            _ => return self.err("bad escape"),
+                        };
+                        out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
+                    }
+                    0..=0x1F => return self.err("control character in a string"),
+                    _ => out.push(c),
+                }
+            }
+        }
+    }
+}

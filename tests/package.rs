@@ -1,0 +1,238 @@
+//! `scripts/package`: the zip it writes (one `bootstrap` at the root, mode
+//! 0755, fixed timestamp, deflate, the same bytes every time) and the
+//! binaries it refuses because they could not start on SCF.
+//!
+//! The zip is read twice: by the structure checks below, and by Python's
+//! `zipfile`, an independent reader that also verifies the CRC. The
+//! emulator's reader runs it in tests/examples.rs.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = root().join("target/it/package-tests").join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run_package(args: &[&str], out: &Path) -> Output {
+    Command::new(root().join("scripts/package"))
+        .current_dir(root())
+        .args(["--quiet", "--target-dir"])
+        .arg(root().join("target/it"))
+        .args(args)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .expect("run scripts/package (needs python3)")
+}
+
+fn package(args: &[&str], out: &Path) -> Vec<u8> {
+    let o = run_package(args, out);
+    assert!(o.status.success(), "scripts/package {args:?}:\n{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let zip = fs::read(out).unwrap();
+    assert!(stdout.contains(&format!("{}: {} bytes", out.display(), zip.len())), "sizes: {stdout}");
+    zip
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes(b[at..at + 2].try_into().unwrap())
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+/// Checks the archive's records field by field and returns the compressed
+/// size of its one member.
+fn check_layout(zip: &[u8]) -> u32 {
+    // End of central directory: no comment, so exactly 22 bytes at the end.
+    let eocd = zip.len() - 22;
+    assert_eq!(u32_at(zip, eocd), 0x0605_4b50, "end record at the very end (no comment)");
+    assert_eq!(u16_at(zip, eocd + 8), 1, "one entry on this disk");
+    assert_eq!(u16_at(zip, eocd + 10), 1, "one entry");
+    let (cd_size, cd_at) = (u32_at(zip, eocd + 12) as usize, u32_at(zip, eocd + 16) as usize);
+    assert_eq!(cd_at + cd_size, eocd);
+
+    let cd = &zip[cd_at..eocd];
+    assert_eq!(u32_at(cd, 0), 0x0201_4b50);
+    assert_eq!(cd[5], 3, "made on Unix, so the external attributes hold a Unix mode");
+    assert_eq!(u16_at(cd, 8) & 0x0009, 0, "no encryption, no data descriptor");
+    assert_eq!(u16_at(cd, 10), 8, "deflate");
+    assert_eq!((u16_at(cd, 12), u16_at(cd, 14)), (0, (1 << 5) | 1), "1980-01-01 00:00");
+    let csize = u32_at(cd, 20);
+    let (name_len, extra_len, comment_len) = (u16_at(cd, 28) as usize, u16_at(cd, 30), u16_at(cd, 32));
+    assert_eq!((extra_len, comment_len), (0, 0), "no extra fields (no timestamps) and no comment");
+    assert_eq!(u32_at(cd, 38) >> 16, 0o100755, "a regular file, rwxr-xr-x");
+    assert_eq!(u32_at(cd, 42), 0, "its data starts the archive");
+    assert_eq!(&cd[46..46 + name_len], b"bootstrap", "at the root, no directory");
+    assert_eq!(46 + name_len, cd.len());
+
+    // The local header agrees with the central one.
+    assert_eq!(u32_at(zip, 0), 0x0403_4b50);
+    assert_eq!(&zip[4..30], &cd[6..32], "local and central headers differ");
+    assert_eq!(&zip[30..39], b"bootstrap");
+    assert_eq!(30 + 9 + csize as usize, cd_at);
+    csize
+}
+
+/// Unpacks with Python's zipfile (checking the CRC) and returns the
+/// member's bytes.
+fn python_unzip(zip: &Path, dest: &Path) -> Vec<u8> {
+    let script = "import sys, zipfile\n\
+                  z = zipfile.ZipFile(sys.argv[1])\n\
+                  assert z.testzip() is None\n\
+                  assert z.namelist() == ['bootstrap'], z.namelist()\n\
+                  open(sys.argv[2], 'wb').write(z.read('bootstrap'))\n";
+    let o = Command::new("python3").args(["-c", script]).arg(zip).arg(dest).output().expect("run python3");
+    assert!(o.status.success(), "python zipfile: {}", String::from_utf8_lossy(&o.stderr));
+    fs::read(dest).unwrap()
+}
+
+#[test]
+fn zip_holds_one_executable_bootstrap_and_is_reproducible() {
+    let dir = scratch("layout");
+    let first = package(&["--handler", "examples/c/echo.c"], &dir.join("a.zip"));
+    // Another build in between, so the second is rebuilt, not reused.
+    package(&[], &dir.join("demo.zip"));
+    let second = package(&["--handler", "examples/c/echo.c"], &dir.join("b.zip"));
+    assert!(first == second, "two builds of the same input gave different zips");
+
+    let csize = check_layout(&first);
+    let binary = python_unzip(&dir.join("a.zip"), &dir.join("bootstrap"));
+    assert_eq!(&binary[..4], b"\x7fELF");
+    assert!((csize as usize) < binary.len() * 3 / 4, "deflate at level 9 should do better than {csize} of {}", binary.len());
+
+    // The zip depends on the binary's bytes only: repackaging the unpacked
+    // file (other name, other mtime, other mode) gives the same archive.
+    let copy = dir.join("copy");
+    fs::write(&copy, &binary).unwrap();
+    let again = package(&["--bootstrap", copy.to_str().unwrap()], &dir.join("c.zip"));
+    assert!(again == first, "repackaging the unpacked binary changed the zip");
+}
+
+/// --zopfli: a smaller stream that every unzip still reads, and still the
+/// same bytes every time.
+#[test]
+fn zopfli_zip_is_smaller_plain_deflate_and_reproducible() {
+    let have = Command::new("python3").args(["-c", "import zopfli.zopfli"]).status();
+    assert!(
+        matches!(have, Ok(s) if s.success()),
+        "the Zopfli compressor is missing: `pip install zopfli` (tested with 0.4.3)"
+    );
+    let dir = scratch("zopfli");
+    let plain = package(&[], &dir.join("plain.zip"));
+    let binary = python_unzip(&dir.join("plain.zip"), &dir.join("bootstrap"));
+    let bin = dir.join("bootstrap");
+    let a = package(&["--zopfli", "--bootstrap", bin.to_str().unwrap()], &dir.join("a.zip"));
+    let b = package(&["--zopfli", "--bootstrap", bin.to_str().unwrap()], &dir.join("b.zip"));
+    assert!(a == b, "two Zopfli runs gave different zips");
+    check_layout(&a);
+    assert!(a.len() < plain.len(), "zopfli {} >= zlib {}", a.len(), plain.len());
+    assert!(python_unzip(&dir.join("a.zip"), &dir.join("unpacked")) == binary);
+}
+
+/// A minimal ELF header with the given class, machine, type and program
+/// headers (type, contents), each segment's bytes placed after the table.
+fn elf(class: u8, machine: u16, e_type: u16, segments: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let mut f = vec![0u8; 64];
+    f[..4].copy_from_slice(b"\x7fELF");
+    f[4] = class;
+    f[5] = 1; // little-endian
+    f[6] = 1; // version
+    f[16..18].copy_from_slice(&e_type.to_le_bytes());
+    f[18..20].copy_from_slice(&machine.to_le_bytes());
+    f[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+    f[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+    f[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+    f[56..58].copy_from_slice(&(segments.len() as u16).to_le_bytes());
+    let mut data_at = 64 + 56 * segments.len();
+    let mut data = Vec::new();
+    for (p_type, bytes) in segments {
+        let mut ph = [0u8; 56];
+        ph[..4].copy_from_slice(&p_type.to_le_bytes());
+        ph[8..16].copy_from_slice(&(data_at as u64).to_le_bytes());
+        ph[32..40].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+        f.extend_from_slice(&ph);
+        data.extend_from_slice(bytes);
+        data_at += bytes.len();
+    }
+    f.extend_from_slice(&data);
+    f
+}
+
+fn dynamic(entries: &[(i64, u64)]) -> Vec<u8> {
+    entries.iter().flat_map(|(t, v)| t.to_le_bytes().into_iter().chain(v.to_le_bytes())).collect()
+}
+
+#[test]
+fn refuses_binaries_that_would_not_start_on_scf() {
+    let dir = scratch("refuse");
+    const PT_LOAD: u32 = 1;
+    const PT_DYNAMIC: u32 = 2;
+    const PT_INTERP: u32 = 3;
+    let load = (PT_LOAD, vec![0u8; 16]);
+
+    // A real dynamically linked program, from the host's C compiler.
+    fs::write(dir.join("hello.c"), "int main(void) { return 0; }\n").unwrap();
+    let cc = Command::new("cc").arg(dir.join("hello.c")).arg("-o").arg(dir.join("dyn")).status().expect("run cc");
+    assert!(cc.success());
+
+    let cases: Vec<(&str, Option<Vec<u8>>, &str)> = vec![
+        ("dyn", None, "is dynamically linked (interpreter /lib"),
+        ("interp", Some(elf(2, 62, 2, &[(PT_INTERP, b"/lib/ld-musl-x86_64.so.1\0".to_vec()), load.clone()])),
+         "is dynamically linked (interpreter /lib/ld-musl-x86_64.so.1)"),
+        ("needed", Some(elf(2, 62, 3, &[load.clone(), (PT_DYNAMIC, dynamic(&[(1, 1), (0, 0)]))])),
+         "needs shared libraries"),
+        ("arm64", Some(elf(2, 183, 2, &[load.clone()])), "is built for ELF machine 183, not x86_64"),
+        ("i386", Some(elf(1, 3, 2, &[load.clone()])), "is not a 64-bit little-endian ELF file"),
+        ("object", Some(elf(2, 62, 1, &[load.clone()])), "is an ELF file of type 1, not an executable"),
+        ("script", Some(b"#!/bin/sh\nexec ./handler\n".to_vec()), "is not an ELF executable"),
+        ("missing", None, "no bootstrap at"),
+    ];
+    for (name, bytes, message) in cases {
+        let path = dir.join(name);
+        if let Some(b) = bytes {
+            fs::write(&path, b).unwrap();
+        }
+        let zip = dir.join(format!("{name}.zip"));
+        let o = run_package(&["--bootstrap", path.to_str().unwrap()], &zip);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert!(err.starts_with("scripts/package: error: ") && err.contains(message), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{name}: one line, not a traceback: {err}");
+        assert!(!zip.exists(), "{name}: a zip was written");
+    }
+
+    // Static PIE: a dynamic section for self-relocation, but no interpreter
+    // and no library. It starts, so it is accepted.
+    let pie = dir.join("static-pie");
+    fs::write(&pie, elf(2, 62, 3, &[load, (PT_DYNAMIC, dynamic(&[(0x6ffffffb, 0x08000000), (0, 0)]))])).unwrap();
+    let o = run_package(&["--bootstrap", pie.to_str().unwrap()], &dir.join("pie.zip"));
+    assert!(o.status.success(), "static PIE refused: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn refuses_handlers_it_cannot_build() {
+    let dir = scratch("bad-handler");
+    for (args, message) in [
+        (&["--handler", "Cargo.toml"][..], "expected a .c, .o, .a or .zig file, or a Rust crate directory"),
+        (&["--handler", "examples/c/no-such.c"][..], "is not a file"),
+        (&["--handler", "include"][..], "is a directory without a Cargo.toml"),
+        (&["--handler", "examples/rust", "--handler", "examples/c/echo.c"][..], "package it alone"),
+    ] {
+        let zip = dir.join("f.zip");
+        let o = run_package(args, &zip);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(message) && err.lines().count() == 1, "{args:?}: {err}");
+        assert!(!zip.exists());
+    }
+}
