@@ -236,3 +236,31 @@ fn refuses_handlers_it_cannot_build() {
         assert!(!zip.exists());
     }
 }
+
+/// deploy/create-function.py builds the guide's CreateFunction request
+/// around the zip (checked with --dry-run: no SDK, no network).
+#[test]
+fn create_function_request_carries_the_zip() {
+    let dir = scratch("create-function");
+    let zip = dir.join("function.zip");
+    let bytes = package(&[], &zip);
+    let o = Command::new(root().join("deploy/create-function.py"))
+        .arg(&zip)
+        .args(["--dry-run", "--name", "echo", "--init-timeout", "5"])
+        .output()
+        .expect("run deploy/create-function.py");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{text}{}", String::from_utf8_lossy(&o.stderr));
+    for field in [
+        r#""Runtime": "CustomRuntime""#,
+        r#""FunctionName": "echo""#,
+        r#""Handler": "index.main_handler""#,
+        r#""InitTimeout": 5"#,
+        r#""Timeout": 3"#,
+        // The base64 of a zip's local header signature and version.
+        r#""ZipFile": "UEsDBBQ"#,
+    ] {
+        assert!(text.contains(field), "missing {field} in {text}");
+    }
+    assert!(text.contains(&format!(r#""ZipBytes": {}"#, bytes.len())), "{text}");
+}
