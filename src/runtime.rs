@@ -214,7 +214,7 @@ impl Env {
 /// The function part of a `_HANDLER` setting: what follows the last `.`
 /// (`index.main_handler` -> `main_handler`), or all of it without a dot.
 pub fn function_part(setting: &[u8]) -> &[u8] {
-    match memchr::memrchr(b'.', setting) {
+    match setting.iter().rposition(|&b| b == b'.') {
         Some(i) => &setting[i + 1..],
         None => setting,
     }
@@ -247,56 +247,59 @@ pub fn select(entries: &'static [Entry], setting: Option<&'static [u8]>) -> Resu
 }
 
 /// Parses `SCF_RUNTIME_API` and `SCF_RUNTIME_API_PORT` into the addresses to
-/// try and the Host header value (written to `host`).
+/// try, and writes the Host header value (`host:port`, brackets around an
+/// IPv6 address) to `host`.
 fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>, host: &mut HostBuf) -> Result<Addrs, Fatal> {
     const API: &str = "SCF_RUNTIME_API";
     const PORT: &str = "SCF_RUNTIME_API_PORT";
-    let api_c = api.ok_or(Fatal::EnvMissing(API))?;
-    let port_c = port.ok_or(Fatal::EnvMissing(PORT))?;
-    let (value, pv) = (api_c.to_bytes(), port_c.to_bytes());
-    let bad = |var, value, why| Fatal::EnvInvalid { var, value, why };
+    let api = api.ok_or(Fatal::EnvMissing(API))?;
+    let pv = port.ok_or(Fatal::EnvMissing(PORT))?.to_bytes();
+    let value = api.to_bytes();
+    let bad_api = |why| Fatal::EnvInvalid { var: API, value, why };
 
-    let port = match pv {
-        [b'1'..=b'9', ..] if pv.len() <= 5 && pv.iter().all(u8::is_ascii_digit) => wire::parse_decimal(pv).filter(|&p| p <= 65535),
-        _ => None,
+    // 1 to 65535, digits only, no leading zero.
+    let mut port: u32 = 0;
+    for &d in pv {
+        port = if d.is_ascii_digit() && port <= 65535 { port * 10 + u32::from(d - b'0') } else { u32::MAX };
     }
-    .ok_or(bad(PORT, pv, "is not a port number from 1 to 65535"))? as u16;
+    if pv.first() == Some(&b'0') || !(1..=65535).contains(&port) {
+        return Err(Fatal::EnvInvalid { var: PORT, value: pv, why: "is not a port number from 1 to 65535" });
+    }
+    let port = port as u16;
 
-    let mut addrs = Addrs::new();
-    let mut lit = [0u8; 256];
     if value.is_empty() {
-        return Err(bad(API, value, "is empty"));
+        return Err(bad_api("is empty"));
     }
     if value.len() > 255 {
-        return Err(bad(API, value, "is longer than 255 bytes"));
+        return Err(bad_api("is longer than 255 bytes"));
     }
+    let mut addrs = Addrs::new();
+    let mut lit = [0u8; 256];
     let (inner, v6) = match value {
         [b'[', inner @ .., b']'] => (inner, true),
         _ => (value, value.contains(&b':')),
     };
-    lit[..inner.len()].copy_from_slice(inner);
-    lit[inner.len()] = 0;
-    let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad(API, value, "is not a host"))?;
     if v6 {
-        let a = sys::inet_pton6(c).ok_or(bad(API, value, "is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)"))?;
+        // A NUL-terminated copy without the brackets, for inet_pton.
+        lit[..inner.len()].copy_from_slice(inner);
+        let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad_api("contains a NUL"))?;
+        let a = sys::inet_pton6(c).ok_or(bad_api("is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)"))?;
         addrs.push(SockAddr::v6(a, port));
-    } else if let Some(a) = sys::inet_pton4(c) {
+    } else if let Some(a) = sys::inet_pton4(api) {
         addrs.push(SockAddr::v4(a, port));
     } else if value.eq_ignore_ascii_case(b"localhost") {
         // Answered here rather than by the resolver: no /etc/hosts read on
         // the cold-start path, and it works without the `resolve` feature.
         addrs.push(SockAddr::v4([127, 0, 0, 1], port));
-        let mut six = [0u8; 16];
-        six[15] = 1;
-        addrs.push(SockAddr::v6(six, port));
+        addrs.push(SockAddr::v6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], port));
     } else if !value.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_') {
-        return Err(bad(API, value, "is neither an IP address nor a host name"));
+        return Err(bad_api("is neither an IP address nor a host name"));
     } else {
-        resolve(api_c, port, &mut addrs)?;
+        resolve(api, port, &mut addrs)?;
     }
 
     let mut w = 0;
-    for part in [if v6 { &b"["[..] } else { b"" }, inner, if v6 { b"]:" } else { b":" }, itoa::Buffer::new().format(port).as_bytes()] {
+    for part in [if v6 { &b"["[..] } else { b"" }, inner, if v6 { b"]:" } else { b":" }, pv] {
         host.bytes[w..w + part.len()].copy_from_slice(part);
         w += part.len();
     }

@@ -253,33 +253,16 @@ pub fn read(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
     }
 }
 
-/// Writes all of `parts` to standard error in one `writev(2)` where the
-/// kernel allows. Errors are ignored: there is nowhere left to report them.
+/// Writes `parts` (at most eight) to standard error with one `writev(2)`.
+/// A blocking write to a pipe or file completes in full; the result is
+/// ignored, as there is nowhere left to report a failure to write a log.
 pub fn write_stderr(parts: &[&[u8]]) {
     let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; 8];
-    let n = parts.len().min(iov.len());
     for (v, p) in iov.iter_mut().zip(parts) {
         *v = libc::iovec { iov_base: p.as_ptr() as *mut c_void, iov_len: p.len() };
     }
-    let mut start = 0;
-    while start < n {
-        // SAFETY: iov[start..n] describe live, readable slices.
-        let r = unsafe { libc::writev(2, iov[start..n].as_ptr(), (n - start) as c_int) };
-        let mut done = match ret(r) {
-            Ok(d) => d,
-            Err(Errno::INTR) => continue,
-            Err(_) => return,
-        };
-        while start < n && done >= iov[start].iov_len {
-            done -= iov[start].iov_len;
-            start += 1;
-        }
-        if start < n {
-            // SAFETY: done < iov_len, so the advanced pointer stays inside the slice.
-            iov[start].iov_base = unsafe { (iov[start].iov_base as *mut u8).add(done) } as *mut c_void;
-            iov[start].iov_len -= done;
-        }
-    }
+    // SAFETY: the first min(len, 8) iovecs describe live, readable slices.
+    unsafe { libc::writev(2, iov.as_ptr(), parts.len().min(8) as c_int) };
 }
 
 /// `getenv(3)`: the value of `name` (NUL-terminated), if set. The value lives
