@@ -204,7 +204,9 @@ fn c_apigw_scanner_is_safe_on_any_input() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "harness failed:\n{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    let line = |name: &str| stdout.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name}: {stdout}")).to_string();
+    let line = |name: &str| {
+        stdout.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name}: {stdout}")).to_string()
+    };
     assert!(line("apigw-get.json").contains(": ok: {\"isBase64Encoded\":false"));
     assert!(line("apigw-no-path.json").ends_with(": error: bad request: the event has no \"path\" member"));
     assert!(line("guide-event.json").contains(": error: bad request: the event has no \"path\" member"));
@@ -217,7 +219,19 @@ fn c_apigw_scanner_is_safe_on_any_input() {
 fn c_examples_compile_without_warnings() {
     for src in ["examples/c/echo.c", "examples/c/apigw.c"] {
         let out = Command::new("musl-gcc")
-            .args(["-c", "-Os", "-std=c11", "-pedantic", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-o", "/dev/null"])
+            .args([
+                "-c",
+                "-Os",
+                "-std=c11",
+                "-pedantic",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-Wshadow",
+                "-Wconversion",
+                "-o",
+                "/dev/null",
+            ])
             .arg("-I")
             .arg(root().join("include"))
             .arg(root().join(src))
@@ -241,7 +255,8 @@ fn zig_handler_links_and_answers() {
 
     // The object leaves only the runtime's own functions to the linker:
     // no compiler_rt, stack-probe or sanitizer symbols.
-    let nm = Command::new("nm").arg("-u").arg(target().join("zig-handlers/upper.o")).output().expect("run nm (binutils)");
+    let nm =
+        Command::new("nm").arg("-u").arg(target().join("zig-handlers/upper.o")).output().expect("run nm (binutils)");
     let undefined = String::from_utf8_lossy(&nm.stdout);
     let names: Vec<&str> = undefined.split_whitespace().filter(|w| *w != "U").collect();
     assert_eq!(names, ["scf_write", "scf_writer_reset"], "undefined symbols in the Zig object");
@@ -250,11 +265,7 @@ fn zig_handler_links_and_answers() {
     let bytes = fs::read(&event).unwrap();
     let inv = invoke(&zip, &event, &[]);
     assert_eq!(ok(&inv), String::from_utf8(bytes.to_ascii_uppercase()).unwrap());
-    assert!(
-        inv.log.contains(&format!("request {}: {} bytes\n", inv.request_id, bytes.len())),
-        "log: {:?}",
-        inv.log
-    );
+    assert!(inv.log.contains(&format!("request {}: {} bytes\n", inv.request_id, bytes.len())), "log: {:?}", inv.log);
 }
 
 #[test]
@@ -262,7 +273,8 @@ fn rust_handler_crate_answers_with_its_context() {
     let zip = package("rust-hello", &["--handler", "examples/rust"]);
     let event = fixture("guide-event.json");
     let len = fs::metadata(&event).unwrap().len();
-    let inv = invoke(&zip, &event, &["--name", "hello", "--memory", "256", "--timeout", "5", "--region", "ap-shanghai"]);
+    let inv =
+        invoke(&zip, &event, &["--name", "hello", "--memory", "256", "--timeout", "5", "--region", "ap-shanghai"]);
     let expected = format!(
         concat!(
             r#"{{"function":"hello","namespace":"default","version":"$LATEST","region":"ap-shanghai","#,

@@ -108,7 +108,11 @@ fn zip_holds_one_executable_bootstrap_and_is_reproducible() {
     let csize = check_layout(&first);
     let binary = python_unzip(&dir.join("a.zip"), &dir.join("bootstrap"));
     assert_eq!(&binary[..4], b"\x7fELF");
-    assert!((csize as usize) < binary.len() * 3 / 4, "deflate at level 9 should do better than {csize} of {}", binary.len());
+    assert!(
+        (csize as usize) < binary.len() * 3 / 4,
+        "deflate at level 9 should do better than {csize} of {}",
+        binary.len()
+    );
 
     // The zip depends on the binary's bytes only: repackaging the unpacked
     // file (other name, other mtime, other mode) gives the same archive.
@@ -187,13 +191,19 @@ fn refuses_binaries_that_would_not_start_on_scf() {
 
     let cases: Vec<(&str, Option<Vec<u8>>, &str)> = vec![
         ("dyn", None, "is dynamically linked (interpreter /lib"),
-        ("interp", Some(elf(2, 62, 2, &[(PT_INTERP, b"/lib/ld-musl-x86_64.so.1\0".to_vec()), load.clone()])),
-         "is dynamically linked (interpreter /lib/ld-musl-x86_64.so.1)"),
-        ("needed", Some(elf(2, 62, 3, &[load.clone(), (PT_DYNAMIC, dynamic(&[(1, 1), (0, 0)]))])),
-         "needs shared libraries"),
-        ("arm64", Some(elf(2, 183, 2, &[load.clone()])), "is built for ELF machine 183, not x86_64"),
-        ("i386", Some(elf(1, 3, 2, &[load.clone()])), "is not a 64-bit little-endian ELF file"),
-        ("object", Some(elf(2, 62, 1, &[load.clone()])), "is an ELF file of type 1, not an executable"),
+        (
+            "interp",
+            Some(elf(2, 62, 2, &[(PT_INTERP, b"/lib/ld-musl-x86_64.so.1\0".to_vec()), load.clone()])),
+            "is dynamically linked (interpreter /lib/ld-musl-x86_64.so.1)",
+        ),
+        (
+            "needed",
+            Some(elf(2, 62, 3, &[load.clone(), (PT_DYNAMIC, dynamic(&[(1, 1), (0, 0)]))])),
+            "needs shared libraries",
+        ),
+        ("arm64", Some(elf(2, 183, 2, std::slice::from_ref(&load))), "is built for ELF machine 183, not x86_64"),
+        ("i386", Some(elf(1, 3, 2, std::slice::from_ref(&load))), "is not a 64-bit little-endian ELF file"),
+        ("object", Some(elf(2, 62, 1, std::slice::from_ref(&load))), "is an ELF file of type 1, not an executable"),
         ("script", Some(b"#!/bin/sh\nexec ./handler\n".to_vec()), "is not an ELF executable"),
         ("missing", None, "no bootstrap at"),
     ];
