@@ -65,6 +65,27 @@ pub fn kill_group(pgid: u32) -> io::Result<()> {
     }
 }
 
+/// Sends `signal` (e.g. `libc::SIGTERM`) to the single process `pid`.
+///
+/// Prefer this to running kill(1): procps-ng 4.0.2's `kill -KILL -PGID`
+/// signals far more than the group.
+pub fn signal_process(pid: u32, signal: i32) -> io::Result<()> {
+    let Ok(pid) = i32::try_from(pid) else {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "process id out of range"));
+    };
+    if pid <= 1 {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "refusing to signal process 0 or 1"));
+    }
+    // SAFETY: kill() takes plain integers and has no memory effects; a pid
+    // above 1 addresses exactly one process.
+    let rc = unsafe { libc::kill(pid, signal) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// The termination signals a command-line emulator handles itself.
 const TERMINATION: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
@@ -150,5 +171,7 @@ mod tests {
         assert!(kill_group(0).is_err());
         assert!(kill_group(1).is_err());
         assert!(kill_group(u32::MAX).is_err());
+        assert!(signal_process(0, libc::SIGKILL).is_err());
+        assert!(signal_process(1, libc::SIGKILL).is_err());
     }
 }
