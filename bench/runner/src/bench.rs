@@ -1,0 +1,685 @@
+//! The measurements. Every one is a session between the peer and a freshly
+//! started contender; they differ only in what the peer serves and in when
+//! and how the contender is stopped.
+//!
+//! | figure | session | stop |
+//! |---|---|---|
+//! | cold start | one small event, waiting before exec | SIGKILL at the first response |
+//! | warm path | warm-up + N 1 KiB events, back to back | SIGKILL at the last response |
+//! | idle peak RSS | no event: the first `/next` finds nothing | read VmHWM, SIGKILL |
+//! | 6 MB peak RSS | one 6,000,000-byte event | read VmHWM at the response, SIGKILL |
+//! | instructions | N events under callgrind | SIGTERM at the N-th response |
+//!
+//! Under callgrind the N-th response is deliberately left unanswered: the
+//! contender is then blocked reading the reply, having executed exactly
+//! exec -> N-th response, when SIGTERM arrives; valgrind writes the profile
+//! on the way out. Cold start is N = 1; per warm invocation is
+//! (I(N2) - I(N1)) / (N2 - N1), which cancels start-up and the first
+//! invocation.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::peer::{self, Outcome, Peer, Plan, Timeline};
+use crate::proc::{self, Started};
+use crate::stats::{self, Summary};
+use crate::sys;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Floor,
+    Ours,
+    TencentScf,
+    BashCurl,
+}
+
+/// A contender: a directory of the stage holding an executable `bootstrap`
+/// (run with that directory as working directory, as SCF runs the unpacked
+/// zip in /var/user) and the other files of its zip.
+pub struct Contender {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub role: Role,
+    pub files: &'static [&'static str],
+}
+
+pub const CONTENDERS: [Contender; 5] = [
+    Contender { id: "floor", label: "floor (C, raw syscalls)", role: Role::Floor, files: &["bootstrap"] },
+    Contender { id: "bootstrap", label: "scf-bootstrap, default", role: Role::Ours, files: &["bootstrap"] },
+    Contender {
+        id: "bootstrap-small",
+        label: "scf-bootstrap, --no-default-features",
+        role: Role::Ours,
+        files: &["bootstrap"],
+    },
+    Contender { id: "tencent_scf", label: "tencent_scf 0.1.3", role: Role::TencentScf, files: &["bootstrap"] },
+    Contender { id: "bash-curl", label: "guide's bash + curl", role: Role::BashCurl, files: &["bootstrap", "index.sh"] },
+];
+
+/// How much to measure.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub quick: bool,
+    /// Cold starts per contender (interleaved rounds).
+    pub cold_runs: usize,
+    /// Warm-path invocations measured per run, after `warm_warmup`
+    /// unmeasured ones, in `warm_runs` interleaved runs.
+    pub warm_n: usize,
+    pub warm_warmup: usize,
+    pub warm_runs: usize,
+    /// The same for bash + curl, which forks several processes per call:
+    /// one run only.
+    pub bash_warm_n: usize,
+    /// Invocation counts (N1, N2) of the two callgrind runs per contender.
+    pub cg_warm: (usize, usize),
+    pub cg_warm_bash: (usize, usize),
+    pub callgrind: bool,
+}
+
+impl Settings {
+    pub fn full() -> Settings {
+        Settings {
+            quick: false,
+            cold_runs: 100,
+            warm_n: 2000,
+            warm_warmup: 20,
+            warm_runs: 5,
+            bash_warm_n: 2000,
+            cg_warm: (10, 1010),
+            cg_warm_bash: (1, 4),
+            callgrind: true,
+        }
+    }
+
+    pub fn quick() -> Settings {
+        Settings {
+            quick: true,
+            cold_runs: 5,
+            warm_n: 200,
+            warm_warmup: 5,
+            warm_runs: 2,
+            bash_warm_n: 50,
+            cg_warm: (2, 12),
+            cg_warm_bash: (1, 2),
+            callgrind: true,
+        }
+    }
+}
+
+/// Warm-path figures, over all runs.
+#[derive(Clone, Debug)]
+pub struct Warm {
+    /// Invocations measured per run, and runs.
+    pub n: usize,
+    pub runs: usize,
+    /// Peer starts writing the event -> response completely received, per
+    /// invocation, in µs, pooled over the runs.
+    pub latency: Summary,
+    /// Invocations per second, back to back: the median over the runs.
+    pub per_sec: f64,
+}
+
+/// One warm-path run: every measured latency (µs) and the rate.
+pub struct WarmRun {
+    pub latencies: Vec<f64>,
+    pub per_sec: f64,
+}
+
+/// Peak resident memory of a contender's processes.
+#[derive(Clone, Copy, Debug)]
+pub struct Rss {
+    pub kib: u64,
+    pub processes: usize,
+}
+
+/// Everything measured for one contender. `Err` holds why a figure is
+/// missing, for the report.
+pub struct Measured {
+    pub cold_ready_us: Vec<f64>,
+    pub cold_first_us: Vec<f64>,
+    pub cold_failures: Vec<String>,
+    pub cold_ir: Result<u64, String>,
+    pub warm: Result<Warm, String>,
+    /// Per warm invocation, with the (N1, N2) used.
+    pub warm_ir: Result<(f64, usize, usize), String>,
+    pub rss_idle: Result<Rss, String>,
+    pub rss_big: Result<Rss, String>,
+    /// Bytes of the files that go into the zip (the stripped binary, or
+    /// the scripts), and of the zip.
+    pub size: Result<u64, String>,
+    pub zip: Result<u64, String>,
+}
+
+impl Measured {
+    fn new() -> Measured {
+        fn skipped<T>() -> Result<T, String> {
+            Err("not measured".into())
+        }
+        Measured {
+            cold_ready_us: Vec::new(),
+            cold_first_us: Vec::new(),
+            cold_failures: Vec::new(),
+            cold_ir: skipped(),
+            warm: skipped(),
+            warm_ir: skipped(),
+            rss_idle: skipped(),
+            rss_big: skipped(),
+            size: skipped(),
+            zip: skipped(),
+        }
+    }
+
+    pub fn cold_ready(&self) -> Option<Summary> {
+        stats::summarize(&self.cold_ready_us)
+    }
+
+    pub fn cold_first(&self) -> Option<Summary> {
+        stats::summarize(&self.cold_first_us)
+    }
+}
+
+/// A pre-serialised event and the echo it must come back as.
+struct Event {
+    reply: Vec<u8>,
+    expected: Vec<u8>,
+    len: usize,
+}
+
+impl Event {
+    fn new(body: &[u8], request_id: &str) -> Event {
+        let mut expected = b"Echoing request: '".to_vec();
+        expected.extend_from_slice(body);
+        expected.push(b'\'');
+        Event { reply: peer::event_reply(body, request_id), expected, len: body.len() }
+    }
+}
+
+/// The timer-trigger event of the SCF documentation: the cold-start event.
+pub const COLD_EVENT: &str =
+    r#"{"Type":"Timer","TriggerName":"EveryDay","Time":"2019-02-21T11:49:00Z","Message":"user define msg body"}"#;
+pub const WARM_EVENT_LEN: usize = 1024;
+pub const BIG_EVENT_LEN: usize = 6_000_000;
+
+/// A JSON object of exactly `len` bytes. Letters and digits only inside
+/// the string: the guide's bash handler echoes the event unquoted
+/// (`echo $RESPONSE`), so spaces would be squeezed and `*?[` globbed.
+pub fn json_event(len: usize) -> Vec<u8> {
+    let mut v = b"{\"message\":\"".to_vec();
+    let tail = b"\"}";
+    let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut i = 0;
+    while v.len() + tail.len() < len {
+        v.push(alphabet[i % alphabet.len()]);
+        i += 1;
+    }
+    v.extend_from_slice(tail);
+    v
+}
+
+pub struct Bench {
+    stage: PathBuf,
+    scratch: PathBuf,
+    valgrind: Option<PathBuf>,
+    peer: Peer,
+    tl: Timeline,
+    cold: Event,
+    warm: Event,
+    big: Event,
+    pub settings: Settings,
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Done => "completed".into(),
+        Outcome::Idle => "went idle before answering".into(),
+        Outcome::Exited(s) => format!("exited ({})", sys::describe_status(*s)),
+        Outcome::Timeout => "timed out".into(),
+        Outcome::Failed(m) => m.clone(),
+    }
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+impl Bench {
+    pub fn new(stage: &Path, scratch: &Path, settings: Settings) -> io::Result<Bench> {
+        // Absolute: contenders run in their own directories, and TMPDIR
+        // (for bash's mktemp) must point here from there.
+        fs::create_dir_all(scratch.join("tmp"))?;
+        let scratch = fs::canonicalize(scratch)?;
+        sys::become_subreaper();
+        let valgrind = which("valgrind");
+        Ok(Bench {
+            stage: stage.to_path_buf(),
+            scratch,
+            valgrind,
+            peer: Peer::new()?,
+            tl: Timeline::default(),
+            cold: Event::new(COLD_EVENT.as_bytes(), "c0ld5ta7-0000-4000-8000-000000000001"),
+            warm: Event::new(&json_event(WARM_EVENT_LEN), "3a7m0000-0000-4000-8000-000000000002"),
+            big: Event::new(&json_event(BIG_EVENT_LEN), "b1660000-0000-4000-8000-000000000003"),
+            settings,
+        })
+    }
+
+    /// The environment SCF gives a Custom Runtime function, identical for
+    /// every contender (tencent_scf refuses to start without the metadata
+    /// variables). TMPDIR keeps bash's mktemp files out of /tmp.
+    fn env(&self, port: u16) -> Vec<(String, String)> {
+        [
+            ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            ("SCF_RUNTIME_API", "127.0.0.1"),
+            ("SCF_RUNTIME_API_PORT", &port.to_string()),
+            ("_HANDLER", "index.main_handler"),
+            ("SCF_FUNCTIONNAME", "bench-echo"),
+            ("SCF_FUNCTIONVERSION", "$LATEST"),
+            ("SCF_NAMESPACE", "default"),
+            ("TENCENTCLOUD_REGION", "ap-guangzhou"),
+            ("TENCENTCLOUD_APPID", "1250000000"),
+            ("TENCENTCLOUD_UIN", "100000000001"),
+            ("TENCENTCLOUD_RUNENV", "SCF"),
+            ("TMPDIR", &self.scratch.join("tmp").to_string_lossy()),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// Starts `c` (wrapped in `wrapper`, e.g. valgrind) against a fresh
+    /// listener and serves it. The contender is left running for the
+    /// caller to measure and stop.
+    #[allow(clippy::too_many_arguments)]
+    fn session(
+        &mut self,
+        c: &Contender,
+        wrapper: &[OsString],
+        which: Which,
+        events: usize,
+        stop_after: usize,
+        timeout: Duration,
+        stderr: Stdio,
+    ) -> Result<(Started, Outcome), String> {
+        self.peer.reset().map_err(|e| format!("peer: {e}"))?;
+        let env = self.env(self.peer.port());
+        let bootstrap = OsStr::new("./bootstrap");
+        let mut argv: Vec<&OsStr> = wrapper.iter().map(OsString::as_os_str).collect();
+        argv.push(bootstrap);
+        let dir = self.stage.join(c.id);
+        let started = proc::start(&dir, &argv, &env, stderr).map_err(|e| format!("cannot start {}: {e}", dir.display()))?;
+        let ev = match which {
+            Which::Cold => &self.cold,
+            Which::Warm => &self.warm,
+            Which::Big => &self.big,
+        };
+        let plan = Plan { event: &ev.reply, expected: &ev.expected, events, stop_after, deadline: started.at + timeout };
+        match self.peer.serve(&plan, &mut self.tl, Some(started.pid)) {
+            Ok(outcome) => Ok((started, outcome)),
+            Err(e) => {
+                proc::stop(started.pid, sys::SIGKILL);
+                Err(format!("peer: {e}"))
+            }
+        }
+    }
+
+    /// One cold start: (exec -> ready, exec -> first response) in µs.
+    pub fn cold_once(&mut self, c: &Contender, stderr: Stdio) -> Result<(f64, f64), String> {
+        let (s, outcome) = self.session(c, &[], Which::Cold, 1, 1, Duration::from_secs(10), stderr)?;
+        proc::stop(s.pid, sys::SIGKILL);
+        match (outcome, self.tl.ready) {
+            (Outcome::Done, Some(ready)) => Ok((micros(ready - s.at), micros(self.tl.responses[0] - s.at))),
+            (Outcome::Done, None) => Err("answered without reporting ready".into()),
+            (other, _) => Err(describe(&other)),
+        }
+    }
+
+    /// A cold start with stderr kept, to tell a broken contender apart
+    /// before the timed runs: the error and the last line it logged.
+    pub fn check(&mut self, c: &Contender) -> Result<(), String> {
+        let log = self.scratch.join(format!("{}-check.stderr", c.id));
+        let file = File::create(&log).map_err(|e| e.to_string())?;
+        self.cold_once(c, Stdio::from(file)).map(|_| ()).map_err(|e| with_log_tail(e, &log))
+    }
+
+    /// One warm-path run: `warmup` + `n` sequential 1 KiB echoes.
+    pub fn warm(&mut self, c: &Contender, n: usize) -> Result<WarmRun, String> {
+        let warmup = self.settings.warm_warmup;
+        let total = warmup + n;
+        let (s, outcome) = self.session(c, &[], Which::Warm, total, total, Duration::from_secs(300), Stdio::null())?;
+        proc::stop(s.pid, sys::SIGKILL);
+        if outcome != Outcome::Done {
+            return Err(format!("after {} of {total} invocations: {}", self.tl.responses.len(), describe(&outcome)));
+        }
+        let tl = &self.tl;
+        let latencies = (warmup..total).map(|i| micros(tl.responses[i] - tl.sent[i])).collect();
+        let span = tl.responses[total - 1] - tl.responses[warmup];
+        Ok(WarmRun { latencies, per_sec: (n - 1) as f64 / span.as_secs_f64() })
+    }
+
+    /// Peak RSS with no event served yet (`big` false: measured when the
+    /// first `/next` arrives), or after one 6 MB event (measured when its
+    /// response has arrived).
+    pub fn rss(&mut self, c: &Contender, big: bool) -> Result<Rss, String> {
+        let log = self.scratch.join(format!("{}-rss.stderr", c.id));
+        let file = File::create(&log).map_err(|e| e.to_string())?;
+        let (which, events, want) = if big { (Which::Big, 1, Outcome::Done) } else { (Which::Cold, 0, Outcome::Idle) };
+        let (s, outcome) = self.session(c, &[], which, events, events, Duration::from_secs(60), Stdio::from(file))?;
+        let (kib, processes) = proc::group_peak_rss_kib(s.pid);
+        proc::stop(s.pid, sys::SIGKILL);
+        let result = if outcome == want { Ok(Rss { kib, processes }) } else { Err(with_log_tail(describe(&outcome), &log)) };
+        let _ = fs::remove_file(&log);
+        result
+    }
+
+    /// User-space instructions from exec to the `n`-th response, counted by
+    /// callgrind over every process of the contender.
+    pub fn instructions(&mut self, c: &Contender, n: usize, warm: bool) -> Result<u64, String> {
+        let Some(valgrind) = self.valgrind.clone() else { return Err("valgrind not found".into()) };
+        let dir = self.scratch.join(format!("callgrind-{}-{n}", c.id));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let wrapper: Vec<OsString> = vec![
+            valgrind.into(),
+            "--tool=callgrind".into(),
+            // Helpers (curl, cut, mktemp) are part of the contender's cost.
+            "--trace-children=yes".into(),
+            // A forked child inherits its parent's counters: dumping (which
+            // zeroes them) just before fork makes each instruction counted
+            // once; dumping before execve keeps a child's pre-exec share,
+            // which the exec'd image would otherwise lose.
+            "--dump-before=fork".into(),
+            "--dump-before=execve".into(),
+            format!("--callgrind-out-file={}/cg.%p", dir.display()).into(),
+            format!("--log-file={}/valgrind.%p.log", dir.display()).into(),
+        ];
+        let which = if warm { Which::Warm } else { Which::Cold };
+        // Valgrind runs code tens of times slower: the deadline only has to
+        // catch a hang.
+        let (s, outcome) = self.session(c, &wrapper, which, n, n, Duration::from_secs(600), Stdio::null())?;
+        if outcome != Outcome::Done {
+            proc::stop(s.pid, sys::SIGKILL);
+            return Err(describe(&outcome));
+        }
+        // Blocked on the unanswered response: SIGTERM ends every process of
+        // the group and valgrind writes each one's profile.
+        proc::stop(s.pid, sys::SIGTERM);
+        sum_callgrind(&dir)
+    }
+
+    /// Bytes of the zip's files, and of the zip (deflate, level 9).
+    pub fn sizes(&self, c: &Contender) -> (Result<u64, String>, Result<u64, String>) {
+        let dir = self.stage.join(c.id);
+        let mut size = 0;
+        for f in c.files {
+            match fs::metadata(dir.join(f)) {
+                Ok(m) => size += m.len(),
+                Err(e) => return (Err(format!("{f}: {e}")), Err("no files".into())),
+            }
+        }
+        let zip = self.scratch.join(format!("{}.zip", c.id));
+        let _ = fs::remove_file(&zip); // zip adds to an existing archive
+        let status = Command::new("zip").args(["-q", "-9", "-X"]).arg(&zip).args(c.files).current_dir(&dir).status();
+        let zipped = match status {
+            Ok(s) if s.success() => fs::metadata(&zip).map(|m| m.len()).map_err(|e| e.to_string()),
+            Ok(s) => Err(format!("zip failed ({s})")),
+            Err(e) => Err(format!("cannot run zip: {e}")),
+        };
+        (Ok(size), zipped)
+    }
+
+    /// Runs every measurement on every contender, printing progress.
+    pub fn run_all(&mut self, contenders: &[Contender]) -> Vec<Measured> {
+        let st = self.settings.clone();
+        let mut out: Vec<Measured> = contenders.iter().map(|_| Measured::new()).collect();
+        let mut ok = vec![true; contenders.len()];
+        for (i, c) in contenders.iter().enumerate() {
+            (out[i].size, out[i].zip) = self.sizes(c);
+            if let Err(e) = self.check(c) {
+                eprintln!("bench: {} does not work: {e}", c.id);
+                out[i].cold_failures.push(e);
+                ok[i] = false;
+            }
+        }
+
+        // Interleaved: A B C D A B C D ..., so that drift in the machine's
+        // state hits every contender alike.
+        for round in 0..st.cold_runs {
+            if round % 10 == 0 {
+                eprintln!("bench: cold start, round {} of {}", round + 1, st.cold_runs);
+            }
+            for (i, c) in contenders.iter().enumerate() {
+                if !ok[i] {
+                    continue;
+                }
+                match self.cold_once(c, Stdio::null()) {
+                    Ok((ready, first)) => {
+                        out[i].cold_ready_us.push(ready);
+                        out[i].cold_first_us.push(first);
+                    }
+                    Err(e) => out[i].cold_failures.push(e),
+                }
+            }
+        }
+
+        // Interleaved runs too, each of n invocations in a row.
+        let mut runs: Vec<Vec<WarmRun>> = contenders.iter().map(|_| Vec::new()).collect();
+        for run in 0..st.warm_runs {
+            for (i, c) in contenders.iter().enumerate() {
+                let bash = c.role == Role::BashCurl;
+                if !ok[i] || out[i].warm.as_ref().is_err_and(|e| e != "not measured") || (bash && run > 0) {
+                    continue;
+                }
+                let n = if bash { st.bash_warm_n } else { st.warm_n };
+                eprintln!("bench: warm path, {} x {n}, run {} of {}", c.id, run + 1, if bash { 1 } else { st.warm_runs });
+                match self.warm(c, n) {
+                    Ok(r) => runs[i].push(r),
+                    Err(e) => out[i].warm = Err(e),
+                }
+            }
+        }
+        for (i, c) in contenders.iter().enumerate() {
+            if runs[i].is_empty() || out[i].warm.as_ref().is_err_and(|e| e != "not measured") {
+                continue;
+            }
+            let lat: Vec<f64> = runs[i].iter().flat_map(|r| r.latencies.iter().copied()).collect();
+            let rates: Vec<f64> = runs[i].iter().map(|r| r.per_sec).collect();
+            out[i].warm = Ok(Warm {
+                n: if c.role == Role::BashCurl { st.bash_warm_n } else { st.warm_n },
+                runs: runs[i].len(),
+                latency: stats::summarize(&lat).expect("runs have samples"),
+                per_sec: stats::quantile(&rates, 0.5).expect("runs"),
+            });
+        }
+
+        for (i, c) in contenders.iter().enumerate() {
+            if !ok[i] {
+                continue;
+            }
+            eprintln!("bench: peak RSS, {}", c.id);
+            out[i].rss_idle = self.rss(c, false);
+            out[i].rss_big = self.rss(c, true);
+        }
+
+        if st.callgrind {
+            for (i, c) in contenders.iter().enumerate() {
+                if !ok[i] {
+                    continue;
+                }
+                eprintln!("bench: callgrind, {}", c.id);
+                out[i].cold_ir = self.instructions(c, 1, false);
+                let (n1, n2) = if c.role == Role::BashCurl { st.cg_warm_bash } else { st.cg_warm };
+                out[i].warm_ir = match (self.instructions(c, n1, true), self.instructions(c, n2, true)) {
+                    (Ok(a), Ok(b)) => Ok((b.saturating_sub(a) as f64 / (n2 - n1) as f64, n1, n2)),
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                };
+            }
+        }
+        out
+    }
+
+    pub fn event_sizes(&self) -> (usize, usize, usize) {
+        (self.cold.len, self.warm.len, self.big.len)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Which {
+    Cold,
+    Warm,
+    Big,
+}
+
+/// Sums the `summary:` (total Ir) lines of every profile part in `dir`.
+fn sum_callgrind(dir: &Path) -> Result<u64, String> {
+    let mut total = 0u64;
+    let mut files = 0;
+    for entry in fs::read_dir(dir).map_err(|e| e.to_string())?.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with("cg.") {
+            continue;
+        }
+        let text = fs::read_to_string(entry.path()).map_err(|e| e.to_string())?;
+        let summary = text
+            .lines()
+            .find_map(|l| l.strip_prefix("summary:"))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .ok_or_else(|| format!("{}: no summary line", entry.path().display()))?;
+        total += summary;
+        files += 1;
+    }
+    if files == 0 {
+        return Err(format!("callgrind wrote no profile in {}", dir.display()));
+    }
+    Ok(total)
+}
+
+/// `msg` followed by the last line the contender wrote to stderr, if any.
+fn with_log_tail(msg: String, log: &Path) -> String {
+    let mut tail = Vec::new();
+    if let Ok(mut f) = File::open(log) {
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let _ = f.seek(SeekFrom::Start(len.saturating_sub(400)));
+        let _ = f.read_to_end(&mut tail);
+    }
+    let text = String::from_utf8_lossy(&tail);
+    match text.lines().rev().find(|l| !l.trim().is_empty()) {
+        Some(line) => format!("{msg}; its last log line: {:?}", line.trim()),
+        None => msg,
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// The end-to-end tests spawn and reap process groups; one at a time.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn bench_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    }
+
+    /// A missing tool skips a test with a message, unless
+    /// SCF_BENCH_REQUIRE_TOOLS=1 (CI) makes it a failure.
+    fn have(tool: &str) -> bool {
+        if which(tool).is_some() {
+            return true;
+        }
+        assert!(std::env::var_os("SCF_BENCH_REQUIRE_TOOLS").is_none(), "{tool} not found on PATH");
+        eprintln!("SKIPPED: {tool} not found on PATH (set SCF_BENCH_REQUIRE_TOOLS=1 to make this a failure)");
+        false
+    }
+
+    /// A fresh stage with the floor built from bench/floor/floor.c and the
+    /// guide's bash + curl scripts.
+    fn stage(name: &str) -> (PathBuf, PathBuf) {
+        let root = std::env::temp_dir().join(format!("scf-bench-test-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let stage = root.join("stage");
+        fs::create_dir_all(stage.join("floor")).unwrap();
+        fs::create_dir_all(stage.join("bash-curl")).unwrap();
+        let cc = if which("musl-gcc").is_some() { "musl-gcc" } else { "cc" };
+        let status = Command::new(cc)
+            .args(["-static", "-Os", "-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(stage.join("floor/bootstrap"))
+            .arg(bench_dir().join("floor/floor.c"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "{cc} could not build floor.c");
+        for f in ["bootstrap", "index.sh"] {
+            fs::copy(bench_dir().join("contenders/bash-curl").join(f), stage.join("bash-curl").join(f)).unwrap();
+        }
+        (stage, root.join("results"))
+    }
+
+    #[test]
+    fn measures_the_floor_end_to_end() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let (stage, results) = stage("floor");
+        let mut b = Bench::new(&stage, &results, Settings::quick()).unwrap();
+        let floor = &CONTENDERS[0];
+        assert_eq!(floor.role, Role::Floor);
+
+        b.check(floor).unwrap();
+        let (ready, first) = b.cold_once(floor, Stdio::null()).unwrap();
+        assert!(0.0 < ready && ready < first && first < 5e6, "ready {ready} µs, first response {first} µs");
+
+        let run = b.warm(floor, 300).unwrap();
+        assert_eq!(run.latencies.len(), 300);
+        assert!(run.per_sec > 0.0);
+
+        let idle = b.rss(floor, false).unwrap();
+        let big = b.rss(floor, true).unwrap();
+        assert_eq!((idle.processes, big.processes), (1, 1));
+        assert!(big.kib > idle.kib + 5_000, "6 MB event: {} KiB, idle: {} KiB", big.kib, idle.kib);
+
+        let (size, zip) = b.sizes(floor);
+        if have("zip") {
+            assert!(zip.unwrap() < size.unwrap());
+        }
+
+        if have("valgrind") {
+            let one = b.instructions(floor, 1, false).unwrap();
+            let (a, c) = (b.instructions(floor, 2, true).unwrap(), b.instructions(floor, 4, true).unwrap());
+            // The floor is a few thousand instructions from exec to its
+            // first response, and each further echo adds a similar amount.
+            assert!((1_000..100_000).contains(&one), "cold: {one}");
+            assert!(a < c && (c - a) / 2 < 50_000, "warm: {a} then {c}");
+        }
+        let _ = fs::remove_dir_all(stage.parent().unwrap());
+    }
+
+    #[test]
+    fn serves_the_guides_bash_and_curl_bootstrap() {
+        if !(have("bash") && have("curl")) {
+            return;
+        }
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let (stage, results) = stage("bash");
+        let mut b = Bench::new(&stage, &results, Settings::quick()).unwrap();
+        let bash = CONTENDERS.iter().find(|c| c.role == Role::BashCurl).unwrap();
+        b.check(bash).unwrap();
+        // Connection per request, `Expect: 100-continue` on the 1 KiB echo.
+        let run = b.warm(bash, 3).unwrap();
+        assert_eq!(run.latencies.len(), 3);
+        let _ = fs::remove_dir_all(stage.parent().unwrap());
+    }
+
+    #[test]
+    fn json_events_have_the_exact_size_and_no_shell_specials() {
+        for len in [16, WARM_EVENT_LEN, 100_000] {
+            let e = json_event(len);
+            assert_eq!(e.len(), len);
+            assert!(e.starts_with(b"{\"message\":\"") && e.ends_with(b"\"}"));
+            assert!(!e.iter().any(|b| b" \t\n*?[]$`\\'".contains(b)));
+        }
+    }
+}

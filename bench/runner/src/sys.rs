@@ -1,0 +1,113 @@
+//! The few Linux calls std does not wrap: `poll`, signals to a process
+//! group, `waitpid` on a group, and the child-subreaper flag. Declared here
+//! against the C library std already links; every `unsafe` block is in this
+//! file.
+
+use std::io;
+use std::os::fd::RawFd;
+
+#[repr(C)]
+struct PollFd {
+    fd: i32,
+    events: i16,
+    revents: i16,
+}
+
+extern "C" {
+    fn poll(fds: *mut PollFd, nfds: u64, timeout: i32) -> i32;
+    fn kill(pid: i32, sig: i32) -> i32;
+    fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
+    fn prctl(option: i32, ...) -> i32;
+}
+
+const POLLIN: i16 = 0x1;
+const POLLERR: i16 = 0x8;
+const POLLHUP: i16 = 0x10;
+const WNOHANG: i32 = 1;
+const PR_SET_CHILD_SUBREAPER: i32 = 36;
+pub const SIGKILL: i32 = 9;
+pub const SIGTERM: i32 = 15;
+
+/// A reusable poll set: `fds` are watched for input; after [`Poller::wait`],
+/// [`Poller::ready`] says which of them have input, EOF or an error.
+#[derive(Default)]
+pub struct Poller {
+    set: Vec<PollFd>,
+}
+
+impl Poller {
+    pub fn clear(&mut self) {
+        self.set.clear();
+    }
+
+    pub fn add(&mut self, fd: RawFd) {
+        self.set.push(PollFd { fd, events: POLLIN, revents: 0 });
+    }
+
+    /// Waits up to `timeout_ms` for input on any fd. Returns how many are
+    /// ready (0 on timeout; an interrupted wait counts as a timeout).
+    pub fn wait(&mut self, timeout_ms: i32) -> io::Result<usize> {
+        // SAFETY: `set` is a live, initialised slice of `repr(C)` pollfd
+        // records and its length is passed with it; poll writes only the
+        // `revents` fields within it.
+        let n = unsafe { poll(self.set.as_mut_ptr(), self.set.len() as u64, timeout_ms) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            return if err.kind() == io::ErrorKind::Interrupted { Ok(0) } else { Err(err) };
+        }
+        Ok(n as usize)
+    }
+
+    /// Whether entry `i` (in the order added) has input, EOF or an error.
+    pub fn ready(&self, i: usize) -> bool {
+        self.set[i].revents & (POLLIN | POLLERR | POLLHUP) != 0
+    }
+}
+
+/// Sends `sig` to every process of the process group `pgid`.
+pub fn kill_group(pgid: u32, sig: i32) {
+    // SAFETY: kill has no memory effects; a group that is already gone
+    // yields ESRCH, which is fine here.
+    unsafe { kill(-(pgid as i32), sig) };
+}
+
+/// Whether the process `pid` (a child of ours) has exited; reaps it if so
+/// and returns its raw wait status.
+pub fn try_reap(pid: u32) -> Option<i32> {
+    let mut status = 0;
+    // SAFETY: `status` is a valid out-pointer for the duration of the call.
+    let r = unsafe { waitpid(pid as i32, &mut status, WNOHANG) };
+    (r == pid as i32).then_some(status)
+}
+
+/// Reaps every process of group `pgid` that is (or becomes, by
+/// re-parenting to this subreaper) a child of ours, blocking until none is
+/// left. Call after killing the group.
+pub fn reap_group(pgid: u32) {
+    let mut status = 0;
+    loop {
+        // SAFETY: as in `try_reap`.
+        let r = unsafe { waitpid(-(pgid as i32), &mut status, 0) };
+        if r < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return; // ECHILD: nothing left in the group
+        }
+    }
+}
+
+/// Makes this process the reaper of its orphaned descendants, so that the
+/// helpers a contender spawns (bash's curl) are reaped here when their
+/// parent is killed, instead of piling up as zombies.
+pub fn become_subreaper() {
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes one integer argument and touches
+    // no memory of ours.
+    unsafe { prctl(PR_SET_CHILD_SUBREAPER, 1u64) };
+}
+
+/// Decodes a raw wait status for messages: "exit 3" or "signal 9".
+pub fn describe_status(status: i32) -> String {
+    if status & 0x7f == 0 {
+        format!("exit {}", (status >> 8) & 0xff)
+    } else {
+        format!("signal {}", status & 0x7f)
+    }
+}
