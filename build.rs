@@ -78,7 +78,8 @@ fn trim_unwind_tables(out: &Path) {
     let script = out.join("discard-unwind-tables.ld");
     let text = "SECTIONS {\n  /DISCARD/ : { *(EXCLUDE_FILE(*crtbegin.o *crtend.o) .eh_frame) *(.comment) }\n}\nINSERT AFTER .text;\n";
     std::fs::write(&script, text).expect("write linker script");
-    // For every linked target (the bootstrap and Rust handler examples).
+    // For every linked target of this package (examples/rust repeats it in
+    // its own build.rs: link arguments do not cross crates).
     println!("cargo:rustc-link-arg=-Wl,-T,{}", script.display());
 }
 

@@ -42,8 +42,13 @@
 pub mod diag;
 pub mod ffi;
 pub mod http;
+#[cfg(feature = "resolve")]
+pub mod resolve;
 pub mod runtime;
 pub mod sys;
+
+#[cfg(test)]
+mod fuzz_tests;
 
 pub use ffi::{Context, Response, TooLarge};
 

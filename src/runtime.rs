@@ -37,7 +37,7 @@ pub enum Fatal {
     EnvMissing(&'static str),
     EnvInvalid { var: &'static str, value: &'static [u8], why: &'static str },
     #[cfg(feature = "resolve")]
-    Resolve { host: &'static [u8], code: i32 },
+    Resolve { host: &'static [u8], err: crate::resolve::Error },
     /// `_HANDLER` is unset and there is not exactly one handler to default to.
     HandlerUnset,
     UnknownHandler { setting: &'static [u8], name: &'static [u8] },
@@ -310,11 +310,7 @@ fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>, host: &mut 
 #[cfg(feature = "resolve")]
 fn resolve(name: &'static CStr, port: u16, addrs: &mut Addrs) -> Result<(), Fatal> {
     let host = name.to_bytes();
-    sys::getaddrinfo(name, port, |a| addrs.push(a)).map_err(|code| Fatal::Resolve { host, code })?;
-    if addrs.is_empty() {
-        return Err(Fatal::EnvInvalid { var: "SCF_RUNTIME_API", value: host, why: "resolves to no TCP address" });
-    }
-    Ok(())
+    crate::resolve::lookup(host, port, addrs).map_err(|err| Fatal::Resolve { host, err })
 }
 
 #[cfg(not(feature = "resolve"))]
@@ -339,8 +335,8 @@ fn report(f: Fatal, host: &[u8], written: &[u8]) {
             l.str(var).str("=").quoted(value).str(" ").str(why);
         }
         #[cfg(feature = "resolve")]
-        Fatal::Resolve { host, code } => {
-            l.str("SCF_RUNTIME_API=").quoted(host).str(" cannot be resolved: ").push(sys::gai_strerror(code));
+        Fatal::Resolve { host, err } => {
+            l.str("SCF_RUNTIME_API=").quoted(host).str(" cannot be resolved: ").str(err.describe());
         }
         Fatal::HandlerUnset => {
             l.str("_HANDLER is not set and more than one handler is linked in; available: ");

@@ -93,6 +93,13 @@ impl SockAddr {
         SockAddr { storage, len: size_of::<libc::sockaddr_in>() as _, family: libc::AF_INET }
     }
 
+    /// The same address with another port.
+    pub fn with_port(mut self, port: u16) -> SockAddr {
+        // sin_port and sin6_port share the offset right after the family.
+        self.storage.sin6_port = port.to_be();
+        self
+    }
+
     pub fn v6(octets: [u8; 16], port: u16) -> SockAddr {
         // SAFETY: an all-zero sockaddr_in6 is a valid value of the type.
         let mut storage: libc::sockaddr_in6 = unsafe { core::mem::zeroed() };
@@ -127,58 +134,41 @@ pub fn inet_pton6(s: &CStr) -> Option<[u8; 16]> {
     (r == 1).then_some(out)
 }
 
-/// `getaddrinfo(3)` for TCP: calls `each` with every address of `host`, in
-/// the resolver's order, until it returns `false`. The error is the
-/// resolver's `EAI_*` code.
-#[cfg(feature = "resolve")]
-pub fn getaddrinfo(host: &CStr, port: u16, mut each: impl FnMut(SockAddr) -> bool) -> Result<(), i32> {
-    // SAFETY: an all-zero addrinfo is the documented way to start hints.
-    let mut hints: libc::addrinfo = unsafe { core::mem::zeroed() };
-    hints.ai_family = libc::AF_UNSPEC;
-    hints.ai_socktype = libc::SOCK_STREAM;
-    let mut list: *mut libc::addrinfo = core::ptr::null_mut();
-    // SAFETY: host is NUL-terminated, hints is initialised, list is an out
-    // parameter; on success list is freed below with freeaddrinfo.
-    let r = unsafe { libc::getaddrinfo(host.as_ptr(), core::ptr::null(), &hints, &mut list) };
-    if r != 0 {
-        return Err(r);
-    }
-    let mut p = list;
-    while !p.is_null() {
-        // SAFETY: p is a node of the list getaddrinfo returned, not yet freed.
-        let ai = unsafe { &*p };
-        let addr = match ai.ai_family {
-            libc::AF_INET if ai.ai_addrlen as usize >= size_of::<libc::sockaddr_in>() => {
-                // SAFETY: family and length say ai_addr points to a sockaddr_in.
-                let sin = unsafe { core::ptr::read_unaligned(ai.ai_addr as *const libc::sockaddr_in) };
-                Some(SockAddr::v4(sin.sin_addr.s_addr.to_ne_bytes(), port))
-            }
-            libc::AF_INET6 if ai.ai_addrlen as usize >= size_of::<libc::sockaddr_in6>() => {
-                // SAFETY: family and length say ai_addr points to a sockaddr_in6.
-                let sin6 = unsafe { core::ptr::read_unaligned(ai.ai_addr as *const libc::sockaddr_in6) };
-                let mut a = SockAddr::v6(sin6.sin6_addr.s6_addr, port);
-                a.storage.sin6_scope_id = sin6.sin6_scope_id;
-                Some(a)
-            }
-            _ => None,
-        };
-        if let Some(a) = addr {
-            if !each(a) {
-                break;
-            }
-        }
-        p = ai.ai_next;
-    }
-    // SAFETY: list came from a successful getaddrinfo and is freed once.
-    unsafe { libc::freeaddrinfo(list) };
-    Ok(())
+/// `open(2)` for reading.
+pub fn open_read(path: &CStr) -> Result<OwnedFd, Errno> {
+    // SAFETY: path is NUL-terminated; the flags need no third argument.
+    let fd = ret(unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) } as isize)?;
+    Ok(OwnedFd(fd as c_int))
 }
 
-/// `gai_strerror(3)`.
-#[cfg(feature = "resolve")]
-pub fn gai_strerror(code: i32) -> &'static [u8] {
-    // SAFETY: gai_strerror returns a pointer to a static NUL-terminated string.
-    unsafe { CStr::from_ptr(libc::gai_strerror(code)) }.to_bytes()
+/// A UDP socket connected to `addr` (so that only its answers arrive).
+pub fn udp_connect(addr: &SockAddr) -> Result<OwnedFd, Errno> {
+    // SAFETY: plain syscall with constant arguments.
+    let fd = ret(unsafe { libc::socket(addr.family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) } as isize)?;
+    let fd = OwnedFd(fd as c_int);
+    // SAFETY: storage holds an initialised address of `len` bytes.
+    ret(unsafe { libc::connect(fd.0, &addr.storage as *const _ as *const libc::sockaddr, addr.len) } as isize)?;
+    Ok(fd)
+}
+
+/// `send(2)` of one datagram.
+pub fn send(fd: &OwnedFd, buf: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: buf is a live, readable slice.
+    ret(unsafe { libc::send(fd.0, buf.as_ptr() as *const c_void, buf.len(), libc::MSG_NOSIGNAL) })
+}
+
+/// `recv(2)` of one datagram.
+pub fn recv(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: buf is a live, writable slice.
+    ret(unsafe { libc::recv(fd.0, buf.as_mut_ptr() as *mut c_void, buf.len(), 0) })
+}
+
+/// `poll(2)` for input on one descriptor: whether it became readable within
+/// `timeout_ms`.
+pub fn poll_in(fd: &OwnedFd, timeout_ms: i32) -> bool {
+    let mut p = libc::pollfd { fd: fd.0, events: libc::POLLIN, revents: 0 };
+    // SAFETY: p is one valid pollfd.
+    unsafe { libc::poll(&mut p, 1, timeout_ms) > 0 }
 }
 
 /// `socket(2)` + `setsockopt(TCP_NODELAY)` + `connect(2)`: a connected TCP

@@ -70,19 +70,19 @@ fn warm_invocations_make_no_memory_syscalls() {
     assert!(warm.is_empty(), "memory syscalls on warm invocations: {warm:#?}");
 }
 
-/// The runtime's buffers come from mmap/mremap, so its own code links no
-/// allocator; in the default build, musl's getaddrinfo brings malloc with
-/// it (used only before ready, for host names), so the minimal build is
-/// the one to check.
+/// The runtime's buffers come from mmap/mremap and its resolver needs no
+/// heap, so neither build links an allocator.
 #[test]
 fn no_allocator_is_linked_into_the_runtime() {
-    let bin = build(&Build { name: "minimal-symbols", profile: "symbols", no_default_features: true, ..Default::default() });
-    let out = Command::new("nm").arg(&bin).output().expect("nm (binutils) is required");
-    let syms = String::from_utf8_lossy(&out.stdout);
-    let defined: Vec<&str> = syms.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
-    assert!(defined.contains(&"main"), "nm found no symbols");
-    for f in ["malloc", "realloc", "calloc", "free"] {
-        assert!(!defined.contains(&f), "{f} is linked into the bootstrap");
+    for (name, minimal) in [("default-symbols", false), ("minimal-symbols", true)] {
+        let bin = build(&Build { name, profile: "symbols", no_default_features: minimal, ..Default::default() });
+        let out = Command::new("nm").arg(&bin).output().expect("nm (binutils) is required");
+        let syms = String::from_utf8_lossy(&out.stdout);
+        let defined: Vec<&str> = syms.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
+        assert!(defined.contains(&"main"), "nm found no symbols in {name}");
+        for f in ["malloc", "realloc", "calloc", "free"] {
+            assert!(!defined.contains(&f), "{f} is linked into the {name} bootstrap");
+        }
     }
 }
 

@@ -133,21 +133,4 @@ fn localhost_on_either_family() {
     reaches("[::1]:0", "localhost");
 }
 
-#[test]
-fn host_names_go_through_the_resolver() {
-    // "127.1" is no literal for inet_pton, so the default build hands it to
-    // getaddrinfo, which reads it as 127.0.0.1 without any name service.
-    reaches("127.0.0.1:0", "127.1");
-    // A name from /etc/hosts other than localhost, where the machine has one.
-    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
-    let name = hosts
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or(""))
-        .filter(|l| l.trim_start().starts_with("127.0.0.1"))
-        .flat_map(|l| l.split_whitespace().skip(1))
-        .find(|n| !n.eq_ignore_ascii_case("localhost"));
-    match name {
-        Some(n) => reaches("127.0.0.1:0", n),
-        None => eprintln!("note: /etc/hosts names no other host for 127.0.0.1; only 127.1 was checked"),
-    }
-}
+// Host names through /etc/hosts and DNS: tests/resolve.rs.

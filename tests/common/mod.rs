@@ -122,6 +122,12 @@ impl Drop for Proc {
 pub fn spawn_env(bin: &Path, env: &[(&str, &str)]) -> Proc {
     let mut cmd = Command::new(bin);
     cmd.env_clear().envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    Proc::spawn(cmd)
+}
+
+impl Proc {
+    /// Starts `cmd`, which must have stderr piped.
+    pub fn spawn(mut cmd: Command) -> Proc {
     let mut child = cmd.spawn().expect("spawn bootstrap");
     let mut pipe = child.stderr.take().unwrap();
     let stderr = std::thread::spawn(move || {
@@ -130,6 +136,7 @@ pub fn spawn_env(bin: &Path, env: &[(&str, &str)]) -> Proc {
         String::from_utf8_lossy(&buf).into_owned()
     });
     Proc { child, stderr: Some(stderr) }
+    }
 }
 
 /// Starts `bin` pointed at `api` as SCF would, with `_HANDLER` set.
