@@ -14,10 +14,10 @@
 //!
 //! Anything that stops the loop (bad environment, a failed init hook, an
 //! unreachable or misbehaving runtime API) becomes a [`Fatal`] value that
-//! [`main`] prints as one line on standard error before exiting with status
-//! 1. Problems confined to one invocation (a failing handler, an invalid
-//! context header, a response the API refuses) are posted to the error
-//! endpoint and the loop goes on.
+//! [`main`] prints as one line on standard error before exiting with
+//! status 1. Problems confined to one invocation (a failing handler, an
+//! invalid context header, a response the API refuses) are posted to the
+//! error endpoint and the loop goes on.
 
 use crate::diag::Line;
 use crate::ffi::{self, Entry, RawContext, Str, Writer};

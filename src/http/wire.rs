@@ -359,6 +359,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn request_heads() {
         let mut out = [0u8; 128];
         let cases: &[(&str, &str, &[u8], Option<usize>, &str)] = &[
