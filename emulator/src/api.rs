@@ -70,7 +70,9 @@ impl HeaderCase {
                 .split('_')
                 .map(|w| {
                     let mut c = w.chars();
-                    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
                 })
                 .collect::<Vec<_>>()
                 .join("_"),
@@ -158,7 +160,8 @@ pub struct Invocation {
 impl Invocation {
     /// SCF's invocation clock: dispatch to first result.
     pub fn duration(&self) -> Duration {
-        self.finished_at.saturating_duration_since(self.dispatched_at)
+        self.finished_at
+            .saturating_duration_since(self.dispatched_at)
     }
 }
 
@@ -178,11 +181,17 @@ pub struct InvokeOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InvokeError {
     /// Dispatched, but no result arrived within the timeout.
-    Timeout { request_id: String, dispatched_at: Instant },
+    Timeout {
+        request_id: String,
+        dispatched_at: Instant,
+    },
     /// No `/next` took the event within the dispatch timeout.
     NotDispatched { request_id: String },
     /// [`RuntimeApi::abort`] was called (the bootstrap is gone).
-    Aborted { request_id: String, dispatched_at: Option<Instant> },
+    Aborted {
+        request_id: String,
+        dispatched_at: Option<Instant>,
+    },
     /// The server is shutting down.
     Closed,
 }
@@ -194,7 +203,10 @@ impl fmt::Display for InvokeError {
                 write!(f, "invocation {request_id}: no result before the timeout")
             }
             InvokeError::NotDispatched { request_id } => {
-                write!(f, "invocation {request_id}: no GET /runtime/invocation/next took the event")
+                write!(
+                    f,
+                    "invocation {request_id}: no GET /runtime/invocation/next took the event"
+                )
             }
             InvokeError::Aborted { request_id, .. } => {
                 write!(f, "invocation {request_id}: aborted (runtime gone)")
@@ -275,7 +287,10 @@ impl Shared {
 
     fn wait_until<'a>(&self, g: MutexGuard<'a, State>, deadline: Instant) -> MutexGuard<'a, State> {
         let left = deadline.saturating_duration_since(Instant::now());
-        self.cond.wait_timeout(g, left).unwrap_or_else(|e| e.into_inner()).0
+        self.cond
+            .wait_timeout(g, left)
+            .unwrap_or_else(|e| e.into_inner())
+            .0
     }
 }
 
@@ -289,7 +304,9 @@ pub struct RuntimeApi {
 
 impl fmt::Debug for RuntimeApi {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RuntimeApi").field("addr", &self.addr).finish()
+        f.debug_struct("RuntimeApi")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -298,8 +315,15 @@ impl RuntimeApi {
     pub fn start(cfg: ApiConfig) -> io::Result<RuntimeApi> {
         let listener = TcpListener::bind(cfg.bind)?;
         let addr = listener.local_addr()?;
-        let state = State { fail_next_left: cfg.quirks.fail_next, ..State::default() };
-        let shared = Arc::new(Shared { cfg, state: Mutex::new(state), cond: Condvar::new() });
+        let state = State {
+            fail_next_left: cfg.quirks.fail_next,
+            ..State::default()
+        };
+        let shared = Arc::new(Shared {
+            cfg,
+            state: Mutex::new(state),
+            cond: Condvar::new(),
+        });
         let sh = shared.clone();
         let acceptor = Acceptor::start(
             listener,
@@ -309,7 +333,11 @@ impl RuntimeApi {
                 serve_connection(&sh, stream)
             }),
         )?;
-        Ok(RuntimeApi { shared, addr, acceptor: Some(acceptor) })
+        Ok(RuntimeApi {
+            shared,
+            addr,
+            acceptor: Some(acceptor),
+        })
     }
 
     /// The bound address (with the port picked when binding port 0).
@@ -347,13 +375,21 @@ impl RuntimeApi {
     /// `timeout` after it was dispatched and at most `timeout` for a `/next`
     /// to take it. Waiting for earlier invocations is not counted.
     pub fn invoke(&self, event: &[u8], timeout: Duration) -> Result<Outcome, InvokeError> {
-        let opts = InvokeOptions { timeout, dispatch_timeout: Some(timeout), request_id: None };
+        let opts = InvokeOptions {
+            timeout,
+            dispatch_timeout: Some(timeout),
+            request_id: None,
+        };
         self.invoke_with(event, opts).map(|inv| inv.outcome)
     }
 
     /// Like [`invoke`](Self::invoke), with every limit explicit and the
     /// timing returned.
-    pub fn invoke_with(&self, event: &[u8], opts: InvokeOptions) -> Result<Invocation, InvokeError> {
+    pub fn invoke_with(
+        &self,
+        event: &[u8],
+        opts: InvokeOptions,
+    ) -> Result<Invocation, InvokeError> {
         let request_id = opts.request_id.unwrap_or_else(new_request_id);
         let sh = &*self.shared;
         let mut st = sh.lock();
@@ -366,7 +402,10 @@ impl RuntimeApi {
                 return Err(InvokeError::Closed);
             }
             if st.aborted {
-                return Err(InvokeError::Aborted { request_id, dispatched_at: None });
+                return Err(InvokeError::Aborted {
+                    request_id,
+                    dispatched_at: None,
+                });
             }
             st = sh.wait(st);
         }
@@ -381,7 +420,10 @@ impl RuntimeApi {
         });
         sh.cond.notify_all();
         let result = loop {
-            let cur = st.current.as_mut().expect("current invocation is ours until we end it");
+            let cur = st
+                .current
+                .as_mut()
+                .expect("current invocation is ours until we end it");
             if let Some((outcome, finished_at)) = cur.result.take() {
                 break Ok(Invocation {
                     request_id: request_id.clone(),
@@ -397,7 +439,10 @@ impl RuntimeApi {
                 break Err(InvokeError::Closed);
             }
             if st.aborted {
-                break Err(InvokeError::Aborted { request_id: request_id.clone(), dispatched_at });
+                break Err(InvokeError::Aborted {
+                    request_id: request_id.clone(),
+                    dispatched_at,
+                });
             }
             let deadline = match (dispatched_at, opts.dispatch_timeout) {
                 (Some(t), _) => Some(t + opts.timeout),
@@ -407,8 +452,13 @@ impl RuntimeApi {
             match deadline {
                 Some(d) if Instant::now() >= d => {
                     break Err(match dispatched_at {
-                        Some(t) => InvokeError::Timeout { request_id: request_id.clone(), dispatched_at: t },
-                        None => InvokeError::NotDispatched { request_id: request_id.clone() },
+                        Some(t) => InvokeError::Timeout {
+                            request_id: request_id.clone(),
+                            dispatched_at: t,
+                        },
+                        None => InvokeError::NotDispatched {
+                            request_id: request_id.clone(),
+                        },
                     })
                 }
                 Some(d) => st = sh.wait_until(st, d),
@@ -461,13 +511,23 @@ struct Conn<'a> {
 impl Conn<'_> {
     /// Writes a complete response, applying the close quirks. Returns
     /// whether the connection should stay open.
-    fn send(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8], keep_alive: bool) -> After {
+    fn send(
+        &mut self,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        keep_alive: bool,
+    ) -> After {
         let close_mode = self.sh.cfg.quirks.close;
         let mut hs: Vec<(&str, &str)> = headers.to_vec();
         if close_mode == CloseMode::AfterEachResponseWithHeader || !keep_alive {
             hs.push(("Connection", "close"));
         }
-        let ok = self.reader.stream.write_all(&http::response(status, &hs, body)).is_ok();
+        let ok = self
+            .reader
+            .stream
+            .write_all(&http::response(status, &hs, body))
+            .is_ok();
         if !ok || !keep_alive || close_mode != CloseMode::Never {
             After::Close
         } else {
@@ -477,12 +537,20 @@ impl Conn<'_> {
 
     fn send_text(&mut self, status: u16, text: &str, keep_alive: bool) -> After {
         let body = format!("{text}\n");
-        self.send(status, &[("Content-Type", "text/plain; charset=utf-8")], body.as_bytes(), keep_alive)
+        self.send(
+            status,
+            &[("Content-Type", "text/plain; charset=utf-8")],
+            body.as_bytes(),
+            keep_alive,
+        )
     }
 }
 
 fn serve_connection(sh: &Shared, stream: TcpStream) {
-    let mut conn = Conn { sh, reader: Reader::new(stream, MAX_BODY) };
+    let mut conn = Conn {
+        sh,
+        reader: Reader::new(stream, MAX_BODY),
+    };
     loop {
         let req = match conn.reader.read_request() {
             Ok(r) => r,
@@ -545,8 +613,11 @@ fn handle(conn: &mut Conn<'_>, req: Request) -> After {
             conn.send(200, &[], b"", keep)
         }
         RESPONSE | ERROR => {
-            let outcome =
-                if path == RESPONSE { Outcome::Response(req.body) } else { Outcome::Error(req.body) };
+            let outcome = if path == RESPONSE {
+                Outcome::Response(req.body)
+            } else {
+                Outcome::Error(req.body)
+            };
             {
                 let mut st = sh.lock();
                 if path == RESPONSE {
@@ -610,13 +681,24 @@ fn next(conn: &mut Conn<'_>, keep: bool) -> After {
         }
     };
     let case = quirks.header_case;
-    let (rid, mem, lim) =
-        (case.apply("request_id"), case.apply("memory_limit_in_mb"), case.apply("time_limit_in_ms"));
+    let (rid, mem, lim) = (
+        case.apply("request_id"),
+        case.apply("memory_limit_in_mb"),
+        case.apply("time_limit_in_ms"),
+    );
     let (mem_v, lim_v) = (sh.cfg.memory_mb.to_string(), sh.cfg.timeout_ms.to_string());
     let fillers: Vec<(String, String)> = (0..quirks.extra_headers)
-        .map(|i| (format!("x-scf-filler-{i:03}"), format!("filler value {i} for header-table stress")))
+        .map(|i| {
+            (
+                format!("x-scf-filler-{i:03}"),
+                format!("filler value {i} for header-table stress"),
+            )
+        })
         .collect();
-    let mut headers: Vec<(&str, &str)> = fillers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let mut headers: Vec<(&str, &str)> = fillers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     if quirks.extra_headers > 0 {
         headers.push(("request_idx", "wrong"));
     }
@@ -628,13 +710,20 @@ fn next(conn: &mut Conn<'_>, keep: bool) -> After {
         headers.push(("Connection", "close"));
     }
     let written = if quirks.chunked_events {
-        let mut ok = conn.reader.stream.write_all(&http::response_head(200, &headers, None)).is_ok();
+        let mut ok = conn
+            .reader
+            .stream
+            .write_all(&http::response_head(200, &headers, None))
+            .is_ok();
         for chunk in http::encode_chunks(&event, 3) {
             ok = ok && conn.reader.stream.write_all(&chunk).is_ok();
         }
         ok
     } else {
-        conn.reader.stream.write_all(&http::response(200, &headers, &event)).is_ok()
+        conn.reader
+            .stream
+            .write_all(&http::response(200, &headers, &event))
+            .is_ok()
     };
     if !written && first {
         // Nobody received it: it was not dispatched after all, and the next
@@ -684,8 +773,14 @@ mod tests {
 
     #[test]
     fn header_case() {
-        assert_eq!(HeaderCase::Lower.apply("memory_limit_in_mb"), "memory_limit_in_mb");
-        assert_eq!(HeaderCase::Title.apply("memory_limit_in_mb"), "Memory_Limit_In_Mb");
+        assert_eq!(
+            HeaderCase::Lower.apply("memory_limit_in_mb"),
+            "memory_limit_in_mb"
+        );
+        assert_eq!(
+            HeaderCase::Title.apply("memory_limit_in_mb"),
+            "Memory_Limit_In_Mb"
+        );
         assert_eq!(HeaderCase::Upper.apply("request_id"), "REQUEST_ID");
     }
 
@@ -696,7 +791,10 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);
         let parts: Vec<&str> = a.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
         assert!(parts[2].starts_with('4'));
         assert!(a.bytes().all(|c| c == b'-' || c.is_ascii_hexdigit()));
     }

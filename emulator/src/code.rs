@@ -21,9 +21,15 @@ pub enum CodeError {
 impl fmt::Display for CodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CodeError::NotFound(p, e) => write!(f, "cannot read function code {}: {e}", p.display()),
+            CodeError::NotFound(p, e) => {
+                write!(f, "cannot read function code {}: {e}", p.display())
+            }
             CodeError::NotCode(p) => {
-                write!(f, "function code {} is neither a directory nor a zip file", p.display())
+                write!(
+                    f,
+                    "function code {} is neither a directory nor a zip file",
+                    p.display()
+                )
             }
             CodeError::Zip(p, e) => write!(f, "{}: {e}", p.display()),
             CodeError::TempDir(e) => write!(f, "cannot create a temporary directory: {e}"),
@@ -42,7 +48,11 @@ impl TempDir {
     pub fn new(prefix: &str) -> io::Result<TempDir> {
         let base = std::env::temp_dir();
         for _ in 0..16 {
-            let name = format!("{prefix}-{}-{}", std::process::id(), &crate::api::new_request_id()[..8]);
+            let name = format!(
+                "{prefix}-{}-{}",
+                std::process::id(),
+                &crate::api::new_request_id()[..8]
+            );
             let path = base.join(name);
             match fs::create_dir(&path) {
                 Ok(()) => {
@@ -54,7 +64,10 @@ impl TempDir {
                 Err(e) => return Err(e),
             }
         }
-        Err(io::Error::new(io::ErrorKind::AlreadyExists, "no free temporary directory name"))
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "no free temporary directory name",
+        ))
     }
 
     pub fn path(&self) -> &Path {
@@ -84,8 +97,13 @@ impl FunctionCode {
     pub fn load(path: &Path) -> Result<FunctionCode, CodeError> {
         let meta = fs::metadata(path).map_err(|e| CodeError::NotFound(path.to_path_buf(), e))?;
         if meta.is_dir() {
-            let root = fs::canonicalize(path).map_err(|e| CodeError::NotFound(path.to_path_buf(), e))?;
-            return Ok(FunctionCode { root, source: path.to_path_buf(), _unpacked: None });
+            let root =
+                fs::canonicalize(path).map_err(|e| CodeError::NotFound(path.to_path_buf(), e))?;
+            return Ok(FunctionCode {
+                root,
+                source: path.to_path_buf(),
+                _unpacked: None,
+            });
         }
         let data = fs::read(path).map_err(|e| CodeError::NotFound(path.to_path_buf(), e))?;
         if !data.starts_with(b"PK") {
@@ -93,7 +111,11 @@ impl FunctionCode {
         }
         let tmp = TempDir::new("scf-emulator-code").map_err(CodeError::TempDir)?;
         zip::unpack(&data, tmp.path()).map_err(|e| CodeError::Zip(path.to_path_buf(), e))?;
-        Ok(FunctionCode { root: tmp.path().to_path_buf(), source: path.to_path_buf(), _unpacked: Some(tmp) })
+        Ok(FunctionCode {
+            root: tmp.path().to_path_buf(),
+            source: path.to_path_buf(),
+            _unpacked: Some(tmp),
+        })
     }
 
     /// The code root: the bootstrap's working directory.

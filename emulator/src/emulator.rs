@@ -239,10 +239,14 @@ impl Emulator {
             r.init_duration = init;
             Box::new(r)
         };
-        let program = self
-            .code
-            .check_bootstrap()
-            .map_err(|why| fail(Status::ContainerInitError, format!("ContainerInitError: {why}"), String::new(), None))?;
+        let program = self.code.check_bootstrap().map_err(|why| {
+            fail(
+                Status::ContainerInitError,
+                format!("ContainerInitError: {why}"),
+                String::new(),
+                None,
+            )
+        })?;
         let spec = InstanceSpec {
             program,
             cwd: self.code.root().to_path_buf(),
@@ -256,12 +260,19 @@ impl Emulator {
             echo_logs: self.cfg.echo_logs,
         };
         let mut instance = Instance::spawn(&spec).map_err(|e| {
-            fail(Status::ContainerInitError, format!("ContainerInitError: cannot execute bootstrap: {e}"), String::new(), None)
+            fail(
+                Status::ContainerInitError,
+                format!("ContainerInitError: cannot execute bootstrap: {e}"),
+                String::new(),
+                None,
+            )
         })?;
         match instance.wait_ready(self.cfg.init_timeout) {
             Init::Ready(d) => Ok((instance, d)),
             Init::Exited(status) => {
-                let ran = instance.exit_status().map(|(_, at)| at.saturating_duration_since(instance.spawned_at()));
+                let ran = instance
+                    .exit_status()
+                    .map(|(_, at)| at.saturating_duration_since(instance.spawned_at()));
                 instance.logs().wait_closed(Duration::from_millis(500));
                 let log = instance.logs().take();
                 let msg = format!(
@@ -307,7 +318,9 @@ impl Emulator {
                             body.len()
                         );
                     }
-                    Outcome::Response(body) => report.ret_msg = String::from_utf8_lossy(&body).into_owned(),
+                    Outcome::Response(body) => {
+                        report.ret_msg = String::from_utf8_lossy(&body).into_owned()
+                    }
                     Outcome::Error(body) => {
                         report.status = Status::UserCodeException;
                         report.err_msg = String::from_utf8_lossy(&body).into_owned();
@@ -320,7 +333,10 @@ impl Emulator {
                 instance.kill();
                 report.log = instance.logs().take();
                 report.status = Status::TimeLimitReached;
-                report.err_msg = format!("Invoking task timed out after {}", seconds(self.cfg.timeout));
+                report.err_msg = format!(
+                    "Invoking task timed out after {}",
+                    seconds(self.cfg.timeout)
+                );
             }
             Err(InvokeError::NotDispatched { .. }) => {
                 report.mem_usage = instance.sample_peak_rss();
@@ -341,9 +357,14 @@ impl Emulator {
                 instance.logs().wait_closed(Duration::from_millis(500));
                 report.log = instance.logs().take();
                 report.status = Status::UserProcessExit;
-                let how = exit.map_or_else(|| "an unknown status".to_string(), |(s, _)| describe_exit(s));
-                report.err_msg =
-                    format!("{}: bootstrap process exited with {how} during the invocation", Status::UserProcessExit.message());
+                let how = exit.map_or_else(
+                    || "an unknown status".to_string(),
+                    |(s, _)| describe_exit(s),
+                );
+                report.err_msg = format!(
+                    "{}: bootstrap process exited with {how} during the invocation",
+                    Status::UserProcessExit.message()
+                );
             }
             Err(InvokeError::Closed) => {
                 report.status = Status::InternalError;

@@ -7,9 +7,9 @@
 //! served one invocation at a time, in arrival order. `GET /` describes the
 //! endpoint.
 
+use crate::http;
 use crate::report::InvokeReport;
 use crate::server::{Acceptor, ReadError, Reader};
-use crate::http;
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -30,7 +30,11 @@ impl InvokeServer {
     /// Binds `bind` and serves on background threads.
     pub fn start(bind: SocketAddr, handler: Handler) -> io::Result<InvokeServer> {
         let listener = TcpListener::bind(bind)?;
-        let acceptor = Acceptor::start(listener, "scf-invoke", Arc::new(move |s| serve(s, &handler)))?;
+        let acceptor = Acceptor::start(
+            listener,
+            "scf-invoke",
+            Arc::new(move |s| serve(s, &handler)),
+        )?;
         Ok(InvokeServer { acceptor })
     }
 
@@ -53,7 +57,10 @@ fn serve(stream: TcpStream, handler: &Handler) {
                 let body = format!("bad request: {reason}\n");
                 let _ = reader.stream.write_all(&http::response(
                     status,
-                    &[("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")],
+                    &[
+                        ("Content-Type", "text/plain; charset=utf-8"),
+                        ("Connection", "close"),
+                    ],
                     body.as_bytes(),
                 ));
                 break;
@@ -66,7 +73,10 @@ fn serve(stream: TcpStream, handler: &Handler) {
             ("POST", "/invoke") => {
                 let report = handler(&req.body);
                 headers.push(("Content-Type", "application/json".into()));
-                headers.push(("X-Scf-Invoke-Result", report.status.invoke_result().to_string()));
+                headers.push((
+                    "X-Scf-Invoke-Result",
+                    report.status.invoke_result().to_string(),
+                ));
                 let mut json = report.to_json().into_bytes();
                 json.push(b'\n');
                 (200, json)
@@ -76,7 +86,10 @@ fn serve(stream: TcpStream, handler: &Handler) {
                 (405, b"method not allowed: use POST /invoke\n".to_vec())
             }
             ("GET", "/") => (200, HELP.as_bytes().to_vec()),
-            _ => (404, format!("not found: {path} (use POST /invoke)\n").into_bytes()),
+            _ => (
+                404,
+                format!("not found: {path} (use POST /invoke)\n").into_bytes(),
+            ),
         };
         if status != 200 || path != "/invoke" {
             headers.push(("Content-Type", "text/plain; charset=utf-8".into()));
@@ -85,7 +98,12 @@ fn serve(stream: TcpStream, handler: &Handler) {
             headers.push(("Connection", "close".into()));
         }
         let hs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        if reader.stream.write_all(&http::response(status, &hs, &body)).is_err() || !keep {
+        if reader
+            .stream
+            .write_all(&http::response(status, &hs, &body))
+            .is_err()
+            || !keep
+        {
             break;
         }
     }

@@ -253,7 +253,10 @@ fn parse_header_line(line: &[u8]) -> Result<(String, String), Error> {
     if line[0] == b' ' || line[0] == b'\t' {
         return Err(Error::ObsoleteLineFolding);
     }
-    let colon = line.iter().position(|&b| b == b':').ok_or(Error::BadHeaderName)?;
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(Error::BadHeaderName)?;
     let name = &line[..colon];
     if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
         return Err(Error::BadHeaderName);
@@ -282,7 +285,11 @@ fn parse_version(v: &[u8]) -> Result<u8, Error> {
 /// n)))`: the head took `n` bytes; the body (if any) starts at `buf[n..]`.
 pub fn parse_request_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, Error> {
     let Some((start, end)) = head_end(buf) else {
-        return if buf.len() > MAX_HEAD { Err(Error::HeadTooLarge) } else { Ok(None) };
+        return if buf.len() > MAX_HEAD {
+            Err(Error::HeadTooLarge)
+        } else {
+            Ok(None)
+        };
     };
     if end > MAX_HEAD {
         return Err(Error::HeadTooLarge);
@@ -322,7 +329,11 @@ pub fn parse_request_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, Er
 /// [`parse_request_head`].
 pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, Error> {
     let Some((start, end)) = head_end(buf) else {
-        return if buf.len() > MAX_HEAD { Err(Error::HeadTooLarge) } else { Ok(None) };
+        return if buf.len() > MAX_HEAD {
+            Err(Error::HeadTooLarge)
+        } else {
+            Ok(None)
+        };
     };
     let mut it = lines(&buf[start..end]);
     let status_line = it.next().ok_or(Error::BadStatusLine)?;
@@ -343,7 +354,15 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, 
         }
         headers.push(parse_header_line(line)?);
     }
-    Ok(Some((ResponseHead { status, reason, minor_version, headers }, end)))
+    Ok(Some((
+        ResponseHead {
+            status,
+            reason,
+            minor_version,
+            headers,
+        },
+        end,
+    )))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,7 +389,11 @@ pub struct ChunkedDecoder {
 impl ChunkedDecoder {
     /// A decoder refusing bodies over `limit` decoded bytes.
     pub fn new(limit: usize) -> Self {
-        ChunkedDecoder { state: ChunkState::Size, limit, decoded: 0 }
+        ChunkedDecoder {
+            state: ChunkState::Size,
+            limit,
+            decoded: 0,
+        }
     }
 
     /// Whether the last chunk and the trailer have been read.
@@ -417,8 +440,11 @@ impl ChunkedDecoder {
                     out.extend_from_slice(&rest[..take]);
                     self.decoded += take;
                     pos += take;
-                    self.state =
-                        if take == left { ChunkState::DataEnd } else { ChunkState::Data(left - take) };
+                    self.state = if take == left {
+                        ChunkState::DataEnd
+                    } else {
+                        ChunkState::Data(left - take)
+                    };
                 }
                 ChunkState::DataEnd => {
                     if rest.starts_with(b"\r\n") {
@@ -527,8 +553,11 @@ pub fn encode_chunks(body: &[u8], pieces: usize) -> Vec<Vec<u8>> {
         let per = body.len().div_ceil(pieces.max(1));
         for (i, piece) in body.chunks(per).enumerate() {
             let mut c = Vec::with_capacity(piece.len() + 32);
-            let size =
-                if i % 2 == 0 { format!("{:x}", piece.len()) } else { format!("{:X}", piece.len()) };
+            let size = if i % 2 == 0 {
+                format!("{:x}", piece.len())
+            } else {
+                format!("{:X}", piece.len())
+            };
             c.extend_from_slice(size.as_bytes());
             if i == 1 {
                 c.extend_from_slice(b";scf-emulator=\"chunk ext\";x");
@@ -587,7 +616,10 @@ pub mod client {
             stream.set_nodelay(true)?;
             stream.set_read_timeout(timeout)?;
             stream.set_write_timeout(timeout)?;
-            Ok(Client { stream, buf: Vec::new() })
+            Ok(Client {
+                stream,
+                buf: Vec::new(),
+            })
         }
 
         /// The underlying stream, e.g. to write raw bytes.
@@ -687,11 +719,26 @@ mod tests {
     fn request_heads() {
         // (input, expected error or framing)
         let ok: &[(&str, Framing)] = &[
-            ("GET /runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n", Framing::Length(0)),
-            ("POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", Framing::Length(5)),
-            ("POST /a HTTP/1.1\r\ncontent-length: 5, 5\r\n\r\n", Framing::Length(5)),
-            ("POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", Framing::Chunked),
-            ("POST /a HTTP/1.1\nContent-Length: 1\n\n", Framing::Length(1)),
+            (
+                "GET /runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n",
+                Framing::Length(0),
+            ),
+            (
+                "POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+                Framing::Length(5),
+            ),
+            (
+                "POST /a HTTP/1.1\r\ncontent-length: 5, 5\r\n\r\n",
+                Framing::Length(5),
+            ),
+            (
+                "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                Framing::Chunked,
+            ),
+            (
+                "POST /a HTTP/1.1\nContent-Length: 1\n\n",
+                Framing::Length(1),
+            ),
             ("\r\nGET / HTTP/1.0\r\n\r\n", Framing::Length(0)),
         ];
         for (input, framing) in ok {
@@ -704,21 +751,45 @@ mod tests {
             ("GET /a\tb HTTP/1.1\r\n\r\n", Error::BadTarget),
             ("GET / HTTP/2.0\r\n\r\n", Error::BadVersion),
             ("G(T / HTTP/1.1\r\n\r\n", Error::BadMethod),
-            ("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", Error::BadHeaderName),
+            (
+                "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+                Error::BadHeaderName,
+            ),
             ("GET / HTTP/1.1\r\nNoColon\r\n\r\n", Error::BadHeaderName),
-            ("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", Error::ObsoleteLineFolding),
+            (
+                "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n",
+                Error::ObsoleteLineFolding,
+            ),
             ("GET / HTTP/1.1\r\nA: b\x01c\r\n\r\n", Error::BadHeaderValue),
         ];
         for (input, err) in bad {
             assert_eq!(req(input).unwrap_err(), *err, "{input:?}");
         }
         let bad_framing: &[(&str, Error)] = &[
-            ("POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n", Error::BadContentLength),
-            ("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", Error::BadContentLength),
-            ("POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\n", Error::BadContentLength),
-            ("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", Error::ConflictingContentLength),
-            ("POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", Error::ContentLengthWithChunked),
-            ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", Error::UnsupportedTransferEncoding),
+            (
+                "POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+                Error::BadContentLength,
+            ),
+            (
+                "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+                Error::BadContentLength,
+            ),
+            (
+                "POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\n",
+                Error::BadContentLength,
+            ),
+            (
+                "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                Error::ConflictingContentLength,
+            ),
+            (
+                "POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                Error::ContentLengthWithChunked,
+            ),
+            (
+                "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+                Error::UnsupportedTransferEncoding,
+            ),
         ];
         for (input, err) in bad_framing {
             let (head, _) = req(input).unwrap().unwrap();
@@ -746,7 +817,9 @@ mod tests {
         assert!(head.expects_continue());
         let (head, _) = req("GET / HTTP/1.0\r\n\r\n").unwrap().unwrap();
         assert!(!head.keep_alive());
-        let (head, _) = req("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").unwrap().unwrap();
+        let (head, _) = req("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")
+            .unwrap()
+            .unwrap();
         assert!(head.keep_alive());
         let (head, _) = req("GET / HTTP/1.1\r\n\r\n").unwrap().unwrap();
         assert!(head.keep_alive());
@@ -774,7 +847,10 @@ mod tests {
     fn chunked_bodies() {
         let cases: &[(&[u8], &[u8])] = &[
             (b"5\r\nhello\r\n0\r\n\r\n", b"hello"),
-            (b"5;ext=1\r\nhello\r\n6 ; a=\"b\"\r\n world\r\n0\r\n\r\n", b"hello world"),
+            (
+                b"5;ext=1\r\nhello\r\n6 ; a=\"b\"\r\n world\r\n0\r\n\r\n",
+                b"hello world",
+            ),
             (b"A\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\n", b"0123456789"),
             (b"a\n0123456789\n0\n\n", b"0123456789"),
             (b"0\r\n\r\n", b""),
@@ -797,12 +873,20 @@ mod tests {
             assert_eq!(dechunk(input, 1000).unwrap_err(), *err, "{input:?}");
         }
         let mut dec = ChunkedDecoder::new(4);
-        assert_eq!(dec.feed(b"5\r\nhello\r\n", &mut Vec::new()).unwrap_err(), Error::BodyTooLarge);
+        assert_eq!(
+            dec.feed(b"5\r\nhello\r\n", &mut Vec::new()).unwrap_err(),
+            Error::BodyTooLarge
+        );
     }
 
     #[test]
     fn encode_chunks_round_trips() {
-        for body in [&b""[..], b"a", b"hello world, this is an event", &[0u8; 1000][..]] {
+        for body in [
+            &b""[..],
+            b"a",
+            b"hello world, this is an event",
+            &[0u8; 1000][..],
+        ] {
             let wire: Vec<u8> = encode_chunks(body, 3).concat();
             let (got, _) = dechunk(&wire, 5).unwrap();
             assert_eq!(got, body);
@@ -819,8 +903,13 @@ mod tests {
         assert_eq!(head.header("REQUEST_ID"), Some("abc"));
         assert_eq!(head.framing().unwrap(), Framing::Length(2));
         assert_eq!(&raw[n..], b"hi");
-        let (head, _) = parse_response_head(b"HTTP/1.1 200 OK\r\n\r\n").unwrap().unwrap();
+        let (head, _) = parse_response_head(b"HTTP/1.1 200 OK\r\n\r\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(head.framing().unwrap(), Framing::UntilClose);
-        assert_eq!(parse_response_head(b"HTTP/1.1 2x0 OK\r\n\r\n").unwrap_err(), Error::BadStatusLine);
+        assert_eq!(
+            parse_response_head(b"HTTP/1.1 2x0 OK\r\n\r\n").unwrap_err(),
+            Error::BadStatusLine
+        );
     }
 }

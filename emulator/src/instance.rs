@@ -102,17 +102,26 @@ impl Instance {
         }
         let exit = Arc::new(Exit::default());
         let (exit2, api2) = (exit.clone(), api.clone());
-        thread::Builder::new().name("scf-bootstrap-wait".into()).spawn(move || {
-            let status = child.wait();
-            let now = Instant::now();
-            if let Ok(status) = status {
-                *exit2.status.lock().unwrap_or_else(|e| e.into_inner()) = Some((status, now));
-            }
-            exit2.cond.notify_all();
-            // Whatever is pending on the runtime API can no longer finish.
-            api2.abort();
-        })?;
-        Ok(Instance { api, pid, logs, exit, spawned_at, peak_rss: 0 })
+        thread::Builder::new()
+            .name("scf-bootstrap-wait".into())
+            .spawn(move || {
+                let status = child.wait();
+                let now = Instant::now();
+                if let Ok(status) = status {
+                    *exit2.status.lock().unwrap_or_else(|e| e.into_inner()) = Some((status, now));
+                }
+                exit2.cond.notify_all();
+                // Whatever is pending on the runtime API can no longer finish.
+                api2.abort();
+            })?;
+        Ok(Instance {
+            api,
+            pid,
+            logs,
+            exit,
+            spawned_at,
+            peak_rss: 0,
+        })
     }
 
     /// The instance's runtime API server.
@@ -164,7 +173,12 @@ impl Instance {
             if left.is_zero() {
                 break;
             }
-            st = self.exit.cond.wait_timeout(st, left).unwrap_or_else(|e| e.into_inner()).0;
+            st = self
+                .exit
+                .cond
+                .wait_timeout(st, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
         *st
     }

@@ -38,7 +38,10 @@ pub struct LogSink {
 
 impl LogSink {
     pub fn new(echo: bool) -> Arc<LogSink> {
-        Arc::new(LogSink { echo, ..LogSink::default() })
+        Arc::new(LogSink {
+            echo,
+            ..LogSink::default()
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Buf> {
@@ -49,17 +52,19 @@ impl LogSink {
     pub fn attach(self: &Arc<Self>, mut pipe: impl Read + Send + 'static) {
         self.lock().open += 1;
         let sink = self.clone();
-        let spawned = thread::Builder::new().name("scf-log-reader".into()).spawn(move || {
-            let mut chunk = [0u8; 8192];
-            loop {
-                match pipe.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => sink.push(&chunk[..n]),
+        let spawned = thread::Builder::new()
+            .name("scf-log-reader".into())
+            .spawn(move || {
+                let mut chunk = [0u8; 8192];
+                loop {
+                    match pipe.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => sink.push(&chunk[..n]),
+                    }
                 }
-            }
-            sink.lock().open -= 1;
-            sink.cond.notify_all();
-        });
+                sink.lock().open -= 1;
+                sink.cond.notify_all();
+            });
         if spawned.is_err() {
             self.lock().open -= 1;
         }
@@ -103,7 +108,11 @@ impl LogSink {
                 if left.is_zero() {
                     return;
                 }
-                b = self.cond.wait_timeout(b, left).unwrap_or_else(|e| e.into_inner()).0;
+                b = self
+                    .cond
+                    .wait_timeout(b, left)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
             }
         }
     }
@@ -117,7 +126,11 @@ impl LogSink {
             if left.is_zero() {
                 return;
             }
-            b = self.cond.wait_timeout(b, left).unwrap_or_else(|e| e.into_inner()).0;
+            b = self
+                .cond
+                .wait_timeout(b, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 
@@ -126,7 +139,9 @@ impl LogSink {
     pub fn take(&self) -> String {
         let mut b = self.lock();
         let since = b.total - b.taken;
-        let new = usize::try_from(since).unwrap_or(usize::MAX).min(b.tail.len());
+        let new = usize::try_from(since)
+            .unwrap_or(usize::MAX)
+            .min(b.tail.len());
         b.taken = b.total;
         let start = b.tail.len() - new;
         let bytes: Vec<u8> = b.tail.range(start..).copied().collect();
@@ -137,7 +152,15 @@ impl LogSink {
 /// Text of a byte tail. When the bytes may start mid-character (they were
 /// cut), leading UTF-8 continuation bytes are dropped.
 fn tail_text(bytes: &[u8], maybe_cut: bool) -> String {
-    let skip = if maybe_cut { bytes.iter().take(3).take_while(|&&b| b & 0xc0 == 0x80).count() } else { 0 };
+    let skip = if maybe_cut {
+        bytes
+            .iter()
+            .take(3)
+            .take_while(|&&b| b & 0xc0 == 0x80)
+            .count()
+    } else {
+        0
+    };
     String::from_utf8_lossy(&bytes[skip..]).into_owned()
 }
 

@@ -3,7 +3,9 @@
 use scf_emulator::api::{ApiConfig, InvokeOptions, Outcome};
 use scf_emulator::frontend::{Handler, InvokeServer};
 use scf_emulator::report::SYNC_LIMIT;
-use scf_emulator::{sys, Emulator, FunctionCode, FunctionConfig, InvokeError, InvokeReport, RuntimeApi, Status};
+use scf_emulator::{
+    sys, Emulator, FunctionCode, FunctionConfig, InvokeError, InvokeReport, RuntimeApi, Status,
+};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -76,7 +78,9 @@ struct Args {
 fn seconds(flag: &str, v: &str) -> Result<Duration, Fatal> {
     match v.parse::<f64>() {
         Ok(s) if s > 0.0 && s.is_finite() && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
-        _ => Err(Fatal(format!("{flag}: expected a positive number of seconds, got {v:?}"))),
+        _ => Err(Fatal(format!(
+            "{flag}: expected a positive number of seconds, got {v:?}"
+        ))),
     }
 }
 
@@ -95,7 +99,10 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, Fatal> {
         cfg: FunctionConfig::default(),
     };
     while let Some(arg) = it.next() {
-        let mut value = |flag: &str| it.next().ok_or_else(|| Fatal(format!("{flag} needs a value")));
+        let mut value = |flag: &str| {
+            it.next()
+                .ok_or_else(|| Fatal(format!("{flag} needs a value")))
+        };
         match arg.as_str() {
             "-h" | "--help" => {
                 print!("{USAGE}");
@@ -111,14 +118,15 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, Fatal> {
             "--handler" => a.cfg.handler = value("--handler")?,
             "--memory" => {
                 let v = value("--memory")?;
-                a.cfg.memory_mb = v
-                    .parse()
-                    .ok()
-                    .filter(|&m: &u32| m > 0)
-                    .ok_or_else(|| Fatal(format!("--memory: expected a size in MB, got {v:?}")))?;
+                a.cfg.memory_mb =
+                    v.parse().ok().filter(|&m: &u32| m > 0).ok_or_else(|| {
+                        Fatal(format!("--memory: expected a size in MB, got {v:?}"))
+                    })?;
             }
             "--timeout" => a.cfg.timeout = seconds("--timeout", &value("--timeout")?)?,
-            "--init-timeout" => a.cfg.init_timeout = seconds("--init-timeout", &value("--init-timeout")?)?,
+            "--init-timeout" => {
+                a.cfg.init_timeout = seconds("--init-timeout", &value("--init-timeout")?)?
+            }
             "-e" | "--env" => {
                 let v = value("--env")?;
                 let (k, val) = v
@@ -136,26 +144,41 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, Fatal> {
             "--event" => a.event = Some(value("--event")?),
             "--listen" => {
                 let v = value("--listen")?;
-                a.listen = v.parse().map_err(|_| Fatal(format!("--listen: expected IP:PORT, got {v:?}")))?;
+                a.listen = v
+                    .parse()
+                    .map_err(|_| Fatal(format!("--listen: expected IP:PORT, got {v:?}")))?;
             }
             "--port" => {
                 let v = value("--port")?;
-                a.port = Some(v.parse().map_err(|_| Fatal(format!("--port: expected a port number, got {v:?}")))?);
+                a.port =
+                    Some(v.parse().map_err(|_| {
+                        Fatal(format!("--port: expected a port number, got {v:?}"))
+                    })?);
             }
             "--quiet" => a.quiet = true,
-            s if s.starts_with('-') && s != "-" => return Err(Fatal(format!("unknown option {s} (see --help)"))),
+            s if s.starts_with('-') && s != "-" => {
+                return Err(Fatal(format!("unknown option {s} (see --help)")))
+            }
             s if function.is_none() && mode.is_some() => function = Some(PathBuf::from(s)),
             s => return Err(Fatal(format!("unexpected argument {s:?} (see --help)"))),
         }
     }
-    a.mode = mode.ok_or_else(|| Fatal("no command given: use run, invoke or --runtime-api-only (see --help)".into()))?;
+    a.mode = mode.ok_or_else(|| {
+        Fatal("no command given: use run, invoke or --runtime-api-only (see --help)".into())
+    })?;
     a.function = function;
     match a.mode {
         Mode::Run | Mode::Invoke if a.function.is_none() => {
-            return Err(Fatal("missing FUNCTION: a directory or a .zip with bootstrap at its root".into()))
+            return Err(Fatal(
+                "missing FUNCTION: a directory or a .zip with bootstrap at its root".into(),
+            ))
         }
-        Mode::Invoke if a.event.is_none() => return Err(Fatal("invoke needs --event FILE (or - for stdin)".into())),
-        Mode::ApiOnly if a.port.is_none() => return Err(Fatal("--runtime-api-only needs --port N".into())),
+        Mode::Invoke if a.event.is_none() => {
+            return Err(Fatal("invoke needs --event FILE (or - for stdin)".into()))
+        }
+        Mode::ApiOnly if a.port.is_none() => {
+            return Err(Fatal("--runtime-api-only needs --port N".into()))
+        }
         _ => {}
     }
     Ok(Some(a))
@@ -194,17 +217,24 @@ fn invoke_once(mut a: Args) -> Result<ExitCode, Fatal> {
     let event = match a.event.as_deref() {
         Some("-") => {
             let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).map_err(|e| Fatal(format!("cannot read the event from stdin: {e}")))?;
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| Fatal(format!("cannot read the event from stdin: {e}")))?;
             buf
         }
-        Some(file) => std::fs::read(file).map_err(|e| Fatal(format!("cannot read the event file {file}: {e}")))?,
+        Some(file) => std::fs::read(file)
+            .map_err(|e| Fatal(format!("cannot read the event file {file}: {e}")))?,
         None => unreachable!("checked by parse_args"),
     };
     let emulator = load(&mut a)?;
     let report = emulator.invoke(&event);
     drop(emulator);
     println!("{}", report.to_json());
-    Ok(if report.is_success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn run(mut a: Args) -> Result<ExitCode, Fatal> {
@@ -216,7 +246,8 @@ fn run(mut a: Args) -> Result<ExitCode, Fatal> {
         eprintln!("scf-emulator: {}", report.summary());
         report
     });
-    let server = InvokeServer::start(a.listen, handler).map_err(|e| Fatal(format!("cannot listen on {}: {e}", a.listen)))?;
+    let server = InvokeServer::start(a.listen, handler)
+        .map_err(|e| Fatal(format!("cannot listen on {}: {e}", a.listen)))?;
     let addr = server.addr();
     eprintln!(
         "scf-emulator: serving {} (root {}) as function {:?}",
@@ -240,7 +271,10 @@ fn api_only(a: Args) -> Result<ExitCode, Fatal> {
         timeout_ms: a.cfg.timeout.as_millis() as u64,
         quirks: Default::default(),
     };
-    let api = Arc::new(RuntimeApi::start(cfg).map_err(|e| Fatal(format!("cannot listen on 127.0.0.1:{port}: {e}")))?);
+    let api = Arc::new(
+        RuntimeApi::start(cfg)
+            .map_err(|e| Fatal(format!("cannot listen on 127.0.0.1:{port}: {e}")))?,
+    );
     let (api2, fcfg) = (api.clone(), a.cfg.clone());
     let first = Arc::new(AtomicBool::new(true));
     let handler: Handler = Arc::new(move |event: &[u8]| {
@@ -248,7 +282,8 @@ fn api_only(a: Args) -> Result<ExitCode, Fatal> {
         eprintln!("scf-emulator: {}", report.summary());
         report
     });
-    let server = InvokeServer::start(a.listen, handler).map_err(|e| Fatal(format!("cannot listen on {}: {e}", a.listen)))?;
+    let server = InvokeServer::start(a.listen, handler)
+        .map_err(|e| Fatal(format!("cannot listen on {}: {e}", a.listen)))?;
     let env: Vec<String> = a
         .cfg
         .environment()
@@ -256,8 +291,13 @@ fn api_only(a: Args) -> Result<ExitCode, Fatal> {
         .filter(|(k, _)| k != "PATH")
         .map(|(k, v)| format!("{k}='{v}'"))
         .collect();
-    eprintln!("scf-emulator: runtime API on 127.0.0.1:{port}; no bootstrap started. Start yours with:");
-    eprintln!("  env SCF_RUNTIME_API=127.0.0.1 SCF_RUNTIME_API_PORT={port} {} ./bootstrap", env.join(" "));
+    eprintln!(
+        "scf-emulator: runtime API on 127.0.0.1:{port}; no bootstrap started. Start yours with:"
+    );
+    eprintln!(
+        "  env SCF_RUNTIME_API=127.0.0.1 SCF_RUNTIME_API_PORT={port} {} ./bootstrap",
+        env.join(" ")
+    );
     eprintln!("scf-emulator: invoke endpoint http://{}/invoke (events wait until the bootstrap fetches them)", server.addr());
     let _ = std::io::stderr().flush();
     loop {
@@ -267,16 +307,32 @@ fn api_only(a: Args) -> Result<ExitCode, Fatal> {
 
 /// An invocation against a bootstrap the emulator did not start: no log
 /// capture, no memory figure, no instance to end on a timeout.
-fn invoke_external(api: &RuntimeApi, cfg: &FunctionConfig, event: &[u8], first: &AtomicBool) -> InvokeReport {
+fn invoke_external(
+    api: &RuntimeApi,
+    cfg: &FunctionConfig,
+    event: &[u8],
+    first: &AtomicBool,
+) -> InvokeReport {
     let request_id = scf_emulator::api::new_request_id();
     if event.len() > SYNC_LIMIT {
-        let msg = format!("RequestTooLarge: the event is {} bytes; the limit is 6 MB", event.len());
+        let msg = format!(
+            "RequestTooLarge: the event is {} bytes; the limit is 6 MB",
+            event.len()
+        );
         return InvokeReport::refused(request_id, Status::RequestTooLarge, msg);
     }
     if cfg.require_json && serde_json::from_slice::<serde_json::Value>(event).is_err() {
-        return InvokeReport::refused(request_id, Status::InvalidParameterValue, "InvalidParameterValue: the event is not JSON".into());
+        return InvokeReport::refused(
+            request_id,
+            Status::InvalidParameterValue,
+            "InvalidParameterValue: the event is not JSON".into(),
+        );
     }
-    let opts = InvokeOptions { timeout: cfg.timeout, dispatch_timeout: None, request_id: Some(request_id.clone()) };
+    let opts = InvokeOptions {
+        timeout: cfg.timeout,
+        dispatch_timeout: None,
+        request_id: Some(request_id.clone()),
+    };
     let mut report = InvokeReport::refused(request_id, Status::Success, String::new());
     match api.invoke_with(event, opts) {
         Ok(inv) => {
@@ -298,7 +354,10 @@ fn invoke_external(api: &RuntimeApi, cfg: &FunctionConfig, event: &[u8], first: 
         Err(InvokeError::Timeout { dispatched_at, .. }) => {
             report.duration = dispatched_at.elapsed();
             report.status = Status::TimeLimitReached;
-            report.err_msg = format!("Invoking task timed out after {}", scf_emulator::emulator::seconds(cfg.timeout));
+            report.err_msg = format!(
+                "Invoking task timed out after {}",
+                scf_emulator::emulator::seconds(cfg.timeout)
+            );
         }
         Err(e) => {
             report.status = Status::InternalError;

@@ -201,14 +201,17 @@ impl InvokeReport {
     /// the emulator's own `Emulator` object, as one line of JSON with the
     /// keys in SCF's order.
     pub fn to_json(&self) -> String {
-        let mut o = String::with_capacity(256 + self.ret_msg.len() + self.err_msg.len() + self.log.len());
+        let mut o =
+            String::with_capacity(256 + self.ret_msg.len() + self.err_msg.len() + self.log.len());
         o.push_str("{\"Result\":{\"RetMsg\":");
         json_str(&mut o, &self.ret_msg);
         o.push_str(",\"ErrMsg\":");
         json_str(&mut o, &self.err_msg);
         o.push_str(",\"Log\":");
         json_str(&mut o, &self.log);
-        let init = self.init_duration.map_or("null".to_string(), |d| d.as_micros().to_string());
+        let init = self
+            .init_duration
+            .map_or("null".to_string(), |d| d.as_micros().to_string());
         o.push_str(&format!(
             ",\"Duration\":{},\"BillDuration\":{},\"MemUsage\":{},\"FunctionRequestId\":",
             self.duration_ms(),
@@ -216,7 +219,10 @@ impl InvokeReport {
             self.mem_usage
         ));
         json_str(&mut o, &self.request_id);
-        o.push_str(&format!(",\"InvokeResult\":{}}},\"RequestId\":", self.status.invoke_result()));
+        o.push_str(&format!(
+            ",\"InvokeResult\":{}}},\"RequestId\":",
+            self.status.invoke_result()
+        ));
         json_str(&mut o, &self.request_id);
         o.push_str(&format!(
             ",\"Emulator\":{{\"StatusCode\":{},\"StatusMessage\":",
@@ -259,7 +265,14 @@ mod tests {
     #[test]
     fn billing_rounds_up_to_the_millisecond() {
         let mut r = InvokeReport::refused("id".into(), Status::Success, String::new());
-        for (us, ms) in [(0, 0), (1, 1), (999, 1), (1000, 1), (1001, 2), (1_760_000, 1760)] {
+        for (us, ms) in [
+            (0, 0),
+            (1, 1),
+            (999, 1),
+            (1000, 1),
+            (1001, 2),
+            (1_760_000, 1760),
+        ] {
             r.duration = Duration::from_micros(us);
             assert_eq!(r.bill_duration_ms(), ms, "{us} us");
         }
@@ -267,7 +280,8 @@ mod tests {
 
     #[test]
     fn json_shape() {
-        let mut r = InvokeReport::refused("abc".into(), Status::TimeLimitReached, "timed out".into());
+        let mut r =
+            InvokeReport::refused("abc".into(), Status::TimeLimitReached, "timed out".into());
         r.duration = Duration::from_micros(1_234_567);
         r.log = "quote \" backslash \\ nl \n ctl \u{1} é".into();
         let text = r.to_json();

@@ -35,7 +35,11 @@ pub(crate) struct Reader {
 
 impl Reader {
     pub fn new(stream: TcpStream, max_body: usize) -> Reader {
-        Reader { stream, buf: Vec::new(), max_body }
+        Reader {
+            stream,
+            buf: Vec::new(),
+            max_body,
+        }
     }
 
     fn fill(&mut self) -> Result<(), ReadError> {
@@ -63,7 +67,9 @@ impl Reader {
             }
         };
         self.buf.drain(..used);
-        let framing = head.framing().map_err(|e| ReadError::Bad(400, e.as_str()))?;
+        let framing = head
+            .framing()
+            .map_err(|e| ReadError::Bad(400, e.as_str()))?;
         if head.expects_continue() && framing != Framing::Length(0) && self.buf.is_empty() {
             let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
@@ -85,7 +91,9 @@ impl Reader {
                         Ok(used) => {
                             self.buf.drain(..used);
                         }
-                        Err(http::Error::BodyTooLarge) => return Err(ReadError::Bad(413, "body too large")),
+                        Err(http::Error::BodyTooLarge) => {
+                            return Err(ReadError::Bad(413, "body too large"))
+                        }
                         Err(e) => return Err(ReadError::Bad(400, e.as_str())),
                     }
                     if dec.is_done() {
@@ -96,7 +104,11 @@ impl Reader {
             }
             Framing::UntilClose => return Err(ReadError::Bad(400, "request body without framing")),
         };
-        Ok(Request { head, body, complete_at: Instant::now() })
+        Ok(Request {
+            head,
+            body,
+            complete_at: Instant::now(),
+        })
     }
 }
 
@@ -136,7 +148,11 @@ impl Acceptor {
         let thread = thread::Builder::new()
             .name(format!("{name}-accept"))
             .spawn(move || accept_loop(listener, reg, conn_name, on_conn))?;
-        Ok(Acceptor { addr, registry, thread: Some(thread) })
+        Ok(Acceptor {
+            addr,
+            registry,
+            thread: Some(thread),
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -175,10 +191,12 @@ fn accept_loop(
             id
         };
         let (reg2, f) = (reg.clone(), on_conn.clone());
-        let spawned = thread::Builder::new().name(conn_name.clone()).spawn(move || {
-            f(stream);
-            lock(&reg2).conns.remove(&id);
-        });
+        let spawned = thread::Builder::new()
+            .name(conn_name.clone())
+            .spawn(move || {
+                f(stream);
+                lock(&reg2).conns.remove(&id);
+            });
         if spawned.is_err() {
             lock(&reg).conns.remove(&id);
         }
@@ -198,7 +216,11 @@ impl Drop for Acceptor {
         // Wake the accept thread out of accept(); it sees `closed` and ends.
         let mut wake = self.addr;
         if wake.ip().is_unspecified() {
-            wake.set_ip(if wake.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() });
+            wake.set_ip(if wake.is_ipv4() {
+                Ipv4Addr::LOCALHOST.into()
+            } else {
+                Ipv6Addr::LOCALHOST.into()
+            });
         }
         let woke = TcpStream::connect_timeout(&wake, Duration::from_secs(1)).is_ok();
         if let Some(h) = self.thread.take() {

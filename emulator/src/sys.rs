@@ -50,10 +50,16 @@ pub fn kill_group(pgid: u32) -> io::Result<()> {
     // kill(0, ..) and kill(-1, ..) would hit our own group or every process
     // we may signal; a bootstrap's group id is its pid, always > 1.
     let Ok(pgid) = i32::try_from(pgid) else {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "process group id out of range"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "process group id out of range",
+        ));
     };
     if pgid <= 1 {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "refusing to signal process group 0 or 1"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "refusing to signal process group 0 or 1",
+        ));
     }
     // SAFETY: kill() takes plain integers and has no memory effects; the
     // negative pid addresses the group, checked above to be a real one.
@@ -71,10 +77,16 @@ pub fn kill_group(pgid: u32) -> io::Result<()> {
 /// signals far more than the group.
 pub fn signal_process(pid: u32, signal: i32) -> io::Result<()> {
     let Ok(pid) = i32::try_from(pid) else {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "process id out of range"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "process id out of range",
+        ));
     };
     if pid <= 1 {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "refusing to signal process 0 or 1"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "refusing to signal process 0 or 1",
+        ));
     }
     // SAFETY: kill() takes plain integers and has no memory effects; a pid
     // above 1 addresses exactly one process.
@@ -124,16 +136,18 @@ pub fn exit_cleanly_on_termination_signals() -> io::Result<()> {
     if rc != 0 {
         return Err(io::Error::from_raw_os_error(rc));
     }
-    std::thread::Builder::new().name("scf-signals".into()).spawn(move || {
-        let mut sig: libc::c_int = 0;
-        // SAFETY: `set.0` is initialized and `sig` is a valid out-pointer;
-        // the signals in the set are blocked in every thread, as sigwait
-        // requires.
-        let rc = unsafe { libc::sigwait(&set.0, &mut sig) };
-        cleanup();
-        let code = if rc == 0 { 128 + sig } else { 1 };
-        std::process::exit(code);
-    })?;
+    std::thread::Builder::new()
+        .name("scf-signals".into())
+        .spawn(move || {
+            let mut sig: libc::c_int = 0;
+            // SAFETY: `set.0` is initialized and `sig` is a valid out-pointer;
+            // the signals in the set are blocked in every thread, as sigwait
+            // requires.
+            let rc = unsafe { libc::sigwait(&set.0, &mut sig) };
+            cleanup();
+            let code = if rc == 0 { 128 + sig } else { 1 };
+            std::process::exit(code);
+        })?;
     Ok(())
 }
 

@@ -38,7 +38,9 @@ fn bad(msg: impl Into<String>) -> ZipError {
 }
 
 fn u16_at(b: &[u8], at: usize) -> Result<u16, ZipError> {
-    b.get(at..at + 2).map(|s| u16::from_le_bytes([s[0], s[1]])).ok_or_else(|| bad("truncated record"))
+    b.get(at..at + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .ok_or_else(|| bad("truncated record"))
 }
 
 fn u32_at(b: &[u8], at: usize) -> Result<u32, ZipError> {
@@ -124,7 +126,9 @@ pub fn entries(data: &[u8]) -> Result<Vec<Entry>, ZipError> {
         if compressed_size == 0xffff_ffff || size == 0xffff_ffff || local_offset == 0xffff_ffff {
             return Err(bad("zip64 entries are not supported"));
         }
-        let name = data.get(at + 46..at + 46 + name_len).ok_or_else(|| bad("truncated entry name"))?;
+        let name = data
+            .get(at + 46..at + 46 + name_len)
+            .ok_or_else(|| bad("truncated entry name"))?;
         let name = String::from_utf8_lossy(name).into_owned();
         // "Version made by" high byte 3 = Unix: the high 16 bits of the
         // external attributes are st_mode.
@@ -147,7 +151,10 @@ pub fn entries(data: &[u8]) -> Result<Vec<Entry>, ZipError> {
 /// The uncompressed contents of `entry`, checked against its CRC-32.
 pub fn read(data: &[u8], entry: &Entry) -> Result<Vec<u8>, ZipError> {
     if entry.flags & 1 != 0 {
-        return Err(bad(format!("{}: encrypted entries are not supported", entry.name)));
+        return Err(bad(format!(
+            "{}: encrypted entries are not supported",
+            entry.name
+        )));
     }
     let lfh = usize::try_from(entry.local_offset).map_err(|_| bad("offset out of range"))?;
     if u32_at(data, lfh)? != LFH_SIG {
@@ -163,9 +170,18 @@ pub fn read(data: &[u8], entry: &Entry) -> Result<Vec<u8>, ZipError> {
     let size = usize::try_from(entry.size).map_err(|_| bad("size out of range"))?;
     let content = match entry.method {
         0 => raw.to_vec(),
-        8 => miniz_oxide::inflate::decompress_to_vec_with_limit(raw, size)
-            .map_err(|e| bad(format!("{}: corrupt deflate data ({:?})", entry.name, e.status)))?,
-        m => return Err(bad(format!("{}: compression method {m} is not supported", entry.name))),
+        8 => miniz_oxide::inflate::decompress_to_vec_with_limit(raw, size).map_err(|e| {
+            bad(format!(
+                "{}: corrupt deflate data ({:?})",
+                entry.name, e.status
+            ))
+        })?,
+        m => {
+            return Err(bad(format!(
+                "{}: compression method {m} is not supported",
+                entry.name
+            )))
+        }
     };
     if content.len() != size {
         return Err(bad(format!("{}: size mismatch", entry.name)));
@@ -198,7 +214,9 @@ pub fn unpack(data: &[u8], root: &Path) -> Result<(), ZipError> {
     let list = entries(data)?;
     let total: u64 = list.iter().map(|e| e.size).sum();
     if total > MAX_UNPACKED {
-        return Err(bad(format!("unpacks to {total} bytes, over the {MAX_UNPACKED}-byte limit")));
+        return Err(bad(format!(
+            "unpacks to {total} bytes, over the {MAX_UNPACKED}-byte limit"
+        )));
     }
     let io_err = |p: &Path| {
         let p = p.to_path_buf();
@@ -252,7 +270,11 @@ pub fn crc32(data: &[u8]) -> u32 {
             let mut c = i as u32;
             let mut k = 0;
             while k < 8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
                 k += 1;
             }
             t[i] = c;
@@ -374,11 +396,20 @@ mod tests {
         let mut zip = write_stored(&[("f", 0o100644, b"abc")]);
         let list = entries(&zip).unwrap();
         zip[30 + 1] ^= 0xff; // corrupt the data
-        assert!(read(&zip, &list[0]).unwrap_err().to_string().contains("CRC-32"));
+        assert!(read(&zip, &list[0])
+            .unwrap_err()
+            .to_string()
+            .contains("CRC-32"));
         let evil = write_stored(&[("../evil", 0o100644, b"x")]);
         let dir = std::env::temp_dir();
-        assert!(unpack(&evil, &dir).unwrap_err().to_string().contains("escapes"));
+        assert!(unpack(&evil, &dir)
+            .unwrap_err()
+            .to_string()
+            .contains("escapes"));
         let abs = write_stored(&[("/etc/evil", 0o100644, b"x")]);
-        assert!(unpack(&abs, &dir).unwrap_err().to_string().contains("escapes"));
+        assert!(unpack(&abs, &dir)
+            .unwrap_err()
+            .to_string()
+            .contains("escapes"));
     }
 }

@@ -13,7 +13,12 @@ use std::time::{Duration, Instant};
 const T: Duration = Duration::from_secs(5);
 
 fn start(quirks: Quirks) -> Arc<RuntimeApi> {
-    let cfg = ApiConfig { memory_mb: 256, timeout_ms: 1500, quirks, ..ApiConfig::default() };
+    let cfg = ApiConfig {
+        memory_mb: 256,
+        timeout_ms: 1500,
+        quirks,
+        ..ApiConfig::default()
+    };
     Arc::new(RuntimeApi::start(cfg).expect("start runtime API"))
 }
 
@@ -31,7 +36,10 @@ struct Wire {
 
 impl Wire {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -90,12 +98,21 @@ impl Raw {
             }
             Framing::UntilClose => panic!("server sent a body framed by close"),
         };
-        Wire { status: head.status, raw_head, headers: head.headers, body, raw_body }
+        Wire {
+            status: head.status,
+            raw_head,
+            headers: head.headers,
+            body,
+            raw_body,
+        }
     }
 
     fn request(&mut self, method: &str, path: &str, body: &[u8]) -> Wire {
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len())
-            .into_bytes();
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
         req.extend_from_slice(body);
         self.send(&req);
         self.read()
@@ -121,7 +138,10 @@ impl Raw {
     }
 }
 
-fn invoke_in_background(api: &Arc<RuntimeApi>, event: &[u8]) -> thread::JoinHandle<Result<Outcome, InvokeError>> {
+fn invoke_in_background(
+    api: &Arc<RuntimeApi>,
+    event: &[u8],
+) -> thread::JoinHandle<Result<Outcome, InvokeError>> {
     let api = api.clone();
     let event = event.to_vec();
     thread::spawn(move || api.invoke(&event, T))
@@ -145,13 +165,25 @@ fn keep_alive_ready_next_response() {
         assert_eq!(ev.header("request_id").unwrap().len(), 36);
         assert_eq!(ev.header("memory_limit_in_mb"), Some("256"));
         assert_eq!(ev.header("time_limit_in_ms"), Some("1500"));
-        assert!(ev.raw_head.contains("\r\nrequest_id: "), "documented lower-case names by default");
+        assert!(
+            ev.raw_head.contains("\r\nrequest_id: "),
+            "documented lower-case names by default"
+        );
         assert_eq!(c.respond(format!("r{i}").as_bytes()).status, 200);
-        assert_eq!(h.join().unwrap().unwrap(), Outcome::Response(format!("r{i}").into_bytes()));
+        assert_eq!(
+            h.join().unwrap().unwrap(),
+            Outcome::Response(format!("r{i}").into_bytes())
+        );
     }
     let st = api.stats();
-    assert_eq!(st.connections, 1, "one keep-alive connection carried everything");
-    assert_eq!((st.ready_posts, st.next_requests, st.response_posts), (1, 3, 3));
+    assert_eq!(
+        st.connections, 1,
+        "one keep-alive connection carried everything"
+    );
+    assert_eq!(
+        (st.ready_posts, st.next_requests, st.response_posts),
+        (1, 3, 3)
+    );
 }
 
 #[test]
@@ -161,7 +193,14 @@ fn repeated_next_returns_the_same_event_and_timing_is_recorded() {
     c.ready();
     let api2 = api.clone();
     let h = thread::spawn(move || {
-        api2.invoke_with(b"same", InvokeOptions { timeout: T, dispatch_timeout: Some(T), request_id: Some("rid-1".into()) })
+        api2.invoke_with(
+            b"same",
+            InvokeOptions {
+                timeout: T,
+                dispatch_timeout: Some(T),
+                request_id: Some("rid-1".into()),
+            },
+        )
     });
     let a = c.next();
     let mut other = Raw::connect(&api);
@@ -191,12 +230,18 @@ fn first_result_is_final() {
     assert_eq!(c.respond(b"first").status, 200);
     assert_eq!(c.error(b"second").status, 200);
     assert_eq!(c.respond(b"third").status, 200);
-    assert_eq!(h.join().unwrap().unwrap(), Outcome::Response(b"first".to_vec()));
+    assert_eq!(
+        h.join().unwrap().unwrap(),
+        Outcome::Response(b"first".to_vec())
+    );
     // The next invocation is unaffected by the late pushes.
     let h = invoke_in_background(&api, b"e2");
     assert_eq!(c.next().body, b"e2");
     c.respond(b"fourth");
-    assert_eq!(h.join().unwrap().unwrap(), Outcome::Response(b"fourth".to_vec()));
+    assert_eq!(
+        h.join().unwrap().unwrap(),
+        Outcome::Response(b"fourth".to_vec())
+    );
     let st = api.stats();
     assert_eq!(st.ignored_results, 2);
     assert_eq!((st.response_posts, st.error_posts), (3, 1));
@@ -210,7 +255,10 @@ fn results_before_dispatch_are_ignored() {
     let h = invoke_in_background(&api, b"e");
     assert_eq!(c.next().body, b"e");
     c.respond(b"real");
-    assert_eq!(h.join().unwrap().unwrap(), Outcome::Response(b"real".to_vec()));
+    assert_eq!(
+        h.join().unwrap().unwrap(),
+        Outcome::Response(b"real".to_vec())
+    );
     assert_eq!(api.stats().ignored_results, 1);
 }
 
@@ -256,7 +304,11 @@ fn malformed_requests_get_400_and_close() {
 fn unknown_paths_and_methods() {
     let api = start(Quirks::default());
     let mut c = Raw::connect(&api);
-    assert_eq!(c.request("GET", "/2018-06-01/runtime/invocation/next", b"").status, 404);
+    assert_eq!(
+        c.request("GET", "/2018-06-01/runtime/invocation/next", b"")
+            .status,
+        404
+    );
     let w = c.request("POST", "/runtime/invocation/next", b"x");
     assert_eq!((w.status, w.header("allow")), (405, Some("GET")));
     assert_eq!(c.request("GET", "/runtime/init/ready", b"").status, 405);
@@ -273,7 +325,10 @@ fn chunked_and_expect_continue_request_bodies() {
     c.next();
     c.send(b"POST /runtime/invocation/response HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
     assert_eq!(c.read().status, 200);
-    assert_eq!(h.join().unwrap().unwrap(), Outcome::Response(b"hello world".to_vec()));
+    assert_eq!(
+        h.join().unwrap().unwrap(),
+        Outcome::Response(b"hello world".to_vec())
+    );
 
     // curl's large -d bodies: the server must say 100 Continue first.
     let h = invoke_in_background(&api, b"e");
@@ -325,7 +380,10 @@ fn long_poll_waits_for_an_event() {
     let h = invoke_in_background(&api, b"late event");
     let (body, waited) = poller.join().unwrap();
     assert_eq!(body, b"late event");
-    assert!(waited >= Duration::from_millis(280), "returned after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(280),
+        "returned after {waited:?}"
+    );
     let mut c = Raw::connect(&api);
     c.respond(b"ok");
     h.join().unwrap().unwrap();
@@ -350,13 +408,18 @@ fn timeout_and_not_dispatched() {
     let h = invoke_in_background(&api, b"again");
     assert_eq!(c.next().body, b"again");
     c.respond(b"fine");
-    assert_eq!(h.join().unwrap().unwrap(), Outcome::Response(b"fine".to_vec()));
+    assert_eq!(
+        h.join().unwrap().unwrap(),
+        Outcome::Response(b"fine".to_vec())
+    );
 }
 
 #[test]
 fn concurrent_invokes_queue_one_at_a_time() {
     let api = start(Quirks::default());
-    let handles: Vec<_> = (0..4).map(|i| invoke_in_background(&api, format!("ev{i}").as_bytes())).collect();
+    let handles: Vec<_> = (0..4)
+        .map(|i| invoke_in_background(&api, format!("ev{i}").as_bytes()))
+        .collect();
     let mut c = Raw::connect(&api);
     let mut seen = Vec::new();
     for _ in 0..4 {
@@ -371,7 +434,10 @@ fn concurrent_invokes_queue_one_at_a_time() {
         c.respond(&reply);
     }
     for (i, h) in handles.into_iter().enumerate() {
-        assert_eq!(h.join().unwrap().unwrap(), Outcome::Response(format!("echo ev{i}").into_bytes()));
+        assert_eq!(
+            h.join().unwrap().unwrap(),
+            Outcome::Response(format!("echo ev{i}").into_bytes())
+        );
     }
     seen.sort();
     assert_eq!(seen, ["ev0", "ev1", "ev2", "ev3"]);
@@ -384,8 +450,17 @@ fn abort_fails_pending_and_later_invocations() {
     let mut c = Raw::connect(&api);
     c.next();
     api.abort();
-    assert!(matches!(h.join().unwrap().unwrap_err(), InvokeError::Aborted { dispatched_at: Some(_), .. }));
-    assert!(matches!(api.invoke(b"x", T).unwrap_err(), InvokeError::Aborted { .. }));
+    assert!(matches!(
+        h.join().unwrap().unwrap_err(),
+        InvokeError::Aborted {
+            dispatched_at: Some(_),
+            ..
+        }
+    ));
+    assert!(matches!(
+        api.invoke(b"x", T).unwrap_err(),
+        InvokeError::Aborted { .. }
+    ));
     assert!(!api.wait_ready(T), "wait_ready returns at once after abort");
 }
 
@@ -406,13 +481,19 @@ fn drop_does_not_hang_and_fails_waiters() {
     drop(api);
     assert!(t.elapsed() < Duration::from_secs(2));
     for p in pollers {
-        assert!(p.join().unwrap(), "long-polling client sees the connection close");
+        assert!(
+            p.join().unwrap(),
+            "long-polling client sees the connection close"
+        );
     }
 }
 
 #[test]
 fn quirk_close_after_each_response_with_header() {
-    let api = start(Quirks { close: CloseMode::AfterEachResponseWithHeader, ..Quirks::default() });
+    let api = start(Quirks {
+        close: CloseMode::AfterEachResponseWithHeader,
+        ..Quirks::default()
+    });
     let mut c = Raw::connect(&api);
     let w = c.ready();
     assert_eq!(w.header("connection"), Some("close"));
@@ -420,7 +501,10 @@ fn quirk_close_after_each_response_with_header() {
     let h = invoke_in_background(&api, b"e");
     let mut c = Raw::connect(&api);
     let w = c.next();
-    assert_eq!((w.body.as_slice(), w.header("connection")), (&b"e"[..], Some("close")));
+    assert_eq!(
+        (w.body.as_slice(), w.header("connection")),
+        (&b"e"[..], Some("close"))
+    );
     assert!(c.closed_by_server());
     let mut c = Raw::connect(&api);
     c.respond(b"r");
@@ -431,7 +515,10 @@ fn quirk_close_after_each_response_with_header() {
 
 #[test]
 fn quirk_close_after_each_response_silently() {
-    let api = start(Quirks { close: CloseMode::AfterEachResponseSilently, ..Quirks::default() });
+    let api = start(Quirks {
+        close: CloseMode::AfterEachResponseSilently,
+        ..Quirks::default()
+    });
     let mut c = Raw::connect(&api);
     let w = c.ready();
     assert_eq!(w.header("connection"), None);
@@ -441,7 +528,10 @@ fn quirk_close_after_each_response_silently() {
 
 #[test]
 fn quirk_chunked_events() {
-    let api = start(Quirks { chunked_events: true, ..Quirks::default() });
+    let api = start(Quirks {
+        chunked_events: true,
+        ..Quirks::default()
+    });
     let event = br#"{"key1":"test value 1","key2":"test value 2"}"#;
     let h = invoke_in_background(&api, event);
     let mut c = Raw::connect(&api);
@@ -457,7 +547,10 @@ fn quirk_chunked_events() {
     // An empty event is a lone last-chunk.
     let h = invoke_in_background(&api, b"");
     let w = c.next();
-    assert_eq!((w.body.len(), w.raw_body.as_slice()), (0, &b"0\r\n\r\n"[..]));
+    assert_eq!(
+        (w.body.len(), w.raw_body.as_slice()),
+        (0, &b"0\r\n\r\n"[..])
+    );
     c.respond(b"ok");
     h.join().unwrap().unwrap();
 }
@@ -465,15 +558,36 @@ fn quirk_chunked_events() {
 #[test]
 fn quirk_header_case() {
     for (case, names) in [
-        (HeaderCase::Title, ["Request_Id: ", "Memory_Limit_In_Mb: 256", "Time_Limit_In_Ms: 1500"]),
-        (HeaderCase::Upper, ["REQUEST_ID: ", "MEMORY_LIMIT_IN_MB: 256", "TIME_LIMIT_IN_MS: 1500"]),
+        (
+            HeaderCase::Title,
+            [
+                "Request_Id: ",
+                "Memory_Limit_In_Mb: 256",
+                "Time_Limit_In_Ms: 1500",
+            ],
+        ),
+        (
+            HeaderCase::Upper,
+            [
+                "REQUEST_ID: ",
+                "MEMORY_LIMIT_IN_MB: 256",
+                "TIME_LIMIT_IN_MS: 1500",
+            ],
+        ),
     ] {
-        let api = start(Quirks { header_case: case, ..Quirks::default() });
+        let api = start(Quirks {
+            header_case: case,
+            ..Quirks::default()
+        });
         let h = invoke_in_background(&api, b"e");
         let mut c = Raw::connect(&api);
         let w = c.next();
         for n in names {
-            assert!(w.raw_head.contains(&format!("\r\n{n}")), "{n} in {}", w.raw_head);
+            assert!(
+                w.raw_head.contains(&format!("\r\n{n}")),
+                "{n} in {}",
+                w.raw_head
+            );
         }
         c.respond(b"ok");
         h.join().unwrap().unwrap();
@@ -482,24 +596,46 @@ fn quirk_header_case() {
 
 #[test]
 fn quirk_extra_headers_and_decoy() {
-    let api = start(Quirks { extra_headers: 128, ..Quirks::default() });
+    let api = start(Quirks {
+        extra_headers: 128,
+        ..Quirks::default()
+    });
     let api2 = api.clone();
     let h = thread::spawn(move || {
-        api2.invoke_with(b"e", InvokeOptions { timeout: T, dispatch_timeout: Some(T), request_id: Some("the-real-id".into()) })
+        api2.invoke_with(
+            b"e",
+            InvokeOptions {
+                timeout: T,
+                dispatch_timeout: Some(T),
+                request_id: Some("the-real-id".into()),
+            },
+        )
     });
     let mut c = Raw::connect(&api);
     let w = c.next();
     assert!(w.headers.len() >= 128 + 4, "{} headers", w.headers.len());
-    let decoy = w.raw_head.find("\r\nrequest_idx: wrong\r\n").expect("decoy header");
-    let real = w.raw_head.find("\r\nrequest_id: the-real-id\r\n").expect("real header");
-    assert!(decoy < real, "decoy comes first, so prefix matching picks it");
+    let decoy = w
+        .raw_head
+        .find("\r\nrequest_idx: wrong\r\n")
+        .expect("decoy header");
+    let real = w
+        .raw_head
+        .find("\r\nrequest_id: the-real-id\r\n")
+        .expect("real header");
+    assert!(
+        decoy < real,
+        "decoy comes first, so prefix matching picks it"
+    );
     c.respond(b"ok");
     h.join().unwrap().unwrap();
 }
 
 #[test]
 fn quirk_fail_next() {
-    let api = start(Quirks { fail_next: 2, ..Quirks::default() });
+    let api = start(Quirks {
+        fail_next: 2,
+        ..Quirks::default()
+    });
     let h = invoke_in_background(&api, b"e");
     let mut c = Raw::connect(&api);
     assert_eq!(c.next().status, 500);
@@ -513,13 +649,20 @@ fn quirk_fail_next() {
 
 #[test]
 fn quirk_next_delay() {
-    let api = start(Quirks { next_delay: Some(Duration::from_millis(200)), ..Quirks::default() });
+    let api = start(Quirks {
+        next_delay: Some(Duration::from_millis(200)),
+        ..Quirks::default()
+    });
     let h = invoke_in_background(&api, b"queued already");
     thread::sleep(Duration::from_millis(20));
     let mut c = Raw::connect(&api);
     let t = Instant::now();
     assert_eq!(c.next().body, b"queued already");
-    assert!(t.elapsed() >= Duration::from_millis(190), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(190),
+        "{:?}",
+        t.elapsed()
+    );
     c.respond(b"ok");
     h.join().unwrap().unwrap();
 }

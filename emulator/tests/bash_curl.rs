@@ -30,7 +30,11 @@ fn success_cold_then_warm() {
     assert_eq!(res["RetMsg"], format!("Echoing request: '{EVENT}'"));
     // index.sh echoes the event to stderr.
     assert_eq!(res["Log"], format!("{EVENT}\n"));
-    assert!(res["MemUsage"].as_u64().unwrap() > 100_000, "bash's peak RSS: {}", res["MemUsage"]);
+    assert!(
+        res["MemUsage"].as_u64().unwrap() > 100_000,
+        "bash's peak RSS: {}",
+        res["MemUsage"]
+    );
     assert!(res["Duration"].as_f64().unwrap() > 0.0);
     assert_eq!(v["Emulator"]["Cold"], true);
     let init = v["Emulator"]["InitDurationUs"].as_u64().unwrap();
@@ -40,8 +44,14 @@ fn success_cold_then_warm() {
 
     let r2 = em.invoke(br#"{"second":true}"#);
     let v2 = json(&r2);
-    assert_eq!(v2["Result"]["RetMsg"], r#"Echoing request: '{"second":true}'"#);
-    assert_eq!(v2["Result"]["Log"], "{\"second\":true}\n", "only this invocation's output");
+    assert_eq!(
+        v2["Result"]["RetMsg"],
+        r#"Echoing request: '{"second":true}'"#
+    );
+    assert_eq!(
+        v2["Result"]["Log"], "{\"second\":true}\n",
+        "only this invocation's output"
+    );
     assert_eq!(v2["Emulator"]["Cold"], false);
     assert!(v2["Emulator"]["InitDurationUs"].is_null());
     assert_ne!(v2["RequestId"], v["RequestId"]);
@@ -65,7 +75,10 @@ fn handler_error_goes_to_errmsg_and_keeps_the_instance() {
     let pid = em.instance_pid().unwrap();
     let v = json(&em.invoke(EVENT.as_bytes()));
     assert_eq!(v["Result"]["InvokeResult"], 0);
-    assert_eq!(v["Emulator"]["Cold"], false, "an error push does not end the instance");
+    assert_eq!(
+        v["Emulator"]["Cold"], false,
+        "an error push does not end the instance"
+    );
     assert_eq!(em.instance_pid(), Some(pid));
 }
 
@@ -86,32 +99,57 @@ fn init_timeout_kills_the_instance_and_the_next_invoke_retries_init() {
     let v = json(&r);
     assert_eq!(r.status, Status::InitContainerTimeout, "{v}");
     assert_eq!(v["Result"]["InvokeResult"], 450);
-    assert!(v["Result"]["ErrMsg"].as_str().unwrap().contains("initialization timeout of 1 second"), "{v}");
-    assert_eq!(v["Result"]["Log"], "init starting\n", "init output is in the log");
+    assert!(
+        v["Result"]["ErrMsg"]
+            .as_str()
+            .unwrap()
+            .contains("initialization timeout of 1 second"),
+        "{v}"
+    );
+    assert_eq!(
+        v["Result"]["Log"], "init starting\n",
+        "init output is in the log"
+    );
     assert_eq!(v["Result"]["RetMsg"], "");
     assert_eq!(v["Result"]["Duration"], 0, "nothing was dispatched");
     assert_eq!(v["Emulator"]["Cold"], true);
     let init = v["Emulator"]["InitDurationUs"].as_u64().unwrap();
     assert!((1_000_000..1_900_000).contains(&init), "init ran {init} us");
-    assert!(took < Duration::from_secs(3), "the 30 s sleep was killed: {took:?}");
+    assert!(
+        took < Duration::from_secs(3),
+        "the 30 s sleep was killed: {took:?}"
+    );
     assert_eq!(em.instance_pid(), None, "the instance is gone");
 
     let v = json(&em.invoke(EVENT.as_bytes()));
     assert_eq!(v["Result"]["InvokeResult"], 0, "{v}");
     assert_eq!(v["Emulator"]["Cold"], true);
-    assert_eq!(v["Result"]["Log"], format!("init starting\n{EVENT}\n"), "init output joins the first log");
+    assert_eq!(
+        v["Result"]["Log"],
+        format!("init starting\n{EVENT}\n"),
+        "init output joins the first log"
+    );
 }
 
 #[test]
 fn exit_during_init_reports_its_stderr() {
-    let index = format!("echo 'init failed: no config' >&2\nexit 7\n{}", guide_index_sh());
+    let index = format!(
+        "echo 'init failed: no config' >&2\nexit 7\n{}",
+        guide_index_sh()
+    );
     let dir = bash_function(&index);
     let em = emulator(dir.path(), config(dir.path()));
     let r = em.invoke(EVENT.as_bytes());
     let v = json(&r);
     assert_eq!(r.status, Status::ContainerStateExited, "{v}");
     assert_eq!(v["Result"]["InvokeResult"], 405);
-    assert!(v["Result"]["ErrMsg"].as_str().unwrap().contains("exit code 7"), "{v}");
+    assert!(
+        v["Result"]["ErrMsg"]
+            .as_str()
+            .unwrap()
+            .contains("exit code 7"),
+        "{v}"
+    );
     assert_eq!(v["Result"]["Log"], "init failed: no config\n");
     assert_eq!(v["Emulator"]["Cold"], true);
     assert!(v["Emulator"]["InitDurationUs"].as_u64().is_some());
@@ -136,22 +174,34 @@ fn invocation_timeout_then_cold_start() {
     let v = json(&r);
     assert_eq!(r.status, Status::TimeLimitReached, "{v}");
     assert_eq!(v["Result"]["InvokeResult"], 433);
-    assert_eq!(v["Result"]["ErrMsg"], "Invoking task timed out after 1 second");
+    assert_eq!(
+        v["Result"]["ErrMsg"],
+        "Invoking task timed out after 1 second"
+    );
     assert_eq!(v["Result"]["RetMsg"], "");
     assert_eq!(v["Result"]["Log"], "handling {\"sleep\":true}\n");
     let ms = v["Result"]["Duration"].as_f64().unwrap();
-    assert!((1000.0..1500.0).contains(&ms), "Duration {ms} ms is the timeout");
+    assert!(
+        (1000.0..1500.0).contains(&ms),
+        "Duration {ms} ms is the timeout"
+    );
     assert!(v["Result"]["BillDuration"].as_u64().unwrap() >= 1000);
     assert!(v["Result"]["MemUsage"].as_u64().unwrap() > 0);
     assert_eq!(v["Emulator"]["Cold"], false);
     assert!(took < Duration::from_secs(3), "{took:?}");
-    assert!(wait_gone(pid), "the timed-out instance's process group is killed");
+    assert!(
+        wait_gone(pid),
+        "the timed-out instance's process group is killed"
+    );
     assert_eq!(em.instance_pid(), None);
 
     let v = json(&em.invoke(br#"{"after":"timeout"}"#));
     assert_eq!(v["Result"]["InvokeResult"], 0, "{v}");
     assert_eq!(v["Result"]["RetMsg"], r#"done {"after":"timeout"}"#);
-    assert_eq!(v["Emulator"]["Cold"], true, "the next invocation cold-starts");
+    assert_eq!(
+        v["Emulator"]["Cold"], true,
+        "the next invocation cold-starts"
+    );
     assert!(v["Emulator"]["InitDurationUs"].as_u64().is_some());
     assert_ne!(em.instance_pid(), Some(pid));
 }
@@ -189,7 +239,13 @@ fn missing_bootstrap_is_a_start_failure() {
     let v = json(&r);
     assert_eq!(r.status, Status::ContainerInitError);
     assert_eq!(v["Result"]["InvokeResult"], 445);
-    assert!(v["Result"]["ErrMsg"].as_str().unwrap().contains("bootstrap file not found"), "{v}");
+    assert!(
+        v["Result"]["ErrMsg"]
+            .as_str()
+            .unwrap()
+            .contains("bootstrap file not found"),
+        "{v}"
+    );
     assert_eq!(v["Result"]["Log"], "");
     assert_eq!(v["Result"]["MemUsage"], 0);
     assert_eq!(v["Emulator"]["Cold"], true);
@@ -199,18 +255,34 @@ fn missing_bootstrap_is_a_start_failure() {
 #[test]
 fn non_executable_bootstrap_is_a_start_failure() {
     let dir = copy_fixture("bash-curl");
-    fs::set_permissions(dir.path().join("bootstrap"), fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(
+        dir.path().join("bootstrap"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     let em = emulator(dir.path(), config(dir.path()));
     let r = em.invoke(EVENT.as_bytes());
     let v = json(&r);
     assert_eq!(v["Result"]["InvokeResult"], 445, "{v}");
-    assert!(v["Result"]["ErrMsg"].as_str().unwrap().contains("not executable (mode 644"), "{v}");
+    assert!(
+        v["Result"]["ErrMsg"]
+            .as_str()
+            .unwrap()
+            .contains("not executable (mode 644"),
+        "{v}"
+    );
     // A directory named bootstrap is no better.
     let dir = TempDir::new("scf-emu-test").unwrap();
     fs::create_dir(dir.path().join("bootstrap")).unwrap();
     let v = json(&emulator(dir.path(), config(dir.path())).invoke(EVENT.as_bytes()));
     assert_eq!(v["Result"]["InvokeResult"], 445);
-    assert!(v["Result"]["ErrMsg"].as_str().unwrap().contains("not a regular file"), "{v}");
+    assert!(
+        v["Result"]["ErrMsg"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file"),
+        "{v}"
+    );
 }
 
 #[test]
@@ -225,14 +297,23 @@ fn oversized_and_non_json_events_are_refused_without_starting() {
     let v = json(&r);
     assert_eq!(r.status, Status::RequestTooLarge);
     assert_eq!(v["Result"]["InvokeResult"], 406);
-    assert!(v["Result"]["ErrMsg"].as_str().unwrap().contains("6291457 bytes"), "{v}");
+    assert!(
+        v["Result"]["ErrMsg"]
+            .as_str()
+            .unwrap()
+            .contains("6291457 bytes"),
+        "{v}"
+    );
     assert_eq!(v["Emulator"]["Cold"], false);
     assert_eq!(em.instance_pid(), None, "no instance was started for it");
 
     let r = em.invoke(b"not json");
     let v = json(&r);
     assert_eq!(v["Result"]["InvokeResult"], 400);
-    assert!(v["Result"]["ErrMsg"].as_str().unwrap().starts_with("InvalidParameterValue"));
+    assert!(v["Result"]["ErrMsg"]
+        .as_str()
+        .unwrap()
+        .starts_with("InvalidParameterValue"));
     assert_eq!(em.instance_pid(), None);
 
     let mut cfg = config(dir.path());
@@ -249,11 +330,15 @@ fn oversized_response_is_407() {
     let v = json(&r);
     assert_eq!(r.status, Status::ResponseTooLarge, "{v}");
     assert_eq!(v["Result"]["InvokeResult"], 407);
-    assert!(v["Result"]["ErrMsg"].as_str().unwrap().starts_with("The size of response exceeds the upper limit (6MB)"));
+    assert!(v["Result"]["ErrMsg"]
+        .as_str()
+        .unwrap()
+        .starts_with("The size of response exceeds the upper limit (6MB)"));
     assert_eq!(v["Result"]["RetMsg"], "");
     // Exactly 6 MB is allowed.
     let mut cfg = config(dir.path());
-    cfg.env.push(("RESPONSE_BYTES".into(), (6 * 1024 * 1024).to_string()));
+    cfg.env
+        .push(("RESPONSE_BYTES".into(), (6 * 1024 * 1024).to_string()));
     let r = emulator(dir.path(), cfg).invoke(EVENT.as_bytes());
     assert_eq!(r.status, Status::Success);
     assert_eq!(r.ret_msg.len(), 6 * 1024 * 1024);
@@ -268,12 +353,27 @@ fn log_capture_attribution_and_4kb_tail() {
                  echo ok\n}\n";
     let dir = bash_function(index);
     let em = emulator(dir.path(), config(dir.path()));
-    let log1 = json(&em.invoke(br#"{"n":1}"#))["Result"]["Log"].as_str().unwrap().to_string();
-    assert!(log1.contains("init line (stdout)\n") && log1.contains("init line (stderr)\n"), "{log1}");
+    let log1 = json(&em.invoke(br#"{"n":1}"#))["Result"]["Log"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        log1.contains("init line (stdout)\n") && log1.contains("init line (stderr)\n"),
+        "{log1}"
+    );
     assert!(log1.ends_with("handler stderr for {\"n\":1}\n"), "{log1}");
-    let log2 = json(&em.invoke(br#"{"n":2}"#))["Result"]["Log"].as_str().unwrap().to_string();
-    assert_eq!(log2, "handler stderr for {\"n\":2}\n", "init output only joins the first log");
-    let log3 = json(&em.invoke(br#"{"big":3}"#))["Result"]["Log"].as_str().unwrap().to_string();
+    let log2 = json(&em.invoke(br#"{"n":2}"#))["Result"]["Log"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        log2, "handler stderr for {\"n\":2}\n",
+        "init output only joins the first log"
+    );
+    let log3 = json(&em.invoke(br#"{"big":3}"#))["Result"]["Log"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(log3.len(), 4096, "tail-truncated to 4 KB");
     assert!(log3.ends_with("line 400 of a long log\nhandler stderr for {\"big\":3}\n"));
     assert!(!log3.contains("line 1 of a long log\n"));
@@ -297,12 +397,26 @@ fn concurrent_invokes_are_queued_one_at_a_time() {
     for (i, r) in reports.iter().enumerate() {
         let v = json(r);
         assert_eq!(v["Result"]["InvokeResult"], 0, "{v}");
-        assert_eq!(v["Result"]["RetMsg"], format!("done {{\"n\":{i}}} in {pid}"), "each caller gets its own result");
+        assert_eq!(
+            v["Result"]["RetMsg"],
+            format!("done {{\"n\":{i}}} in {pid}"),
+            "each caller gets its own result"
+        );
         let ms = v["Result"]["Duration"].as_f64().unwrap();
-        assert!((200.0..800.0).contains(&ms), "Duration {ms} excludes time spent queued");
+        assert!(
+            (200.0..800.0).contains(&ms),
+            "Duration {ms} excludes time spent queued"
+        );
     }
-    assert_eq!(reports.iter().filter(|r| r.cold).count(), 1, "one cold start, then warm");
-    assert!(took >= Duration::from_millis(800), "served one at a time: {took:?}");
+    assert_eq!(
+        reports.iter().filter(|r| r.cold).count(),
+        1,
+        "one cold start, then warm"
+    );
+    assert!(
+        took >= Duration::from_millis(800),
+        "served one at a time: {took:?}"
+    );
 }
 
 #[test]
@@ -338,17 +452,33 @@ fn zip_packages_keep_unix_modes() {
     ]);
     let zip_path = work.path().join("demo.zip");
     fs::write(&zip_path, zip).unwrap();
-    let em = Emulator::new(scf_emulator::FunctionCode::load(&zip_path).unwrap(), config(work.path()));
+    let em = Emulator::new(
+        scf_emulator::FunctionCode::load(&zip_path).unwrap(),
+        config(work.path()),
+    );
     assert_eq!(em.code().default_name(), "demo");
     let v = json(&em.invoke(EVENT.as_bytes()));
-    assert_eq!(v["Result"]["RetMsg"], format!("Echoing request: '{EVENT}'"), "{v}");
+    assert_eq!(
+        v["Result"]["RetMsg"],
+        format!("Echoing request: '{EVENT}'"),
+        "{v}"
+    );
     let unpacked = em.code().root().to_path_buf();
     drop(em);
     assert!(!unpacked.exists(), "the unpacked copy is removed");
 
     // Without the executable bit (as from a Windows zip tool): start failure.
-    let zip = scf_emulator::zip::write_stored(&[("bootstrap", 0o100644, &bootstrap), ("index.sh", 0o100644, &index)]);
+    let zip = scf_emulator::zip::write_stored(&[
+        ("bootstrap", 0o100644, &bootstrap),
+        ("index.sh", 0o100644, &index),
+    ]);
     fs::write(&zip_path, zip).unwrap();
-    let em = Emulator::new(scf_emulator::FunctionCode::load(&zip_path).unwrap(), config(work.path()));
-    assert_eq!(json(&em.invoke(EVENT.as_bytes()))["Result"]["InvokeResult"], 445);
+    let em = Emulator::new(
+        scf_emulator::FunctionCode::load(&zip_path).unwrap(),
+        config(work.path()),
+    );
+    assert_eq!(
+        json(&em.invoke(EVENT.as_bytes()))["Result"]["InvokeResult"],
+        445
+    );
 }

@@ -33,7 +33,10 @@ fn success_cold_then_warm() {
     assert!(res["MemUsage"].as_u64().unwrap() > 0);
     assert_eq!(v["Emulator"]["Cold"], true);
     let init = v["Emulator"]["InitDurationUs"].as_u64().unwrap();
-    assert!(init < 1_000_000, "a static bootstrap initializes in well under a second: {init} us");
+    assert!(
+        init < 1_000_000,
+        "a static bootstrap initializes in well under a second: {init} us"
+    );
     let pid = em.instance_pid().unwrap();
     for i in 0..5 {
         let event = format!("{{\"n\":{i}}}");
@@ -52,14 +55,21 @@ fn log_holds_only_this_invocations_output() {
     let first = json(&em.invoke(br#"{"first":1}"#));
     let second = json(&em.invoke(br#"{"second":2}"#));
     let log2 = second["Result"]["Log"].as_str().unwrap();
-    assert!(!log2.contains("first"), "no output from the previous invocation: {log2:?}");
+    assert!(
+        !log2.contains("first"),
+        "no output from the previous invocation: {log2:?}"
+    );
     assert!(first["Result"]["Log"].as_str().unwrap().len() <= 4096);
 }
 
 #[test]
 fn non_executable_bootstrap_is_a_start_failure() {
     let dir = own_function();
-    fs::set_permissions(dir.path().join("bootstrap"), fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(
+        dir.path().join("bootstrap"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     let v = json(&emulator(dir.path(), config(dir.path())).invoke(EVENT.as_bytes()));
     assert_eq!(v["Result"]["InvokeResult"], 445, "{v}");
 }
@@ -88,7 +98,10 @@ fn event_size_limits() {
     // (407), or the bootstrap notices and pushes an error (430).
     let r = em.invoke(&event_of(6 * 1024 * 1024));
     assert!(
-        matches!(r.status, Status::ResponseTooLarge | Status::UserCodeException),
+        matches!(
+            r.status,
+            Status::ResponseTooLarge | Status::UserCodeException
+        ),
         "{:?}: {}",
         r.status,
         r.err_msg
@@ -133,14 +146,62 @@ fn killed_between_invocations_means_a_cold_start() {
 #[test]
 fn survives_every_quirk() {
     let quirks = [
-        ("close with header", Quirks { close: CloseMode::AfterEachResponseWithHeader, ..Quirks::default() }),
-        ("close silently", Quirks { close: CloseMode::AfterEachResponseSilently, ..Quirks::default() }),
-        ("chunked events", Quirks { chunked_events: true, ..Quirks::default() }),
-        ("Title_Case headers", Quirks { header_case: HeaderCase::Title, ..Quirks::default() }),
-        ("UPPER_CASE headers", Quirks { header_case: HeaderCase::Upper, ..Quirks::default() }),
-        ("128 extra headers", Quirks { extra_headers: 128, ..Quirks::default() }),
-        ("slow /next", Quirks { next_delay: Some(Duration::from_millis(30)), ..Quirks::default() }),
-        ("500 on the first /next", Quirks { fail_next: 1, ..Quirks::default() }),
+        (
+            "close with header",
+            Quirks {
+                close: CloseMode::AfterEachResponseWithHeader,
+                ..Quirks::default()
+            },
+        ),
+        (
+            "close silently",
+            Quirks {
+                close: CloseMode::AfterEachResponseSilently,
+                ..Quirks::default()
+            },
+        ),
+        (
+            "chunked events",
+            Quirks {
+                chunked_events: true,
+                ..Quirks::default()
+            },
+        ),
+        (
+            "Title_Case headers",
+            Quirks {
+                header_case: HeaderCase::Title,
+                ..Quirks::default()
+            },
+        ),
+        (
+            "UPPER_CASE headers",
+            Quirks {
+                header_case: HeaderCase::Upper,
+                ..Quirks::default()
+            },
+        ),
+        (
+            "128 extra headers",
+            Quirks {
+                extra_headers: 128,
+                ..Quirks::default()
+            },
+        ),
+        (
+            "slow /next",
+            Quirks {
+                next_delay: Some(Duration::from_millis(30)),
+                ..Quirks::default()
+            },
+        ),
+        (
+            "500 on the first /next",
+            Quirks {
+                fail_next: 1,
+                ..Quirks::default()
+            },
+        ),
     ];
     for (name, q) in quirks {
         let dir = own_function();
@@ -150,7 +211,12 @@ fn survives_every_quirk() {
         for i in 0..3 {
             let event = format!("{{\"quirk\":\"{name}\",\"n\":{i}}}");
             let r = em.invoke(event.as_bytes());
-            assert_eq!(r.status, Status::Success, "{name}, event {i}: {}", r.to_json());
+            assert_eq!(
+                r.status,
+                Status::Success,
+                "{name}, event {i}: {}",
+                r.to_json()
+            );
             assert_eq!(r.ret_msg, echo(&event), "{name}, event {i}");
         }
     }

@@ -15,7 +15,9 @@ use std::time::Duration;
 pub const EVENT: &str = r#"{"key1":"test value 1","key2":"test value 2"}"#;
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// A function directory: the guide's bash `bootstrap`, verbatim, next to an
@@ -25,7 +27,11 @@ pub fn fixture(name: &str) -> PathBuf {
 pub fn bash_function(index_sh: &str) -> TempDir {
     let dir = TempDir::new("scf-emu-test").unwrap();
     fs::copy(fixture("bash-curl/bootstrap"), dir.path().join("bootstrap")).unwrap();
-    fs::set_permissions(dir.path().join("bootstrap"), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(
+        dir.path().join("bootstrap"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     fs::write(dir.path().join("index.sh"), index_sh).unwrap();
     fs::create_dir(dir.path().join("tmp")).unwrap();
     dir
@@ -66,32 +72,61 @@ pub fn check_shape(v: &Value) {
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["BillDuration", "Duration", "ErrMsg", "FunctionRequestId", "InvokeResult", "Log", "MemUsage", "RetMsg"]
+        [
+            "BillDuration",
+            "Duration",
+            "ErrMsg",
+            "FunctionRequestId",
+            "InvokeResult",
+            "Log",
+            "MemUsage",
+            "RetMsg"
+        ]
     );
     for k in ["RetMsg", "ErrMsg", "Log", "FunctionRequestId"] {
         assert!(r[k].is_string(), "{k} is a string");
     }
-    assert!(r["Duration"].as_f64().is_some_and(|d| d >= 0.0), "Duration is a number of ms");
-    assert!(r["BillDuration"].is_u64(), "BillDuration is an integer of ms");
+    assert!(
+        r["Duration"].as_f64().is_some_and(|d| d >= 0.0),
+        "Duration is a number of ms"
+    );
+    assert!(
+        r["BillDuration"].is_u64(),
+        "BillDuration is an integer of ms"
+    );
     assert!(r["MemUsage"].is_u64(), "MemUsage is an integer of bytes");
     assert!(r["InvokeResult"].is_i64());
     assert_eq!(v["RequestId"], r["FunctionRequestId"]);
     let id = v["RequestId"].as_str().unwrap();
     assert_eq!(id.len(), 36, "UUID-shaped request id: {id}");
-    assert!(r["Log"].as_str().unwrap().len() <= 4096 + 3, "Log is at most 4 KB");
+    assert!(
+        r["Log"].as_str().unwrap().len() <= 4096 + 3,
+        "Log is at most 4 KB"
+    );
     let bill = r["BillDuration"].as_u64().unwrap() as f64;
     let dur = r["Duration"].as_f64().unwrap();
-    assert!(bill >= dur && bill < dur + 1.0, "BillDuration {bill} is Duration {dur} rounded up");
+    assert!(
+        bill >= dur && bill < dur + 1.0,
+        "BillDuration {bill} is Duration {dur} rounded up"
+    );
     let e = &v["Emulator"];
     assert!(e["Cold"].is_boolean());
     assert!(e["InitDurationUs"].is_null() || e["InitDurationUs"].is_u64());
-    assert_eq!(e["StatusCode"].as_u64().unwrap() == 200, r["InvokeResult"] == 0);
+    assert_eq!(
+        e["StatusCode"].as_u64().unwrap() == 200,
+        r["InvokeResult"] == 0
+    );
 }
 
 pub fn process_alive(pid: u32) -> bool {
     // A zombie has a /proc entry but state Z; count it as gone.
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
         Err(_) => false,
     }
 }
@@ -118,15 +153,31 @@ pub fn own_bootstrap() -> PathBuf {
     BIN.get_or_init(|| {
         if let Some(p) = std::env::var_os("SCF_BOOTSTRAP_BIN") {
             let p = PathBuf::from(p);
-            assert!(p.is_file(), "SCF_BOOTSTRAP_BIN={} is not a file", p.display());
+            assert!(
+                p.is_file(),
+                "SCF_BOOTSTRAP_BIN={} is not a file",
+                p.display()
+            );
             return p;
         }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_path_buf();
         let target = root.join("target/it");
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(&root)
-            .args(["build", "--release", "--target", "x86_64-unknown-linux-musl", "-p", "scf-bootstrap", "--bin", "bootstrap"])
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "x86_64-unknown-linux-musl",
+                "-p",
+                "scf-bootstrap",
+                "--bin",
+                "bootstrap",
+            ])
             .env("CARGO_TARGET_DIR", &target)
             .status()
             .expect("run cargo to build the bootstrap");
@@ -140,7 +191,11 @@ pub fn own_bootstrap() -> PathBuf {
 pub fn own_function() -> TempDir {
     let dir = TempDir::new("scf-emu-own").unwrap();
     fs::copy(own_bootstrap(), dir.path().join("bootstrap")).unwrap();
-    fs::set_permissions(dir.path().join("bootstrap"), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(
+        dir.path().join("bootstrap"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     dir
 }
 
