@@ -895,6 +895,31 @@ mod tests {
         assert!(String::from_utf8_lossy(&wire).contains(";scf-emulator="));
     }
 
+    /// Arbitrary bytes never panic a parser: they parse, ask for more, or
+    /// fail with an error. (A cheap stand-in for fuzzing, deterministic.)
+    #[test]
+    fn garbage_never_panics() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"GET /\r\n:; HTTP/1.1 chunked Content-Length 0123456789abcdefABCDEF\t\x00\xff";
+        for _ in 0..20_000 {
+            let len = (next() % 80) as usize;
+            let input: Vec<u8> = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            if let Ok(Some((head, _))) = parse_request_head(&input) {
+                let _ = head.framing();
+                let _ = head.keep_alive();
+            }
+            let _ = parse_response_head(&input);
+            let mut dec = ChunkedDecoder::new(1 << 16);
+            let _ = dec.feed(&input, &mut Vec::new());
+        }
+    }
+
     #[test]
     fn response_heads() {
         let raw = b"HTTP/1.1 200 OK\r\nrequest_id: abc\r\nContent-Length: 2\r\n\r\nhi";
