@@ -69,14 +69,15 @@ fn main() {
 
 /// With `panic = "abort"` nothing ever unwinds, yet the precompiled `core`
 /// and musl's `libc.a` bring `.eh_frame` unwind tables for every function
-/// they contribute (`-C force-unwind-tables=no` only covers our own crates):
-/// about 4 KiB, an eighth of the minimal binary. This linker-script
+/// they contribute (`-C force-unwind-tables=no` would cover only our own
+/// crates): 5,696 bytes of the default build (scripts/size --ablate). This linker-script
 /// fragment, added to (not replacing) the default script, discards them,
-/// except in crtbegin.o/crtend.o, whose start-up code refers to its own
-/// frame table by symbol. It also drops the `.comment` section.
+/// except in crtbegin*.o/crtend*.o (crtbeginS.o for static-PIE), whose
+/// start-up code refers to its own frame table by symbol. It also drops the
+/// `.comment` section.
 fn trim_unwind_tables(out: &Path) {
     let script = out.join("discard-unwind-tables.ld");
-    let text = "SECTIONS {\n  /DISCARD/ : { *(EXCLUDE_FILE(*crtbegin.o *crtend.o) .eh_frame) *(.comment) }\n}\nINSERT AFTER .text;\n";
+    let text = "SECTIONS {\n  /DISCARD/ : { *(EXCLUDE_FILE(*crtbegin*.o *crtend*.o) .eh_frame) *(.comment) }\n}\nINSERT AFTER .text;\n";
     std::fs::write(&script, text).expect("write linker script");
     // For every linked target of this package (examples/rust repeats it in
     // its own build.rs: link arguments do not cross crates).

@@ -15,7 +15,8 @@ fn main() {
 }
 
 /// The demo handler of Tencent's Custom Runtime guide: logs the event to
-/// stderr and answers `Echoing request: '<event>'`.
+/// stderr and answers `Echoing request: '<event>'`. An event too big to
+/// echo within SCF's 6 MiB response limit gets an error saying so.
 #[cfg(scf_demo)]
 fn main_handler(
     event: &[u8],
@@ -23,9 +24,15 @@ fn main_handler(
     out: &mut scf_bootstrap::Response,
 ) -> Result<(), scf_bootstrap::TooLarge> {
     scf_bootstrap::log(&[event, b"\n"]);
-    out.write(b"Echoing request: '")?;
-    out.write(event)?;
-    out.write(b"'")
+    let echoed = out.write(b"Echoing request: '").and_then(|()| out.write(event)).and_then(|()| out.write(b"'"));
+    if echoed.is_err() {
+        out.reset();
+        let mut n = itoa::Buffer::new();
+        for part in [&b"the echo of a "[..], n.format(event.len()).as_bytes(), b"-byte event exceeds SCF's 6 MiB response limit"] {
+            out.write(part)?;
+        }
+    }
+    echoed
 }
 
 #[cfg(scf_demo)]

@@ -32,6 +32,21 @@ fn six_megabyte_event() {
 }
 
 #[test]
+fn an_echo_over_the_response_limit_is_a_clear_error() {
+    let api = api(Quirks::default());
+    let _p = spawn(&demo(), &api, "index.main_handler");
+    let event = vec![b'x'; 6 << 20];
+    match api.invoke(&event, T).unwrap() {
+        Outcome::Error(msg) => assert_eq!(
+            String::from_utf8(msg).unwrap(),
+            "the echo of a 6291456-byte event exceeds SCF's 6 MiB response limit"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(invoke_ok(&api, b"after"), echo_of(b"after"));
+}
+
+#[test]
 fn binary_events_pass_untouched() {
     let api = api(Quirks::default());
     let _p = spawn(&demo(), &api, "index.main_handler");
