@@ -106,29 +106,38 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
     let base = buf.as_ptr() as usize;
     for h in res.headers.iter() {
         let name = h.name.as_bytes();
-        if name.eq_ignore_ascii_case(b"content-length") {
-            let n = parse_decimal(h.value).ok_or(Error::BadContentLength)?;
-            if length.is_some_and(|l| l != n) {
-                return Err(Error::BadContentLength);
+        // Dispatch on the length first: one comparison per field instead of
+        // six (this loop runs for every field of every response).
+        let is = |want: &[u8]| eq_lowercase(name, want);
+        match name.len() {
+            14 if is(b"content-length") => {
+                let n = parse_decimal(h.value).ok_or(Error::BadContentLength)?;
+                if length.is_some_and(|l| l != n) {
+                    return Err(Error::BadContentLength);
+                }
+                length = Some(n);
             }
-            length = Some(n);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             // Chunked must be the final coding for the length to be known.
-            chunked = Some(last_token(h.value).eq_ignore_ascii_case(b"chunked"));
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            for t in h.value.split(|&b| b == b',') {
-                let t = trim(t);
-                close |= t.eq_ignore_ascii_case(b"close");
-                keep_alive_token |= t.eq_ignore_ascii_case(b"keep-alive");
+            17 if is(b"transfer-encoding") => chunked = Some(last_token(h.value).eq_ignore_ascii_case(b"chunked")),
+            10 if is(b"connection") => {
+                for t in h.value.split(|&b| b == b',') {
+                    let t = trim(t);
+                    close |= t.eq_ignore_ascii_case(b"close");
+                    keep_alive_token |= t.eq_ignore_ascii_case(b"keep-alive");
+                }
             }
-        } else if name.eq_ignore_ascii_case(b"request_id") {
-            // The value borrows from buf: turn it into an offset range.
-            let start = h.value.as_ptr() as usize - base;
-            context.request_id = Some(start..start + h.value.len());
-        } else if name.eq_ignore_ascii_case(b"memory_limit_in_mb") {
-            context.memory_limit_mb = parse_decimal(h.value).map_or(Num::Invalid, Num::Value);
-        } else if name.eq_ignore_ascii_case(b"time_limit_in_ms") {
-            context.time_limit_ms = parse_decimal(h.value).map_or(Num::Invalid, Num::Value);
+            10 if is(b"request_id") => {
+                // The value borrows from buf: turn it into an offset range.
+                let start = h.value.as_ptr() as usize - base;
+                context.request_id = Some(start..start + h.value.len());
+            }
+            18 if is(b"memory_limit_in_mb") => {
+                context.memory_limit_mb = parse_decimal(h.value).map_or(Num::Invalid, Num::Value)
+            }
+            16 if is(b"time_limit_in_ms") => {
+                context.time_limit_ms = parse_decimal(h.value).map_or(Num::Invalid, Num::Value)
+            }
+            _ => {}
         }
     }
 
@@ -143,6 +152,13 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
     };
     let keep_alive = !close && (!http10 || keep_alive_token) && framing != Framing::UntilClose;
     Ok(Some(Head { status, len, framing, keep_alive, context }))
+}
+
+/// Whether `name` is `want` (lowercase letters, digits, `-`, `_`) in any
+/// letter case. Cheaper than `eq_ignore_ascii_case`, which folds both sides.
+fn eq_lowercase(name: &[u8], want: &[u8]) -> bool {
+    name.len() == want.len()
+        && name.iter().zip(want).all(|(&b, &w)| b == w || (w.is_ascii_lowercase() && b | 0x20 == w))
 }
 
 fn describe_httparse(e: httparse::Error) -> &'static str {
@@ -445,6 +461,17 @@ mod tests {
         }
         let h = head("HTTP/1.1 200 OK\r\ntime_limit_in_ms: soon\r\n\r\n").unwrap().unwrap();
         assert_eq!((h.context.request_id, h.context.memory_limit_mb, h.context.time_limit_ms), (None, Num::Absent, Num::Invalid));
+    }
+
+    #[test]
+    fn lowercase_matching() {
+        for (name, want, eq) in [("request_id", "request_id", true), ("REQUEST_ID", "request_id", true),
+                                 ("Request_Id", "request_id", true), ("request_iD", "request_id", true),
+                                 ("request\x7fid", "request_id", false), ("request-id", "request_id", false),
+                                 ("request_i", "request_id", false), ("Content-Length", "content-length", true),
+                                 ("content\rlength", "content-length", false), ("time_limit_in_ms", "time_limit_in_ms", true)] {
+            assert_eq!(eq_lowercase(name.as_bytes(), want.as_bytes()), eq, "{name:?}");
+        }
     }
 
     #[test]
