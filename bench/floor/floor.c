@@ -71,34 +71,34 @@ static size_t put_dec(char *out, size_t v) {
     return i;
 }
 
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
-
-/* Reads one response: returns the offset of its body in rx and sets *len.
+/* Reads one response into rx: returns the offset of its body and sets
+ * *len. One pass over the head: at each line start, a case-insensitive
+ * look for "content-length:"; the head ends at the first empty line. A
+ * line that has not fully arrived is looked at again after the next read.
  * Only Content-Length framing; the response is assumed well-formed. */
 static size_t read_response(int fd, size_t *len) {
-    static const char key[] = "\ncontent-length:";
-    size_t have = 0, head = 0, body = 0;
+    static const char key[] = "content-length:";
+    const size_t klen = sizeof key - 1;
+    size_t have = 0, i = 0, head = 0, body = 0;
     for (;;) {
         have += (size_t)sys3(SYS_read, fd, (long)(rx + have), (long)(sizeof rx - have));
-        if (!head) {
-            for (size_t i = 3; i < have; i++)
-                if (rx[i] == '\n' && rx[i - 1] == '\r' && rx[i - 2] == '\n') {
-                    head = i + 1;
-                    break;
-                }
-            if (!head) continue;
-            for (size_t i = 0; i + sizeof key - 1 < head; i++) {
-                size_t k = 0;
-                while (k < sizeof key - 1 && lower(rx[i + k]) == key[k]) k++;
-                if (k == sizeof key - 1) {
-                    const char *p = rx + i + k;
-                    while (*p == ' ') p++;
-                    while (*p >= '0' && *p <= '9') body = body * 10 + (size_t)(*p++ - '0');
-                    break;
-                }
+        for (; !head && i < have; i++) {
+            if (rx[i] != '\n') continue;
+            if (i >= 2 && rx[i - 1] == '\r' && rx[i - 2] == '\n') {
+                head = i + 1;
+                break;
             }
+            size_t p = i + 1, k = 0;
+            while (k < klen && p < have && (rx[p] | 0x20) == key[k]) p++, k++;
+            if (p == have) break; /* undecided yet */
+            if (k < klen) continue;
+            while (p < have && rx[p] == ' ') p++;
+            size_t v = 0;
+            while (p < have && rx[p] >= '0' && rx[p] <= '9') v = v * 10 + (size_t)(rx[p++] - '0');
+            if (p == have) break; /* the value may go on */
+            body = v;
         }
-        if (have >= head + body) {
+        if (head && have >= head + body) {
             *len = body;
             return head;
         }

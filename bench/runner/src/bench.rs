@@ -84,7 +84,7 @@ impl Settings {
     pub fn full() -> Settings {
         Settings {
             quick: false,
-            cold_runs: 100,
+            cold_runs: 300,
             warm_n: 2000,
             warm_warmup: 20,
             warm_runs: 5,
@@ -305,6 +305,12 @@ impl Bench {
         stderr: Stdio,
     ) -> Result<(Started, Outcome), String> {
         self.peer.reset().map_err(|e| format!("peer: {e}"))?;
+        // bash's bootstrap leaves a mktemp file per invocation behind.
+        let tmp = self.scratch.join("tmp");
+        if fs::read_dir(&tmp).map_or(true, |mut d| d.next().is_some()) {
+            let _ = fs::remove_dir_all(&tmp);
+            fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        }
         let env = self.env(self.peer.port());
         let bootstrap = OsStr::new("./bootstrap");
         let mut argv: Vec<&OsStr> = wrapper.iter().map(OsString::as_os_str).collect();

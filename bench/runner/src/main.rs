@@ -2,12 +2,14 @@
 //! writes the report.
 //!
 //! ```text
-//! scf-bench --stage DIR --out DIR [--quick] [--no-callgrind] [--only ID,ID]
+//! scf-bench --stage DIR --out DIR [--quick] [--no-callgrind] [--only ID,ID] [--readme FILE]
+//!           [--cold-runs N]
 //! ```
 //!
 //! `--stage` holds one directory per contender (see [`bench::CONTENDERS`])
 //! and `build-info.txt` (`key: value` lines for the report); `--out` gets
-//! `report.md` and `report.svg`. Raw samples and scratch files go to
+//! `report.md` and `report.svg`; `--readme` names a file whose
+//! `bench:summary` block gets the headline table. Raw samples and scratch files go to
 //! `DIR/../results` next to the stage.
 //!
 //! Layers: [`peer`] is the runtime API side (pure request framing and a
@@ -36,10 +38,12 @@ struct Args {
     quick: bool,
     callgrind: bool,
     only: Option<Vec<String>>,
+    readme: Option<PathBuf>,
+    cold_runs: Option<usize>,
 }
 
 fn usage() -> ! {
-    eprintln!("usage: scf-bench --stage DIR --out DIR [--quick] [--no-callgrind] [--only ID,ID,...]");
+    eprintln!("usage: scf-bench --stage DIR --out DIR [--quick] [--no-callgrind] [--only ID,ID,...] [--readme FILE] [--cold-runs N]");
     eprintln!("contender ids: {}", CONTENDERS.iter().map(|c| c.id).collect::<Vec<_>>().join(", "));
     exit(2)
 }
@@ -50,6 +54,8 @@ fn parse_args() -> Args {
     let mut quick = false;
     let mut callgrind = true;
     let mut only = None;
+    let mut readme = None;
+    let mut cold_runs = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -58,11 +64,13 @@ fn parse_args() -> Args {
             "--quick" => quick = true,
             "--no-callgrind" => callgrind = false,
             "--only" => only = it.next().map(|s| s.split(',').map(str::to_string).collect()),
+            "--readme" => readme = it.next().map(PathBuf::from),
+            "--cold-runs" => cold_runs = Some(it.next().and_then(|n| n.parse().ok()).unwrap_or_else(|| usage())),
             _ => usage(),
         }
     }
     let (Some(stage), Some(out)) = (stage, out) else { usage() };
-    Args { stage, out, quick, callgrind, only }
+    Args { stage, out, quick, callgrind, only, readme, cold_runs }
 }
 
 fn main() {
@@ -70,6 +78,9 @@ fn main() {
     let t0 = Instant::now();
     let mut settings = if args.quick { Settings::quick() } else { Settings::full() };
     settings.callgrind = args.callgrind;
+    if let Some(n) = args.cold_runs {
+        settings.cold_runs = n;
+    }
     let contenders: Vec<Contender> = CONTENDERS
         .into_iter()
         .filter(|c| args.only.as_ref().is_none_or(|o| o.iter().any(|id| id == c.id)))
@@ -115,6 +126,15 @@ fn main() {
     };
     write("report.md", &md);
     write("report.svg", &svg);
+    if let Some(readme) = &args.readme {
+        let summary = report::summary(&contenders, &measured, &ctx);
+        let spliced = fs::read_to_string(readme).ok().and_then(|doc| report::splice(&doc, &summary));
+        match spliced.map(|doc| fs::write(readme, doc)) {
+            Some(Ok(())) => eprintln!("bench: updated the summary in {}", readme.display()),
+            Some(Err(e)) => eprintln!("bench: cannot write {}: {e}", readme.display()),
+            None => eprintln!("bench: {} has no bench:summary markers; not updated", readme.display()),
+        }
+    }
     print!("{md}");
 }
 

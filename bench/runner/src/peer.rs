@@ -23,7 +23,7 @@
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::sys::{self, Poller};
 
@@ -221,6 +221,8 @@ pub struct Peer {
     conns: Vec<Conn>,
     spare: Vec<Vec<u8>>,
     poller: Poller,
+    /// How long one write may block on a client that does not read.
+    pub write_timeout: Duration,
 }
 
 const CONN_BUF: usize = 64 << 10;
@@ -232,6 +234,7 @@ impl Peer {
             conns: Vec::new(),
             spare: Vec::new(),
             poller: Poller::default(),
+            write_timeout: Duration::from_secs(30),
         })
     }
 
@@ -279,6 +282,9 @@ impl Peer {
             if self.poller.ready(0) {
                 let (stream, _) = self.listener.accept()?;
                 stream.set_nodelay(true)?;
+                // A client that stops reading must not hang the benchmark
+                // in a write of a large event, beyond any deadline.
+                stream.set_write_timeout(Some(self.write_timeout))?;
                 let buf = self.spare.pop().unwrap_or_else(|| vec![0; CONN_BUF]);
                 self.conns.push(Conn { stream, buf, start: 0, filled: 0, head: None, scanned: 0 });
                 tl.connections += 1;
@@ -431,7 +437,6 @@ enum Step {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn head(s: &str) -> Result<Option<Head>, HeadError> {
         parse_head(s.as_bytes(), 0)
@@ -607,6 +612,32 @@ mod tests {
         let (outcome, tl) = run(2, &event, false, false);
         assert_eq!(outcome, Outcome::Done);
         assert_eq!(tl.responses.len(), 2);
+    }
+
+    #[test]
+    fn gives_up_on_a_client_that_stops_reading() {
+        let mut peer = Peer::new().unwrap();
+        peer.write_timeout = Duration::from_millis(200);
+        let port = peer.port();
+        let event = vec![b'e'; 6_000_000];
+        let reply = event_reply(&event, "r");
+        let plan = Plan {
+            event: &reply,
+            expected: b"",
+            events: 1,
+            stop_after: 1,
+            deadline: Instant::now() + Duration::from_secs(20),
+        };
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+            s.write_all(b"GET /runtime/invocation/next HTTP/1.1\r\n\r\n").unwrap();
+            let _ = rx.recv(); // never reads; holds the connection open
+        });
+        let err = peer.serve(&plan, &mut Timeline::default(), None).unwrap_err();
+        assert!(matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut), "{err}");
+        drop(tx);
+        t.join().unwrap();
     }
 
     #[test]

@@ -311,6 +311,63 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
     r
 }
 
+/// The headline table, for a README: one row per contender, the figures
+/// the issue's targets are about.
+pub fn summary(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
+    let floor = index_of(cs, Role::Floor).map(|i| &m[i]);
+    let floor_first = floor.and_then(Measured::cold_first).map(|s| s.median);
+    let mut w = String::new();
+    let _ = writeln!(
+        w,
+        "| contender | exec → first response (median) | × floor | instructions, exec → first response | \
+         warm latency (median) | warm instructions per invocation | idle peak RSS | zip |\n\
+         |---|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for (c, x) in cs.iter().zip(m) {
+        let first = x.cold_first();
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            c.label,
+            first.map_or("n/a".into(), |s| fmt_us(s.median)),
+            match (first, floor_first) {
+                (Some(s), Some(f)) => ratio(s.median / f),
+                _ => "n/a".into(),
+            },
+            or_na(&x.cold_ir, |n| thousands(*n)),
+            or_na(&x.warm, |v| fmt_us(v.latency.median)),
+            or_na(&x.warm_ir, |v| thousands(v.0.round() as u64)),
+            or_na(&x.rss_idle, |v| format!("{} KiB", thousands(v.kib))),
+            or_na(&x.zip, |n| format!("{} B", thousands(*n))),
+        );
+    }
+    let verdicts = verdicts(cs, m);
+    let passed = verdicts.iter().filter(|v| v.pass == Some(true)).count();
+    let _ = writeln!(
+        w,
+        "\n{} of {} target checks pass ([report](report.md)). {}, {} logical cores, Linux {}, {}; {} cold starts \
+         per contender.",
+        passed,
+        verdicts.len(),
+        ctx.cpu,
+        ctx.cores,
+        ctx.kernel,
+        ctx.date_utc,
+        ctx.settings.cold_runs
+    );
+    w
+}
+
+/// Replaces what lies between the `<!-- bench:summary:begin -->` and
+/// `<!-- bench:summary:end -->` lines of `doc` with `summary`.
+pub fn splice(doc: &str, summary: &str) -> Option<String> {
+    const BEGIN: &str = "<!-- bench:summary:begin -->";
+    const END: &str = "<!-- bench:summary:end -->";
+    let b = doc.find(BEGIN)? + BEGIN.len();
+    let e = b + doc[b..].find(END)?;
+    Some(format!("{}\n{}{}", &doc[..b], summary, &doc[e..]))
+}
+
 /// Escapes text for SVG.
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
@@ -319,7 +376,9 @@ fn esc(s: &str) -> String {
 /// One horizontal bar chart panel with a log10 axis.
 struct Panel<'a> {
     title: &'a str,
+    /// Formats a bar's value, and a decade of the axis.
     unit: fn(f64) -> String,
+    axis: fn(f64) -> String,
     /// Per contender: (label, color, bars as (value, opacity), whisker end).
     rows: Vec<(&'a str, &'a str, Vec<(f64, f64)>, Option<f64>)>,
     legend: &'a str,
@@ -357,7 +416,7 @@ fn panel(svg: &mut String, p: &Panel, y0: f64) -> f64 {
             svg,
             r#"<text x="{gx:.1}" y="{}" class="axis" text-anchor="middle">{}</text>"#,
             bottom + 14.0,
-            esc(&(p.unit)(v))
+            esc(&(p.axis)(v))
         );
     }
     for (i, (label, color, bars, whisker)) in p.rows.iter().enumerate() {
@@ -419,6 +478,22 @@ fn unit_time(us: f64) -> String {
     fmt_us(us)
 }
 
+fn axis_time(us: f64) -> String {
+    match us {
+        v if v < 1e3 => format!("{v:.0} µs"),
+        v if v < 1e6 => format!("{:.0} ms", v / 1e3),
+        v => format!("{:.0} s", v / 1e6),
+    }
+}
+
+fn axis_bytes(b: f64) -> String {
+    match b {
+        v if v < 1e3 => format!("{v:.0} B"),
+        v if v < 1e6 => format!("{:.0} kB", v / 1e3),
+        v => format!("{:.0} MB", v / 1e6),
+    }
+}
+
 fn unit_bytes(b: f64) -> String {
     if b >= 1e6 {
         format!("{:.1} MB", b / 1e6)
@@ -433,6 +508,7 @@ pub fn svg(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
     let cold = Panel {
         title: "Cold start: exec → first response (log scale)",
         unit: unit_time,
+        axis: axis_time,
         legend: "bar: median, whisker: p90; lighter bar: exec → init/ready (median)",
         rows: cs
             .iter()
@@ -452,7 +528,9 @@ pub fn svg(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
     let size = Panel {
         title: "Size (log scale)",
         unit: unit_bytes,
-        legend: "bar: function zip (deflate -9); lighter bar: files in it (stripped binary or scripts)",
+        axis: axis_bytes,
+        legend: "bar: function zip (deflate -9); lighter bar: files in it (stripped binary or scripts). \
+                 bash + curl: the scripts only, bash and curl come with the platform",
         rows: cs
             .iter()
             .zip(m)
@@ -495,6 +573,15 @@ pub fn svg(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splices_between_the_markers() {
+        let doc = "a\n<!-- bench:summary:begin -->\nold\n<!-- bench:summary:end -->\nb\n";
+        let out = splice(doc, "new\n").unwrap();
+        assert_eq!(out, "a\n<!-- bench:summary:begin -->\nnew\n<!-- bench:summary:end -->\nb\n");
+        assert_eq!(splice(&out, "new\n").unwrap(), out);
+        assert!(splice("no markers", "x").is_none());
+    }
 
     #[test]
     fn formats_numbers() {
