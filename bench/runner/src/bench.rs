@@ -57,7 +57,12 @@ pub const CONTENDERS: [Contender; 5] = [
         files: &["bootstrap"],
     },
     Contender { id: "tencent_scf", label: "tencent_scf 0.1.3", role: Role::TencentScf, files: &["bootstrap"] },
-    Contender { id: "bash-curl", label: "guide's bash + curl", role: Role::BashCurl, files: &["bootstrap", "index.sh"] },
+    Contender {
+        id: "bash-curl",
+        label: "guide's bash + curl",
+        role: Role::BashCurl,
+        files: &["bootstrap", "index.sh"],
+    },
 ];
 
 /// How much to measure.
@@ -110,6 +115,14 @@ impl Settings {
     }
 }
 
+/// One cold start.
+#[derive(Clone, Copy, Debug)]
+pub struct Cold {
+    pub ready_us: f64,
+    pub first_us: f64,
+    pub minor_faults: u64,
+}
+
 /// Warm-path figures, over all runs.
 #[derive(Clone, Debug)]
 pub struct Warm {
@@ -141,6 +154,7 @@ pub struct Rss {
 pub struct Measured {
     pub cold_ready_us: Vec<f64>,
     pub cold_first_us: Vec<f64>,
+    pub cold_faults: Vec<f64>,
     pub cold_failures: Vec<String>,
     pub cold_ir: Result<u64, String>,
     pub warm: Result<Warm, String>,
@@ -162,6 +176,7 @@ impl Measured {
         Measured {
             cold_ready_us: Vec::new(),
             cold_first_us: Vec::new(),
+            cold_faults: Vec::new(),
             cold_failures: Vec::new(),
             cold_ir: skipped(),
             warm: skipped(),
@@ -197,6 +212,9 @@ impl Event {
         Event { reply: peer::event_reply(body, request_id), expected, len: body.len() }
     }
 }
+
+/// Pause before each timed cold start.
+const SETTLE: Duration = Duration::from_millis(3);
 
 /// The timer-trigger event of the SCF documentation: the cold-start event.
 pub const COLD_EVENT: &str =
@@ -316,28 +334,47 @@ impl Bench {
         let mut argv: Vec<&OsStr> = wrapper.iter().map(OsString::as_os_str).collect();
         argv.push(bootstrap);
         let dir = self.stage.join(c.id);
-        let started = proc::start(&dir, &argv, &env, stderr).map_err(|e| format!("cannot start {}: {e}", dir.display()))?;
+        let started =
+            proc::start(&dir, &argv, &env, stderr).map_err(|e| format!("cannot start {}: {e}", dir.display()))?;
         let ev = match which {
             Which::Cold => &self.cold,
             Which::Warm => &self.warm,
             Which::Big => &self.big,
         };
-        let plan = Plan { event: &ev.reply, expected: &ev.expected, events, stop_after, deadline: started.at + timeout };
+        let plan =
+            Plan { event: &ev.reply, expected: &ev.expected, events, stop_after, deadline: started.at + timeout };
         match self.peer.serve(&plan, &mut self.tl, Some(started.pid)) {
             Ok(outcome) => Ok((started, outcome)),
             Err(e) => {
-                proc::stop(started.pid, sys::SIGKILL);
+                self.finish(started.pid, sys::SIGKILL);
                 Err(format!("peer: {e}"))
             }
         }
     }
 
-    /// One cold start: (exec -> ready, exec -> first response) in µs.
-    pub fn cold_once(&mut self, c: &Contender, stderr: Stdio) -> Result<(f64, f64), String> {
+    /// Stops the contender (its whole process group, reaped) and closes
+    /// the session's connections.
+    fn finish(&mut self, pid: u32, sig: i32) -> sys::Faults {
+        let faults = proc::stop(pid, sig);
+        self.peer.close();
+        faults
+    }
+
+    /// One cold start: exec -> ready and exec -> first response in µs, and
+    /// the minor page faults of all its processes (counted up to the kill,
+    /// which comes right after the first response).
+    pub fn cold_once(&mut self, c: &Contender, stderr: Stdio) -> Result<Cold, String> {
+        // Let deferred work of the previous session (the teardown of killed
+        // processes and their sockets) finish before the clock starts.
+        std::thread::sleep(SETTLE);
         let (s, outcome) = self.session(c, &[], Which::Cold, 1, 1, Duration::from_secs(10), stderr)?;
-        proc::stop(s.pid, sys::SIGKILL);
+        let faults = self.finish(s.pid, sys::SIGKILL);
         match (outcome, self.tl.ready) {
-            (Outcome::Done, Some(ready)) => Ok((micros(ready - s.at), micros(self.tl.responses[0] - s.at))),
+            (Outcome::Done, Some(ready)) => Ok(Cold {
+                ready_us: micros(ready - s.at),
+                first_us: micros(self.tl.responses[0] - s.at),
+                minor_faults: faults.minor,
+            }),
             (Outcome::Done, None) => Err("answered without reporting ready".into()),
             (other, _) => Err(describe(&other)),
         }
@@ -356,7 +393,7 @@ impl Bench {
         let warmup = self.settings.warm_warmup;
         let total = warmup + n;
         let (s, outcome) = self.session(c, &[], Which::Warm, total, total, Duration::from_secs(300), Stdio::null())?;
-        proc::stop(s.pid, sys::SIGKILL);
+        self.finish(s.pid, sys::SIGKILL);
         if outcome != Outcome::Done {
             return Err(format!("after {} of {total} invocations: {}", self.tl.responses.len(), describe(&outcome)));
         }
@@ -375,8 +412,9 @@ impl Bench {
         let (which, events, want) = if big { (Which::Big, 1, Outcome::Done) } else { (Which::Cold, 0, Outcome::Idle) };
         let (s, outcome) = self.session(c, &[], which, events, events, Duration::from_secs(60), Stdio::from(file))?;
         let (kib, processes) = proc::group_peak_rss_kib(s.pid);
-        proc::stop(s.pid, sys::SIGKILL);
-        let result = if outcome == want { Ok(Rss { kib, processes }) } else { Err(with_log_tail(describe(&outcome), &log)) };
+        self.finish(s.pid, sys::SIGKILL);
+        let result =
+            if outcome == want { Ok(Rss { kib, processes }) } else { Err(with_log_tail(describe(&outcome), &log)) };
         let _ = fs::remove_file(&log);
         result
     }
@@ -407,12 +445,12 @@ impl Bench {
         // catch a hang.
         let (s, outcome) = self.session(c, &wrapper, which, n, n, Duration::from_secs(600), Stdio::null())?;
         if outcome != Outcome::Done {
-            proc::stop(s.pid, sys::SIGKILL);
+            self.finish(s.pid, sys::SIGKILL);
             return Err(describe(&outcome));
         }
         // Blocked on the unanswered response: SIGTERM ends every process of
         // the group and valgrind writes each one's profile.
-        proc::stop(s.pid, sys::SIGTERM);
+        self.finish(s.pid, sys::SIGTERM);
         sum_callgrind(&dir)
     }
 
@@ -451,20 +489,27 @@ impl Bench {
             }
         }
 
-        // Interleaved: A B C D A B C D ..., so that drift in the machine's
-        // state hits every contender alike.
+        // Interleaved: every contender once per round, so that drift in the
+        // machine's state hits them alike; in a new order each round, so that
+        // no contender always follows the same one (the one before leaves
+        // work behind: bash's processes and sockets are torn down after it).
+        let mut order: Vec<usize> = (0..contenders.len()).collect();
+        let mut rng = XorShift(0x5cf_b007_57a7);
         for round in 0..st.cold_runs {
-            if round % 10 == 0 {
+            if round % 50 == 0 {
                 eprintln!("bench: cold start, round {} of {}", round + 1, st.cold_runs);
             }
-            for (i, c) in contenders.iter().enumerate() {
+            rng.shuffle(&mut order);
+            for &i in &order {
+                let c = &contenders[i];
                 if !ok[i] {
                     continue;
                 }
                 match self.cold_once(c, Stdio::null()) {
-                    Ok((ready, first)) => {
-                        out[i].cold_ready_us.push(ready);
-                        out[i].cold_first_us.push(first);
+                    Ok(cold) => {
+                        out[i].cold_ready_us.push(cold.ready_us);
+                        out[i].cold_first_us.push(cold.first_us);
+                        out[i].cold_faults.push(cold.minor_faults as f64);
                     }
                     Err(e) => out[i].cold_failures.push(e),
                 }
@@ -480,7 +525,12 @@ impl Bench {
                     continue;
                 }
                 let n = if bash { st.bash_warm_n } else { st.warm_n };
-                eprintln!("bench: warm path, {} x {n}, run {} of {}", c.id, run + 1, if bash { 1 } else { st.warm_runs });
+                eprintln!(
+                    "bench: warm path, {} x {n}, run {} of {}",
+                    c.id,
+                    run + 1,
+                    if bash { 1 } else { st.warm_runs }
+                );
                 match self.warm(c, n) {
                     Ok(r) => runs[i].push(r),
                     Err(e) => out[i].warm = Err(e),
@@ -529,6 +579,27 @@ impl Bench {
 
     pub fn event_sizes(&self) -> (usize, usize, usize) {
         (self.cold.len, self.warm.len, self.big.len)
+    }
+}
+
+/// A small deterministic generator for the run order (xorshift64), so
+/// that a rerun uses the same orders.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Fisher-Yates.
+    fn shuffle(&mut self, v: &mut [usize]) {
+        for i in (1..v.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
     }
 }
 
@@ -635,8 +706,10 @@ mod tests {
         assert_eq!(floor.role, Role::Floor);
 
         b.check(floor).unwrap();
-        let (ready, first) = b.cold_once(floor, Stdio::null()).unwrap();
+        let cold = b.cold_once(floor, Stdio::null()).unwrap();
+        let (ready, first) = (cold.ready_us, cold.first_us);
         assert!(0.0 < ready && ready < first && first < 5e6, "ready {ready} µs, first response {first} µs");
+        assert!((5..1000).contains(&cold.minor_faults), "{} page faults", cold.minor_faults);
 
         let run = b.warm(floor, 300).unwrap();
         assert_eq!(run.latencies.len(), 300);
@@ -677,6 +750,21 @@ mod tests {
         let run = b.warm(bash, 3).unwrap();
         assert_eq!(run.latencies.len(), 3);
         let _ = fs::remove_dir_all(stage.parent().unwrap());
+    }
+
+    #[test]
+    fn shuffles_into_every_order() {
+        let mut rng = XorShift(1);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..2000 {
+            let mut v = vec![0, 1, 2];
+            rng.shuffle(&mut v);
+            let mut sorted = v.clone();
+            sorted.sort();
+            assert_eq!(sorted, [0, 1, 2]);
+            seen.insert(v);
+        }
+        assert_eq!(seen.len(), 6);
     }
 
     #[test]

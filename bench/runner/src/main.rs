@@ -81,10 +81,8 @@ fn main() {
     if let Some(n) = args.cold_runs {
         settings.cold_runs = n;
     }
-    let contenders: Vec<Contender> = CONTENDERS
-        .into_iter()
-        .filter(|c| args.only.as_ref().is_none_or(|o| o.iter().any(|id| id == c.id)))
-        .collect();
+    let contenders: Vec<Contender> =
+        CONTENDERS.into_iter().filter(|c| args.only.as_ref().is_none_or(|o| o.iter().any(|id| id == c.id))).collect();
     if contenders.is_empty() {
         usage();
     }
@@ -184,9 +182,9 @@ fn build_info(stage: &Path) -> Vec<(String, String)> {
 /// libraries `ldd` lists for it: what the platform image must provide for
 /// the bash + curl bootstrap to run. 0 if it cannot be found.
 fn with_libraries(name: &str) -> u64 {
-    let Some(path) = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file())
-    }) else {
+    let Some(path) =
+        std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file()))
+    else {
         return 0;
     };
     let mut total = fs::metadata(&path).map_or(0, |m| m.len());

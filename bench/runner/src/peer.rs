@@ -242,13 +242,20 @@ impl Peer {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
+    /// Closes every connection of the session. Call it as soon as the
+    /// session's contender is gone, so that the kernel's work of tearing
+    /// the connections down is not done during the next session.
+    pub fn close(&mut self) {
+        for c in self.conns.drain(..) {
+            self.spare.push(c.buf);
+        }
+    }
+
     /// Closes every connection and replaces the listener, so that nothing
     /// of one session (a half-open connection, a queued connect from a
     /// killed process) leaks into the next.
     pub fn reset(&mut self) -> io::Result<()> {
-        for c in self.conns.drain(..) {
-            self.spare.push(c.buf);
-        }
+        self.close();
         self.listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         Ok(())
     }
@@ -547,11 +554,8 @@ mod tests {
             buf.push(byte[0]);
         }
         let text = String::from_utf8_lossy(&buf).to_ascii_lowercase();
-        let len: usize = text
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .map(|v| v.trim().parse().unwrap())
-            .unwrap();
+        let len: usize =
+            text.lines().find_map(|l| l.strip_prefix("content-length:")).map(|v| v.trim().parse().unwrap()).unwrap();
         let mut body = vec![0; len];
         s.read_exact(&mut body).unwrap();
         body

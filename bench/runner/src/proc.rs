@@ -42,10 +42,11 @@ pub fn start(dir: &Path, argv: &[&OsStr], env: &[(String, String)], stderr: Stdi
     Ok(Started { pid: child.id(), at })
 }
 
-/// Sends `sig` to the contender's whole process group and reaps all of it.
-pub fn stop(pid: u32, sig: i32) {
+/// Sends `sig` to the contender's whole process group, reaps all of it,
+/// and returns the page faults of its processes.
+pub fn stop(pid: u32, sig: i32) -> sys::Faults {
     sys::kill_group(pid, sig);
-    sys::reap_group(pid);
+    sys::reap_group(pid)
 }
 
 /// The sum of `VmHWM` (peak resident set) over the live processes of

@@ -44,7 +44,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -159,26 +159,30 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
 
     let _ = writeln!(
         w,
-        "\n## Cold start\n\n{} starts per contender, interleaved (A B C D E A B C D E ...); the \
+        "\n## Cold start\n\n{} starts per contender, interleaved: each round starts every contender once, in a new \
+         (seeded) order each round, after a 3 ms pause; the \
          {}-byte timer event is waiting before exec. Clock: the peer's monotonic clock, from just \
          before spawn to the complete receipt of the request. Instructions: user-space, all of the \
-         contender's processes, exec → first response, callgrind.\n",
+         contender's processes, exec → first response, callgrind. Page faults: minor faults of all its processes \
+         from exec to the kill right after the first response (median; `wait4` rusage), the kernel-side \
+         cost of start-up that instruction counts do not see.\n",
         st.cold_runs, ctx.cold_event_len
     );
     let _ = writeln!(
         w,
-        "| contender | exec → ready, median | p90 | exec → first response, median | p90 | × floor | instructions | × floor |\n\
-         |---|--:|--:|--:|--:|--:|--:|--:|"
+        "| contender | exec → ready, median | p90 | exec → first response, median | p90 | × floor | instructions | × floor | \
+         page faults |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|"
     );
     let floor_first = floor.and_then(Measured::cold_first).map(|s| s.median);
     let floor_ir = floor.and_then(|f| f.cold_ir.as_ref().ok().copied());
     for (c, x) in cs.iter().zip(m) {
         let ready = x.cold_ready();
         let first = x.cold_first();
-        let cell = |s: Option<Summary>, p90: bool| s.map_or("n/a".into(), |s| fmt_us(if p90 { s.p90 } else { s.median }));
+        let cell =
+            |s: Option<Summary>, p90: bool| s.map_or("n/a".into(), |s| fmt_us(if p90 { s.p90 } else { s.median }));
         let _ = writeln!(
             w,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             c.label,
             cell(ready, false),
             cell(ready, true),
@@ -193,6 +197,7 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
                 (Ok(n), Some(f)) => ratio(*n as f64 / f as f64),
                 _ => "n/a".into(),
             },
+            crate::stats::quantile(&x.cold_faults, 0.5).map_or("n/a".into(), |f| thousands(f.round() as u64)),
         );
     }
 
@@ -379,9 +384,17 @@ struct Panel<'a> {
     /// Formats a bar's value, and a decade of the axis.
     unit: fn(f64) -> String,
     axis: fn(f64) -> String,
-    /// Per contender: (label, color, bars as (value, opacity), whisker end).
-    rows: Vec<(&'a str, &'a str, Vec<(f64, f64)>, Option<f64>)>,
+    rows: Vec<Row<'a>>,
     legend: &'a str,
+}
+
+/// One contender in a panel.
+struct Row<'a> {
+    label: &'a str,
+    color: &'a str,
+    /// (value, opacity); the first bar may carry a whisker.
+    bars: Vec<(f64, f64)>,
+    whisker: Option<f64>,
 }
 
 const W: f64 = 920.0;
@@ -391,7 +404,8 @@ const PLOT_W: f64 = W - PLOT_X - 110.0;
 const ROW_H: f64 = 30.0;
 
 fn panel(svg: &mut String, p: &Panel, y0: f64) -> f64 {
-    let values: Vec<f64> = p.rows.iter().flat_map(|r| r.2.iter().map(|b| b.0).chain(r.3)).filter(|v| *v > 0.0).collect();
+    let values: Vec<f64> =
+        p.rows.iter().flat_map(|r| r.bars.iter().map(|b| b.0).chain(r.whisker)).filter(|v| *v > 0.0).collect();
     let (mut lo, mut hi) = (f64::MAX, f64::MIN);
     for v in &values {
         lo = lo.min(v.log10().floor());
@@ -419,7 +433,7 @@ fn panel(svg: &mut String, p: &Panel, y0: f64) -> f64 {
             esc(&(p.axis)(v))
         );
     }
-    for (i, (label, color, bars, whisker)) in p.rows.iter().enumerate() {
+    for (i, Row { label, color, bars, whisker }) in p.rows.iter().enumerate() {
         let ry = top + ROW_H * i as f64;
         let _ = writeln!(
             svg,
@@ -516,12 +530,12 @@ pub fn svg(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
             .map(|(c, x)| {
                 let first = x.cold_first();
                 let ready = x.cold_ready();
-                (
-                    c.label,
-                    color(c.role),
-                    vec![(first.map_or(0.0, |s| s.median), 0.9), (ready.map_or(0.0, |s| s.median), 0.45)],
-                    first.map(|s| s.p90),
-                )
+                Row {
+                    label: c.label,
+                    color: color(c.role),
+                    bars: vec![(first.map_or(0.0, |s| s.median), 0.9), (ready.map_or(0.0, |s| s.median), 0.45)],
+                    whisker: first.map(|s| s.p90),
+                }
             })
             .collect(),
     };
@@ -537,7 +551,7 @@ pub fn svg(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
             .map(|(c, x)| {
                 let z = *x.zip.as_ref().unwrap_or(&0) as f64;
                 let s = *x.size.as_ref().unwrap_or(&0) as f64;
-                (c.label, color(c.role), vec![(z, 0.9), (s, 0.45)], None)
+                Row { label: c.label, color: color(c.role), bars: vec![(z, 0.9), (s, 0.45)], whisker: None }
             })
             .collect(),
     };

@@ -17,7 +17,23 @@ extern "C" {
     fn poll(fds: *mut PollFd, nfds: u64, timeout: i32) -> i32;
     fn kill(pid: i32, sig: i32) -> i32;
     fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
+    fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
     fn prctl(option: i32, ...) -> i32;
+}
+
+/// `struct rusage` of x86_64 Linux: two timevals, then fourteen longs.
+#[repr(C)]
+#[derive(Default)]
+struct Rusage {
+    utime: [i64; 2],
+    stime: [i64; 2],
+    maxrss: i64,
+    ixrss: i64,
+    idrss: i64,
+    isrss: i64,
+    minflt: i64,
+    majflt: i64,
+    rest: [i64; 8],
 }
 
 const POLLIN: i16 = 0x1;
@@ -80,17 +96,33 @@ pub fn try_reap(pid: u32) -> Option<i32> {
     (r == pid as i32).then_some(status)
 }
 
+/// Page faults of the processes reaped by [`reap_group`]: each process's
+/// own, plus those of the children it had reaped itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    pub minor: u64,
+    pub major: u64,
+}
+
 /// Reaps every process of group `pgid` that is (or becomes, by
 /// re-parenting to this subreaper) a child of ours, blocking until none is
-/// left. Call after killing the group.
-pub fn reap_group(pgid: u32) {
+/// left, and adds up their page faults. Call after killing the group.
+pub fn reap_group(pgid: u32) -> Faults {
     let mut status = 0;
+    let mut total = Faults::default();
     loop {
-        // SAFETY: as in `try_reap`.
-        let r = unsafe { waitpid(-(pgid as i32), &mut status, 0) };
-        if r < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-            return; // ECHILD: nothing left in the group
+        let mut ru = Rusage::default();
+        // SAFETY: `status` and `ru` are valid out-pointers for the duration
+        // of the call, and `Rusage` has the kernel's layout.
+        let r = unsafe { wait4(-(pgid as i32), &mut status, 0, &mut ru) };
+        if r < 0 {
+            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return total; // ECHILD: nothing left in the group
         }
+        total.minor += ru.minflt as u64;
+        total.major += ru.majflt as u64;
     }
 }
 
