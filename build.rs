@@ -65,6 +65,12 @@ fn main() {
             )),
         }
     }
+    // The C library again, after the handlers: rustc puts `-lc` before
+    // these link arguments, and a static archive only supplies what is
+    // missing when the linker reaches it, so a handler calling something the
+    // runtime itself does not (malloc, snprintf, getenv, ...) would
+    // otherwise not link.
+    println!("cargo:rustc-link-arg-bins=-lc");
 }
 
 /// With `panic = "abort"` nothing ever unwinds, yet the precompiled `core`

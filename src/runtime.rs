@@ -25,6 +25,7 @@ use crate::http::{self, wire, Addrs, Client};
 use crate::sys::{self, Buf, SockAddr};
 use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
+use core::mem::MaybeUninit;
 
 const READY: &str = "/runtime/init/ready";
 const NEXT: &str = "/runtime/invocation/next";
@@ -53,8 +54,8 @@ pub enum Fatal {
 pub fn main() -> c_int {
     // Initial buffers on this frame's stack, which lives as long as the
     // process: typical events and responses never touch the heap.
-    let mut rx_mem = [0u8; 16 << 10];
-    let mut tx_mem = [0u8; 8 << 10];
+    let mut rx_mem = [const { MaybeUninit::uninit() }; 16 << 10];
+    let mut tx_mem = [const { MaybeUninit::uninit() }; 8 << 10];
     let mut host = HostBuf { bytes: [0; HOST_MAX], len: 0 };
     let mut tx = Buf::new(&mut tx_mem);
     let Err(fatal) = serve(Buf::new(&mut rx_mem), &mut tx, &mut host);
@@ -199,15 +200,14 @@ pub struct Env {
 
 impl Env {
     fn read() -> Env {
-        Env {
-            api: sys::getenv(c"SCF_RUNTIME_API"),
-            port: sys::getenv(c"SCF_RUNTIME_API_PORT"),
-            handler: sys::getenv(c"_HANDLER").map(CStr::to_bytes),
-            function_name: sys::getenv(c"SCF_FUNCTIONNAME"),
-            namespace: sys::getenv(c"SCF_NAMESPACE"),
-            version: sys::getenv(c"SCF_FUNCTIONVERSION"),
-            region: sys::getenv(c"TENCENTCLOUD_REGION"),
-        }
+        let mut v = [None; 7];
+        sys::getenv_many(
+            &[b"SCF_RUNTIME_API", b"SCF_RUNTIME_API_PORT", b"_HANDLER", b"SCF_FUNCTIONNAME", b"SCF_NAMESPACE",
+              b"SCF_FUNCTIONVERSION", b"TENCENTCLOUD_REGION"],
+            &mut v,
+        );
+        let [api, port, handler, function_name, namespace, version, region] = v;
+        Env { api, port, handler: handler.map(CStr::to_bytes), function_name, namespace, version, region }
     }
 }
 

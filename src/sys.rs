@@ -7,7 +7,7 @@
 #![allow(unsafe_code)]
 
 use core::ffi::{c_char, c_int, c_void, CStr};
-use core::mem::size_of;
+use core::mem::{size_of, MaybeUninit};
 use core::ptr::NonNull;
 
 /// An `errno` value, as returned by a failed call.
@@ -115,6 +115,8 @@ impl SockAddr {
 #[link(name = "c")]
 extern "C" {
     // Not bound by the libc crate; the same in musl and glibc (POSIX).
+    #[link_name = "environ"]
+    static ENVIRON: *const *const c_char;
     fn inet_pton(af: c_int, src: *const c_char, dst: *mut c_void) -> c_int;
 }
 
@@ -255,18 +257,41 @@ pub fn write_stderr(parts: &[&[u8]]) {
     unsafe { libc::writev(2, iov.as_ptr(), parts.len().min(8) as c_int) };
 }
 
-/// `getenv(3)`: the value of `name` (NUL-terminated), if set. The value lives
-/// in the process environment, which the runtime never modifies, so it is
-/// valid for the rest of the process.
-pub fn getenv(name: &CStr) -> Option<&'static CStr> {
-    // SAFETY: name is NUL-terminated; nothing in this program calls setenv or
-    // putenv, so the returned string stays valid and unchanged for 'static.
-    let p = unsafe { libc::getenv(name.as_ptr()) };
+/// Looks up every name of `names` in the process environment in one pass
+/// (where a `getenv(3)` per name would scan it once each) and stores each
+/// value in the matching slot of `out`; as with `getenv`, the first
+/// definition of a name counts. The values live as long as the process:
+/// nothing in this program calls `setenv` or `putenv`.
+pub fn getenv_many(names: &[&[u8]], out: &mut [Option<&'static CStr>]) {
+    // SAFETY: musl sets `environ` before main to a NULL-terminated array of
+    // NUL-terminated strings, which this program never modifies.
+    let mut p = unsafe { ENVIRON };
     if p.is_null() {
-        None
-    } else {
-        // SAFETY: getenv returned a non-null pointer to a NUL-terminated string.
-        Some(unsafe { CStr::from_ptr(p as *const c_char) })
+        return;
+    }
+    loop {
+        // SAFETY: p points into that array, at or before its NULL end.
+        let entry = unsafe { *p } as *const u8;
+        if entry.is_null() {
+            return;
+        }
+        for (name, slot) in names.iter().zip(out.iter_mut()) {
+            // Compare byte by byte; a mismatch (the entry's NUL at the
+            // latest, as names hold no NUL) stops before its end.
+            // SAFETY: every index read is at or before the first byte that
+            // differs from `name`, so at or before the entry's NUL.
+            let matches = slot.is_none()
+                && name.iter().enumerate().all(|(i, &c)| unsafe { *entry.add(i) } == c)
+                && unsafe { *entry.add(name.len()) } == b'=';
+            if matches {
+                // SAFETY: the value starts after '=' and ends at the entry's
+                // NUL; it lives for the process (see above).
+                *slot = Some(unsafe { CStr::from_ptr(entry.add(name.len() + 1) as *const c_char) });
+                break;
+            }
+        }
+        // SAFETY: the current slot was not the NULL terminator.
+        p = unsafe { p.add(1) };
     }
 }
 
@@ -316,11 +341,13 @@ pub struct Buf<'a> {
 }
 
 impl<'a> Buf<'a> {
-    /// A buffer that uses `initial` until more room is needed.
-    pub fn new(initial: &'a mut [u8]) -> Buf<'a> {
+    /// A buffer that uses `initial` until more room is needed. The memory
+    /// need not be initialised: a stack array of `MaybeUninit` costs no
+    /// clearing and no page faults for pages never written.
+    pub fn new(initial: &'a mut [MaybeUninit<u8>]) -> Buf<'a> {
         Buf {
             cap: initial.len(),
-            ptr: NonNull::new(initial.as_mut_ptr()).unwrap_or(NonNull::dangling()),
+            ptr: NonNull::new(initial.as_mut_ptr() as *mut u8).unwrap_or(NonNull::dangling()),
             len: 0,
             heap: false,
             _borrow: core::marker::PhantomData,
@@ -349,18 +376,25 @@ impl<'a> Buf<'a> {
         unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 
-    /// The bytes past `len`, up to the capacity, for reading into.
-    pub fn spare(&mut self) -> &mut [u8] {
-        // SAFETY: [len, cap) lies inside the allocation. Those bytes may be
-        // uninitialised memory from malloc, but u8 has no invalid values and
-        // callers only write to them (read(2)) before set_len exposes them.
-        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr().add(self.len), self.cap - self.len) }
-    }
-
-    /// Marks the first `len` bytes as filled. `len` must not exceed the capacity.
-    pub fn set_len(&mut self, len: usize) {
-        assert!(len <= self.cap);
-        self.len = len;
+    /// Reads once from `fd` into the free space past `len` and counts what
+    /// arrived as filled; `Ok(0)` is end of stream.
+    pub fn read_from(&mut self, fd: &OwnedFd) -> Result<usize, Errno> {
+        loop {
+            // SAFETY: [len, cap) lies inside the buffer's memory and is not
+            // aliased; read(2) writes at most cap - len bytes there, and
+            // only the n bytes it reports are then counted as initialised.
+            let r = unsafe {
+                libc::read(fd.0, self.ptr.as_ptr().add(self.len) as *mut c_void, self.cap - self.len)
+            };
+            match ret(r) {
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(e),
+                Ok(n) => {
+                    self.len += n;
+                    return Ok(n);
+                }
+            }
+        }
     }
 
     pub fn clear(&mut self) {
@@ -420,7 +454,9 @@ impl<'a> Buf<'a> {
     /// Appends `data`.
     pub fn extend(&mut self, data: &[u8]) -> Result<(), Errno> {
         self.reserve(data.len())?;
-        self.spare()[..data.len()].copy_from_slice(data);
+        // SAFETY: reserve made room for data.len() bytes past len; data is a
+        // separate, borrowed slice, so the ranges cannot overlap.
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(self.len), data.len()) };
         self.len += data.len();
         Ok(())
     }
@@ -441,7 +477,7 @@ mod tests {
 
     #[test]
     fn buf_starts_in_caller_memory_then_moves_to_heap() {
-        let mut init = [0u8; 8];
+        let mut init = [MaybeUninit::uninit(); 8];
         let mut b = Buf::new(&mut init);
         b.extend(b"abcdefgh").unwrap();
         assert_eq!(b.capacity(), 8);

@@ -91,6 +91,13 @@ fn handler_failure_goes_to_the_error_endpoint_with_its_message() {
 }
 
 #[test]
+fn handlers_may_use_the_c_library() {
+    let api = api(Quirks::default());
+    let _p = spawn(&c_build(), &api, "index.uses_libc");
+    assert_eq!(invoke_ok(&api, b"{\"hello\":1}"), b"11 bytes, first '{\"hello\"'");
+}
+
+#[test]
 fn silent_failure_gets_a_default_message_naming_handler_and_status() {
     let api = api(Quirks::default());
     let _p = spawn(&c_build(), &api, "index.fail_silently");
@@ -150,7 +157,8 @@ fn handler_selection_by_function_part_of_handler_setting() {
         names.sort();
         (head.to_string(), names)
     };
-    let all: Vec<String> = ["context_report", "fail_silently", "fail_with_message", "guarded", "too_big"].map(String::from).to_vec();
+    let all: Vec<String> =
+        ["context_report", "fail_silently", "fail_with_message", "guarded", "too_big", "uses_libc"].map(String::from).to_vec();
     assert_eq!(available(run(Some("index.nope"))),
         ("scf-bootstrap: _HANDLER='index.nope' names handler 'nope', which is not linked into this bootstrap".to_string(), all.clone()));
     assert_eq!(available(run(None)),

@@ -312,9 +312,7 @@ impl<'b> Client<'b> {
             self.rx.reserve(self.rx.capacity().max(4096)).map_err(|_| Error::NoMemory)?;
         }
         let Some(fd) = self.conn.as_ref() else { return Ok(0) };
-        let n = sys::read(fd, self.rx.spare()).map_err(|e| Error::Unreachable(Cause::Recv(e)))?;
-        self.rx.set_len(self.rx.len() + n);
-        Ok(n)
+        self.rx.read_from(fd).map_err(|e| Error::Unreachable(Cause::Recv(e)))
     }
 
     fn fill_or_truncated(&mut self, grow: bool) -> Result<(), Attempt> {

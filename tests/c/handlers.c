@@ -1,5 +1,6 @@
 /* Handlers used by the integration tests (tests/handlers.rs): several in
  * one object, to show that _HANDLER picks among them. */
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include "scf_bootstrap.h"
@@ -50,6 +51,21 @@ static int fail_with_message(const uint8_t *event, size_t len, const scf_context
     return SCF_ERROR;
 }
 SCF_HANDLER(fail_with_message)
+
+/* Uses the C library beyond what the runtime links for itself (malloc,
+ * snprintf), which must still resolve when the handler is linked in. */
+static int uses_libc(const uint8_t *event, size_t len, const scf_context *ctx, scf_writer *out) {
+    (void)ctx;
+    char *copy = malloc(len + 1);
+    if (!copy) return SCF_ERROR;
+    memcpy(copy, event, len);
+    copy[len] = '\0';
+    char line[96];
+    int n = snprintf(line, sizeof line, "%zu bytes, first '%.8s'", len, copy);
+    free(copy);
+    return scf_write(out, line, (size_t)n);
+}
+SCF_HANDLER(uses_libc)
 
 /* Fails with a custom code and no message. */
 static int fail_silently(const uint8_t *event, size_t len, const scf_context *ctx, scf_writer *out) {
