@@ -92,7 +92,7 @@ impl Settings {
             cold_runs: 300,
             warm_n: 2000,
             warm_warmup: 20,
-            warm_runs: 5,
+            warm_runs: 21,
             bash_warm_n: 2000,
             cg_warm: (10, 1010),
             cg_warm_bash: (1, 4),
@@ -516,21 +516,22 @@ impl Bench {
             }
         }
 
-        // Interleaved runs too, each of n invocations in a row.
+        // Interleaved runs too, each of n invocations in a row, in a new
+        // order each round.
         let mut runs: Vec<Vec<WarmRun>> = contenders.iter().map(|_| Vec::new()).collect();
         for run in 0..st.warm_runs {
-            for (i, c) in contenders.iter().enumerate() {
+            rng.shuffle(&mut order);
+            for &i in &order {
+                let c = &contenders[i];
                 let bash = c.role == Role::BashCurl;
                 if !ok[i] || out[i].warm.as_ref().is_err_and(|e| e != "not measured") || (bash && run > 0) {
                     continue;
                 }
                 let n = if bash { st.bash_warm_n } else { st.warm_n };
-                eprintln!(
-                    "bench: warm path, {} x {n}, run {} of {}",
-                    c.id,
-                    run + 1,
-                    if bash { 1 } else { st.warm_runs }
-                );
+                if run % 5 == 0 {
+                    let of = if bash { 1 } else { st.warm_runs };
+                    eprintln!("bench: warm path, {} x {n}, run {} of {of}", c.id, run + 1);
+                }
                 match self.warm(c, n) {
                     Ok(r) => runs[i].push(r),
                     Err(e) => out[i].warm = Err(e),

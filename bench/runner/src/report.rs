@@ -205,7 +205,7 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
     let (b1, b2) = st.cg_warm_bash;
     let _ = writeln!(
         w,
-        "\n## Warm path\n\n{} runs per contender, interleaved, each of {} sequential {}-byte echoes after {} \
+        "\n## Warm path\n\n{} runs per contender, interleaved (a new order each round), each of {} sequential {}-byte echoes after {} \
          unmeasured ones (bash + curl: one run of {}). \
          Latency: from the peer starting to write the event to the complete receipt of the response, per invocation, \
          pooled over the runs. Invocations/s: back to back, including the peer's replies; median of the runs. Instructions per invocation: (I(N2) − I(N1)) / (N2 − N1) with \
