@@ -158,6 +158,8 @@ pub struct Measured {
     pub cold_failures: Vec<String>,
     pub cold_ir: Result<u64, String>,
     pub warm: Result<Warm, String>,
+    /// Every warm-path latency (µs), run after run.
+    pub warm_latencies_us: Vec<f64>,
     /// Per warm invocation, with the (N1, N2) used.
     pub warm_ir: Result<(f64, usize, usize), String>,
     pub rss_idle: Result<Rss, String>,
@@ -180,6 +182,7 @@ impl Measured {
             cold_failures: Vec::new(),
             cold_ir: skipped(),
             warm: skipped(),
+            warm_latencies_us: Vec::new(),
             warm_ir: skipped(),
             rss_idle: skipped(),
             rss_big: skipped(),
@@ -543,6 +546,7 @@ impl Bench {
                 continue;
             }
             let lat: Vec<f64> = runs[i].iter().flat_map(|r| r.latencies.iter().copied()).collect();
+            out[i].warm_latencies_us.clone_from(&lat);
             let rates: Vec<f64> = runs[i].iter().map(|r| r.per_sec).collect();
             out[i].warm = Ok(Warm {
                 n: if c.role == Role::BashCurl { st.bash_warm_n } else { st.warm_n },

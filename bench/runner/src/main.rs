@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! scf-bench --stage DIR --out DIR [--quick] [--no-callgrind] [--only ID,ID] [--readme FILE]
-//!           [--cold-runs N]
+//!           [--cold-runs N] [--warm-n N] [--no-pin]
 //! ```
 //!
 //! `--stage` holds one directory per contender (see [`bench::CONTENDERS`])
@@ -40,10 +40,12 @@ struct Args {
     only: Option<Vec<String>>,
     readme: Option<PathBuf>,
     cold_runs: Option<usize>,
+    warm_n: Option<usize>,
+    pin: bool,
 }
 
 fn usage() -> ! {
-    eprintln!("usage: scf-bench --stage DIR --out DIR [--quick] [--no-callgrind] [--only ID,ID,...] [--readme FILE] [--cold-runs N]");
+    eprintln!("usage: scf-bench --stage DIR --out DIR [--quick] [--no-callgrind] [--only ID,ID,...] [--readme FILE] [--cold-runs N] [--warm-n N] [--no-pin]");
     eprintln!("contender ids: {}", CONTENDERS.iter().map(|c| c.id).collect::<Vec<_>>().join(", "));
     exit(2)
 }
@@ -56,6 +58,8 @@ fn parse_args() -> Args {
     let mut only = None;
     let mut readme = None;
     let mut cold_runs = None;
+    let mut warm_n = None;
+    let mut pin = true;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -63,14 +67,16 @@ fn parse_args() -> Args {
             "--out" => out = it.next().map(PathBuf::from),
             "--quick" => quick = true,
             "--no-callgrind" => callgrind = false,
+            "--no-pin" => pin = false,
             "--only" => only = it.next().map(|s| s.split(',').map(str::to_string).collect()),
             "--readme" => readme = it.next().map(PathBuf::from),
             "--cold-runs" => cold_runs = Some(it.next().and_then(|n| n.parse().ok()).unwrap_or_else(|| usage())),
+            "--warm-n" => warm_n = Some(it.next().and_then(|n| n.parse().ok()).unwrap_or_else(|| usage())),
             _ => usage(),
         }
     }
     let (Some(stage), Some(out)) = (stage, out) else { usage() };
-    Args { stage, out, quick, callgrind, only, readme, cold_runs }
+    Args { stage, out, quick, callgrind, only, readme, cold_runs, warm_n, pin }
 }
 
 fn main() {
@@ -81,11 +87,31 @@ fn main() {
     if let Some(n) = args.cold_runs {
         settings.cold_runs = n;
     }
+    if let Some(n) = args.warm_n {
+        settings.warm_n = n;
+    }
     let contenders: Vec<Contender> =
         CONTENDERS.into_iter().filter(|c| args.only.as_ref().is_none_or(|o| o.iter().any(|id| id == c.id))).collect();
     if contenders.is_empty() {
         usage();
     }
+    // One CPU for the peer and every contender: the protocol is strictly
+    // sequential, so nothing runs less in parallel, and a hand-over is a
+    // local context switch instead of a cross-CPU wake-up. In a VM with
+    // haltpoll cpuidle, such wake-ups cost ~100 µs once the halt-poll window
+    // has adapted (after a few hundred round trips): they would bury every
+    // warm-path difference under the hypervisor's wake-up latency.
+    let pinned = if args.pin {
+        match sys::pin_to_last_cpu() {
+            Ok(cpu) => Some(cpu),
+            Err(e) => {
+                eprintln!("bench: cannot pin to one CPU ({e}); running unpinned");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let results = args.stage.parent().unwrap_or(Path::new(".")).join("results");
     let load_before = loadavg();
     let mut bench = Bench::new(&args.stage, &results, settings.clone()).unwrap_or_else(|e| {
@@ -110,6 +136,7 @@ fn main() {
         platform_bytes: Some((with_libraries("bash"), with_libraries("curl"))).filter(|(a, b)| *a > 0 && *b > 0),
         settings,
         cold_event_len,
+        pinned,
         elapsed_s: t0.elapsed().as_secs_f64(),
     };
     let md = report::markdown(&contenders, &measured, &ctx);
@@ -136,7 +163,8 @@ fn main() {
     print!("{md}");
 }
 
-/// Every cold-start sample, for anyone who wants more than median and p90.
+/// Every cold-start and warm-path sample, for anyone who wants more than
+/// median and p90.
 fn write_raw(dir: &Path, cs: &[Contender], m: &[Measured]) -> std::io::Result<()> {
     let mut tsv = String::from("contender\trun\texec_to_ready_us\texec_to_first_response_us\n");
     for (c, x) in cs.iter().zip(m) {
@@ -144,7 +172,14 @@ fn write_raw(dir: &Path, cs: &[Contender], m: &[Measured]) -> std::io::Result<()
             let _ = writeln!(tsv, "{}\t{i}\t{r:.1}\t{f:.1}", c.id);
         }
     }
-    fs::write(dir.join("cold.tsv"), tsv)
+    fs::write(dir.join("cold.tsv"), tsv)?;
+    let mut tsv = String::from("contender\tinvocation\tlatency_us\n");
+    for (c, x) in cs.iter().zip(m) {
+        for (i, l) in x.warm_latencies_us.iter().enumerate() {
+            let _ = writeln!(tsv, "{}\t{i}\t{l:.1}", c.id);
+        }
+    }
+    fs::write(dir.join("warm.tsv"), tsv)
 }
 
 fn loadavg() -> String {

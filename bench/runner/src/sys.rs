@@ -19,7 +19,12 @@ extern "C" {
     fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
     fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
     fn prctl(option: i32, ...) -> i32;
+    fn sched_getaffinity(pid: i32, size: usize, mask: *mut u64) -> i32;
+    fn sched_setaffinity(pid: i32, size: usize, mask: *const u64) -> i32;
 }
+
+/// `cpu_set_t`: 1024 bits.
+const CPU_WORDS: usize = 16;
 
 /// `struct rusage` of x86_64 Linux: two timevals, then fourteen longs.
 #[repr(C)]
@@ -133,6 +138,27 @@ pub fn become_subreaper() {
     // SAFETY: PR_SET_CHILD_SUBREAPER takes one integer argument and touches
     // no memory of ours.
     unsafe { prctl(PR_SET_CHILD_SUBREAPER, 1u64) };
+}
+
+/// Restricts this process (and the children it spawns from now on) to the
+/// highest-numbered CPU it may run on; returns that CPU.
+pub fn pin_to_last_cpu() -> io::Result<usize> {
+    let mut mask = [0u64; CPU_WORDS];
+    // SAFETY: `mask` is a writable buffer of the size passed.
+    if unsafe { sched_getaffinity(0, std::mem::size_of_val(&mask), mask.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let cpu = (0..CPU_WORDS * 64)
+        .rev()
+        .find(|&c| mask[c / 64] & (1 << (c % 64)) != 0)
+        .ok_or_else(|| io::Error::other("empty CPU affinity mask"))?;
+    let mut one = [0u64; CPU_WORDS];
+    one[cpu / 64] = 1 << (cpu % 64);
+    // SAFETY: `one` is a readable buffer of the size passed.
+    if unsafe { sched_setaffinity(0, std::mem::size_of_val(&one), one.as_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(cpu)
 }
 
 /// Decodes a raw wait status for messages: "exit 3" or "signal 9".
