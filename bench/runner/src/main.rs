@@ -127,7 +127,7 @@ fn main() {
     let ctx = report::Context {
         date_utc: utc_now(),
         cpu: cpu_model(),
-        cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cores: logical_cores(),
         kernel: fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string(),
         mem_gib: mem_total_gib(),
         load_before,
@@ -192,6 +192,12 @@ fn cpu_model() -> String {
     info.lines()
         .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_string()))
         .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// Logical CPUs of the machine (not of this process, which is pinned).
+fn logical_cores() -> usize {
+    let info = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    info.lines().filter(|l| l.starts_with("processor")).count()
 }
 
 fn mem_total_gib() -> f64 {

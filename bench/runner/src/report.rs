@@ -32,7 +32,9 @@ pub struct Verdict {
 }
 
 fn fmt_us(us: f64) -> String {
-    if us < 1000.0 {
+    if us < 100.0 {
+        format!("{us:.1} µs")
+    } else if us < 1000.0 {
         format!("{us:.0} µs")
     } else if us < 10_000.0 {
         format!("{:.2} ms", us / 1000.0)
@@ -614,6 +616,7 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(fmt_us(7.64), "7.6 µs");
         assert_eq!(fmt_us(183.4), "183 µs");
         assert_eq!(fmt_us(1834.0), "1.83 ms");
         assert_eq!(fmt_us(18340.0), "18.3 ms");
