@@ -27,10 +27,17 @@ use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
 use core::mem::MaybeUninit;
 
-const READY: &str = "/runtime/init/ready";
-const NEXT: &str = "/runtime/invocation/next";
-const RESPONSE: &str = "/runtime/invocation/response";
-const ERROR: &str = "/runtime/invocation/error";
+/// The runtime API's endpoints, as the client's routes (index = constant).
+const ROUTES: [(&str, &str); 4] = [
+    ("POST", "/runtime/init/ready"),
+    ("GET", "/runtime/invocation/next"),
+    ("POST", "/runtime/invocation/response"),
+    ("POST", "/runtime/invocation/error"),
+];
+const READY: usize = 0;
+const NEXT: usize = 1;
+const RESPONSE: usize = 2;
+const ERROR: usize = 3;
 
 /// Why the runtime stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,42 +52,32 @@ pub enum Fatal {
     DuplicateHandler(&'static [u8]),
     AbiMismatch { version: u32 },
     InitFailed { name: &'static [u8], code: c_int },
-    Http { method: &'static str, path: &'static str, err: http::Error },
-    Status { method: &'static str, path: &'static str, status: u16 },
+    /// A request on `route` (an index into the runtime API's routes) failed.
+    Http { route: usize, err: http::Error },
+    Status { route: usize, status: u16 },
 }
 
 /// The process entry point's body: runs the runtime and turns a stop into
 /// a message and an exit status.
 pub fn main() -> c_int {
     // Initial buffers on this frame's stack, which lives as long as the
-    // process: typical events and responses never touch the heap.
+    // process: typical events and responses never touch the heap, and the
+    // memory is not cleared (only what is written is ever read).
     let mut rx_mem = [const { MaybeUninit::uninit() }; 16 << 10];
     let mut tx_mem = [const { MaybeUninit::uninit() }; 8 << 10];
-    let mut host = HostBuf { bytes: [0; HOST_MAX], len: 0 };
+    let mut heads_mem = [const { MaybeUninit::uninit() }; 4 * 320];
+    let mut host: [&[u8]; 4] = [b""; 4];
     let mut tx = Buf::new(&mut tx_mem);
-    let Err(fatal) = serve(Buf::new(&mut rx_mem), &mut tx, &mut host);
-    report(fatal, host.as_bytes(), tx.as_slice());
+    let Err(fatal) = serve(Buf::new(&mut rx_mem), Buf::new(&mut heads_mem), &mut tx, &mut host);
+    report(fatal, host, tx.as_slice());
     1
 }
 
-/// Room for `[` + 255 bytes of host + `]:65535`.
-const HOST_MAX: usize = 264;
-
-struct HostBuf {
-    bytes: [u8; HOST_MAX],
-    len: usize,
-}
-
-impl HostBuf {
-    fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-}
-
-fn serve<'b>(rx: Buf<'b>, tx: &mut Buf<'_>, host: &'b mut HostBuf) -> Result<Infallible, Fatal> {
+fn serve<'b>(rx: Buf<'b>, heads: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static [u8]; 4]) -> Result<Infallible, Fatal> {
     let env = Env::read();
     let entry = select(ffi::entries(), env.handler)?;
-    let addrs = endpoint(env.api, env.port, host)?;
+    let addrs;
+    (addrs, *host) = endpoint(env.api, env.port)?;
 
     let mut ctx = RawContext {
         size: core::mem::size_of::<RawContext>() as u32,
@@ -99,12 +96,12 @@ fn serve<'b>(rx: Buf<'b>, tx: &mut Buf<'_>, host: &'b mut HostBuf) -> Result<Inf
         return Err(Fatal::InitFailed { name: entry.name(), code });
     }
 
-    let mut client = Client::new(addrs, host.as_bytes(), rx);
+    let mut client = Client::new(addrs, *host, &ROUTES, heads, rx);
     post(&mut client, READY, b" ")?;
     loop {
-        let next = client.request("GET", NEXT, None).map_err(|err| Fatal::Http { method: "GET", path: NEXT, err })?;
+        let next = client.request(NEXT, b"").map_err(|err| Fatal::Http { route: NEXT, err })?;
         if next.status != 200 {
-            return Err(Fatal::Status { method: "GET", path: NEXT, status: next.status });
+            return Err(Fatal::Status { route: NEXT, status: next.status });
         }
         let received_ms = sys::realtime_ms();
         tx.clear();
@@ -172,17 +169,15 @@ fn serve<'b>(rx: Buf<'b>, tx: &mut Buf<'_>, host: &'b mut HostBuf) -> Result<Inf
     }
 }
 
-/// Posts `body` to `path` and returns the status.
-fn post(client: &mut Client, path: &'static str, body: &[u8]) -> Result<u16, Fatal> {
-    client
-        .request("POST", path, Some(body))
-        .map(|r| r.status)
-        .map_err(|err| Fatal::Http { method: "POST", path, err })
+/// Posts `body` on `route` and returns the status.
+fn post(client: &mut Client, route: usize, body: &[u8]) -> Result<u16, Fatal> {
+    client.request(route, body).map(|r| r.status).map_err(|err| Fatal::Http { route, err })
 }
 
-fn warn_refused(path: &str, status: u16) {
+fn warn_refused(route: usize, status: u16) {
     if status != 200 && status != 202 {
-        Line::new().str("warning: POST ").str(path).str(" answered status ").num(u64::from(status)).emit();
+        let (method, path) = ROUTES[route];
+        Line::new().str("warning: ").str(method).str(" ").str(path).str(" answered status ").num(u64::from(status)).emit();
     }
 }
 
@@ -247,9 +242,9 @@ pub fn select(entries: &'static [Entry], setting: Option<&'static [u8]>) -> Resu
 }
 
 /// Parses `SCF_RUNTIME_API` and `SCF_RUNTIME_API_PORT` into the addresses to
-/// try, and writes the Host header value (`host:port`, brackets around an
-/// IPv6 address) to `host`.
-fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>, host: &mut HostBuf) -> Result<Addrs, Fatal> {
+/// try and the Host header value in pieces (`host:port`, brackets around an
+/// IPv6 address), each piece borrowed from the environment or a literal.
+fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(Addrs, [&'static [u8]; 4]), Fatal> {
     const API: &str = "SCF_RUNTIME_API";
     const PORT: &str = "SCF_RUNTIME_API_PORT";
     let api = api.ok_or(Fatal::EnvMissing(API))?;
@@ -298,13 +293,7 @@ fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>, host: &mut 
         resolve(api, port, &mut addrs)?;
     }
 
-    let mut w = 0;
-    for part in [if v6 { &b"["[..] } else { b"" }, inner, if v6 { b"]:" } else { b":" }, pv] {
-        host.bytes[w..w + part.len()].copy_from_slice(part);
-        w += part.len();
-    }
-    host.len = w;
-    Ok(addrs)
+    Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, pv]))
 }
 
 #[cfg(feature = "resolve")]
@@ -325,7 +314,7 @@ fn resolve(name: &'static CStr, _port: u16, _addrs: &mut Addrs) -> Result<(), Fa
 /// Prints the one-line message for `f`. `host` is the runtime API's
 /// address (empty before it was parsed); `written` is what the init hook
 /// wrote, for an init failure.
-fn report(f: Fatal, host: &[u8], written: &[u8]) {
+fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
     let mut l = Line::new();
     match f {
         Fatal::EnvMissing(var) => {
@@ -361,8 +350,11 @@ fn report(f: Fatal, host: &[u8], written: &[u8]) {
                 l.str(": ").quoted(written);
             }
         }
-        Fatal::Http { method, path, err } => {
-            l.str(method).str(" ").str(path).str(" at ").push(host).str(": ");
+        Fatal::Http { route, err } => {
+            let (method, path) = ROUTES[route];
+            l.str(method).str(" ").str(path).str(" at ");
+            host.iter().for_each(|p| _ = l.push(p));
+            l.str(": ");
             match err {
                 http::Error::Unreachable(cause) => {
                     l.str("runtime API unreachable for ").num(http::RETRY_BUDGET_MS / 1000).str(" s, last error: ");
@@ -388,8 +380,11 @@ fn report(f: Fatal, host: &[u8], written: &[u8]) {
                 }
             }
         }
-        Fatal::Status { method, path, status } => {
-            l.str(method).str(" ").str(path).str(" at ").push(host).str(": unexpected status ").num(u64::from(status));
+        Fatal::Status { route, status } => {
+            let (method, path) = ROUTES[route];
+            l.str(method).str(" ").str(path).str(" at ");
+            host.iter().for_each(|p| _ = l.push(p));
+            l.str(": unexpected status ").num(u64::from(status));
         }
     }
     l.emit();
@@ -442,8 +437,7 @@ mod tests {
     }
 
     fn ep(api: &'static CStr, port: &'static CStr) -> Result<String, Fatal> {
-        let mut host = HostBuf { bytes: [0; HOST_MAX], len: 0 };
-        endpoint(Some(api), Some(port), &mut host).map(|_| String::from_utf8(host.as_bytes().to_vec()).unwrap())
+        endpoint(Some(api), Some(port)).map(|(_, host)| String::from_utf8(host.concat()).unwrap())
     }
 
     #[test]
@@ -466,9 +460,9 @@ mod tests {
         for a in [c"", c"[::1", c"[127.0.0.1]", c"127.0.0.1:9001", c"::g", c"host name", c"a\r\nX: y"] {
             bad_api(a);
         }
-        assert_eq!(endpoint(None, Some(c"1"), &mut HostBuf { bytes: [0; HOST_MAX], len: 0 }).err().unwrap(),
+        assert_eq!(endpoint(None, Some(c"1")).err().unwrap(),
                    Fatal::EnvMissing("SCF_RUNTIME_API"));
-        assert_eq!(endpoint(Some(c"::1"), None, &mut HostBuf { bytes: [0; HOST_MAX], len: 0 }).err().unwrap(),
+        assert_eq!(endpoint(Some(c"::1"), None).err().unwrap(),
                    Fatal::EnvMissing("SCF_RUNTIME_API_PORT"));
     }
 }

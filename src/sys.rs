@@ -203,34 +203,38 @@ pub fn connect(addr: &SockAddr) -> Result<OwnedFd, Errno> {
     }
 }
 
-/// `sendmsg(2)` of two buffers with `MSG_NOSIGNAL`, repeated until all bytes
-/// are written: one syscall in the usual case, and no SIGPIPE when the peer
-/// has gone (the error comes back as `EPIPE` instead).
-pub fn send_all(fd: &OwnedFd, mut a: &[u8], mut b: &[u8]) -> Result<(), Errno> {
-    while !a.is_empty() || !b.is_empty() {
-        let mut iov = [
-            libc::iovec { iov_base: a.as_ptr() as *mut c_void, iov_len: a.len() },
-            libc::iovec { iov_base: b.as_ptr() as *mut c_void, iov_len: b.len() },
-        ];
+/// `sendmsg(2)` of up to four buffers with `MSG_NOSIGNAL`, repeated until
+/// all bytes are written: one syscall in the usual case, and no SIGPIPE when
+/// the peer has gone (the error comes back as `EPIPE` instead).
+pub fn send_all(fd: &OwnedFd, mut parts: [&[u8]; 4]) -> Result<(), Errno> {
+    loop {
+        let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; 4];
+        let mut n = 0;
+        for p in parts.iter().filter(|p| !p.is_empty()) {
+            iov[n] = libc::iovec { iov_base: p.as_ptr() as *mut c_void, iov_len: p.len() };
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(());
+        }
         // SAFETY: an all-zero msghdr is valid; the fields set below point to
         // iov, which outlives the call.
         let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
-        let first = if a.is_empty() { 1 } else { 0 };
-        msg.msg_iov = iov[first..].as_mut_ptr();
-        msg.msg_iovlen = (2 - first) as _;
-        // SAFETY: msg points to iovecs describing live, readable buffers.
+        msg.msg_iov = iov.as_mut_ptr();
+        msg.msg_iovlen = n as _;
+        // SAFETY: msg points to n iovecs describing live, readable buffers.
         let r = unsafe { libc::sendmsg(fd.0, &msg, libc::MSG_NOSIGNAL) };
-        let mut n = match ret(r) {
-            Ok(n) => n,
+        let mut sent = match ret(r) {
+            Ok(sent) => sent,
             Err(Errno::INTR) => continue,
             Err(e) => return Err(e),
         };
-        let take = n.min(a.len());
-        a = &a[take..];
-        n -= take;
-        b = &b[n.min(b.len())..];
+        for p in parts.iter_mut() {
+            let take = sent.min(p.len());
+            *p = &p[take..];
+            sent -= take;
+        }
     }
-    Ok(())
 }
 
 /// `read(2)` into `buf`, retried on `EINTR`. `Ok(0)` is end of stream.
@@ -496,8 +500,8 @@ mod tests {
         // SAFETY: test-only; fds is a valid out array of two ints.
         assert_eq!(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) }, 0);
         let (a, b) = (OwnedFd(fds[0]), OwnedFd(fds[1]));
-        send_all(&a, b"head:", b"body").unwrap();
-        send_all(&a, b"", b"!").unwrap();
+        send_all(&a, [b"head:", b"", b"body", b""]).unwrap();
+        send_all(&a, [b"", b"", b"", b"!"]).unwrap();
         let mut got = [0u8; 32];
         let mut n = 0;
         while n < 10 {
@@ -505,7 +509,7 @@ mod tests {
         }
         assert_eq!(&got[..n], b"head:body!");
         drop(b);
-        assert_eq!(send_all(&a, b"x", b""), Err(Errno::PIPE));
+        assert_eq!(send_all(&a, [b"x", b"", b"", b""]), Err(Errno::PIPE));
     }
 
     #[test]

@@ -116,11 +116,12 @@ impl Default for Addrs {
     }
 }
 
-/// The client. `'b` is the lifetime of the receive buffer's initial memory.
+/// The most routes (method and path pairs) one client serves.
+pub const MAX_ROUTES: usize = 4;
+
+/// The client. `'b` is the lifetime of its buffers' initial memory.
 pub struct Client<'b> {
     addrs: Addrs,
-    /// Value of the Host header, e.g. `127.0.0.1:9001`.
-    host: &'b [u8],
     conn: Option<OwnedFd>,
     /// The connection has completed an exchange, so a close before the next
     /// response is the idle-close case rather than a failure.
@@ -128,17 +129,22 @@ pub struct Client<'b> {
     rx: Buf<'b>,
     /// Bytes at the front of `rx` that belong to the last response.
     done: usize,
+    /// The request head of every route used so far: a request sends its
+    /// route's head as it is (plus the body length for a POST).
+    heads: Buf<'b>,
+    host: [&'b [u8]; 4],
+    routes: &'b [(&'b str, &'b str)],
+    /// Where each route's head lies in `heads` (empty: not built yet).
+    built: [(usize, usize); MAX_ROUTES],
 }
 
 impl<'b> Client<'b> {
-    pub fn new(addrs: Addrs, host: &'b [u8], rx: Buf<'b>) -> Client<'b> {
-        Client { addrs, host, conn: None, reused: false, rx, done: 0 }
-    }
-
-    /// Opens the connection now (at start-up, so that the first request does
-    /// not pay for it later); failures are retried like any request's.
-    pub fn connect(&mut self) -> Result<(), Error> {
-        self.with_retries(|c| c.ensure_connected().map_err(Attempt::Retry))
+    /// A client for the routes `(method, path)`, requests with a body for
+    /// POST. `host` is the Host header value in pieces; `heads` is memory
+    /// for the request heads (about 300 bytes per route), each built on the
+    /// route's first request and reused after.
+    pub fn new(addrs: Addrs, host: [&'b [u8]; 4], routes: &'b [(&'b str, &'b str)], heads: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
+        Client { addrs, conn: None, reused: false, rx, done: 0, heads, host, routes, built: [(0, 0); MAX_ROUTES] }
     }
 
     /// The bytes of `r`'s body, valid until the next request.
@@ -156,17 +162,28 @@ impl<'b> Client<'b> {
         self.rx.as_slice()
     }
 
-    /// Sends one request and reads its response, with the retry policy in
-    /// the module docs. `body` is `None` for a request without a body.
-    pub fn request(&mut self, method: &str, path: &str, body: Option<&[u8]>) -> Result<Response, Error> {
-        let mut head = [0u8; 512];
-        // The host is at most 262 bytes (checked by the caller's config) and
-        // paths are constants, so the head always fits.
-        let n = wire::write_request_head(&mut head, method, path, self.host, body.map(<[u8]>::len))
-            .ok_or(Error::Malformed(wire::Error::Head("request head too long")))?;
-        let head = &head[..n];
-        let body = body.unwrap_or(&[]);
-        self.with_retries(|c| c.attempt(head, body))
+    /// Sends one request on route `route` (an index into the routes given
+    /// to [`Client::new`]) and reads its response, with the retry policy in
+    /// the module docs. `body` is sent on routes that take one.
+    pub fn request(&mut self, route: usize, body: &[u8]) -> Result<Response, Error> {
+        let (method, path) = self.routes[route];
+        let with_body = method == "POST";
+        if self.built[route].1 == 0 {
+            let start = self.heads.len();
+            for piece in wire::request_head(method, path, self.host, with_body) {
+                self.heads.extend(piece).map_err(|_| Error::NoMemory)?;
+            }
+            self.built[route] = (start, self.heads.len());
+        }
+        let (start, end) = self.built[route];
+        let mut digits = itoa::Buffer::new();
+        let [len, blank] = if with_body { wire::content_length(body.len(), &mut digits) } else { [&[][..], &[]] };
+        let body = if with_body { body } else { &[] };
+        // Moved out for the duration, so that `attempt` may borrow self mutably.
+        let heads = core::mem::replace(&mut self.heads, Buf::new(&mut []));
+        let r = self.with_retries(|c| c.attempt([&heads.as_slice()[start..end], len, blank, body]));
+        self.heads = heads;
+        r
     }
 
     fn with_retries<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, Attempt>) -> Result<T, Error> {
@@ -219,14 +236,14 @@ impl<'b> Client<'b> {
         Err(Cause::Connect(last))
     }
 
-    fn attempt(&mut self, head: &[u8], body: &[u8]) -> Result<Response, Attempt> {
+    fn attempt(&mut self, request: [&[u8]; 4]) -> Result<Response, Attempt> {
         self.rx.consume(self.done);
         self.done = 0;
         self.ensure_connected().map_err(Attempt::Retry)?;
         let reused = self.reused;
         let failed = |c| if reused { Attempt::Stale(c) } else { Attempt::Retry(c) };
         let fd = self.conn.as_ref().ok_or(Attempt::Retry(Cause::Closed))?;
-        sys::send_all(fd, head, body).map_err(|e| failed(Cause::Send(e)))?;
+        sys::send_all(fd, request).map_err(|e| failed(Cause::Send(e)))?;
 
         // Read until a final (non-1xx) head is complete.
         let mut received = false;
