@@ -37,9 +37,8 @@ fn main() {
         println!("cargo:rustc-cfg=scf_demo");
         return;
     }
-    let base = env::var_os("SCF_HANDLER_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| env::current_dir().expect("current dir"));
+    let base =
+        env::var_os("SCF_HANDLER_DIR").map(PathBuf::from).unwrap_or_else(|| env::current_dir().expect("current dir"));
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     for (i, p) in paths.iter().enumerate() {
         let path = base.join(p.trim());
@@ -59,10 +58,7 @@ fn main() {
                 compile_c(&path, &obj, &manifest.join("include"));
                 println!("cargo:rustc-link-arg-bins={}", obj.display());
             }
-            _ => fail(&format!(
-                "SCF_HANDLER_LIBS names {}: expected a .o, .a or .c file",
-                path.display()
-            )),
+            _ => fail(&format!("SCF_HANDLER_LIBS names {}: expected a .o, .a or .c file", path.display())),
         }
     }
     // The C library again, after the handlers: rustc puts `-lc` before
@@ -92,11 +88,24 @@ fn trim_unwind_tables(out: &Path) {
 
 fn compile_c(src: &Path, obj: &Path, include: &Path) {
     let cc = env::var("CC_x86_64_unknown_linux_musl").ok().unwrap_or_else(|| {
-        if Command::new("musl-gcc").arg("--version").output().is_ok() { "musl-gcc".into() } else { "cc".into() }
+        if Command::new("musl-gcc").arg("--version").output().is_ok() {
+            "musl-gcc".into()
+        } else {
+            "cc".into()
+        }
     });
     let mut cmd = Command::new(&cc);
-    cmd.args(["-c", "-Os", "-fno-asynchronous-unwind-tables", "-ffunction-sections", "-fdata-sections",
-              "-fno-stack-protector", "-fno-pie", "-Wall", "-Wextra"]);
+    cmd.args([
+        "-c",
+        "-Os",
+        "-fno-asynchronous-unwind-tables",
+        "-ffunction-sections",
+        "-fdata-sections",
+        "-fno-stack-protector",
+        "-fno-pie",
+        "-Wall",
+        "-Wextra",
+    ]);
     cmd.arg("-I").arg(include);
     if let Ok(flags) = env::var("SCF_HANDLER_CFLAGS") {
         cmd.args(flags.split_whitespace());

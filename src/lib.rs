@@ -65,7 +65,10 @@ macro_rules! entry {
     () => {
         #[allow(unsafe_code)]
         #[no_mangle]
-        pub extern "C" fn main(_argc: ::core::ffi::c_int, _argv: *const *const ::core::ffi::c_char) -> ::core::ffi::c_int {
+        pub extern "C" fn main(
+            _argc: ::core::ffi::c_int,
+            _argv: *const *const ::core::ffi::c_char,
+        ) -> ::core::ffi::c_int {
             $crate::runtime::main()
         }
 

@@ -28,7 +28,11 @@ fn main_handler(
     if echoed.is_err() {
         out.reset();
         let mut n = itoa::Buffer::new();
-        for part in [&b"the echo of a "[..], n.format(event.len()).as_bytes(), b"-byte event exceeds SCF's 6 MiB response limit"] {
+        for part in [
+            &b"the echo of a "[..],
+            n.format(event.len()).as_bytes(),
+            b"-byte event exceeds SCF's 6 MiB response limit",
+        ] {
             out.write(part)?;
         }
     }

@@ -112,7 +112,9 @@ fn query_servers(conf: &Conf, fqdn: &[u8], port: u16, out: &mut Addrs) -> Result
                 let Ok(n) = sys::recv(&fd, &mut packet) else { break };
                 for i in 0..2u16 {
                     if pending & (1 << i) != 0 {
-                        if let Ok(rcode) = parse_answer(&packet[..n], id.wrapping_add(i), |a| got |= out.push(a.with_port(port))) {
+                        if let Ok(rcode) =
+                            parse_answer(&packet[..n], id.wrapping_add(i), |a| got |= out.push(a.with_port(port)))
+                        {
                             pending &= !(1 << i);
                             // 0: no error; 3: no such name. Anything else is
                             // this server's failure.
@@ -275,11 +277,7 @@ impl<'a> Conf<'a> {
         let first = absolute || dots >= self.ndots;
         let search = if absolute { &b""[..] } else { self.search };
         let domains = words(search).take(6).map(Candidate::Search);
-        first
-            .then_some(Candidate::AsIs)
-            .into_iter()
-            .chain(domains)
-            .chain((!first).then_some(Candidate::AsIs))
+        first.then_some(Candidate::AsIs).into_iter().chain(domains).chain((!first).then_some(Candidate::AsIs))
     }
 }
 
@@ -399,8 +397,10 @@ mod tests {
 
     #[test]
     fn resolv_conf() {
-        let c = Conf::parse(b"# comment\nnameserver 10.0.0.2\nnameserver  ::1 \ndomain a.example\nsearch b.example c.example\n\
-                              options ndots:2 timeout:1 attempts:3 rotate\nnameserver 10.0.0.3\nnameserver 10.0.0.4\n");
+        let c = Conf::parse(
+            b"# comment\nnameserver 10.0.0.2\nnameserver  ::1 \ndomain a.example\nsearch b.example c.example\n\
+                              options ndots:2 timeout:1 attempts:3 rotate\nnameserver 10.0.0.3\nnameserver 10.0.0.4\n",
+        );
         let servers: Vec<&[u8]> = c.servers().collect();
         assert_eq!(servers, [&b"10.0.0.2"[..], b"::1", b"10.0.0.3"]);
         assert_eq!((c.ndots, c.timeout_s, c.attempts), (2, 1, 3));

@@ -43,18 +43,39 @@ const ERROR: usize = 3;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fatal {
     EnvMissing(&'static str),
-    EnvInvalid { var: &'static str, value: &'static [u8], why: &'static str },
+    EnvInvalid {
+        var: &'static str,
+        value: &'static [u8],
+        why: &'static str,
+    },
     #[cfg(feature = "resolve")]
-    Resolve { host: &'static [u8], err: crate::resolve::Error },
+    Resolve {
+        host: &'static [u8],
+        err: crate::resolve::Error,
+    },
     /// `_HANDLER` is unset and there is not exactly one handler to default to.
     HandlerUnset,
-    UnknownHandler { setting: &'static [u8], name: &'static [u8] },
+    UnknownHandler {
+        setting: &'static [u8],
+        name: &'static [u8],
+    },
     DuplicateHandler(&'static [u8]),
-    AbiMismatch { version: u32 },
-    InitFailed { name: &'static [u8], code: c_int },
+    AbiMismatch {
+        version: u32,
+    },
+    InitFailed {
+        name: &'static [u8],
+        code: c_int,
+    },
     /// A request on `route` (an index into the runtime API's routes) failed.
-    Http { route: usize, err: http::Error },
-    Status { route: usize, status: u16 },
+    Http {
+        route: usize,
+        err: http::Error,
+    },
+    Status {
+        route: usize,
+        status: u16,
+    },
 }
 
 /// The process entry point's body: runs the runtime and turns a stop into
@@ -73,7 +94,12 @@ pub fn main() -> c_int {
     1
 }
 
-fn serve<'b>(rx: Buf<'b>, heads: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static [u8]; 4]) -> Result<Infallible, Fatal> {
+fn serve<'b>(
+    rx: Buf<'b>,
+    heads: Buf<'b>,
+    tx: &mut Buf<'_>,
+    host: &mut [&'static [u8]; 4],
+) -> Result<Infallible, Fatal> {
     let env = Env::read();
     let entry = select(ffi::entries(), env.handler)?;
     let addrs;
@@ -177,7 +203,14 @@ fn post(client: &mut Client, route: usize, body: &[u8]) -> Result<u16, Fatal> {
 fn warn_refused(route: usize, status: u16) {
     if status != 200 && status != 202 {
         let (method, path) = ROUTES[route];
-        Line::new().str("warning: ").str(method).str(" ").str(path).str(" answered status ").num(u64::from(status)).emit();
+        Line::new()
+            .str("warning: ")
+            .str(method)
+            .str(" ")
+            .str(path)
+            .str(" answered status ")
+            .num(u64::from(status))
+            .emit();
     }
 }
 
@@ -197,8 +230,15 @@ impl Env {
     fn read() -> Env {
         let mut v = [None; 7];
         sys::getenv_many(
-            &[b"SCF_RUNTIME_API", b"SCF_RUNTIME_API_PORT", b"_HANDLER", b"SCF_FUNCTIONNAME", b"SCF_NAMESPACE",
-              b"SCF_FUNCTIONVERSION", b"TENCENTCLOUD_REGION"],
+            &[
+                b"SCF_RUNTIME_API",
+                b"SCF_RUNTIME_API_PORT",
+                b"_HANDLER",
+                b"SCF_FUNCTIONNAME",
+                b"SCF_NAMESPACE",
+                b"SCF_FUNCTIONVERSION",
+                b"TENCENTCLOUD_REGION",
+            ],
             &mut v,
         );
         let [api, port, handler, function_name, namespace, version, region] = v;
@@ -410,8 +450,13 @@ mod tests {
 
     #[test]
     fn handler_function_part() {
-        for (s, want) in [("index.main_handler", "main_handler"), ("main_handler", "main_handler"),
-                          ("a.b.c", "c"), ("index.", ""), ("", "")] {
+        for (s, want) in [
+            ("index.main_handler", "main_handler"),
+            ("main_handler", "main_handler"),
+            ("a.b.c", "c"),
+            ("index.", ""),
+            ("", ""),
+        ] {
             assert_eq!(function_part(s.as_bytes()), want.as_bytes(), "{s:?}");
         }
     }
@@ -425,8 +470,10 @@ mod tests {
         let one: &'static [Entry] = Box::leak(Box::new([entry(c"", 0), entry(c"main_handler", 1)]));
         assert_eq!(select(one, Some(b"index.main_handler")).unwrap().name(), b"main_handler");
         assert_eq!(select(one, None).unwrap().name(), b"main_handler");
-        assert_eq!(select(one, Some(b"index.other")).unwrap_err(),
-                   Fatal::UnknownHandler { setting: b"index.other", name: b"other" });
+        assert_eq!(
+            select(one, Some(b"index.other")).unwrap_err(),
+            Fatal::UnknownHandler { setting: b"index.other", name: b"other" }
+        );
         let two: &'static [Entry] = Box::leak(Box::new([entry(c"a", 1), entry(c"b", 1)]));
         assert_eq!(select(two, Some(b"x.b")).unwrap().name(), b"b");
         assert_eq!(select(two, None).unwrap_err(), Fatal::HandlerUnset);
@@ -460,9 +507,7 @@ mod tests {
         for a in [c"", c"[::1", c"[127.0.0.1]", c"127.0.0.1:9001", c"::g", c"host name", c"a\r\nX: y"] {
             bad_api(a);
         }
-        assert_eq!(endpoint(None, Some(c"1")).err().unwrap(),
-                   Fatal::EnvMissing("SCF_RUNTIME_API"));
-        assert_eq!(endpoint(Some(c"::1"), None).err().unwrap(),
-                   Fatal::EnvMissing("SCF_RUNTIME_API_PORT"));
+        assert_eq!(endpoint(None, Some(c"1")).err().unwrap(), Fatal::EnvMissing("SCF_RUNTIME_API"));
+        assert_eq!(endpoint(Some(c"::1"), None).err().unwrap(), Fatal::EnvMissing("SCF_RUNTIME_API_PORT"));
     }
 }

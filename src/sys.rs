@@ -387,9 +387,7 @@ impl<'a> Buf<'a> {
             // SAFETY: [len, cap) lies inside the buffer's memory and is not
             // aliased; read(2) writes at most cap - len bytes there, and
             // only the n bytes it reports are then counted as initialised.
-            let r = unsafe {
-                libc::read(fd.0, self.ptr.as_ptr().add(self.len) as *mut c_void, self.cap - self.len)
-            };
+            let r = unsafe { libc::read(fd.0, self.ptr.as_ptr().add(self.len) as *mut c_void, self.cap - self.len) };
             match ret(r) {
                 Err(Errno::INTR) => continue,
                 Err(e) => return Err(e),
@@ -436,8 +434,14 @@ impl<'a> Buf<'a> {
         } else {
             // SAFETY: a fresh private anonymous mapping; checked below.
             let p = unsafe {
-                libc::mmap(core::ptr::null_mut(), cap, libc::PROT_READ | libc::PROT_WRITE,
-                           libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+                libc::mmap(
+                    core::ptr::null_mut(),
+                    cap,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
             };
             if p != libc::MAP_FAILED {
                 // SAFETY: the new mapping has cap > len bytes; the old memory

@@ -37,11 +37,18 @@ fn missing_or_malformed_environment() {
     env_failure(&[h], &["SCF_RUNTIME_API is not set"]);
     env_failure(&[h, ("SCF_RUNTIME_API", "127.0.0.1")], &["SCF_RUNTIME_API_PORT is not set"]);
     for port in ["", "0", "65536", "http", "80 80", "-1", "0x50"] {
-        env_failure(&[h, ("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", port)],
-                    &["SCF_RUNTIME_API_PORT=", "is not a port number"]);
+        env_failure(
+            &[h, ("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", port)],
+            &["SCF_RUNTIME_API_PORT=", "is not a port number"],
+        );
     }
-    for (api, why) in [("", "is empty"), ("[::1", "is not an IPv6 address"), ("127.0.0.1:9000", "is not an IPv6 address"),
-                       ("http://host", "is not an IPv6 address"), ("two words", "neither an IP address nor a host name")] {
+    for (api, why) in [
+        ("", "is empty"),
+        ("[::1", "is not an IPv6 address"),
+        ("127.0.0.1:9000", "is not an IPv6 address"),
+        ("http://host", "is not an IPv6 address"),
+        ("two words", "neither an IP address nor a host name"),
+    ] {
         env_failure(&[h, ("SCF_RUNTIME_API", api), ("SCF_RUNTIME_API_PORT", "9000")], &["SCF_RUNTIME_API=", why]);
     }
 }
@@ -76,7 +83,11 @@ fn scripted_peer(replies: Vec<Option<Vec<u8>>>) -> (u16, thread::JoinHandle<Vec<
                 }
                 let mut body = vec![0; len];
                 r.read_exact(&mut body).unwrap();
-                seen.push(format!("{}{}", line.trim_end(), if len > 0 { format!(" <{}>", String::from_utf8_lossy(&body)) } else { String::new() }));
+                seen.push(format!(
+                    "{}{}",
+                    line.trim_end(),
+                    if len > 0 { format!(" <{}>", String::from_utf8_lossy(&body)) } else { String::new() }
+                ));
                 match replies.next() {
                     Some(Some(reply)) => {
                         w.write_all(&reply).unwrap();
@@ -98,13 +109,20 @@ const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 
 fn run_against(port: u16) -> Proc {
     let port = port.to_string();
-    spawn_env(&demo(), &[("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", &port), ("_HANDLER", "index.main_handler")])
+    spawn_env(
+        &demo(),
+        &[("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", &port), ("_HANDLER", "index.main_handler")],
+    )
 }
 
 #[test]
 fn garbage_reply_is_a_prompt_clean_failure() {
-    for garbage in [&b"garbage\r\n\r\n"[..], b"HTTP/1.1 2OO OK\r\n\r\n", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"] {
+    for garbage in [
+        &b"garbage\r\n\r\n"[..],
+        b"HTTP/1.1 2OO OK\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ] {
         let (port, peer) = scripted_peer(vec![Some(garbage.to_vec())]);
         let (status, stderr, took) = run_against(port).wait(Duration::from_secs(5));
         assert_clean_failure(status, &stderr, &["POST /runtime/init/ready", "malformed response"]);
@@ -124,7 +142,10 @@ fn bad_chunked_event_is_a_clean_failure() {
 #[test]
 fn truncated_replies_are_prompt_clean_failures() {
     let cases: [(&[u8], &str); 3] = [
-        (b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nContent-Length: 100\r\n\r\nonly part of the event", "closed in the middle"),
+        (
+            b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nContent-Length: 100\r\n\r\nonly part of the event",
+            "closed in the middle",
+        ),
         (b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nContent-Le", "closed in the middle"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "closed in the middle"),
     ];
@@ -145,12 +166,15 @@ fn idle_connection_closed_by_the_platform_is_reopened_without_losing_the_event()
     let (port, peer) = scripted_peer(vec![Some(OK.to_vec()), None, Some(event), Some(OK.to_vec())]);
     let (status, stderr, _) = run_against(port).wait(Duration::from_secs(15));
     let seen = peer.join().unwrap();
-    assert_eq!(seen, [
-        "POST /runtime/init/ready HTTP/1.1 < >",
-        "GET /runtime/invocation/next HTTP/1.1",
-        "GET /runtime/invocation/next HTTP/1.1",
-        "POST /runtime/invocation/response HTTP/1.1 <Echoing request: 'hello'>",
-    ]);
+    assert_eq!(
+        seen,
+        [
+            "POST /runtime/init/ready HTTP/1.1 < >",
+            "GET /runtime/invocation/next HTTP/1.1",
+            "GET /runtime/invocation/next HTTP/1.1",
+            "POST /runtime/invocation/response HTTP/1.1 <Echoing request: 'hello'>",
+        ]
+    );
     // Then the peer is gone for good: a clean failure after the retry budget.
     assert_clean_failure(status, &stderr, &["unreachable"]);
 }

@@ -19,7 +19,8 @@ fn traced(api: &RuntimeApi, syscalls: &str, work: impl FnOnce(&RuntimeApi)) -> V
     let log = dir.join(format!("strace-{}.txt", std::process::id()));
     let port = api.addr().port().to_string();
     let bin = demo();
-    let env = [("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", port.as_str()), ("_HANDLER", "index.main_handler")];
+    let env =
+        [("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", port.as_str()), ("_HANDLER", "index.main_handler")];
     let mut cmd = Command::new("strace");
     cmd.args(["-qq", "-e", &format!("trace={syscalls}"), "-e", "signal=none", "-o"]).arg(&log).arg(&bin);
     cmd.env_clear().envs(env).stdout(Stdio::null()).stderr(Stdio::null());
@@ -44,7 +45,11 @@ fn exec_to_ready_takes_seven_syscalls() {
     let until_ready: Vec<&str> = lines.iter().map(|l| name(l)).take_while(|n| *n != "sendmsg").collect();
     // execve; musl's start-up (TLS pointer, tid address); one socket with
     // TCP_NODELAY, connected; then the ready request goes out in one sendmsg.
-    assert_eq!(until_ready, ["execve", "arch_prctl", "set_tid_address", "socket", "setsockopt", "connect"], "{lines:#?}");
+    assert_eq!(
+        until_ready,
+        ["execve", "arch_prctl", "set_tid_address", "socket", "setsockopt", "connect"],
+        "{lines:#?}"
+    );
     assert!(lines[6].contains("POST /runtime/init/ready"), "{}", lines[6]);
 }
 
@@ -64,7 +69,8 @@ fn warm_invocations_make_no_memory_syscalls() {
     let sends: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| name(l) == "sendmsg").map(|(i, _)| i).collect();
     // ready, next, response #1, next, response #2, ...
     assert!(sends.len() >= 3 + 2 * 200, "only {} sendmsg calls traced", sends.len());
-    let growth: Vec<&String> = lines[..sends[2]].iter().filter(|l| name(l) != "sendmsg" && name(l) != "execve").collect();
+    let growth: Vec<&String> =
+        lines[..sends[2]].iter().filter(|l| name(l) != "sendmsg" && name(l) != "execve").collect();
     assert!(!growth.is_empty(), "the 1 MiB event should have grown the buffers: {lines:#?}");
     let warm: Vec<&String> = lines[sends[2]..].iter().filter(|l| name(l) != "sendmsg").collect();
     assert!(warm.is_empty(), "memory syscalls on warm invocations: {warm:#?}");
@@ -90,7 +96,18 @@ fn no_allocator_is_linked_into_the_runtime() {
 fn dependency_tree_is_exactly_httparse_itoa_memchr_libc() {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(root())
-        .args(["tree", "-p", "scf-bootstrap", "-e", "normal,build", "--prefix", "none", "--target", "x86_64-unknown-linux-musl", "--offline"])
+        .args([
+            "tree",
+            "-p",
+            "scf-bootstrap",
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--target",
+            "x86_64-unknown-linux-musl",
+            "--offline",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

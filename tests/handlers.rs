@@ -45,7 +45,10 @@ fn check_context(case: HeaderCase, extra_headers: usize) {
     assert_eq!(f["memory"], "256");
     assert_eq!(f["time"], "4500");
     let deadline: u64 = f["deadline"].parse().unwrap();
-    assert!(deadline >= before + 4500 && deadline <= after + 4500, "deadline {deadline} not in [{before}, {after}] + 4500");
+    assert!(
+        deadline >= before + 4500 && deadline <= after + 4500,
+        "deadline {deadline} not in [{before}, {after}] + 4500"
+    );
     assert_eq!(f["function"], "it-function");
     assert_eq!(f["namespace"], "default");
     assert_eq!(f["version"], "$LATEST");
@@ -69,7 +72,10 @@ fn context_headers_in_every_case_and_among_many_headers() {
 fn absent_metadata_is_null_and_full_six_mib_event_arrives() {
     let api = api(Quirks::default());
     let port = api.addr().port().to_string();
-    let _p = spawn_env(&c_build(), &[("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", &port), ("_HANDLER", "context_report")]);
+    let _p = spawn_env(
+        &c_build(),
+        &[("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", &port), ("_HANDLER", "context_report")],
+    );
     let event = vec![0u8; 6 << 20];
     let f = fields(&invoke_ok(&api, &event));
     assert_eq!(f["event_len"], (6 << 20).to_string());
@@ -102,7 +108,9 @@ fn silent_failure_gets_a_default_message_naming_handler_and_status() {
     let api = api(Quirks::default());
     let _p = spawn(&c_build(), &api, "index.fail_silently");
     match api.invoke(b"x", T).unwrap() {
-        Outcome::Error(msg) => assert_eq!(String::from_utf8(msg).unwrap(), "handler 'fail_silently' failed with status 42 and no message"),
+        Outcome::Error(msg) => {
+            assert_eq!(String::from_utf8(msg).unwrap(), "handler 'fail_silently' failed with status 42 and no message")
+        }
         other => panic!("{other:?}"),
     }
     // The loop goes on after a failure.
@@ -127,12 +135,20 @@ fn init_hook_runs_before_ready_and_its_failure_stops_the_start() {
     drop(p);
 
     let port = api.addr().port().to_string();
-    let env = [("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", port.as_str()), ("_HANDLER", "index.guarded"),
-               ("SCF_FUNCTIONNAME", "fn1"), ("FAIL_INIT", "1")];
+    let env = [
+        ("SCF_RUNTIME_API", "127.0.0.1"),
+        ("SCF_RUNTIME_API_PORT", port.as_str()),
+        ("_HANDLER", "index.guarded"),
+        ("SCF_FUNCTIONNAME", "fn1"),
+        ("FAIL_INIT", "1"),
+    ];
     let before = api.stats().ready_posts;
     let (status, stderr, _) = spawn_env(&c_build(), &env).wait(Duration::from_secs(5));
     assert_eq!(status.code(), Some(1));
-    assert_eq!(stderr, "scf-bootstrap: init hook of handler 'guarded' failed with status 3: 'config missing for fn1'\n");
+    assert_eq!(
+        stderr,
+        "scf-bootstrap: init hook of handler 'guarded' failed with status 3: 'config missing for fn1'\n"
+    );
     assert_eq!(api.stats().ready_posts, before, "ready was reported despite the failed init hook");
 }
 
@@ -157,31 +173,53 @@ fn handler_selection_by_function_part_of_handler_setting() {
         names.sort();
         (head.to_string(), names)
     };
-    let all: Vec<String> =
-        ["context_report", "fail_silently", "fail_with_message", "guarded", "too_big", "uses_libc"].map(String::from).to_vec();
-    assert_eq!(available(run(Some("index.nope"))),
-        ("scf-bootstrap: _HANDLER='index.nope' names handler 'nope', which is not linked into this bootstrap".to_string(), all.clone()));
-    assert_eq!(available(run(None)),
-        ("scf-bootstrap: _HANDLER is not set and more than one handler is linked in".to_string(), all));
+    let all: Vec<String> = ["context_report", "fail_silently", "fail_with_message", "guarded", "too_big", "uses_libc"]
+        .map(String::from)
+        .to_vec();
+    assert_eq!(
+        available(run(Some("index.nope"))),
+        (
+            "scf-bootstrap: _HANDLER='index.nope' names handler 'nope', which is not linked into this bootstrap"
+                .to_string(),
+            all.clone()
+        )
+    );
+    assert_eq!(
+        available(run(None)),
+        ("scf-bootstrap: _HANDLER is not set and more than one handler is linked in".to_string(), all)
+    );
     // The demo build has exactly one handler, main_handler.
-    let (status, stderr, _) = spawn_env(&demo(), &[base[0], base[1], ("_HANDLER", "index.handler")]).wait(Duration::from_secs(5));
+    let (status, stderr, _) =
+        spawn_env(&demo(), &[base[0], base[1], ("_HANDLER", "index.handler")]).wait(Duration::from_secs(5));
     assert_eq!(status.code(), Some(1));
-    assert!(stderr.contains("names handler 'handler', which is not linked into this bootstrap; available: main_handler"), "{stderr}");
+    assert!(
+        stderr.contains("names handler 'handler', which is not linked into this bootstrap; available: main_handler"),
+        "{stderr}"
+    );
     assert_eq!(api.stats().ready_posts, 0);
 }
 
 #[test]
 fn a_handler_built_for_another_abi_version_is_refused_at_start() {
-    let bin = build(&Build { name: "abi-v2", handlers: &["tests/c/abi_layout.c", "tests/c/abi_v2.c"], ..Default::default() });
-    let (status, stderr, _) = spawn_env(&bin, &[("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", "9"), ("_HANDLER", "index.noop")])
-        .wait(Duration::from_secs(5));
+    let bin =
+        build(&Build { name: "abi-v2", handlers: &["tests/c/abi_layout.c", "tests/c/abi_v2.c"], ..Default::default() });
+    let (status, stderr, _) =
+        spawn_env(&bin, &[("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", "9"), ("_HANDLER", "index.noop")])
+            .wait(Duration::from_secs(5));
     assert_eq!(status.code(), Some(1));
-    assert_eq!(stderr, "scf-bootstrap: a handler was compiled for ABI version 2, but this runtime implements version 1; \
-                        rebuild it with this release's scf_bootstrap.h\n");
+    assert_eq!(
+        stderr,
+        "scf-bootstrap: a handler was compiled for ABI version 2, but this runtime implements version 1; \
+                        rebuild it with this release's scf_bootstrap.h\n"
+    );
 }
 
 fn compile(cc: &str, args: &[&str]) {
-    let out = Command::new(cc).args(args).arg("-I").arg(root().join("include")).output()
+    let out = Command::new(cc)
+        .args(args)
+        .arg("-I")
+        .arg(root().join("include"))
+        .output()
         .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
     assert!(out.status.success(), "{cc} {args:?}:\n{}", String::from_utf8_lossy(&out.stderr));
 }
@@ -192,9 +230,34 @@ fn abi_layout_is_checked_from_the_c_side_with_warnings_as_errors() {
     std::fs::create_dir_all(&dir).unwrap();
     let c = root().join("tests/c/abi_layout.c");
     let obj = dir.join("abi_layout.o");
-    compile("cc", &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c", c.to_str().unwrap(), "-o", obj.to_str().unwrap()]);
+    compile(
+        "cc",
+        &[
+            "-std=c11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-c",
+            c.to_str().unwrap(),
+            "-o",
+            obj.to_str().unwrap(),
+        ],
+    );
     let h = root().join("tests/c/handlers.c");
     compile("cc", &["-std=c11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", h.to_str().unwrap()]);
     // The header is also valid C++ (extern "C" guards).
-    compile("c++", &["-x", "c++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", root().join("include/scf_bootstrap.h").to_str().unwrap()]);
+    compile(
+        "c++",
+        &[
+            "-x",
+            "c++",
+            "-std=c++11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-fsyntax-only",
+            root().join("include/scf_bootstrap.h").to_str().unwrap(),
+        ],
+    );
 }

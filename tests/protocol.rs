@@ -132,7 +132,10 @@ fn several_500s_in_a_row_are_retried() {
 fn reaches(bind: &str, api_value: &str) {
     let api = api_on(bind, Quirks::default());
     let port = api.addr().port().to_string();
-    let _p = spawn_env(&demo(), &[("SCF_RUNTIME_API", api_value), ("SCF_RUNTIME_API_PORT", &port), ("_HANDLER", "index.main_handler")]);
+    let _p = spawn_env(
+        &demo(),
+        &[("SCF_RUNTIME_API", api_value), ("SCF_RUNTIME_API_PORT", &port), ("_HANDLER", "index.main_handler")],
+    );
     assert_eq!(invoke_ok(&api, b"addr"), echo_of(b"addr"), "{bind} via {api_value}");
 }
 

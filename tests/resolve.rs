@@ -142,7 +142,11 @@ fn rules() -> Vec<(&'static str, Rule)> {
 }
 
 fn case() -> Case {
-    Case { hosts: "127.0.0.1 localhost\n# 10.9.9.9 runtime-api.local\n127.0.0.1 runtime-api.local api-alias\n", resolv: RESOLV.into(), rules: rules() }
+    Case {
+        hosts: "127.0.0.1 localhost\n# 10.9.9.9 runtime-api.local\n127.0.0.1 runtime-api.local api-alias\n",
+        resolv: RESOLV.into(),
+        rules: rules(),
+    }
 }
 
 // One test, run in sequence: the name server needs port 53 on one address.

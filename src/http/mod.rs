@@ -143,7 +143,13 @@ impl<'b> Client<'b> {
     /// POST. `host` is the Host header value in pieces; `heads` is memory
     /// for the request heads (about 300 bytes per route), each built on the
     /// route's first request and reused after.
-    pub fn new(addrs: Addrs, host: [&'b [u8]; 4], routes: &'b [(&'b str, &'b str)], heads: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
+    pub fn new(
+        addrs: Addrs,
+        host: [&'b [u8]; 4],
+        routes: &'b [(&'b str, &'b str)],
+        heads: Buf<'b>,
+        rx: Buf<'b>,
+    ) -> Client<'b> {
         Client { addrs, conn: None, reused: false, rx, done: 0, heads, host, routes, built: [(0, 0); MAX_ROUTES] }
     }
 
@@ -285,7 +291,9 @@ impl<'b> Client<'b> {
                 loop {
                     let region = &mut self.rx.as_mut_slice()[start..];
                     match d.feed(region).map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
-                        wire::Chunked::Done { body_len, consumed } => break (start..start + body_len, start + consumed),
+                        wire::Chunked::Done { body_len, consumed } => {
+                            break (start..start + body_len, start + consumed)
+                        }
                         wire::Chunked::NeedMore if d.decoded() as u64 > MAX_BODY => {
                             return Err(Attempt::Fatal(Error::TooLarge(d.decoded() as u64)))
                         }

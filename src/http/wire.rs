@@ -281,7 +281,8 @@ impl Dechunker {
                     region.copy_within(self.pos..self.pos + take, self.out);
                     self.pos += take;
                     self.out += take;
-                    self.state = if left == take as u64 { ChunkState::DataEnd } else { ChunkState::Data(left - take as u64) };
+                    self.state =
+                        if left == take as u64 { ChunkState::DataEnd } else { ChunkState::Data(left - take as u64) };
                 }
                 ChunkState::DataEnd => match avail {
                     [b'\r', b'\n', ..] => {
@@ -366,14 +367,22 @@ mod tests {
             }
             String::from_utf8(out).unwrap()
         };
-        assert_eq!(head("GET", "/runtime/invocation/next", [b"", b"127.0.0.1", b":", b"9001"], None),
-                   "GET /runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n\r\n");
-        assert_eq!(head("POST", "/runtime/init/ready", [b"[", b"::1", b"]:", b"80"], Some(1)),
-                   "POST /runtime/init/ready HTTP/1.1\r\nHost: [::1]:80\r\nContent-Length: 1\r\n\r\n");
-        assert_eq!(head("POST", "/x", [b"", b"h", b":", b"1"], Some(6291456)),
-                   "POST /x HTTP/1.1\r\nHost: h:1\r\nContent-Length: 6291456\r\n\r\n");
-        assert_eq!(head("POST", "/x", [b"", b"h", b":", b"1"], Some(0)),
-                   "POST /x HTTP/1.1\r\nHost: h:1\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(
+            head("GET", "/runtime/invocation/next", [b"", b"127.0.0.1", b":", b"9001"], None),
+            "GET /runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n\r\n"
+        );
+        assert_eq!(
+            head("POST", "/runtime/init/ready", [b"[", b"::1", b"]:", b"80"], Some(1)),
+            "POST /runtime/init/ready HTTP/1.1\r\nHost: [::1]:80\r\nContent-Length: 1\r\n\r\n"
+        );
+        assert_eq!(
+            head("POST", "/x", [b"", b"h", b":", b"1"], Some(6291456)),
+            "POST /x HTTP/1.1\r\nHost: h:1\r\nContent-Length: 6291456\r\n\r\n"
+        );
+        assert_eq!(
+            head("POST", "/x", [b"", b"h", b":", b"1"], Some(0)),
+            "POST /x HTTP/1.1\r\nHost: h:1\r\nContent-Length: 0\r\n\r\n"
+        );
     }
 
     #[test]
@@ -440,16 +449,26 @@ mod tests {
             assert_eq!(h.context.time_limit_ms, Num::Value(3000));
         }
         let h = head("HTTP/1.1 200 OK\r\ntime_limit_in_ms: soon\r\n\r\n").unwrap().unwrap();
-        assert_eq!((h.context.request_id, h.context.memory_limit_mb, h.context.time_limit_ms), (None, Num::Absent, Num::Invalid));
+        assert_eq!(
+            (h.context.request_id, h.context.memory_limit_mb, h.context.time_limit_ms),
+            (None, Num::Absent, Num::Invalid)
+        );
     }
 
     #[test]
     fn lowercase_matching() {
-        for (name, want, eq) in [("request_id", "request_id", true), ("REQUEST_ID", "request_id", true),
-                                 ("Request_Id", "request_id", true), ("request_iD", "request_id", true),
-                                 ("request\x7fid", "request_id", false), ("request-id", "request_id", false),
-                                 ("request_i", "request_id", false), ("Content-Length", "content-length", true),
-                                 ("content\rlength", "content-length", false), ("time_limit_in_ms", "time_limit_in_ms", true)] {
+        for (name, want, eq) in [
+            ("request_id", "request_id", true),
+            ("REQUEST_ID", "request_id", true),
+            ("Request_Id", "request_id", true),
+            ("request_iD", "request_id", true),
+            ("request\x7fid", "request_id", false),
+            ("request-id", "request_id", false),
+            ("request_i", "request_id", false),
+            ("Content-Length", "content-length", true),
+            ("content\rlength", "content-length", false),
+            ("time_limit_in_ms", "time_limit_in_ms", true),
+        ] {
             assert_eq!(eq_lowercase(name.as_bytes(), want.as_bytes()), eq, "{name:?}");
         }
     }
@@ -529,8 +548,15 @@ mod tests {
 
     #[test]
     fn decimals() {
-        for (s, want) in [("0", Some(0)), (" 42\t", Some(42)), ("18446744073709551615", Some(u64::MAX)),
-                          ("18446744073709551616", None), ("", None), ("+1", None), ("1 2", None)] {
+        for (s, want) in [
+            ("0", Some(0)),
+            (" 42\t", Some(42)),
+            ("18446744073709551615", Some(u64::MAX)),
+            ("18446744073709551616", None),
+            ("", None),
+            ("+1", None),
+            ("1 2", None),
+        ] {
             assert_eq!(parse_decimal(s.as_bytes()), want, "{s:?}");
         }
     }

@@ -49,7 +49,18 @@ pub fn build(b: &Build) -> PathBuf {
     let libs: Vec<String> = b.handlers.iter().map(|h| root.join(h).display().to_string()).collect();
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(&root)
-        .args(["build", "--quiet", "--profile", profile, "--target", "x86_64-unknown-linux-musl", "-p", "scf-bootstrap", "--bin", "bootstrap"])
+        .args([
+            "build",
+            "--quiet",
+            "--profile",
+            profile,
+            "--target",
+            "x86_64-unknown-linux-musl",
+            "-p",
+            "scf-bootstrap",
+            "--bin",
+            "bootstrap",
+        ])
         .arg("--target-dir")
         .arg(&target)
         .env("SCF_HANDLER_LIBS", libs.join(":"));
@@ -128,14 +139,14 @@ pub fn spawn_env(bin: &Path, env: &[(&str, &str)]) -> Proc {
 impl Proc {
     /// Starts `cmd`, which must have stderr piped.
     pub fn spawn(mut cmd: Command) -> Proc {
-    let mut child = cmd.spawn().expect("spawn bootstrap");
-    let mut pipe = child.stderr.take().unwrap();
-    let stderr = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = pipe.read_to_end(&mut buf);
-        String::from_utf8_lossy(&buf).into_owned()
-    });
-    Proc { child, stderr: Some(stderr) }
+        let mut child = cmd.spawn().expect("spawn bootstrap");
+        let mut pipe = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        });
+        Proc { child, stderr: Some(stderr) }
     }
 }
 
@@ -144,16 +155,19 @@ pub fn spawn(bin: &Path, api: &RuntimeApi, handler: &str) -> Proc {
     let addr = api.addr();
     let host = addr.ip().to_string();
     let port = addr.port().to_string();
-    spawn_env(bin, &[
-        ("SCF_RUNTIME_API", &host),
-        ("SCF_RUNTIME_API_PORT", &port),
-        ("_HANDLER", handler),
-        ("SCF_FUNCTIONNAME", "it-function"),
-        ("SCF_NAMESPACE", "default"),
-        ("SCF_FUNCTIONVERSION", "$LATEST"),
-        ("TENCENTCLOUD_REGION", "ap-guangzhou"),
-        ("TENCENTCLOUD_RUNENV", "SCF"),
-    ])
+    spawn_env(
+        bin,
+        &[
+            ("SCF_RUNTIME_API", &host),
+            ("SCF_RUNTIME_API_PORT", &port),
+            ("_HANDLER", handler),
+            ("SCF_FUNCTIONNAME", "it-function"),
+            ("SCF_NAMESPACE", "default"),
+            ("SCF_FUNCTIONVERSION", "$LATEST"),
+            ("TENCENTCLOUD_REGION", "ap-guangzhou"),
+            ("TENCENTCLOUD_RUNENV", "SCF"),
+        ],
+    )
 }
 
 pub const T: Duration = Duration::from_secs(20);
