@@ -906,10 +906,13 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let alphabet = b"GET /\r\n:; HTTP/1.1 chunked Content-Length 0123456789abcdefABCDEF\t\x00\xff";
+        let alphabet =
+            b"GET /\r\n:; HTTP/1.1 chunked Content-Length 0123456789abcdefABCDEF\t\x00\xff";
         for _ in 0..20_000 {
             let len = (next() % 80) as usize;
-            let input: Vec<u8> = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            let input: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
             if let Ok(Some((head, _))) = parse_request_head(&input) {
                 let _ = head.framing();
                 let _ = head.keep_alive();
