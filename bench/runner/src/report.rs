@@ -222,8 +222,13 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
          unmeasured ones (bash + curl: one run of {}). \
          Latency: from the peer starting to write the event to the complete receipt of the response, per invocation, \
          pooled over the runs. Invocations/s: back to back, including the peer's replies; median of the runs. Instructions per invocation: (I(N2) − I(N1)) / (N2 − N1) with \
-         N1 = {n1}, N2 = {n2} ({b1} and {b2} for bash + curl), all processes, callgrind.\n",
-        st.warm_runs, st.warm_n, WARM_EVENT_LEN, st.warm_warmup, st.bash_warm_n
+         N1 = {n1}, N2 = {}, all processes, callgrind ({b1} and {b2} for bash + curl).\n",
+        st.warm_runs,
+        thousands(st.warm_n as u64),
+        thousands(WARM_EVENT_LEN as u64),
+        st.warm_warmup,
+        thousands(st.bash_warm_n as u64),
+        thousands(n2 as u64)
     );
     let _ = writeln!(
         w,
