@@ -84,8 +84,8 @@ pub fn main() -> c_int {
     // Initial buffers on this frame's stack, which lives as long as the
     // process: typical events and responses never touch the heap, and the
     // memory is not cleared (only what is written is ever read).
-    let mut rx_mem = [const { MaybeUninit::uninit() }; 16 << 10];
-    let mut tx_mem = [const { MaybeUninit::uninit() }; 8 << 10];
+    let mut rx_mem = [const { MaybeUninit::uninit() }; 8 << 10];
+    let mut tx_mem = [const { MaybeUninit::uninit() }; 4 << 10];
     let mut heads_mem = [const { MaybeUninit::uninit() }; 4 * 320];
     let mut host: [&[u8]; 4] = [b""; 4];
     let mut tx = Buf::new(&mut tx_mem);
