@@ -84,7 +84,7 @@ enum Attempt {
 }
 
 /// Up to four addresses to try, in order.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub struct Addrs {
     list: [Option<SockAddr>; 4],
 }
@@ -107,12 +107,6 @@ impl Addrs {
 
     pub fn is_empty(&self) -> bool {
         self.list[0].is_none()
-    }
-}
-
-impl Default for Addrs {
-    fn default() -> Self {
-        Addrs::new()
     }
 }
 
@@ -162,10 +156,6 @@ impl<'b> Client<'b> {
     /// runtime can NUL-terminate the request id in place.
     pub fn buffer_mut(&mut self) -> &mut [u8] {
         self.rx.as_mut_slice()
-    }
-
-    pub fn buffer(&self) -> &[u8] {
-        self.rx.as_slice()
     }
 
     /// Sends one request on route `route` (an index into the routes given
