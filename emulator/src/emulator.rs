@@ -203,7 +203,7 @@ impl Emulator {
             }
         }
         let mut slot = self.slot();
-        if slot.as_ref().is_some_and(|i| i.exit_status().is_some()) {
+        if slot.as_ref().is_some_and(|i| i.has_exited()) {
             // Exited between invocations: recycled, as SCF does.
             *slot = None;
         }

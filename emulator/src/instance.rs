@@ -164,6 +164,28 @@ impl Instance {
         *self.exit.status.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether the process has exited. Besides the reaper thread's record,
+    /// this looks at the process itself: between its death and the reaper's
+    /// `waitpid` it is a zombie, and an invocation must not be dispatched to
+    /// it in that window. A zombie is given a moment to be reaped, so that
+    /// its exit status is known.
+    pub fn has_exited(&self) -> bool {
+        if self.exit_status().is_some() {
+            return true;
+        }
+        let zombie_or_gone = match std::fs::read_to_string(format!("/proc/{}/stat", self.pid)) {
+            // The state follows the parenthesised command name.
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+            Err(_) => true,
+        };
+        zombie_or_gone && {
+            self.wait_exit(Duration::from_millis(500));
+            true
+        }
+    }
+
     /// Waits up to `max` for the process to exit.
     pub fn wait_exit(&self, max: Duration) -> Option<(ExitStatus, Instant)> {
         let end = Instant::now() + max;
