@@ -2,9 +2,11 @@
 //!
 //! It keeps one keep-alive TCP connection and reuses it for every request;
 //! the framing is done by the pure functions of [`wire`], and this module
-//! only moves bytes. Requests go out in one `sendmsg` (head and body as two
-//! iovecs); responses are read into one growable buffer that is reused for
-//! the life of the process, and bodies are handed out as slices of it.
+//! only moves bytes. Each route's request head is built on first use and
+//! kept; a request goes out in one `sendmsg` of that head, the body length
+//! and the body as iovecs. Responses are read into one growable buffer that
+//! is reused for the life of the process, and bodies are handed out as
+//! slices of it.
 //!
 //! Failure policy:
 //! - a connection that was idle and has been closed by the peer (EOF or reset
