@@ -8,14 +8,16 @@
 //! The crate is `no_std` and allocates only to grow its two reused buffers.
 //! It is layered like this, bottom up:
 //!
-//! - [`sys`]: the operating system. Every libc call (sockets, environment,
-//!   clocks, `malloc` for buffer growth) is wrapped here, and this module and
-//!   [`ffi`] are the only places where `unsafe` is allowed.
+//! - [`sys`]: the operating system. Every libc call (sockets, files, the
+//!   environment, clocks, `mmap` for buffer growth) is wrapped here, and this
+//!   module and [`ffi`] are the only places where `unsafe` is allowed.
 //! - [`http`]: a blocking HTTP/1.1 client for one peer over one keep-alive
 //!   connection. Its framing half, [`http::wire`], is pure functions over byte
 //!   slices (request heads, response heads parsed zero-copy by `httparse`,
 //!   in-place de-chunking); the other half moves bytes and applies the
 //!   retry policy.
+//! - `resolve` (cargo feature `resolve`): host names for `SCF_RUNTIME_API`,
+//!   from `/etc/hosts` and DNS, parsed by pure functions.
 //! - [`runtime`]: the SCF protocol loop, init -> ready -> next -> handle ->
 //!   response/error, and the environment it reads.
 //! - [`ffi`]: the handler ABI of `include/scf_bootstrap.h`, the registry of
