@@ -1,9 +1,9 @@
 //! The handler ABI: the `#[repr(C)]` mirror of `include/scf_bootstrap.h`, the
 //! functions the header declares, the registry of linked handlers, and the
-//! safe Rust face of all of it ([`Context`], [`Response`], [`handler!`]).
+//! safe Rust face of all of it ([`Context`], [`Response`], [`crate::handler!`]).
 //!
 //! Handlers register a 32-byte [`Entry`] in the `scf_handlers` link section
-//! (the C header's `SCF_HANDLER` macro, the [`handler!`] macro, or Zig's
+//! (the C header's `SCF_HANDLER` macro, the [`crate::handler!`] macro, or Zig's
 //! `linksection`). The linker collects them between `__start_scf_handlers`
 //! and `__stop_scf_handlers`; [`entries`] walks that range. The runtime
 //! itself puts one blank record there so the section, and with it those two

@@ -2,7 +2,7 @@
 //! module (besides [`crate::ffi`]) allowed to use `unsafe`.
 //!
 //! Wrappers keep the name of the call they wrap and turn C return conventions
-//! into `Result<_, Errno>` in one place ([`ret`]). Nothing here decides
+//! into `Result<_, Errno>` in one place (`ret`). Nothing here decides
 //! policy: retries, timeouts and messages belong to the callers.
 #![allow(unsafe_code)]
 
