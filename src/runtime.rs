@@ -178,7 +178,7 @@ fn serve<'b>(
 
         if ok {
             let status = post(&mut client, RESPONSE, tx.as_slice())?;
-            if status != 200 && status != 202 {
+            if !(200..300).contains(&status) {
                 // The API refused the result (a response too large, say):
                 // tell it why on the error endpoint rather than lose it.
                 tx.clear();
@@ -201,7 +201,7 @@ fn post(client: &mut Client, route: usize, body: &[u8]) -> Result<u16, Fatal> {
 }
 
 fn warn_refused(route: usize, status: u16) {
-    if status != 200 && status != 202 {
+    if !(200..300).contains(&status) {
         let (method, path) = ROUTES[route];
         Line::new()
             .str("warning: ")

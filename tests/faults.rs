@@ -180,6 +180,33 @@ fn idle_connection_closed_by_the_platform_is_reopened_without_losing_the_event()
 }
 
 #[test]
+fn a_refused_response_is_reported_on_the_error_endpoint() {
+    let event = b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nContent-Length: 2\r\n\r\nhi".to_vec();
+    let refused = b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let no_content = b"HTTP/1.1 204 No Content\r\n\r\n".to_vec();
+    // ready; the event; its response refused; the error accepted with 204
+    // (any 2xx is success); then the next poll.
+    let (port, peer) = scripted_peer(vec![Some(OK.to_vec()), Some(event), Some(refused), Some(no_content), None]);
+    let (status, stderr, _) = run_against(port).wait(Duration::from_secs(15));
+    let seen = peer.join().unwrap();
+    assert_eq!(
+        seen,
+        [
+            "POST /runtime/init/ready HTTP/1.1 < >",
+            "GET /runtime/invocation/next HTTP/1.1",
+            "POST /runtime/invocation/response HTTP/1.1 <Echoing request: 'hi'>",
+            "POST /runtime/invocation/error HTTP/1.1 <the runtime API refused the response with status 413>",
+            "GET /runtime/invocation/next HTTP/1.1",
+            // The peer dropped that poll unanswered: sent again, once.
+            "GET /runtime/invocation/next HTTP/1.1",
+        ]
+    );
+    // No warning about the 204; the run ends when the peer goes away.
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert_clean_failure(status, &stderr, &["unreachable"]);
+}
+
+#[test]
 fn api_disappearing_ends_the_process_within_the_retry_budget() {
     let api = api(Quirks::default());
     let p = spawn(&demo(), &api, "index.main_handler");
