@@ -54,6 +54,38 @@ fn exec_to_ready_takes_seven_syscalls() {
 }
 
 #[test]
+fn a_warm_invocation_is_five_syscalls_plus_the_demo_s_log_line() {
+    let api = api(Quirks::default());
+    let n = 50;
+    let lines = traced(&api, "all", |api| {
+        for i in 0..=n {
+            let e = format!("{{\"i\":{i}}}");
+            assert_eq!(invoke_ok(api, e.as_bytes()), echo_of(e.as_bytes()));
+        }
+    });
+    // Skip start-up and the first invocation: after the third sendmsg (the
+    // first response) up to the last one (the last response) lie exactly `n`
+    // warm invocations.
+    let sends: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| name(l) == "sendmsg").map(|(i, _)| i).collect();
+    let warm = &lines[sends[2] + 1..=sends[sends.len() - 1]];
+    let mut counts = std::collections::BTreeMap::new();
+    for l in warm.iter().filter(|l| !l.starts_with("+++") && !l.starts_with("---")) {
+        *counts.entry(name(l).to_string()).or_insert(0) += 1;
+    }
+    // Per invocation: read the /response answer, sendmsg /next, read the
+    // event, clock_gettime (the deadline), writev (the demo logs the event),
+    // sendmsg the response.
+    let want: std::collections::BTreeMap<String, usize> = [
+        ("clock_gettime".to_string(), n),
+        ("read".to_string(), 2 * n),
+        ("sendmsg".to_string(), 2 * n),
+        ("writev".to_string(), n),
+    ]
+    .into();
+    assert_eq!(counts, want, "{warm:#?}");
+}
+
+#[test]
 fn warm_invocations_make_no_memory_syscalls() {
     let api = api(Quirks::default());
     let big = vec![b'b'; 1 << 20];
