@@ -129,7 +129,6 @@ fn serve<'b>(
         if next.status != 200 {
             return Err(Fatal::Status { route: NEXT, status: next.status });
         }
-        let received_ms = sys::realtime_ms();
         tx.clear();
 
         // The request id stays where it was received; a NUL written over the
@@ -152,66 +151,68 @@ fn serve<'b>(
         };
         ctx.memory_limit_mb = number(next.context.memory_limit_mb, "memory_limit_in_mb");
         ctx.time_limit_ms = number(next.context.time_limit_ms, "time_limit_in_ms");
-        ctx.deadline_ms = if ctx.time_limit_ms > 0 { received_ms.saturating_add(ctx.time_limit_ms) } else { 0 };
+        ctx.deadline_ms = match ctx.time_limit_ms {
+            0 => 0,
+            limit => sys::realtime_ms().saturating_add(limit),
+        };
 
         let ok = match bad_header {
             Some(name) => {
-                let mut l = Line::new();
-                l.str("the runtime API sent an invalid ").str(name).str(" header; the handler was not called");
-                let _ = tx.extend(l.message());
+                message(tx, |l| {
+                    _ = l.str("the runtime API sent an invalid ").str(name).str(" header; the handler was not called")
+                });
                 false
             }
             None => {
-                let event = client.body(&next);
-                let code = entry.call(event, &ctx, &mut Writer::new(tx));
-                code == ffi::OK || {
-                    if tx.is_empty() {
-                        let mut l = Line::new();
+                let code = entry.call(client.body(&next), &ctx, &mut Writer::new(tx));
+                if code != ffi::OK && tx.is_empty() {
+                    message(tx, |l| {
                         l.str("handler ").quoted(entry.name()).str(" failed with status ").int(i64::from(code));
                         l.str(" and no message");
-                        let _ = tx.extend(l.message());
-                    }
-                    false
+                    });
                 }
+                code == ffi::OK
             }
         };
 
         if ok {
             let status = post(&mut client, RESPONSE, tx.as_slice())?;
-            if !(200..300).contains(&status) {
-                // The API refused the result (a response too large, say):
-                // tell it why on the error endpoint rather than lose it.
-                tx.clear();
-                let mut l = Line::new();
-                l.str("the runtime API refused the response with status ").num(u64::from(status));
-                let _ = tx.extend(l.message());
-                let status = post(&mut client, ERROR, tx.as_slice())?;
-                warn_refused(ERROR, status);
+            if (200..300).contains(&status) {
+                continue;
             }
-        } else {
-            let status = post(&mut client, ERROR, tx.as_slice())?;
-            warn_refused(ERROR, status);
+            // The API refused the result (a response too large, say): tell
+            // it why on the error endpoint rather than lose it.
+            message(tx, |l| _ = l.str("the runtime API refused the response with status ").num(u64::from(status)));
+        }
+        let status = post(&mut client, ERROR, tx.as_slice())?;
+        if !(200..300).contains(&status) {
+            let (method, path) = ROUTES[ERROR];
+            Line::new()
+                .str("warning: ")
+                .str(method)
+                .str(" ")
+                .str(path)
+                .str(" answered status ")
+                .num(u64::from(status))
+                .emit();
         }
     }
+}
+
+/// Replaces the contents of `tx` with a message built by `build` (an error
+/// text for the error endpoint, without the log prefix).
+fn message(tx: &mut Buf, build: impl FnOnce(&mut Line)) {
+    let mut l = Line::new();
+    build(&mut l);
+    tx.clear();
+    // A message is at most 1 KiB; if even that cannot be stored, the error
+    // endpoint gets an empty body rather than nothing at all.
+    let _ = tx.extend(l.message());
 }
 
 /// Posts `body` on `route` and returns the status.
 fn post(client: &mut Client, route: usize, body: &[u8]) -> Result<u16, Fatal> {
     client.request(route, body).map(|r| r.status).map_err(|err| Fatal::Http { route, err })
-}
-
-fn warn_refused(route: usize, status: u16) {
-    if !(200..300).contains(&status) {
-        let (method, path) = ROUTES[route];
-        Line::new()
-            .str("warning: ")
-            .str(method)
-            .str(" ")
-            .str(path)
-            .str(" answered status ")
-            .num(u64::from(status))
-            .emit();
-    }
 }
 
 /// The environment the platform gives the runtime. Every value lives in the

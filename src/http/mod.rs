@@ -177,11 +177,7 @@ impl<'b> Client<'b> {
         let mut digits = itoa::Buffer::new();
         let [len, blank] = if with_body { wire::content_length(body.len(), &mut digits) } else { [&[][..], &[]] };
         let body = if with_body { body } else { &[] };
-        // Moved out for the duration, so that `attempt` may borrow self mutably.
-        let heads = core::mem::replace(&mut self.heads, Buf::new(&mut []));
-        let r = self.with_retries(|c| c.attempt([&heads.as_slice()[start..end], len, blank, body]));
-        self.heads = heads;
-        r
+        self.with_retries(|c| c.attempt(start..end, [len, blank, body]))
     }
 
     fn with_retries<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, Attempt>) -> Result<T, Error> {
@@ -234,14 +230,17 @@ impl<'b> Client<'b> {
         Err(Cause::Connect(last))
     }
 
-    fn attempt(&mut self, request: [&[u8]; 4]) -> Result<Response, Attempt> {
+    /// One try: the head at `head` in `self.heads`, then `rest` (length
+    /// digits, blank line, body), and the response.
+    fn attempt(&mut self, head: Range<usize>, rest: [&[u8]; 3]) -> Result<Response, Attempt> {
         self.rx.consume(self.done);
         self.done = 0;
         self.ensure_connected().map_err(Attempt::Retry)?;
         let reused = self.reused;
         let failed = |c| if reused { Attempt::Stale(c) } else { Attempt::Retry(c) };
         let fd = self.conn.as_ref().ok_or(Attempt::Retry(Cause::Closed))?;
-        sys::send_all(fd, request).map_err(|e| failed(Cause::Send(e)))?;
+        let [len, blank, body] = rest;
+        sys::send_all(fd, [&self.heads.as_slice()[head], len, blank, body]).map_err(|e| failed(Cause::Send(e)))?;
 
         // Read until a final (non-1xx) head is complete.
         let mut received = false;
