@@ -135,7 +135,7 @@ fn serve<'b>(
         // byte after it (part of the head's line ending, already parsed)
         // makes it a C string too.
         ctx.request_id = Str { ptr: c"".as_ptr(), len: 0 };
-        if let Some(r) = next.request_id() {
+        if let Some(r) = next.context.request_id.clone() {
             let buf = client.buffer_mut();
             buf[r.end] = 0;
             ctx.request_id = Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() };

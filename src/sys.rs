@@ -16,7 +16,6 @@ pub struct Errno(pub i32);
 
 impl Errno {
     pub const CONNREFUSED: Errno = Errno(libc::ECONNREFUSED);
-    pub const CONNRESET: Errno = Errno(libc::ECONNRESET);
     pub const PIPE: Errno = Errno(libc::EPIPE);
     pub const INTR: Errno = Errno(libc::EINTR);
     pub const NOMEM: Errno = Errno(libc::ENOMEM);

@@ -71,13 +71,6 @@ pub struct Response {
     pub context: wire::Context,
 }
 
-impl Response {
-    /// Offsets of the `request_id` value in the client's buffer.
-    pub fn request_id(&self) -> Option<Range<usize>> {
-        self.context.request_id.clone()
-    }
-}
-
 enum Attempt {
     /// An idle connection turned out to be closed: resend once, at once.
     Stale(Cause),

@@ -165,6 +165,13 @@ pub fn own_bootstrap() -> PathBuf {
             .unwrap()
             .to_path_buf();
         let target = root.join("target/it");
+        fs::create_dir_all(&target).unwrap();
+        // The root package's integration tests build other variants (with C
+        // handlers) into the same directory: take the lock they take, and
+        // keep a private copy of this build, so that a test runner running
+        // both suites at once cannot hand this one the wrong binary.
+        let lock = fs::File::create(target.join(".build-lock")).unwrap();
+        lock.lock().unwrap();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(&root)
@@ -179,10 +186,18 @@ pub fn own_bootstrap() -> PathBuf {
                 "bootstrap",
             ])
             .env("CARGO_TARGET_DIR", &target)
+            .env_remove("SCF_HANDLER_LIBS")
             .status()
             .expect("run cargo to build the bootstrap");
         assert!(status.success(), "building the project's bootstrap failed");
-        target.join("x86_64-unknown-linux-musl/release/bootstrap")
+        let copy = target.join("bin/emulator-demo");
+        fs::create_dir_all(&copy).unwrap();
+        fs::copy(
+            target.join("x86_64-unknown-linux-musl/release/bootstrap"),
+            copy.join("bootstrap"),
+        )
+        .unwrap();
+        copy.join("bootstrap")
     })
     .clone()
 }
