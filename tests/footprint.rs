@@ -16,7 +16,11 @@ fn strace_available() {
 fn traced(api: &RuntimeApi, syscalls: &str, work: impl FnOnce(&RuntimeApi)) -> Vec<String> {
     strace_available();
     let dir = root().join("target/it");
-    let log = dir.join(format!("strace-{}.txt", std::process::id()));
+    // Tests in this file run in parallel in one process: the pid alone
+    // would let one test read, or delete, another's trace.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let seq = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let log = dir.join(format!("strace-{}-{seq}.txt", std::process::id()));
     let port = api.addr().port().to_string();
     let bin = demo();
     let env =
