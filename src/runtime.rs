@@ -21,18 +21,19 @@
 
 use crate::diag::Line;
 use crate::ffi::{self, Entry, RawContext, Str, Writer};
-use crate::http::{self, wire, Addrs, Client};
+use crate::http::wire::{self, route, Route};
+use crate::http::{self, Addrs, Client};
 use crate::sys::{self, Buf, SockAddr};
 use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
 use core::mem::MaybeUninit;
 
 /// The runtime API's endpoints, as the client's routes (index = constant).
-const ROUTES: [(&str, &str); 4] = [
-    ("POST", "/runtime/init/ready"),
-    ("GET", "/runtime/invocation/next"),
-    ("POST", "/runtime/invocation/response"),
-    ("POST", "/runtime/invocation/error"),
+const ROUTES: [Route; 4] = [
+    route!(POST "/runtime/init/ready"),
+    route!(GET "/runtime/invocation/next"),
+    route!(POST "/runtime/invocation/response"),
+    route!(POST "/runtime/invocation/error"),
 ];
 const READY: usize = 0;
 const NEXT: usize = 1;
@@ -86,20 +87,15 @@ pub fn main() -> c_int {
     // memory is not cleared (only what is written is ever read).
     let mut rx_mem = [const { MaybeUninit::uninit() }; 8 << 10];
     let mut tx_mem = [const { MaybeUninit::uninit() }; 4 << 10];
-    let mut heads_mem = [const { MaybeUninit::uninit() }; 4 * 320];
+    let mut tail_mem = [const { MaybeUninit::uninit() }; 320];
     let mut host: [&[u8]; 4] = [b""; 4];
     let mut tx = Buf::new(&mut tx_mem);
-    let Err(fatal) = serve(Buf::new(&mut rx_mem), Buf::new(&mut heads_mem), &mut tx, &mut host);
+    let Err(fatal) = serve(Buf::new(&mut rx_mem), Buf::new(&mut tail_mem), &mut tx, &mut host);
     report(fatal, host, tx.as_slice());
     1
 }
 
-fn serve<'b>(
-    rx: Buf<'b>,
-    heads: Buf<'b>,
-    tx: &mut Buf<'_>,
-    host: &mut [&'static [u8]; 4],
-) -> Result<Infallible, Fatal> {
+fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static [u8]; 4]) -> Result<Infallible, Fatal> {
     let env = Env::read();
     let entry = select(ffi::entries(), env.handler)?;
     let addrs;
@@ -122,7 +118,7 @@ fn serve<'b>(
         return Err(Fatal::InitFailed { name: entry.name(), code });
     }
 
-    let mut client = Client::new(addrs, *host, &ROUTES, heads, rx);
+    let mut client = Client::new(addrs, *host, &ROUTES, tail, rx);
     post(&mut client, READY, b" ")?;
     loop {
         let next = client.request(NEXT, b"").map_err(|err| Fatal::Http { route: NEXT, err })?;
@@ -186,7 +182,7 @@ fn serve<'b>(
         }
         let status = post(&mut client, ERROR, tx.as_slice())?;
         if !(200..300).contains(&status) {
-            let (method, path) = ROUTES[ERROR];
+            let Route { method, path, .. } = ROUTES[ERROR];
             Line::new()
                 .str("warning: ")
                 .str(method)
@@ -392,7 +388,7 @@ fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
             }
         }
         Fatal::Http { route, err } => {
-            let (method, path) = ROUTES[route];
+            let Route { method, path, .. } = ROUTES[route];
             l.str(method).str(" ").str(path).str(" at ");
             host.iter().for_each(|p| _ = l.push(p));
             l.str(": ");
@@ -422,7 +418,7 @@ fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
             }
         }
         Fatal::Status { route, status } => {
-            let (method, path) = ROUTES[route];
+            let Route { method, path, .. } = ROUTES[route];
             l.str(method).str(" ").str(path).str(" at ");
             host.iter().for_each(|p| _ = l.push(p));
             l.str(": unexpected status ").num(u64::from(status));

@@ -202,12 +202,12 @@ pub fn connect(addr: &SockAddr) -> Result<OwnedFd, Errno> {
     }
 }
 
-/// `sendmsg(2)` of up to four buffers with `MSG_NOSIGNAL`, repeated until
-/// all bytes are written: one syscall in the usual case, and no SIGPIPE when
-/// the peer has gone (the error comes back as `EPIPE` instead).
-pub fn send_all(fd: &OwnedFd, mut parts: [&[u8]; 4]) -> Result<(), Errno> {
+/// `sendmsg(2)` of `parts` with `MSG_NOSIGNAL`, repeated until all bytes
+/// are written: one syscall in the usual case, and no SIGPIPE when the peer
+/// has gone (the error comes back as `EPIPE` instead).
+pub fn send_all<const N: usize>(fd: &OwnedFd, mut parts: [&[u8]; N]) -> Result<(), Errno> {
     loop {
-        let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; 4];
+        let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; N];
         let mut n = 0;
         for p in parts.iter().filter(|p| !p.is_empty()) {
             iov[n] = libc::iovec { iov_base: p.as_ptr() as *mut c_void, iov_len: p.len() };

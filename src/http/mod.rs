@@ -2,9 +2,9 @@
 //!
 //! It keeps one keep-alive TCP connection and reuses it for every request;
 //! the framing is done by the pure functions of [`wire`], and this module
-//! only moves bytes. Each route's request head is built on first use and
-//! kept; a request goes out in one `sendmsg` of that head, the body length
-//! and the body as iovecs. Responses are read into one growable buffer that
+//! only moves bytes. A request goes out in one `sendmsg` whose iovecs are
+//! the route's request line (a constant), the Host line (joined once, on
+//! the first request), the body length and the body. Responses are read into one growable buffer that
 //! is reused for the life of the process, and bodies are handed out as
 //! slices of it.
 //!
@@ -105,9 +105,6 @@ impl Addrs {
     }
 }
 
-/// The most routes (method and path pairs) one client serves.
-pub const MAX_ROUTES: usize = 4;
-
 /// The client. `'b` is the lifetime of its buffers' initial memory.
 pub struct Client<'b> {
     addrs: Addrs,
@@ -118,28 +115,18 @@ pub struct Client<'b> {
     rx: Buf<'b>,
     /// Bytes at the front of `rx` that belong to the last response.
     done: usize,
-    /// The request head of every route used so far: a request sends its
-    /// route's head as it is (plus the body length for a POST).
-    heads: Buf<'b>,
+    /// The Host value and what follows it ([`wire::host_tail`]), joined on
+    /// the first request.
+    tail: Buf<'b>,
     host: [&'b [u8]; 4],
-    routes: &'b [(&'b str, &'b str)],
-    /// Where each route's head lies in `heads` (empty: not built yet).
-    built: [(usize, usize); MAX_ROUTES],
+    routes: &'b [wire::Route],
 }
 
 impl<'b> Client<'b> {
-    /// A client for the routes `(method, path)`, requests with a body for
-    /// POST. `host` is the Host header value in pieces; `heads` is memory
-    /// for the request heads (about 300 bytes per route), each built on the
-    /// route's first request and reused after.
-    pub fn new(
-        addrs: Addrs,
-        host: [&'b [u8]; 4],
-        routes: &'b [(&'b str, &'b str)],
-        heads: Buf<'b>,
-        rx: Buf<'b>,
-    ) -> Client<'b> {
-        Client { addrs, conn: None, reused: false, rx, done: 0, heads, host, routes, built: [(0, 0); MAX_ROUTES] }
+    /// A client for `routes`. `host` is the Host header value in pieces;
+    /// `tail` is memory for it (a host name and port fit in 300 bytes).
+    pub fn new(addrs: Addrs, host: [&'b [u8]; 4], routes: &'b [wire::Route], tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
+        Client { addrs, conn: None, reused: false, rx, done: 0, tail, host, routes }
     }
 
     /// The bytes of `r`'s body, valid until the next request.
@@ -157,20 +144,13 @@ impl<'b> Client<'b> {
     /// to [`Client::new`]) and reads its response, with the retry policy in
     /// the module docs. `body` is sent on routes that take one.
     pub fn request(&mut self, route: usize, body: &[u8]) -> Result<Response, Error> {
-        let (method, path) = self.routes[route];
-        let with_body = method == "POST";
-        if self.built[route].1 == 0 {
-            let start = self.heads.len();
-            for piece in wire::request_head(method, path, self.host, with_body) {
-                self.heads.extend(piece).map_err(|_| Error::NoMemory)?;
+        if self.tail.is_empty() {
+            for piece in wire::host_tail(self.host) {
+                self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
             }
-            self.built[route] = (start, self.heads.len());
         }
-        let (start, end) = self.built[route];
-        let mut digits = itoa::Buffer::new();
-        let [len, blank] = if with_body { wire::content_length(body.len(), &mut digits) } else { [&[][..], &[]] };
-        let body = if with_body { body } else { &[] };
-        self.with_retries(|c| c.attempt(start..end, [len, blank, body]))
+        let route = self.routes[route];
+        self.with_retries(|c| c.attempt(&route, body))
     }
 
     fn with_retries<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, Attempt>) -> Result<T, Error> {
@@ -223,17 +203,17 @@ impl<'b> Client<'b> {
         Err(Cause::Connect(last))
     }
 
-    /// One try: the head at `head` in `self.heads`, then `rest` (length
-    /// digits, blank line, body), and the response.
-    fn attempt(&mut self, head: Range<usize>, rest: [&[u8]; 3]) -> Result<Response, Attempt> {
+    /// One try: the request, then the response.
+    fn attempt(&mut self, route: &wire::Route, body: &[u8]) -> Result<Response, Attempt> {
         self.rx.consume(self.done);
         self.done = 0;
         self.ensure_connected().map_err(Attempt::Retry)?;
         let reused = self.reused;
         let failed = |c| if reused { Attempt::Stale(c) } else { Attempt::Retry(c) };
         let fd = self.conn.as_ref().ok_or(Attempt::Retry(Cause::Closed))?;
-        let [len, blank, body] = rest;
-        sys::send_all(fd, [&self.heads.as_slice()[head], len, blank, body]).map_err(|e| failed(Cause::Send(e)))?;
+        let mut digits = itoa::Buffer::new();
+        let request = wire::request(route, self.tail.as_slice(), &mut digits, body);
+        sys::send_all(fd, request).map_err(|e| failed(Cause::Send(e)))?;
 
         // Read until a final (non-1xx) head is complete.
         let mut received = false;

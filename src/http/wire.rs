@@ -204,21 +204,62 @@ pub fn parse_decimal(v: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-/// The pieces of a request head, to be concatenated once and reused for
-/// every request to the same route. With a body, the head ends with
-/// `Content-Length: ` and each request appends [`content_length`]'s digits;
-/// without, it is complete. `host` is the Host header value in pieces (see
-/// the runtime's endpoint parsing), so nothing is formatted twice.
-pub fn request_head<'a>(method: &'a str, path: &'a str, host: [&'a [u8]; 4], with_body: bool) -> [&'a [u8]; 9] {
-    let end: &[u8] = if with_body { b"\r\nContent-Length: " } else { b"\r\n\r\n" };
-    let [h0, h1, h2, h3] = host;
-    [method.as_bytes(), b" ", path.as_bytes(), b" HTTP/1.1\r\nHost: ", h0, h1, h2, h3, end]
+/// One runtime-API endpoint as the client sends it. The request line and
+/// the `Host: ` field name are joined at compile time by [`route!`], so the
+/// only part of a request head made at run time is the Host value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// `METHOD PATH HTTP/1.1\r\nHost: `
+    pub line: &'static str,
+    /// Requests carry a body and its `Content-Length` (POST).
+    pub with_body: bool,
 }
 
-/// The end of a head made by [`request_head`] with a body of `len` bytes:
-/// the length's digits and the blank line.
-pub fn content_length(len: usize, digits: &mut itoa::Buffer) -> [&[u8]; 2] {
-    [digits.format(len).as_bytes(), b"\r\n\r\n"]
+/// `route!(GET "/path")` or `route!(POST "/path")`: a [`Route`] constant.
+macro_rules! route {
+    (GET $path:literal) => {
+        $crate::http::wire::Route {
+            method: "GET",
+            path: $path,
+            line: concat!("GET ", $path, " HTTP/1.1\r\nHost: "),
+            with_body: false,
+        }
+    };
+    (POST $path:literal) => {
+        $crate::http::wire::Route {
+            method: "POST",
+            path: $path,
+            line: concat!("POST ", $path, " HTTP/1.1\r\nHost: "),
+            with_body: true,
+        }
+    };
+}
+pub(crate) use route;
+
+const LENGTH_FIELD: &[u8] = b"\r\nContent-Length: ";
+
+/// The Host value (in the pieces the runtime's endpoint parsing gives, so
+/// nothing is formatted twice) and the field that follows it, to be joined
+/// once and passed to every [`request`]: `HOST\r\nContent-Length: `.
+pub fn host_tail(host: [&[u8]; 4]) -> [&[u8]; 5] {
+    let [h0, h1, h2, h3] = host;
+    [h0, h1, h2, h3, LENGTH_FIELD]
+}
+
+/// A whole request on `route`, as pieces for one vectored write: the
+/// route's line, `tail` (the joined [`host_tail`], cut short after the Host
+/// line when there is no body), then the length's digits, the blank line
+/// and `body` (ignored on a route without a body).
+pub fn request<'a>(route: &Route, tail: &'a [u8], digits: &'a mut itoa::Buffer, body: &'a [u8]) -> [&'a [u8]; 5] {
+    if route.with_body {
+        [route.line.as_bytes(), tail, digits.format(body.len()).as_bytes(), b"\r\n\r\n", body]
+    } else {
+        // `HOST\r\n` and the blank line.
+        let host_line = tail.len().saturating_sub(LENGTH_FIELD.len() - 2);
+        [route.line.as_bytes(), &tail[..host_line], b"\r\n", b"", b""]
+    }
 }
 
 /// The longest chunk-size or trailer line accepted.
@@ -360,27 +401,24 @@ mod tests {
 
     #[test]
     fn request_heads() {
-        let head = |m, p, h: [&'static [u8]; 4], body: Option<usize>| {
-            let mut out: Vec<u8> = request_head(m, p, h, body.is_some()).concat();
-            if let Some(n) = body {
-                out.extend(content_length(n, &mut itoa::Buffer::new()).concat());
-            }
+        let req = |r: Route, h: [&'static [u8]; 4], body: &[u8]| {
+            let tail = host_tail(h).concat();
+            let out = request(&r, &tail, &mut itoa::Buffer::new(), body).concat();
             String::from_utf8(out).unwrap()
         };
         assert_eq!(
-            head("GET", "/runtime/invocation/next", [b"", b"127.0.0.1", b":", b"9001"], None),
+            req(route!(GET "/runtime/invocation/next"), [b"", b"127.0.0.1", b":", b"9001"], b"ignored"),
             "GET /runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n\r\n"
         );
         assert_eq!(
-            head("POST", "/runtime/init/ready", [b"[", b"::1", b"]:", b"80"], Some(1)),
-            "POST /runtime/init/ready HTTP/1.1\r\nHost: [::1]:80\r\nContent-Length: 1\r\n\r\n"
+            req(route!(POST "/runtime/init/ready"), [b"[", b"::1", b"]:", b"80"], b" "),
+            "POST /runtime/init/ready HTTP/1.1\r\nHost: [::1]:80\r\nContent-Length: 1\r\n\r\n "
         );
+        let big = req(route!(POST "/x"), [b"", b"h", b":", b"1"], &vec![7; 6291456]);
+        let head = "POST /x HTTP/1.1\r\nHost: h:1\r\nContent-Length: 6291456\r\n\r\n";
+        assert!(big.starts_with(head) && big.len() == head.len() + 6291456, "{}", &big[..60]);
         assert_eq!(
-            head("POST", "/x", [b"", b"h", b":", b"1"], Some(6291456)),
-            "POST /x HTTP/1.1\r\nHost: h:1\r\nContent-Length: 6291456\r\n\r\n"
-        );
-        assert_eq!(
-            head("POST", "/x", [b"", b"h", b":", b"1"], Some(0)),
+            req(route!(POST "/x"), [b"", b"h", b":", b"1"], b""),
             "POST /x HTTP/1.1\r\nHost: h:1\r\nContent-Length: 0\r\n\r\n"
         );
     }
@@ -465,11 +503,46 @@ mod tests {
             ("request\x7fid", "request_id", false),
             ("request-id", "request_id", false),
             ("request_i", "request_id", false),
-            ("Content-Length", "content-length", true),
+            ("request_idx", "request_id", false),
             ("content\rlength", "content-length", false),
+            ("Content-Length", "content-length", true),
+            ("content_length", "content-length", false),
             ("time_limit_in_ms", "time_limit_in_ms", true),
+            ("time_limit_in_MS", "time_limit_in_ms", true),
+            ("time_limit_in_mz", "time_limit_in_ms", false),
+            ("memory_limit_in_mb", "memory_limit_in_mb", true),
+            ("MEMORY_LIMIT_IN_MB", "memory_limit_in_mb", true),
+            ("memory_limit_in_mc", "memory_limit_in_mb", false),
+            ("xemory_limit_in_mb", "memory_limit_in_mb", false),
         ] {
             assert_eq!(eq_lowercase(name.as_bytes(), want.as_bytes()), eq, "{name:?}");
+        }
+    }
+
+    /// Against the obvious definition: every name that differs from a
+    /// wanted one in one byte, for every byte value.
+    #[test]
+    fn lowercase_matching_agrees_with_eq_ignore_ascii_case() {
+        let wants = [
+            "content-length",
+            "transfer-encoding",
+            "connection",
+            "request_id",
+            "memory_limit_in_mb",
+            "time_limit_in_ms",
+        ];
+        for want in wants {
+            for pos in 0..want.len() {
+                for b in 0..=255u8 {
+                    let mut name = want.as_bytes().to_vec();
+                    name[pos] = b;
+                    assert_eq!(
+                        eq_lowercase(&name, want.as_bytes()),
+                        name.eq_ignore_ascii_case(want.as_bytes()),
+                        "{name:?}"
+                    );
+                }
+            }
         }
     }
 
