@@ -208,10 +208,11 @@ pub fn connect(addr: &SockAddr) -> Result<OwnedFd, Errno> {
 pub fn send_all<const N: usize>(fd: &OwnedFd, mut parts: [&[u8]; N]) -> Result<(), Errno> {
     loop {
         let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; N];
-        let mut n = 0;
+        let (mut n, mut total) = (0, 0);
         for p in parts.iter().filter(|p| !p.is_empty()) {
             iov[n] = libc::iovec { iov_base: p.as_ptr() as *mut c_void, iov_len: p.len() };
             n += 1;
+            total += p.len();
         }
         if n == 0 {
             return Ok(());
@@ -224,10 +225,12 @@ pub fn send_all<const N: usize>(fd: &OwnedFd, mut parts: [&[u8]; N]) -> Result<(
         // SAFETY: msg points to n iovecs describing live, readable buffers.
         let r = unsafe { libc::sendmsg(fd.0, &msg, libc::MSG_NOSIGNAL) };
         let mut sent = match ret(r) {
+            Ok(sent) if sent == total => return Ok(()),
             Ok(sent) => sent,
             Err(Errno::INTR) => continue,
             Err(e) => return Err(e),
         };
+        // A short write: drop what went out and send the rest.
         for p in parts.iter_mut() {
             let take = sent.min(p.len());
             *p = &p[take..];
@@ -409,7 +412,11 @@ impl<'a> Buf<'a> {
     /// Removes the first `n` bytes, moving the rest to the front.
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.len);
-        self.as_mut_slice().copy_within(n.., 0);
+        // Usually nothing is left over (a response was read to its end), or
+        // nothing is consumed: no move.
+        if n != 0 && n != self.len {
+            self.as_mut_slice().copy_within(n.., 0);
+        }
         self.len -= n;
     }
 
@@ -495,8 +502,13 @@ mod tests {
         b.extend(b"ij").unwrap();
         assert!(b.capacity() >= 64 << 10);
         assert_eq!(b.as_slice(), b"abcdefghij");
+        b.consume(0);
+        assert_eq!(b.as_slice(), b"abcdefghij");
         b.consume(3);
         assert_eq!(b.as_slice(), b"defghij");
+        b.consume(7);
+        assert!(b.is_empty());
+        b.extend(b"xy").unwrap();
         b.consume(100);
         assert!(b.is_empty());
     }
@@ -517,6 +529,38 @@ mod tests {
         assert_eq!(&got[..n], b"head:body!");
         drop(b);
         assert_eq!(send_all(&a, [b"x", b"", b"", b""]), Err(Errno::PIPE));
+    }
+
+    /// Four pieces far bigger than the socket buffers, over loopback TCP to
+    /// a reader that drains slowly: with a send timeout, `sendmsg` returns
+    /// after writing part of them, and the rest must follow in order.
+    #[test]
+    fn send_all_finishes_short_writes() {
+        use std::os::fd::IntoRawFd;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let sender = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (receiver, _) = listener.accept().unwrap();
+        sender.set_write_timeout(Some(std::time::Duration::from_millis(20))).unwrap();
+        let a = OwnedFd(sender.into_raw_fd());
+        let parts: Vec<Vec<u8>> = (0..4u8).map(|i| vec![b'a' + i; 1_000_000 + usize::from(i)]).collect();
+        let want = parts.concat();
+        let reader = std::thread::spawn(move || {
+            let b = OwnedFd(receiver.into_raw_fd());
+            let mut got = vec![0u8; want.len() + 1];
+            let mut n = 0;
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                let end = (n + (64 << 10)).min(got.len());
+                match read(&b, &mut got[n..end]).unwrap() {
+                    0 => break,
+                    k => n += k,
+                }
+            }
+            assert!(got[..n] == want[..], "{n} bytes, {} wanted", want.len());
+        });
+        send_all(&a, [&parts[0][..], &parts[1], &parts[2], &parts[3]]).unwrap();
+        drop(a);
+        reader.join().unwrap();
     }
 
     #[test]
