@@ -306,13 +306,13 @@ fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(
         return Err(bad_api("is longer than 255 bytes"));
     }
     let mut addrs = Addrs::new();
-    let mut lit = [0u8; 256];
     let (inner, v6) = match value {
         [b'[', inner @ .., b']'] => (inner, true),
         _ => (value, value.contains(&b':')),
     };
     if v6 {
         // A NUL-terminated copy without the brackets, for inet_pton.
+        let mut lit = [0u8; 256];
         lit[..inner.len()].copy_from_slice(inner);
         let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad_api("contains a NUL"))?;
         let a = sys::inet_pton6(c).ok_or(bad_api("is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)"))?;

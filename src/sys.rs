@@ -471,8 +471,12 @@ impl<'a> Buf<'a> {
 
     /// Appends `data`.
     pub fn extend(&mut self, data: &[u8]) -> Result<(), Errno> {
-        self.reserve(data.len())?;
-        // SAFETY: reserve made room for data.len() bytes past len; data is a
+        // No overflow: len <= cap and data.len() are both sizes of memory
+        // that exists, each at most isize::MAX.
+        if data.len() > self.cap - self.len {
+            self.grow(self.len + data.len())?;
+        }
+        // SAFETY: there is room for data.len() bytes past len (above); data is a
         // separate, borrowed slice, so the ranges cannot overlap.
         unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(self.len), data.len()) };
         self.len += data.len();
