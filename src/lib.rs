@@ -13,9 +13,9 @@
 //!   module and [`ffi`] are the only places where `unsafe` is allowed.
 //! - [`http`]: a blocking HTTP/1.1 client for one peer over one keep-alive
 //!   connection. Its framing half, [`http::wire`], is pure functions over byte
-//!   slices (requests as iovec pieces, response heads parsed zero-copy by `httparse`,
-//!   in-place de-chunking); the other half moves bytes and applies the
-//!   retry policy.
+//!   slices (requests as iovec pieces, response heads parsed zero-copy by
+//!   `httparse`, in-place de-chunking); the other half moves bytes and
+//!   applies the retry policy.
 //! - `resolve` (cargo feature `resolve`): host names for `SCF_RUNTIME_API`,
 //!   from `/etc/hosts` and DNS, parsed by pure functions.
 //! - [`runtime`]: the SCF protocol loop, init -> ready -> next -> handle ->

@@ -4,9 +4,9 @@
 //! the framing is done by the pure functions of [`wire`], and this module
 //! only moves bytes. A request goes out in one `sendmsg` whose iovecs are
 //! the route's request line (a constant), the Host line (joined once, on
-//! the first request), the body length and the body. Responses are read into one growable buffer that
-//! is reused for the life of the process, and bodies are handed out as
-//! slices of it.
+//! the first request), the body length and the body. Responses are read
+//! into one growable buffer that is reused for the life of the process, and
+//! bodies are handed out as slices of it.
 //!
 //! Failure policy:
 //! - a connection that was idle and has been closed by the peer (EOF or reset

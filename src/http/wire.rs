@@ -1,5 +1,6 @@
-//! HTTP/1.1 framing without I/O: a request as pieces for one write, a response
-//! head parsed zero-copy (through `httparse`), and a chunked body decoded in place.
+//! HTTP/1.1 framing without I/O: a request as pieces for one write, a
+//! response head parsed zero-copy (through `httparse`), and a chunked body
+//! decoded in place.
 //! Every function here works on byte slices only, so it can be unit-tested
 //! and fuzzed without a socket.
 
