@@ -206,7 +206,7 @@ pub fn parse_decimal(v: &[u8]) -> Option<u64> {
 }
 
 /// One runtime-API endpoint as the client sends it. The request line and
-/// the `Host: ` field name are joined at compile time by [`route!`], so the
+/// the `Host: ` field name are joined at compile time by `route!`, so the
 /// only part of a request head made at run time is the Host value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Route {
