@@ -281,13 +281,17 @@ pub fn getenv_many(names: &[&[u8]], out: &mut [Option<&'static CStr>]) {
         if entry.is_null() {
             return;
         }
+        // SAFETY: an entry has at least its NUL.
+        let first = unsafe { *entry };
         for (name, slot) in names.iter().zip(out.iter_mut()) {
-            // Compare byte by byte; a mismatch (the entry's NUL at the
-            // latest, as names hold no NUL) stops before its end.
+            // Most pairs differ in the first byte: test it before anything
+            // else. Then compare byte by byte; a mismatch (the entry's NUL
+            // at the latest, as names hold no NUL) stops before its end.
             // SAFETY: every index read is at or before the first byte that
             // differs from `name`, so at or before the entry's NUL.
-            let matches = slot.is_none()
-                && name.iter().enumerate().all(|(i, &c)| unsafe { *entry.add(i) } == c)
+            let matches = name.first() == Some(&first)
+                && slot.is_none()
+                && name.iter().enumerate().skip(1).all(|(i, &c)| unsafe { *entry.add(i) } == c)
                 && unsafe { *entry.add(name.len()) } == b'=';
             if matches {
                 // SAFETY: the value starts after '=' and ends at the entry's
