@@ -92,46 +92,27 @@ impl LogSink {
     pub fn settle(&self, quiet: Duration, max: Duration) {
         let end = Instant::now() + max;
         let mut b = self.lock();
-        loop {
-            if b.open == 0 {
-                return;
-            }
-            let seen = b.total;
+        while b.open > 0 {
             let now = Instant::now();
             if now >= end {
                 return;
             }
-            let wait = quiet.min(end - now);
-            let deadline = now + wait;
-            while b.total == seen && b.open > 0 {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return;
-                }
-                b = self
-                    .cond
-                    .wait_timeout(b, left)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+            let seen = b.total;
+            let (next, waited) = self
+                .cond
+                .wait_timeout_while(b, quiet.min(end - now), |b| b.total == seen && b.open > 0)
+                .unwrap_or_else(|e| e.into_inner());
+            if waited.timed_out() {
+                return;
             }
+            b = next;
         }
     }
 
     /// Waits until every pipe is closed, at most `max`.
     pub fn wait_closed(&self, max: Duration) {
-        let end = Instant::now() + max;
-        let mut b = self.lock();
-        while b.open > 0 {
-            let left = end.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            b = self
-                .cond
-                .wait_timeout(b, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+        let b = self.lock();
+        let _ = self.cond.wait_timeout_while(b, max, |b| b.open > 0);
     }
 
     /// The log since the last call, tail-truncated to [`LOG_TAIL`] bytes
