@@ -150,10 +150,13 @@ typedef struct scf_handler_entry {
 
 #define SCF_HANDLER(fn) SCF_HANDLER_WITH_INIT(fn, NULL)
 
-/* The runtime's version string (e.g. "0.1.0"), static, NUL-terminated, and
- * the ABI version it implements. Compare with SCF_BOOTSTRAP_VERSION and
- * SCF_ABI_VERSION to detect a header/runtime mismatch. */
+/* The runtime's version string (e.g. "0.1.0"), static, NUL-terminated; the
+ * same version as a number (major*1000000 + minor*1000 + patch); and the ABI
+ * version it implements. Compare with SCF_BOOTSTRAP_VERSION,
+ * SCF_BOOTSTRAP_VERSION_NUMBER and SCF_ABI_VERSION to detect a
+ * header/runtime mismatch. */
 const char *scf_runtime_version(void);
+uint32_t scf_runtime_version_number(void);
 uint32_t scf_runtime_abi_version(void);
 
 #ifdef __cplusplus

@@ -22,6 +22,31 @@ pub const OK: c_int = 0;
 pub const ERROR: c_int = 1;
 /// `SCF_NOMEM`
 pub const NOMEM: c_int = 2;
+/// The crate's version as the C ABI reports it: `Cargo.toml`'s, the one
+/// source of truth (the header's `SCF_BOOTSTRAP_VERSION` is checked against
+/// it by `tests/handlers.rs`).
+pub const VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+    Ok(v) => v,
+    Err(_) => panic!("CARGO_PKG_VERSION contains NUL"),
+};
+/// The same version as one number, `major * 1000000 + minor * 1000 +
+/// patch` (the header's `SCF_BOOTSTRAP_VERSION_NUMBER`).
+pub const VERSION_NUMBER: u32 = decimal(env!("CARGO_PKG_VERSION_MAJOR")) * 1_000_000
+    + decimal(env!("CARGO_PKG_VERSION_MINOR")) * 1_000
+    + decimal(env!("CARGO_PKG_VERSION_PATCH"));
+
+/// A version component at compile time; cargo guarantees plain digits.
+const fn decimal(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let mut n = 0;
+    let mut i = 0;
+    while i < b.len() {
+        assert!(b[i].is_ascii_digit() && b.len() <= 3, "version component is not a number below 1000");
+        n = n * 10 + (b[i] - b'0') as u32;
+        i += 1;
+    }
+    n
+}
 /// SCF's limit on a synchronous invocation's response.
 pub const MAX_RESPONSE: usize = 6 << 20;
 
@@ -231,7 +256,13 @@ pub unsafe extern "C" fn scf_writer_reset(out: *mut Writer) {
 /// `scf_runtime_version`
 #[no_mangle]
 pub extern "C" fn scf_runtime_version() -> *const c_char {
-    c"0.1.0".as_ptr()
+    VERSION.as_ptr()
+}
+
+/// `scf_runtime_version_number`
+#[no_mangle]
+pub extern "C" fn scf_runtime_version_number() -> u32 {
+    VERSION_NUMBER
 }
 
 /// `scf_runtime_abi_version`

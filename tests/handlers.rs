@@ -54,7 +54,8 @@ fn check_context(case: HeaderCase, extra_headers: usize) {
     assert_eq!(f["version"], "$LATEST");
     assert_eq!(f["region"], "ap-guangzhou");
     assert_eq!(f["event_len"], "5");
-    assert_eq!(f["runtime"], "0.1.0");
+    assert_eq!(f["runtime"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(f["runtime_number"], version_number().to_string());
     assert_eq!(f["runtime_abi"], "1");
 }
 
@@ -260,4 +261,26 @@ fn abi_layout_is_checked_from_the_c_side_with_warnings_as_errors() {
             root().join("include/scf_bootstrap.h").to_str().unwrap(),
         ],
     );
+}
+
+/// `Cargo.toml`'s version as `major * 1000000 + minor * 1000 + patch`.
+fn version_number() -> u32 {
+    let part = |s: &str| s.parse::<u32>().unwrap();
+    part(env!("CARGO_PKG_VERSION_MAJOR")) * 1_000_000
+        + part(env!("CARGO_PKG_VERSION_MINOR")) * 1_000
+        + part(env!("CARGO_PKG_VERSION_PATCH"))
+}
+
+#[test]
+fn header_version_macros_equal_the_crate_version() {
+    let header = std::fs::read_to_string(root().join("include/scf_bootstrap.h")).unwrap();
+    let define = |name: &str| -> String {
+        let line = header
+            .lines()
+            .find(|l| l.split_whitespace().take(2).eq(["#define", name]))
+            .unwrap_or_else(|| panic!("include/scf_bootstrap.h has no #define {name}"));
+        line.split_whitespace().nth(2).unwrap().to_string()
+    };
+    assert_eq!(define("SCF_BOOTSTRAP_VERSION"), format!("\"{}\"", env!("CARGO_PKG_VERSION")));
+    assert_eq!(define("SCF_BOOTSTRAP_VERSION_NUMBER"), version_number().to_string());
 }

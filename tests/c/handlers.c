@@ -36,6 +36,7 @@ static int context_report(const uint8_t *event, size_t len, const scf_context *c
     put_str(out, " region=", ctx->region);
     put(out, " event_len="); put_u64(out, len);
     put(out, " runtime="); put(out, scf_runtime_version());
+    put(out, " runtime_number="); put_u64(out, scf_runtime_version_number());
     put(out, " runtime_abi="); put_u64(out, scf_runtime_abi_version());
     return SCF_OK;
 }
