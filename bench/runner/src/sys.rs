@@ -1,59 +1,18 @@
 //! The few Linux calls std does not wrap: `poll`, signals to a process
-//! group, `waitpid` on a group, and the child-subreaper flag. Declared here
-//! against the C library std already links; every `unsafe` block is in this
+//! group, `waitpid` on a group, the child-subreaper flag and CPU affinity,
+//! through the `libc` crate's declarations; every `unsafe` block is in this
 //! file.
 
 use std::io;
 use std::os::fd::RawFd;
 
-#[repr(C)]
-struct PollFd {
-    fd: i32,
-    events: i16,
-    revents: i16,
-}
-
-extern "C" {
-    fn poll(fds: *mut PollFd, nfds: u64, timeout: i32) -> i32;
-    fn kill(pid: i32, sig: i32) -> i32;
-    fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
-    fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
-    fn prctl(option: i32, ...) -> i32;
-    fn sched_getaffinity(pid: i32, size: usize, mask: *mut u64) -> i32;
-    fn sched_setaffinity(pid: i32, size: usize, mask: *const u64) -> i32;
-}
-
-/// `cpu_set_t`: 1024 bits.
-const CPU_WORDS: usize = 16;
-
-/// `struct rusage` of x86_64 Linux: two timevals, then fourteen longs.
-#[repr(C)]
-#[derive(Default)]
-struct Rusage {
-    utime: [i64; 2],
-    stime: [i64; 2],
-    maxrss: i64,
-    ixrss: i64,
-    idrss: i64,
-    isrss: i64,
-    minflt: i64,
-    majflt: i64,
-    rest: [i64; 8],
-}
-
-const POLLIN: i16 = 0x1;
-const POLLERR: i16 = 0x8;
-const POLLHUP: i16 = 0x10;
-const WNOHANG: i32 = 1;
-const PR_SET_CHILD_SUBREAPER: i32 = 36;
-pub const SIGKILL: i32 = 9;
-pub const SIGTERM: i32 = 15;
+pub use libc::{SIGKILL, SIGTERM};
 
 /// A reusable poll set: `fds` are watched for input; after [`Poller::wait`],
 /// [`Poller::ready`] says which of them have input, EOF or an error.
 #[derive(Default)]
 pub struct Poller {
-    set: Vec<PollFd>,
+    set: Vec<libc::pollfd>,
 }
 
 impl Poller {
@@ -62,7 +21,7 @@ impl Poller {
     }
 
     pub fn add(&mut self, fd: RawFd) {
-        self.set.push(PollFd { fd, events: POLLIN, revents: 0 });
+        self.set.push(libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
     }
 
     /// Waits up to `timeout_ms` for input on any fd. Returns how many are
@@ -71,7 +30,7 @@ impl Poller {
         // SAFETY: `set` is a live, initialised slice of `repr(C)` pollfd
         // records and its length is passed with it; poll writes only the
         // `revents` fields within it.
-        let n = unsafe { poll(self.set.as_mut_ptr(), self.set.len() as u64, timeout_ms) };
+        let n = unsafe { libc::poll(self.set.as_mut_ptr(), self.set.len() as libc::nfds_t, timeout_ms) };
         if n < 0 {
             let err = io::Error::last_os_error();
             return if err.kind() == io::ErrorKind::Interrupted { Ok(0) } else { Err(err) };
@@ -81,7 +40,7 @@ impl Poller {
 
     /// Whether entry `i` (in the order added) has input, EOF or an error.
     pub fn ready(&self, i: usize) -> bool {
-        self.set[i].revents & (POLLIN | POLLERR | POLLHUP) != 0
+        self.set[i].revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0
     }
 }
 
@@ -89,7 +48,7 @@ impl Poller {
 pub fn kill_group(pgid: u32, sig: i32) {
     // SAFETY: kill has no memory effects; a group that is already gone
     // yields ESRCH, which is fine here.
-    unsafe { kill(-(pgid as i32), sig) };
+    unsafe { libc::kill(-(pgid as i32), sig) };
 }
 
 /// Whether the process `pid` (a child of ours) has exited; reaps it if so
@@ -97,7 +56,7 @@ pub fn kill_group(pgid: u32, sig: i32) {
 pub fn try_reap(pid: u32) -> Option<i32> {
     let mut status = 0;
     // SAFETY: `status` is a valid out-pointer for the duration of the call.
-    let r = unsafe { waitpid(pid as i32, &mut status, WNOHANG) };
+    let r = unsafe { libc::waitpid(pid as i32, &mut status, libc::WNOHANG) };
     (r == pid as i32).then_some(status)
 }
 
@@ -116,18 +75,19 @@ pub fn reap_group(pgid: u32) -> Faults {
     let mut status = 0;
     let mut total = Faults::default();
     loop {
-        let mut ru = Rusage::default();
+        // SAFETY: rusage is plain integers, for which all-zero is valid.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: `status` and `ru` are valid out-pointers for the duration
-        // of the call, and `Rusage` has the kernel's layout.
-        let r = unsafe { wait4(-(pgid as i32), &mut status, 0, &mut ru) };
+        // of the call, and `libc::rusage` has the C library's layout.
+        let r = unsafe { libc::wait4(-(pgid as i32), &mut status, 0, &mut ru) };
         if r < 0 {
             if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
                 continue;
             }
             return total; // ECHILD: nothing left in the group
         }
-        total.minor += ru.minflt as u64;
-        total.major += ru.majflt as u64;
+        total.minor += ru.ru_minflt as u64;
+        total.major += ru.ru_majflt as u64;
     }
 }
 
@@ -137,25 +97,29 @@ pub fn reap_group(pgid: u32) -> Faults {
 pub fn become_subreaper() {
     // SAFETY: PR_SET_CHILD_SUBREAPER takes one integer argument and touches
     // no memory of ours.
-    unsafe { prctl(PR_SET_CHILD_SUBREAPER, 1u64) };
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong) };
 }
 
 /// Restricts this process (and the children it spawns from now on) to the
 /// highest-numbered CPU it may run on; returns that CPU.
 pub fn pin_to_last_cpu() -> io::Result<usize> {
-    let mut mask = [0u64; CPU_WORDS];
-    // SAFETY: `mask` is a writable buffer of the size passed.
-    if unsafe { sched_getaffinity(0, std::mem::size_of_val(&mask), mask.as_mut_ptr()) } < 0 {
+    // SAFETY: cpu_set_t is a plain bit array, for which all-zero is valid.
+    let mut mask: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `mask` is a writable cpu_set_t of the size passed.
+    if unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&mask), &mut mask) } < 0 {
         return Err(io::Error::last_os_error());
     }
-    let cpu = (0..CPU_WORDS * 64)
+    let cpu = (0..libc::CPU_SETSIZE as usize)
         .rev()
-        .find(|&c| mask[c / 64] & (1 << (c % 64)) != 0)
+        // SAFETY: CPU_ISSET reads one bit of the set; `c` is below CPU_SETSIZE.
+        .find(|&c| unsafe { libc::CPU_ISSET(c, &mask) })
         .ok_or_else(|| io::Error::other("empty CPU affinity mask"))?;
-    let mut one = [0u64; CPU_WORDS];
-    one[cpu / 64] = 1 << (cpu % 64);
-    // SAFETY: `one` is a readable buffer of the size passed.
-    if unsafe { sched_setaffinity(0, std::mem::size_of_val(&one), one.as_ptr()) } < 0 {
+    // SAFETY: as for `mask`.
+    let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET writes one bit of the set; `cpu` is below CPU_SETSIZE.
+    unsafe { libc::CPU_SET(cpu, &mut one) };
+    // SAFETY: `one` is a readable cpu_set_t of the size passed.
+    if unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(&one), &one) } < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(cpu)
@@ -163,9 +127,9 @@ pub fn pin_to_last_cpu() -> io::Result<usize> {
 
 /// Decodes a raw wait status for messages: "exit 3" or "signal 9".
 pub fn describe_status(status: i32) -> String {
-    if status & 0x7f == 0 {
-        format!("exit {}", (status >> 8) & 0xff)
+    if libc::WIFEXITED(status) {
+        format!("exit {}", libc::WEXITSTATUS(status))
     } else {
-        format!("signal {}", status & 0x7f)
+        format!("signal {}", libc::WTERMSIG(status))
     }
 }
