@@ -113,9 +113,11 @@ fn chunked_bodies() {
             }
             other => other,
         };
+        // Every verdict (done, need more, or the same error) must agree,
+        // not only the successful ones.
+        assert_eq!(b, a, "split at {split}: {input:?}");
         if let Ok(Chunked::Done { body_len, consumed }) = a {
             assert!(body_len <= consumed && consumed <= input.len());
-            assert_eq!(b, a);
             assert_eq!(grown[..body_len], whole[..body_len]);
         }
     });
@@ -136,19 +138,45 @@ fn decimals() {
 fn resolver_inputs() {
     use crate::resolve::{hosts_line, parse_answer, Conf};
     run(&[b"127.0.0.1 localhost api # c", b"::1\tip6-localhost"], 20_000, |line| {
-        let _ = hosts_line(line, b"api");
+        // An address found is one of the line's own words, before any
+        // comment, on a line that names the host.
+        if let Some(addr) = hosts_line(line, b"api") {
+            let at = addr.as_ptr() as usize - line.as_ptr() as usize;
+            assert!(at + addr.len() <= line.len(), "address outside the line");
+            assert!(!addr.is_empty() && !addr.iter().any(|b| b" \t#".contains(b)));
+            assert!(!line[..at].contains(&b'#'), "address taken from a comment");
+            assert!(line.windows(3).any(|w| w.eq_ignore_ascii_case(b"api")));
+        }
     });
     run(&[b"nameserver 10.0.0.1\nsearch a b\noptions ndots:3 timeout:2 attempts:9\n"], 20_000, |text| {
         let conf = Conf::parse(text);
         let mut out = [0u8; 256];
+        let mut n = 0;
         for c in conf.candidates(b"api") {
-            let _ = c.write(b"api", &mut out);
+            n += 1;
+            // A written query name starts with the name asked for.
+            if let Some(len) = c.write(b"api", &mut out) {
+                assert!(len >= 3 && out[..3] == *b"api", "{:?}", &out[..len]);
+            }
         }
+        // The name as is, plus at most six search domains.
+        assert!((1..=7).contains(&n), "{n} candidates");
     });
     let answer: &[u8] = b"\x00\x07\x81\x80\x00\x01\x00\x02\x00\x00\x00\x00\x03api\x07example\x00\x00\x01\x00\x01\
         \xc0\x0c\x00\x05\x00\x01\x00\x00\x00\x3c\x00\x06\x03web\xc0\x10\
         \xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x09";
-    run(&[answer], 60_000, |p| {
-        let _ = parse_answer(p, 7, |_| {});
+    // Two A records for two answers: each answer yields at most one address.
+    let two_a: &[u8] = b"\x00\x07\x81\x80\x00\x01\x00\x02\x00\x00\x00\x00\x03api\x00\x00\x01\x00\x01\
+        \xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x01\
+        \xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x02";
+    run(&[answer, two_a], 60_000, |p| {
+        let mut addresses = 0;
+        if let Ok(rcode) = parse_answer(p, 7, |_| addresses += 1) {
+            // Accepted only with our id, the response bit, and no more
+            // addresses than the header's answer count.
+            assert!(p.len() >= 12 && p[..2] == [0, 7] && p[2] & 0x80 != 0);
+            assert!(rcode <= 15);
+            assert!(addresses <= usize::from(u16::from_be_bytes([p[6], p[7]])), "{addresses} addresses");
+        }
     });
 }
