@@ -89,6 +89,14 @@ fn main() {
     // runtime itself does not (malloc, snprintf, getenv, ...) would
     // otherwise not link.
     println!("cargo:rustc-link-arg-bins=-lc");
+    // On aarch64, `long double` is IEEE binary128 in software, and musl's
+    // printf family converts through it (__addtf3, __extenddftf2, ...).
+    // Those come from the compiler's support library, which rustc put before
+    // the `-lc` above: name libgcc again after it (the cross gcc that links
+    // aarch64 has it). x86_64's long double is the x87 type, in hardware.
+    if arch == "aarch64" {
+        println!("cargo:rustc-link-arg-bins=-lgcc");
+    }
 }
 
 /// With `panic = "abort"` nothing ever unwinds, yet the precompiled `core`
