@@ -145,6 +145,18 @@ pub fn elf_machine(bin: &Path) -> Option<u16> {
     (head[..4] == *b"\x7fELF").then(|| u16::from_le_bytes([head[18], head[19]]))
 }
 
+/// The size of `bin`'s section `name` (from `readelf -S`), or None if it
+/// has none.
+pub fn section_size(bin: &Path, name: &str) -> Option<usize> {
+    let o = Command::new("readelf").arg("-SW").arg(bin).output().expect("run readelf (binutils)");
+    assert!(o.status.success(), "readelf -S {}: {}", bin.display(), String::from_utf8_lossy(&o.stderr));
+    // `[Nr] Name Type Address Off Size ...`
+    String::from_utf8_lossy(&o.stdout).lines().find_map(|l| {
+        let w: Vec<&str> = l.split_whitespace().skip_while(|w| *w != name).collect();
+        w.get(4).map(|size| usize::from_str_radix(size, 16).unwrap())
+    })
+}
+
 /// The qemu-user emulator that runs `bin` on this machine, if it needs one
 /// (an aarch64 binary on an x86_64 host).
 pub fn emulator_for(bin: &Path) -> Option<&'static str> {
