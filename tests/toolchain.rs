@@ -29,16 +29,20 @@ fn cargo_build(dir: &str, target: &str, handlers: &str, env: &[(&str, &str)]) ->
     (cmd.output().expect("run cargo"), target_dir.join(target).join("release/bootstrap"))
 }
 
-/// A PATH with cargo, rustc and the host's `cc` (which links build
-/// scripts), and nothing else: no musl-gcc, no python3 (so no PyPI Zig), no
-/// zig.
+/// A PATH with cargo, rustc and the host's `cc`, `as` and `ld` (which build
+/// the build scripts, and would compile a C handler against glibc if
+/// build.rs let them), and nothing else: no musl-gcc, no python3 (so no
+/// PyPI Zig), no zig.
 fn bare_path() -> String {
     let bin = root().join("target/it/bare-path");
     fs::create_dir_all(&bin).unwrap();
-    let cc = fs::canonicalize("/usr/bin/cc").expect("the host's cc (Debian: gcc)");
-    let link = bin.join("cc");
-    let _ = fs::remove_file(&link);
-    std::os::unix::fs::symlink(cc, &link).unwrap();
+    for tool in ["cc", "as", "ld"] {
+        let real = fs::canonicalize(Path::new("/usr/bin").join(tool))
+            .expect("the host's cc, as and ld (Debian: gcc, binutils)");
+        let link = bin.join(tool);
+        let _ = fs::remove_file(&link);
+        std::os::unix::fs::symlink(real, &link).unwrap();
+    }
     let cargo = PathBuf::from(std::env::var("CARGO").expect("CARGO is set by cargo test"));
     let tools = cargo.parent().unwrap();
     assert!(tools.join("rustc").exists(), "no rustc next to {}", cargo.display());
