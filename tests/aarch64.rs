@@ -228,6 +228,22 @@ fn rust_handler_packaged_for_lambda_arm64_answers() {
     );
 }
 
+/// examples/zig, compiled by Zig for aarch64 musl and packaged for Lambda
+/// arm64: upper-cases the event.
+#[test]
+fn zig_handler_packaged_for_lambda_arm64_answers() {
+    let dir = scratch("zig");
+    let zip = dir.join("zig.zip");
+    let o = run_package(&["--target", AARCH64, "--platform", "lambda", "--handler", "examples/zig/upper.zig"], &zip);
+    assert!(o.status.success(), "scripts/package: {}", String::from_utf8_lossy(&o.stderr));
+    let bin = unzip(&zip);
+    assert_eq!(elf_machine(&bin), Some(183));
+    let api = api(Quirks::default());
+    let _p = spawn(&bin, &api, "index.main_handler");
+    let event = br#"{"key1":"test value 1","key2":"test value 2"}"#;
+    assert_eq!(invoke_ok(&api, event), event.to_ascii_uppercase());
+}
+
 /// SCF runs x86_64 only: an aarch64 SCF zip is refused in one line, built
 /// or given; the same binary packages for Lambda.
 #[test]
