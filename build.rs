@@ -17,8 +17,8 @@
 //!   compile against glibc's headers, and the link would fail later, or
 //!   not, on glibc-only symbols (`__snprintf_chk` under `_FORTIFY_SOURCE`).
 //!   With none of them, the build stops with one line saying what to
-//!   install. Every object linked in (compiled here or given as `.o`) must
-//!   be an ELF object for the target's machine.
+//!   install. Every object linked in (compiled here, given as `.o`, or the
+//!   first in a `.a`) must be an ELF object for the target's machine.
 //!
 //! Relative paths are taken from the directory `cargo` was started in
 //! (`SCF_HANDLER_DIR` overrides it). With the variable unset or empty, the
@@ -69,6 +69,7 @@ fn main() {
                 println!("cargo:rustc-link-arg-bins={}", path.display());
             }
             Some("a") => {
+                check_archive(&path, &arch, &target);
                 println!("cargo:rustc-link-arg-bins=-Wl,--whole-archive");
                 println!("cargo:rustc-link-arg-bins={}", path.display());
                 println!("cargo:rustc-link-arg-bins=-Wl,--no-whole-archive");
@@ -240,27 +241,54 @@ fn compile_c(cc: &Cc, src: &Path, obj: &Path, include: &Path) {
 /// `arch`: an object for another machine would otherwise fail later, in
 /// the linker, with a message about relocations or file formats.
 fn check_machine(obj: &Path, arch: &str, target: &str) {
+    let mut head = [0u8; 20];
+    let read = std::fs::File::open(obj).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head));
+    if read.is_err() {
+        fail(&format!("{} is not a 64-bit little-endian ELF object, as {target} needs", obj.display()));
+    }
+    check_elf_head(&head, &obj.display().to_string(), arch, target);
+}
+
+/// The same check for the first ELF member of the static archive `lib`
+/// (a Unix `ar` file: an 8-byte magic, then members, each after a 60-byte
+/// header whose bytes 48..58 give its size in decimal, padded to even).
+fn check_archive(lib: &Path, arch: &str, target: &str) {
+    let data = std::fs::read(lib).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", lib.display())));
+    if !data.starts_with(b"!<arch>\n") {
+        fail(&format!("{} is not a static archive (no `!<arch>` header)", lib.display()));
+    }
+    let mut at = 8;
+    while at + 60 <= data.len() {
+        let size = std::str::from_utf8(&data[at + 48..at + 58]).ok().and_then(|s| s.trim().parse::<usize>().ok());
+        let Some(size) = size.filter(|n| at + 60 + n <= data.len()) else {
+            fail(&format!("{} is a damaged archive (bad member header at byte {at})", lib.display()))
+        };
+        let member = &data[at + 60..at + 60 + size];
+        if member.starts_with(b"\x7fELF") && member.len() >= 20 {
+            return check_elf_head(member, &lib.display().to_string(), arch, target);
+        }
+        at += 60 + size + size % 2;
+    }
+}
+
+/// The ELF identification and machine of an object's first 20 bytes.
+fn check_elf_head(head: &[u8], name: &str, arch: &str, target: &str) {
     let want: u16 = match arch {
         "x86_64" => 62,
         "aarch64" => 183,
         _ => return,
     };
-    let mut head = [0u8; 20];
-    let read = std::fs::File::open(obj).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head));
-    if read.is_err() || &head[..4] != b"\x7fELF" || head[4] != 2 || head[5] != 1 {
-        fail(&format!("{} is not a 64-bit little-endian ELF object, as {target} needs", obj.display()));
+    if &head[..4] != b"\x7fELF" || head[4] != 2 || head[5] != 1 {
+        fail(&format!("{name} is not a 64-bit little-endian ELF object, as {target} needs"));
     }
     let machine = u16::from_le_bytes([head[18], head[19]]);
     if machine != want {
-        let name = match machine {
+        let what = match machine {
             62 => "x86_64",
             183 => "aarch64",
             _ => "another architecture",
         };
-        fail(&format!(
-            "{} is built for ELF machine {machine} ({name}), not {arch} ({want}) as {target} needs",
-            obj.display()
-        ));
+        fail(&format!("{name} is built for ELF machine {machine} ({what}), not {arch} ({want}) as {target} needs"));
     }
 }
 

@@ -115,15 +115,25 @@ fn an_object_for_another_machine_is_refused_by_name() {
         .status()
         .expect("run musl-gcc (Debian package musl-tools)");
     assert!(cc.success());
-    let (o, _) = cargo_build("wrong-machine", AARCH64, obj.to_str().unwrap(), &[]);
-    assert_eq!(
-        build_error(&o),
-        [format!(
-            "error: scf-bootstrap build: {} is built for ELF machine 62 (x86_64), not aarch64 (183) as \
-             aarch64-unknown-linux-musl needs",
-            obj.display()
-        )]
-    );
+    // And a static archive, by its first object.
+    let lib = obj.with_extension("a");
+    let _ = fs::remove_file(&lib);
+    let ar = Command::new("ar").arg("rcs").arg(&lib).arg(&obj).status().expect("run ar (binutils)");
+    assert!(ar.success());
+    for given in [&obj, &lib] {
+        let (o, _) = cargo_build("wrong-machine", AARCH64, given.to_str().unwrap(), &[]);
+        assert_eq!(
+            build_error(&o),
+            [format!(
+                "error: scf-bootstrap build: {} is built for ELF machine 62 (x86_64), not aarch64 (183) as \
+                 aarch64-unknown-linux-musl needs",
+                given.display()
+            )]
+        );
+    }
+    // The same archive is what an x86_64 build takes.
+    let (o, _) = cargo_build("right-machine", X86_64, lib.to_str().unwrap(), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 fn answers_the_guide_echo(bin: &Path) {
