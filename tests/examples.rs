@@ -255,8 +255,11 @@ fn zig_handler_links_and_answers() {
 
     // The object leaves only the runtime's own functions to the linker:
     // no compiler_rt, stack-probe or sanitizer symbols.
-    let nm =
-        Command::new("nm").arg("-u").arg(target().join("zig-handlers/upper.o")).output().expect("run nm (binutils)");
+    let nm = Command::new("nm")
+        .arg("-u")
+        .arg(target().join("zig-handlers/x86_64-unknown-linux-musl/upper.o"))
+        .output()
+        .expect("run nm (binutils)");
     let undefined = String::from_utf8_lossy(&nm.stdout);
     let names: Vec<&str> = undefined.split_whitespace().filter(|w| *w != "U").collect();
     assert_eq!(names, ["scf_write", "scf_writer_reset"], "undefined symbols in the Zig object");

@@ -19,5 +19,7 @@ fn main() {
     let script = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR")).join("discard-unwind-tables.ld");
     let text = "SECTIONS {\n  /DISCARD/ : { *(EXCLUDE_FILE(*crtbegin.o *crtend.o) .eh_frame) *(.comment) }\n}\nINSERT AFTER .text;\n";
     fs::write(&script, text).expect("write linker script");
-    println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
+    // Joined `-T<file>`: gcc, clang and zig cc pass it to the linker, and
+    // GNU ld and lld take it directly (lld refuses `-Wl,-T,<file>`).
+    println!("cargo:rustc-link-arg-bins=-T{}", script.display());
 }

@@ -28,12 +28,19 @@ pub struct Build<'a> {
     pub no_default_features: bool,
     /// Cargo profile: "release" (stripped, as shipped) or "symbols".
     pub profile: &'a str,
+    /// Rust target triple; empty means `x86_64-unknown-linux-musl`.
+    pub target: &'a str,
 }
+
+/// The target the tests build for unless told otherwise.
+pub const X86_64: &str = "x86_64-unknown-linux-musl";
+/// 64-bit Arm (AWS Lambda arm64), run under qemu-user by these tests.
+pub const AARCH64: &str = "aarch64-unknown-linux-musl";
 
 static BUILD: Mutex<()> = Mutex::new(());
 
 /// Builds the static musl `bootstrap` described by `b` with the real
-/// `cargo build --release --target x86_64-unknown-linux-musl` path and
+/// `cargo build --release --target <target>` path and
 /// returns the path of a private copy. Builds share one target dir
 /// (target/it) and are serialised: in this process by a mutex, across test
 /// processes by a file lock.
@@ -46,6 +53,7 @@ pub fn build(b: &Build) -> PathBuf {
     lock.lock().unwrap();
 
     let profile = if b.profile.is_empty() { "release" } else { b.profile };
+    let triple = if b.target.is_empty() { X86_64 } else { b.target };
     let libs: Vec<String> = b.handlers.iter().map(|h| root.join(h).display().to_string()).collect();
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(&root)
@@ -55,7 +63,7 @@ pub fn build(b: &Build) -> PathBuf {
             "--profile",
             profile,
             "--target",
-            "x86_64-unknown-linux-musl",
+            triple,
             "-p",
             "scf-bootstrap",
             "--bin",
@@ -69,7 +77,7 @@ pub fn build(b: &Build) -> PathBuf {
     }
     let out = cmd.output().expect("run cargo");
     assert!(out.status.success(), "building bootstrap {:?} failed:\n{}", b, String::from_utf8_lossy(&out.stderr));
-    let built = target.join("x86_64-unknown-linux-musl").join(profile).join("bootstrap");
+    let built = target.join(triple).join(profile).join("bootstrap");
     let dir = target.join("bin").join(b.name);
     fs::create_dir_all(&dir).unwrap();
     let dest = dir.join("bootstrap");
@@ -129,9 +137,55 @@ impl Drop for Proc {
     }
 }
 
+/// The ELF machine of `bin` (`e_machine`: 62 x86_64, 183 aarch64), or
+/// None if it is not an ELF file.
+pub fn elf_machine(bin: &Path) -> Option<u16> {
+    let mut head = [0u8; 20];
+    File::open(bin).and_then(|mut f| f.read_exact(&mut head)).ok()?;
+    (head[..4] == *b"\x7fELF").then(|| u16::from_le_bytes([head[18], head[19]]))
+}
+
+/// The size of `bin`'s section `name` (from `readelf -S`), or None if it
+/// has none.
+pub fn section_size(bin: &Path, name: &str) -> Option<usize> {
+    let o = Command::new("readelf").arg("-SW").arg(bin).output().expect("run readelf (binutils)");
+    assert!(o.status.success(), "readelf -S {}: {}", bin.display(), String::from_utf8_lossy(&o.stderr));
+    // `[Nr] Name Type Address Off Size ...`
+    String::from_utf8_lossy(&o.stdout).lines().find_map(|l| {
+        let w: Vec<&str> = l.split_whitespace().skip_while(|w| *w != name).collect();
+        w.get(4).map(|size| usize::from_str_radix(size, 16).unwrap())
+    })
+}
+
+/// The qemu-user emulator that runs `bin` on this machine, if it needs one
+/// (an aarch64 binary on an x86_64 host).
+pub fn emulator_for(bin: &Path) -> Option<&'static str> {
+    match (elf_machine(bin)?, std::env::consts::ARCH) {
+        (183, "aarch64") | (62, "x86_64") => None,
+        (183, _) => Some("qemu-aarch64-static"),
+        (62, _) => Some("qemu-x86_64-static"),
+        _ => None,
+    }
+}
+
+/// A command that runs `bin`: directly, or under qemu-user when it is built
+/// for another architecture (Debian's qemu-user-static).
+pub fn command(bin: &Path) -> Command {
+    match emulator_for(bin) {
+        None => Command::new(bin),
+        Some(qemu) => {
+            let ok = Command::new(qemu).arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+            assert!(ok, "{qemu} is required to run {} (apt-get install qemu-user-static)", bin.display());
+            let mut cmd = Command::new(qemu);
+            cmd.arg(bin);
+            cmd
+        }
+    }
+}
+
 /// Starts `bin` with exactly the environment given (nothing inherited).
 pub fn spawn_env(bin: &Path, env: &[(&str, &str)]) -> Proc {
-    let mut cmd = Command::new(bin);
+    let mut cmd = command(bin);
     cmd.env_clear().envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
     Proc::spawn(cmd)
 }
