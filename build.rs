@@ -13,6 +13,14 @@
 //! (`SCF_HANDLER_DIR` overrides it). With the variable unset or empty, the
 //! built-in echo demo (src/main.rs, `cfg(scf_demo)`) is the handler.
 //!
+//! Every link argument meant for the `bootstrap` binary is also passed on
+//! to the crates that depend on this one (a handler crate building its own
+//! `bootstrap`), since a dependency's link arguments never reach them: the
+//! package declares `links = "scf_bootstrap"`, and [`link_arg`] publishes
+//! each argument as `DEP_SCF_BOOTSTRAP_LINK_ARG_<n>` to their build scripts,
+//! which re-emit them (examples/rust/build.rs, the file scripts/new-function
+//! writes).
+//!
 //! This script uses only std, so it adds nothing to the dependency tree.
 
 use std::env;
@@ -47,16 +55,16 @@ fn main() {
         }
         println!("cargo:rerun-if-changed={}", path.display());
         match path.extension().and_then(|e| e.to_str()) {
-            Some("o") => println!("cargo:rustc-link-arg-bins={}", path.display()),
+            Some("o") => link_arg(&path.display().to_string()),
             Some("a") => {
-                println!("cargo:rustc-link-arg-bins=-Wl,--whole-archive");
-                println!("cargo:rustc-link-arg-bins={}", path.display());
-                println!("cargo:rustc-link-arg-bins=-Wl,--no-whole-archive");
+                link_arg("-Wl,--whole-archive");
+                link_arg(&path.display().to_string());
+                link_arg("-Wl,--no-whole-archive");
             }
             Some("c") => {
                 let obj = out.join(format!("handler{i}.o"));
                 compile_c(&path, &obj, &manifest.join("include"));
-                println!("cargo:rustc-link-arg-bins={}", obj.display());
+                link_arg(&obj.display().to_string());
             }
             _ => fail(&format!("SCF_HANDLER_LIBS names {}: expected a .o, .a or .c file", path.display())),
         }
@@ -66,7 +74,22 @@ fn main() {
     // missing when the linker reaches it, so a handler calling something the
     // runtime itself does not (malloc, snprintf, getenv, ...) would
     // otherwise not link.
-    println!("cargo:rustc-link-arg-bins=-lc");
+    link_arg("-lc");
+}
+
+/// Passes `arg` to the linker of this package's binaries and publishes it
+/// for dependents (`DEP_SCF_BOOTSTRAP_LINK_ARG_0`, `_1`, ...; numbered, so
+/// a path may hold any character but a newline).
+fn link_arg(arg: &str) {
+    println!("cargo:rustc-link-arg-bins={arg}");
+    publish(arg);
+}
+
+/// Publishes `arg` for dependents only.
+fn publish(arg: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    println!("cargo:link_arg_{}={arg}", N.fetch_add(1, Ordering::Relaxed));
 }
 
 /// With `panic = "abort"` nothing ever unwinds, yet the precompiled `core`
@@ -81,9 +104,11 @@ fn trim_unwind_tables(out: &Path) {
     let script = out.join("discard-unwind-tables.ld");
     let text = "SECTIONS {\n  /DISCARD/ : { *(EXCLUDE_FILE(*crtbegin*.o *crtend*.o) .eh_frame) *(.comment) }\n}\nINSERT AFTER .text;\n";
     std::fs::write(&script, text).expect("write linker script");
-    // For every linked target of this package (examples/rust repeats it in
-    // its own build.rs: link arguments do not cross crates).
-    println!("cargo:rustc-link-arg=-Wl,-T,{}", script.display());
+    // For every linked target of this package, and for the binaries of the
+    // crates that depend on it.
+    let arg = format!("-Wl,-T,{}", script.display());
+    println!("cargo:rustc-link-arg={arg}");
+    publish(&arg);
 }
 
 fn compile_c(src: &Path, obj: &Path, include: &Path) {
