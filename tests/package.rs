@@ -220,7 +220,9 @@ fn packages_what_scf_runs_warning_about_dynamic_binaries_and_scripts() {
     let cc = Command::new("cc").arg(dir.join("hello.c")).arg("-o").arg(dir.join("dyn")).status().expect("run cc");
     assert!(cc.success());
 
-    let cases: Vec<(&str, Option<Vec<u8>>, Option<&str>)> = vec![
+    // (file, its bytes or None when made above, the warning expected)
+    type Case<'a> = (&'a str, Option<Vec<u8>>, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         ("dyn", None, Some("is dynamically linked (interpreter /lib")),
         (
             "interp",
