@@ -290,21 +290,26 @@ fn refuses_handlers_it_cannot_build() {
     }
 }
 
-/// deploy/create-function.py builds the guide's CreateFunction request
-/// around the zip (checked with --dry-run: no SDK, no network).
+/// deploy/scf-deploy takes the zip scripts/package writes: its checks pass
+/// (bootstrap at the root, 0755, a static x86_64 ELF), and --dry-run builds
+/// the requests around it without the SDK. deploy/test_scf_deploy.py loads
+/// them into the SDK's models.
 #[test]
-fn create_function_request_carries_the_zip() {
-    let dir = scratch("create-function");
+fn scf_deploy_takes_the_packaged_zip() {
+    let dir = scratch("scf-deploy");
     let zip = dir.join("function.zip");
     let bytes = package(&[], &zip);
-    let o = Command::new(root().join("deploy/create-function.py"))
+    let o = Command::new(root().join("deploy/scf-deploy"))
         .arg(&zip)
         .args(["--dry-run", "--name", "echo", "--init-timeout", "5"])
         .output()
-        .expect("run deploy/create-function.py");
+        .expect("run deploy/scf-deploy");
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{text}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stderr.is_empty(), "no warning for the runtime's own zip: {}", String::from_utf8_lossy(&o.stderr));
     for field in [
+        r#""Action": "CreateFunction""#,
+        r#""Action": "UpdateFunctionCode""#,
         r#""Runtime": "CustomRuntime""#,
         r#""FunctionName": "echo""#,
         r#""Handler": "index.main_handler""#,
