@@ -133,6 +133,17 @@ def test_the_full_requests_carry_the_whole_zip(good_zip):
     assert base64.b64decode(reqs["UpdateFunctionCode"]["ZipFile"]) == data
 
 
+@pytest.mark.parametrize("action", ["GetFunction", "CreateFunction", "UpdateFunctionCode",
+                                    "UpdateFunctionConfiguration"])
+def test_print_request_writes_one_whole_request_for_tccli(good_zip, action):
+    status, out, err = run([good_zip, "--print-request", action, "--name", "fn", "--memory", "128"])
+    assert (status, err) == (0, "")
+    params = json.loads(out)
+    load_strictly(action, params)
+    a = scf_deploy.parser().parse_args([good_zip, "--name", "fn", "--memory", "128"])
+    assert params == scf_deploy.requests(a, open(good_zip, "rb").read())[action]
+
+
 @pytest.mark.parametrize("args, message", [
     (["--memory", "100"], "--memory 100: SCF takes 64 MB or 128 to 3072 MB in steps of 128"),
     (["--memory", "192"], "--memory 192:"),

@@ -213,11 +213,11 @@ fn c_apigw_scanner_is_safe_on_any_input() {
     assert!(line("deep:").ends_with("bad request: nested too deeply at byte 68"));
 }
 
-/// Both C examples are clean under strict warnings, as users will build
-/// them.
+/// The C examples and scripts/new-function's C template are clean under
+/// strict warnings, as users will build them.
 #[test]
 fn c_examples_compile_without_warnings() {
-    for src in ["examples/c/echo.c", "examples/c/apigw.c"] {
+    for src in ["examples/c/echo.c", "examples/c/apigw.c", "templates/c/src/handler.c"] {
         let out = Command::new("musl-gcc")
             .args([
                 "-c",
