@@ -13,7 +13,9 @@ use std::env;
 use std::path::PathBuf;
 use std::process::{exit, Command};
 
-const ZIG_FLAGS: &[&str] = &[@ZIG_FLAGS@];
+const ZIG_FLAGS: &[&str] = &[
+@ZIG_FLAGS@
+];
 
 fn main() {
     println!("cargo:rerun-if-changed=src/handler.zig");
@@ -34,8 +36,12 @@ fn main() {
         .status();
     match status {
         Ok(s) if s.success() => {}
-        Ok(s) => fail(&format!("{program} build-obj src/handler.zig failed ({s}); its output is above")),
-        Err(e) => fail(&format!("cannot run the Zig compiler {program}: {e} (pip install ziglang, or set ZIG)")),
+        Ok(s) => fail(&format!(
+            "{program} build-obj src/handler.zig failed ({s}); its output is above"
+        )),
+        Err(e) => fail(&format!(
+            "cannot run the Zig compiler {program}: {e} (pip install ziglang, or set ZIG)"
+        )),
     }
     println!("cargo:rustc-link-arg-bins={}", obj.display());
     // The C library again, after the object, for what it calls in libc.
@@ -52,7 +58,11 @@ fn zig_command() -> Vec<String> {
     if let Some(z) = env::var("ZIG").ok().filter(|z| !z.trim().is_empty()) {
         return z.split_whitespace().map(String::from).collect();
     }
-    if Command::new("zig").arg("version").output().is_ok_and(|o| o.status.success()) {
+    if Command::new("zig")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         return vec!["zig".into()];
     }
     vec!["python3".into(), "-m".into(), "ziglang".into()]
