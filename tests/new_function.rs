@@ -128,15 +128,18 @@ fn package(args: &[&str], zip: &Path) {
     assert!(o.stderr.is_empty(), "a warning for a bootstrap of this runtime: {}", String::from_utf8_lossy(&o.stderr));
 }
 
-/// One language end to end: create, `cargo build --release` in the
-/// project, check the binary, package, invoke, check the answer.
-fn project_builds_packages_and_answers(lang: &str, hello: &str) {
-    let tmp = TempDir::new(lang);
-    let name = format!("hello-{lang}");
-    let o = new_function(&[&name, "--lang", lang], &tmp.0);
+/// One language end to end: create (with `extra` arguments), `cargo build
+/// --release` in the project, check the binary, package, invoke, and
+/// compare the answer with `expected(event, request id)`.
+fn project_builds_packages_and_answers(lang: &str, extra: &[&str], expected: impl Fn(&str, &str) -> String) {
+    let tag = if extra.is_empty() { lang.to_string() } else { format!("{lang}-std") };
+    let tmp = TempDir::new(&tag);
+    let name = format!("hello-{tag}");
+    let o = new_function(&[&[&name, "--lang", lang][..], extra].concat(), &tmp.0);
     assert!(o.status.success(), "new-function: {}", String::from_utf8_lossy(&o.stderr));
     let dir = tmp.0.join(&name);
-    assert!(String::from_utf8_lossy(&o.stdout).starts_with(&format!("created {lang} function {name} in {name}\n")));
+    let what = if extra.is_empty() { lang.to_string() } else { format!("{lang} (std)") };
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with(&format!("created {what} function {name} in {name}\n")));
 
     // As a user builds it: in its directory, no target or flags given. The
     // target directory is shared between the languages (and kept) only to
@@ -166,24 +169,25 @@ fn project_builds_packages_and_answers(lang: &str, hello: &str) {
     package(&["--bootstrap", bin.to_str().unwrap()], &zip);
     let event = dir.join("event.json");
     let inv = invoke(&zip, &event);
-    assert_eq!(inv.ret_msg, format!("{hello}{}", fs::read_to_string(&event).unwrap()));
+    assert_eq!(inv.ret_msg, expected(&fs::read_to_string(&event).unwrap(), &inv.request_id));
     assert_eq!(inv.log, format!("request {}\n", inv.request_id));
 
     // scripts/package --handler DIR builds the project in its directory,
     // so the project's .cargo/config.toml applies there too.
     let zip2 = tmp.0.join("function2.zip");
     package(&["--handler", dir.to_str().unwrap()], &zip2);
-    assert_eq!(invoke(&zip2, &event).ret_msg, inv.ret_msg);
+    let again = invoke(&zip2, &event);
+    assert_eq!(again.ret_msg, expected(&fs::read_to_string(&event).unwrap(), &again.request_id));
 }
 
 #[test]
 fn rust_project_builds_packages_and_answers() {
-    project_builds_packages_and_answers("rust", "Hello from Rust! You sent: ");
+    project_builds_packages_and_answers("rust", &[], |event, _| format!("Hello from Rust! You sent: {event}"));
 }
 
 #[test]
 fn c_project_builds_packages_and_answers() {
-    project_builds_packages_and_answers("c", "Hello from C! You sent: ");
+    project_builds_packages_and_answers("c", &[], |event, _| format!("Hello from C! You sent: {event}"));
 }
 
 #[test]
@@ -193,7 +197,17 @@ fn zig_project_builds_packages_and_answers() {
         matches!(zig, Ok(ref o) if o.status.success()),
         "the Zig toolchain is missing: `pip install ziglang` (tested with 0.17.1), or set ZIG=/path/to/zig"
     );
-    project_builds_packages_and_answers("zig", "Hello from Zig! You sent: ");
+    project_builds_packages_and_answers("zig", &[], |event, _| format!("Hello from Zig! You sent: {event}"));
+}
+
+/// --std: serde_json reads the typed event (`{"name":"SCF"}`) and writes
+/// the answer; the same link settings hold for the std binary.
+#[test]
+fn rust_std_project_reads_typed_events() {
+    project_builds_packages_and_answers("rust", &["--std"], |event, id| {
+        assert_eq!(event, r#"{"name":"SCF"}"#);
+        format!(r#"{{"message":"Hello, SCF!","requestId":"{id}"}}"#)
+    });
 }
 
 /// The dependency's source: this checkout by default, or a git repository
@@ -246,6 +260,7 @@ fn bad_names_taken_directories_and_mixed_sources_are_refused() {
         (&["fn", "--git", "u", "--version", "1"][..], "name one source for scf-bootstrap"),
         (&["fn", "--rev", "1"][..], "--rev, --branch and --tag go with --git"),
         (&["fn", "--path", "/"][..], "--path /: no Cargo.toml there"),
+        (&["fn", "--lang", "c", "--std"][..], "--std is for --lang rust"),
     ] {
         let o = new_function(args, &tmp.0);
         let err = String::from_utf8_lossy(&o.stderr);
