@@ -97,7 +97,6 @@ fn assert_built_like_the_runtime(bin: &Path, what: &str) {
 
 struct Invoked {
     ret_msg: String,
-    log: String,
     request_id: String,
 }
 
@@ -110,7 +109,6 @@ fn invoke(zip: &Path, event: &Path) -> Invoked {
     assert_eq!(r["InvokeResult"], 0, "{text}");
     Invoked {
         ret_msg: r["RetMsg"].as_str().unwrap().into(),
-        log: r["Log"].as_str().unwrap().into(),
         request_id: r["FunctionRequestId"].as_str().unwrap().into(),
     }
 }
@@ -170,7 +168,9 @@ fn project_builds_packages_and_answers(lang: &str, extra: &[&str], expected: imp
     let event = dir.join("event.json");
     let inv = invoke(&zip, &event);
     assert_eq!(inv.ret_msg, expected(&fs::read_to_string(&event).unwrap(), &inv.request_id));
-    assert_eq!(inv.log, format!("request {}\n", inv.request_id));
+    // (The handlers' log line is not compared: the emulator gives a line
+    // written just before the response only 5 ms to arrive, which a loaded
+    // machine can miss; tests/examples.rs checks logging.)
 
     // scripts/package --handler DIR builds the project in its directory,
     // so the project's .cargo/config.toml applies there too.
