@@ -24,6 +24,14 @@
 //! (`SCF_HANDLER_DIR` overrides it). With the variable unset or empty, the
 //! built-in echo demo (src/main.rs, `cfg(scf_demo)`) is the handler.
 //!
+//! Every link argument meant for the `bootstrap` binary is also passed on
+//! to the crates that depend on this one (a handler crate building its own
+//! `bootstrap`), since a dependency's link arguments never reach them: the
+//! package declares `links = "scf_bootstrap"`, and [`link_arg`] publishes
+//! each argument as `DEP_SCF_BOOTSTRAP_LINK_ARG_<n>` to their build scripts,
+//! which re-emit them (examples/rust/build.rs, the file scripts/new-function
+//! writes).
+//!
 //! This script uses only std, so it adds nothing to the dependency tree.
 
 use std::env;
@@ -66,20 +74,20 @@ fn main() {
         match path.extension().and_then(|e| e.to_str()) {
             Some("o") => {
                 check_machine(&path, &arch, &target);
-                println!("cargo:rustc-link-arg-bins={}", path.display());
+                link_arg(&path.display().to_string());
             }
             Some("a") => {
                 check_archive(&path, &arch, &target);
-                println!("cargo:rustc-link-arg-bins=-Wl,--whole-archive");
-                println!("cargo:rustc-link-arg-bins={}", path.display());
-                println!("cargo:rustc-link-arg-bins=-Wl,--no-whole-archive");
+                link_arg("-Wl,--whole-archive");
+                link_arg(&path.display().to_string());
+                link_arg("-Wl,--no-whole-archive");
             }
             Some("c") => {
                 let obj = out.join(format!("handler{i}.o"));
                 let cc = cc.get_or_insert_with(|| find_cc(&target, &arch, &out));
                 compile_c(cc, &path, &obj, &manifest.join("include"));
                 check_machine(&obj, &arch, &target);
-                println!("cargo:rustc-link-arg-bins={}", obj.display());
+                link_arg(&obj.display().to_string());
             }
             _ => fail(&format!("SCF_HANDLER_LIBS names {}: expected a .o, .a or .c file", path.display())),
         }
@@ -89,15 +97,30 @@ fn main() {
     // missing when the linker reaches it, so a handler calling something the
     // runtime itself does not (malloc, snprintf, getenv, ...) would
     // otherwise not link.
-    println!("cargo:rustc-link-arg-bins=-lc");
+    link_arg("-lc");
     // On aarch64, `long double` is IEEE binary128 in software, and musl's
     // printf family converts through it (__addtf3, __extenddftf2, ...).
     // Those come from the compiler's support library, which rustc put before
     // the `-lc` above: name libgcc again after it (the cross gcc that links
     // aarch64 has it). x86_64's long double is the x87 type, in hardware.
     if arch == "aarch64" {
-        println!("cargo:rustc-link-arg-bins=-lgcc");
+        link_arg("-lgcc");
     }
+}
+
+/// Passes `arg` to the linker of this package's binaries and publishes it
+/// for dependents (`DEP_SCF_BOOTSTRAP_LINK_ARG_0`, `_1`, ...; numbered, so
+/// a path may hold any character but a newline).
+fn link_arg(arg: &str) {
+    println!("cargo:rustc-link-arg-bins={arg}");
+    publish(arg);
+}
+
+/// Publishes `arg` for dependents only.
+fn publish(arg: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    println!("cargo:link_arg_{}={arg}", N.fetch_add(1, Ordering::Relaxed));
 }
 
 /// With `panic = "abort"` nothing ever unwinds, yet the precompiled `core`
@@ -112,13 +135,14 @@ fn trim_unwind_tables(out: &Path) {
     let script = out.join("discard-unwind-tables.ld");
     let text = "SECTIONS {\n  /DISCARD/ : { *(EXCLUDE_FILE(*crtbegin*.o *crtend*.o) .eh_frame) *(.comment) }\n}\nINSERT AFTER .text;\n";
     std::fs::write(&script, text).expect("write linker script");
-    // For every linked target of this package (examples/rust repeats it in
-    // its own build.rs: link arguments do not cross crates).
-    // `-T<file>`, joined: the C compiler drivers (gcc, clang, zig cc) pass
-    // it on to the linker, and GNU ld and lld, called directly, take it as
-    // it is (`-Wl,-T,<file>` works only through a driver; rust-lld as the
-    // linker refuses it).
-    println!("cargo:rustc-link-arg=-T{}", script.display());
+    // For every linked target of this package, and for the binaries of the
+    // crates that depend on it (published). `-T<file>`, joined: the C
+    // compiler drivers (gcc, clang, zig cc) pass it on to the linker, and GNU
+    // ld and lld, called directly, take it as it is (`-Wl,-T,<file>` works
+    // only through a driver; rust-lld as the linker refuses it).
+    let arg = format!("-T{}", script.display());
+    println!("cargo:rustc-link-arg={arg}");
+    publish(&arg);
 }
 
 /// The C compiler settings `cc` reads for `target`, both spellings.

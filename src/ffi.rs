@@ -332,6 +332,12 @@ pub struct Response<'w> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TooLarge;
 
+impl core::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("the response would exceed SCF's 6 MiB limit, or memory ran out")
+    }
+}
+
 impl<'w> Response<'w> {
     /// # Safety
     /// `w` must be the writer passed to the running handler; it must not be

@@ -36,6 +36,10 @@
 //! scf_bootstrap::handler!(main_handler);
 //! scf_bootstrap::entry!();
 //! ```
+//!
+//! A handler crate that wants std (an allocator, `serde_json`) enables the
+//! cargo feature `std` and calls [`run`] from an ordinary `fn main`
+//! instead of using `entry!` (see `examples/rust-serde`).
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -47,12 +51,16 @@ pub mod http;
 #[cfg(feature = "resolve")]
 pub mod resolve;
 pub mod runtime;
+#[cfg(feature = "std")]
+mod std_api;
 pub mod sys;
 
 #[cfg(test)]
 mod fuzz_tests;
 
 pub use ffi::{Context, Response, TooLarge};
+#[cfg(feature = "std")]
+pub use std_api::run;
 
 /// Writes `parts` to standard error in one write (for handlers that log).
 pub fn log(parts: &[&[u8]]) {

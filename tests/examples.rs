@@ -213,11 +213,11 @@ fn c_apigw_scanner_is_safe_on_any_input() {
     assert!(line("deep:").ends_with("bad request: nested too deeply at byte 68"));
 }
 
-/// Both C examples are clean under strict warnings, as users will build
-/// them.
+/// The C examples and scripts/new-function's C template are clean under
+/// strict warnings, as users will build them.
 #[test]
 fn c_examples_compile_without_warnings() {
-    for src in ["examples/c/echo.c", "examples/c/apigw.c"] {
+    for src in ["examples/c/echo.c", "examples/c/apigw.c", "templates/c/src/handler.c"] {
         let out = Command::new("musl-gcc")
             .args([
                 "-c",
@@ -286,6 +286,93 @@ fn rust_handler_crate_answers_with_its_context() {
         inv.request_id, len
     );
     assert_eq!(ok(&inv), expected);
+}
+
+/// examples/rust-serde: std, serde_json and typed events. The guide's own
+/// API-gateway event, a path parameter, a POST body, a refused method, a
+/// bad body, and an event that is not from the gateway at all.
+#[test]
+fn rust_serde_apigw_answers_typed_integrated_responses() {
+    let zip = package("rust-serde", &["--handler", "examples/rust-serde"]);
+    let dir = target().join("zips/rust-serde-events");
+    fs::create_dir_all(&dir).unwrap();
+    let guide = fs::read_to_string(fixture("apigw-guide.json")).unwrap();
+    let delete = dir.join("delete.json");
+    // The first "httpMethod" is the event's own (requestContext's comes later).
+    let deleted = guide.replacen(r#""httpMethod":"GET""#, r#""httpMethod":"DELETE""#, 1);
+    assert_ne!(deleted, guide);
+    fs::write(&delete, deleted).unwrap();
+    let post = fs::read_to_string(fixture("apigw-post.json")).unwrap();
+    let bad_body = dir.join("bad-body.json");
+    let bad = post.replace(r#"{\"name\": \"Tencent\"}"#, r#"{\"nom\": 1}"#);
+    assert_ne!(bad, post);
+    fs::write(&bad_body, bad).unwrap();
+
+    // (event, status, Allow header, body members expected, log line)
+    type Case<'a> = (PathBuf, f64, Option<&'a str>, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 5] = [
+        (
+            fixture("apigw-guide.json"),
+            200.0,
+            None,
+            &[
+                ("message", "Hello, world!"),
+                ("method", "GET"),
+                ("path", "/"),
+                ("stage", "release"),
+                ("sourceIp", "10.10.10.1"),
+            ],
+            "GET / from 10.10.10.1\nuser agent: Mozilla/5.0 (Windows NT 10.0;",
+        ),
+        (
+            fixture("apigw-get.json"),
+            200.0,
+            None,
+            &[("message", "Hello, 世界!"), ("path", "/hello/世界")],
+            "GET /hello/世界 from 10.10.10.1\n",
+        ),
+        (
+            fixture("apigw-post.json"),
+            200.0,
+            None,
+            &[("message", "Hello, Tencent!"), ("stage", "test")],
+            "POST /hello from 10.10.10.2\n",
+        ),
+        (delete, 405.0, Some("GET, POST"), &[("error", "method DELETE is not allowed")], "DELETE / from 10.10.10.1\n"),
+        (
+            bad_body,
+            400.0,
+            None,
+            &[("error", "the body is not {\"name\": \"...\"}: missing field `name` at line 1 column 10")],
+            "POST /hello from 10.10.10.2\n",
+        ),
+    ];
+    for (event, status, allow, members, log) in cases {
+        let inv = invoke(&zip, &event, &[]);
+        let resp = Json::parse(ok(&inv)).unwrap_or_else(|e| panic!("{}: {e}: {}", event.display(), inv.ret_msg));
+        assert_eq!(resp.get("statusCode").num(), status, "{}", event.display());
+        assert_eq!(resp.get("isBase64Encoded"), &Json::Bool(false));
+        assert_eq!(resp.get("headers").get("Content-Type").str(), "application/json; charset=utf-8");
+        match (allow, &resp.get("headers")) {
+            (Some(a), h) => assert_eq!(h.get("Allow").str(), a),
+            (None, Json::Obj(h)) => assert_eq!(h.len(), 1, "{}: {:?}", event.display(), h),
+            (None, h) => panic!("headers: {h:?}"),
+        }
+        let body = Json::parse(resp.get("body").str()).unwrap();
+        for (k, v) in members {
+            assert_eq!(body.get(k).str(), *v, "{}: {k}", event.display());
+        }
+        if status == 200.0 {
+            assert_eq!(body.get("requestId").str(), inv.request_id);
+        }
+        assert!(inv.log.contains(log), "{}: log {:?}", event.display(), inv.log);
+    }
+
+    // Not an API-gateway event: the invocation fails with serde's message.
+    let inv = invoke(&zip, &fixture("guide-event.json"), &[]);
+    assert_eq!(inv.invoke_result, 430.0, "{}", inv.ret_msg);
+    assert_eq!(inv.err_msg, "not an API gateway event: missing field `httpMethod` at line 1 column 45");
+    assert_eq!(inv.ret_msg, "");
 }
 
 /// Just enough JSON to read the emulator's Invoke answer and check the

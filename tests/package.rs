@@ -177,34 +177,15 @@ fn dynamic(entries: &[(i64, u64)]) -> Vec<u8> {
 }
 
 #[test]
-fn refuses_binaries_that_would_not_start_on_scf() {
+fn refuses_files_that_cannot_start_on_scf() {
     let dir = scratch("refuse");
-    const PT_LOAD: u32 = 1;
-    const PT_DYNAMIC: u32 = 2;
-    const PT_INTERP: u32 = 3;
     let load = (PT_LOAD, vec![0u8; 16]);
-
-    // A real dynamically linked program, from the host's C compiler.
-    fs::write(dir.join("hello.c"), "int main(void) { return 0; }\n").unwrap();
-    let cc = Command::new("cc").arg(dir.join("hello.c")).arg("-o").arg(dir.join("dyn")).status().expect("run cc");
-    assert!(cc.success());
-
     let cases: Vec<(&str, Option<Vec<u8>>, &str)> = vec![
-        ("dyn", None, "is dynamically linked (interpreter /lib"),
-        (
-            "interp",
-            Some(elf(2, 62, 2, &[(PT_INTERP, b"/lib/ld-musl-x86_64.so.1\0".to_vec()), load.clone()])),
-            "is dynamically linked (interpreter /lib/ld-musl-x86_64.so.1)",
-        ),
-        (
-            "needed",
-            Some(elf(2, 62, 3, &[load.clone(), (PT_DYNAMIC, dynamic(&[(1, 1), (0, 0)]))])),
-            "needs shared libraries",
-        ),
         ("arm64", Some(elf(2, 183, 2, std::slice::from_ref(&load))), "is built for ELF machine 183, not x86_64"),
         ("i386", Some(elf(1, 3, 2, std::slice::from_ref(&load))), "is not a 64-bit little-endian ELF file"),
         ("object", Some(elf(2, 62, 1, std::slice::from_ref(&load))), "is an ELF file of type 1, not an executable"),
-        ("script", Some(b"#!/bin/sh\nexec ./handler\n".to_vec()), "is not an ELF executable"),
+        ("no-interpreter", Some(b"#!  \nexec ./handler\n".to_vec()), "starts with '#!' but names no interpreter"),
+        ("text", Some(b"exec ./handler\n".to_vec()), "is neither an ELF executable nor a script starting with '#!'"),
         ("missing", None, "no bootstrap at"),
     ];
     for (name, bytes, message) in cases {
@@ -220,13 +201,75 @@ fn refuses_binaries_that_would_not_start_on_scf() {
         assert_eq!(err.lines().count(), 1, "{name}: one line, not a traceback: {err}");
         assert!(!zip.exists(), "{name}: a zip was written");
     }
+}
 
-    // Static PIE: a dynamic section for self-relocation, but no interpreter
-    // and no library. It starts, so it is accepted.
-    let pie = dir.join("static-pie");
-    fs::write(&pie, elf(2, 62, 3, &[load, (PT_DYNAMIC, dynamic(&[(0x6ffffffb, 0x08000000), (0, 0)]))])).unwrap();
-    let o = run_package(&["--bootstrap", pie.to_str().unwrap()], &dir.join("pie.zip"));
-    assert!(o.status.success(), "static PIE refused: {}", String::from_utf8_lossy(&o.stderr));
+const PT_LOAD: u32 = 1;
+const PT_DYNAMIC: u32 = 2;
+const PT_INTERP: u32 = 3;
+
+/// What SCF runs although this runtime never makes it (a dynamic binary,
+/// a script) is packaged with a one-line warning; a static-PIE binary with
+/// none. The entry is mode 0755 even when the file was not executable.
+#[test]
+fn packages_what_scf_runs_warning_about_dynamic_binaries_and_scripts() {
+    let dir = scratch("accept");
+    let load = (PT_LOAD, vec![0u8; 16]);
+
+    // A real dynamically linked program, from the host's C compiler.
+    fs::write(dir.join("hello.c"), "int main(void) { return 0; }\n").unwrap();
+    let cc = Command::new("cc").arg(dir.join("hello.c")).arg("-o").arg(dir.join("dyn")).status().expect("run cc");
+    assert!(cc.success());
+
+    // (file, its bytes or None when made above, the warning expected)
+    type Case<'a> = (&'a str, Option<Vec<u8>>, Option<&'a str>);
+    let cases: Vec<Case> = vec![
+        ("dyn", None, Some("is dynamically linked (interpreter /lib")),
+        (
+            "interp",
+            Some(elf(2, 62, 2, &[(PT_INTERP, b"/lib/ld-musl-x86_64.so.1\0".to_vec()), load.clone()])),
+            Some("is dynamically linked (interpreter /lib/ld-musl-x86_64.so.1): it starts on SCF only if"),
+        ),
+        (
+            "needed",
+            Some(elf(2, 62, 3, &[load.clone(), (PT_DYNAMIC, dynamic(&[(1, 1), (0, 0)]))])),
+            Some("needs shared libraries: it starts on SCF only if SCF's image has them"),
+        ),
+        (
+            "script",
+            Some(b"#!/bin/bash\nset -euo pipefail\n".to_vec()),
+            Some("is a script for /bin/bash: SCF runs it only if its image has /bin/bash"),
+        ),
+        (
+            "env-script",
+            Some(b"#! /usr/bin/env python3\r\nprint()\n".to_vec()),
+            Some("is a script for /usr/bin/env python3: SCF runs it only if its image has /usr/bin/env"),
+        ),
+        // Static PIE: a dynamic section for self-relocation, but no
+        // interpreter and no library. It starts as it is.
+        ("static-pie", Some(elf(2, 62, 3, &[load, (PT_DYNAMIC, dynamic(&[(0x6ffffffb, 0x08000000), (0, 0)]))])), None),
+    ];
+    for (name, bytes, warning) in cases {
+        let path = dir.join(name);
+        if let Some(b) = bytes {
+            fs::write(&path, b).unwrap();
+        }
+        // Not executable on disk: the zip entry is 0755 all the same.
+        fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        let zip_path = dir.join(format!("{name}.zip"));
+        let o = run_package(&["--bootstrap", path.to_str().unwrap()], &zip_path);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{name} refused: {err}");
+        match warning {
+            Some(w) => {
+                assert!(err.starts_with("scripts/package: warning: ") && err.contains(w), "{name}: {err}");
+                assert_eq!(err.lines().count(), 1, "{name}: one line: {err}");
+            }
+            None => assert_eq!(err, "", "{name}"),
+        }
+        let zip = fs::read(&zip_path).unwrap();
+        check_layout(&zip);
+        assert!(python_unzip(&zip_path, &dir.join(format!("{name}.unpacked"))) == fs::read(&path).unwrap());
+    }
 }
 
 #[test]
@@ -247,21 +290,26 @@ fn refuses_handlers_it_cannot_build() {
     }
 }
 
-/// deploy/create-function.py builds the guide's CreateFunction request
-/// around the zip (checked with --dry-run: no SDK, no network).
+/// deploy/scf-deploy takes the zip scripts/package writes: its checks pass
+/// (bootstrap at the root, 0755, a static x86_64 ELF), and --dry-run builds
+/// the requests around it without the SDK. deploy/test_scf_deploy.py loads
+/// them into the SDK's models.
 #[test]
-fn create_function_request_carries_the_zip() {
-    let dir = scratch("create-function");
+fn scf_deploy_takes_the_packaged_zip() {
+    let dir = scratch("scf-deploy");
     let zip = dir.join("function.zip");
     let bytes = package(&[], &zip);
-    let o = Command::new(root().join("deploy/create-function.py"))
+    let o = Command::new(root().join("deploy/scf-deploy"))
         .arg(&zip)
         .args(["--dry-run", "--name", "echo", "--init-timeout", "5"])
         .output()
-        .expect("run deploy/create-function.py");
+        .expect("run deploy/scf-deploy");
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{text}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stderr.is_empty(), "no warning for the runtime's own zip: {}", String::from_utf8_lossy(&o.stderr));
     for field in [
+        r#""Action": "CreateFunction""#,
+        r#""Action": "UpdateFunctionCode""#,
         r#""Runtime": "CustomRuntime""#,
         r#""FunctionName": "echo""#,
         r#""Handler": "index.main_handler""#,

@@ -1,25 +1,18 @@
-//! Link settings that the runtime's own build script applies to its
-//! `bootstrap`, repeated here because a dependency's link arguments do not
-//! reach its dependents' binaries.
+//! Passes on the link arguments of the runtime crate, `scf-bootstrap`, to
+//! this crate's `bootstrap`: a dependency's link arguments never reach its
+//! dependents' binaries by themselves, so the runtime's build script
+//! publishes them (`DEP_SCF_BOOTSTRAP_LINK_ARG_0`, `_1`, ...) and this one
+//! re-emits them. Today they are the linker script that discards unwind
+//! tables (about 4 KiB) and, when `SCF_HANDLER_LIBS` names C handlers or
+//! objects, those and the C library after them; what they are is decided in
+//! the runtime's build.rs alone.
 //!
-//! With `panic = "abort"` nothing unwinds, yet the precompiled `core` and
-//! musl's `libc.a` bring `.eh_frame` tables for every function they
-//! contribute (`-C force-unwind-tables=no` covers only the crates built
-//! here). This fragment, added to the linker's default script rather than
-//! replacing it, discards them (except in crtbegin.o/crtend.o, whose
-//! start-up code names its frame table) and the `.comment` section: about
-//! 4 KiB of the binary.
-use std::{env, fs, path::PathBuf};
-
+//! scripts/new-function copies this file into every project it creates.
 fn main() {
-    println!("cargo:rerun-if-changed=build.rs");
-    if !env::var("TARGET").is_ok_and(|t| t.contains("musl")) {
-        return;
+    for i in 0.. {
+        match std::env::var(format!("DEP_SCF_BOOTSTRAP_LINK_ARG_{i}")) {
+            Ok(arg) => println!("cargo:rustc-link-arg-bins={arg}"),
+            Err(_) => break,
+        }
     }
-    let script = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR")).join("discard-unwind-tables.ld");
-    let text = "SECTIONS {\n  /DISCARD/ : { *(EXCLUDE_FILE(*crtbegin.o *crtend.o) .eh_frame) *(.comment) }\n}\nINSERT AFTER .text;\n";
-    fs::write(&script, text).expect("write linker script");
-    // Joined `-T<file>`: gcc, clang and zig cc pass it to the linker, and
-    // GNU ld and lld take it directly (lld refuses `-Wl,-T,<file>`).
-    println!("cargo:rustc-link-arg-bins=-T{}", script.display());
 }
