@@ -52,4 +52,4 @@ pub use api::{
 };
 pub use code::FunctionCode;
 pub use emulator::{Emulator, FunctionConfig};
-pub use report::{InvokeReport, Status};
+pub use report::{InvokeReport, LogType, Refusal, Status};
