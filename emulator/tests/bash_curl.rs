@@ -224,6 +224,8 @@ fn crash_mid_invocation_is_439_and_recycles_the_instance() {
     let err = v["Result"]["ErrMsg"].as_str().unwrap();
     assert!(err.starts_with("User process exit when running"), "{err}");
     assert!(err.contains("exit code 3"), "{err}");
+    assert_eq!(v["Emulator"]["ExitCode"], 3);
+    assert!(v["Emulator"].get("ExitSignal").is_none());
     assert_eq!(v["Result"]["Log"], "about to crash\n");
     assert_eq!(v["Result"]["RetMsg"], "");
     assert!(v["Result"]["Duration"].as_f64().unwrap() > 0.0);
