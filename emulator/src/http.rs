@@ -122,9 +122,6 @@ pub struct Head {
     pub headers: Vec<(String, String)>,
 }
 
-pub type RequestHead = Head;
-pub type ResponseHead = Head;
-
 impl Head {
     /// The first value of header `name`, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -629,17 +626,6 @@ pub mod client {
             !self.conn.has_buffered()
                 && matches!(self.conn.get_mut().read(&mut tmp), Ok(0) | Err(_))
         }
-    }
-
-    /// One request on a fresh connection.
-    pub fn request(
-        addr: SocketAddr,
-        method: &str,
-        path: &str,
-        body: &[u8],
-        timeout: Option<Duration>,
-    ) -> io::Result<Response> {
-        Client::connect(addr, timeout)?.request(method, path, body)
     }
 }
 

@@ -3,7 +3,7 @@
 //! Shared by the runtime API ([`crate::api`]) and the invoke endpoint
 //! ([`crate::frontend`]); the framing rules themselves are in [`crate::http`].
 
-use crate::http::{self, Conn, Framing, RequestHead};
+use crate::http::{self, Conn, Framing, Head};
 use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 /// A request read in full, with the instant its last byte arrived.
 pub(crate) struct Request {
-    pub head: RequestHead,
+    pub head: Head,
     pub body: Vec<u8>,
     pub complete_at: Instant,
 }
