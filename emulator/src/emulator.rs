@@ -21,10 +21,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// How long to wait for output still in flight after a result arrives: the
-/// log is final once output has been quiet this long...
+/// log is final once the pipes hold nothing unread and output has been
+/// quiet this long...
 const LOG_QUIET: Duration = Duration::from_millis(5);
-/// ...or after this long at most.
-const LOG_SETTLE_MAX: Duration = Duration::from_millis(100);
+/// ...or after this long at most (a function that keeps writing).
+const LOG_SETTLE_MAX: Duration = Duration::from_millis(500);
 
 /// A function's configuration, as SCF would hold it.
 #[derive(Debug, Clone)]

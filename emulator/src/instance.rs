@@ -9,6 +9,7 @@ use crate::api::{ApiConfig, RuntimeApi};
 use crate::logs::LogSink;
 use crate::sys;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
@@ -106,10 +107,12 @@ impl Instance {
         let pid = child.id();
         sys::register_group(pid);
         if let Some(out) = child.stdout.take() {
-            logs.attach(out);
+            let fd = out.as_raw_fd();
+            logs.attach(out, Some(fd));
         }
         if let Some(err) = child.stderr.take() {
-            logs.attach(err);
+            let fd = err.as_raw_fd();
+            logs.attach(err, Some(fd));
         }
         let exit = Arc::new(Exit::default());
         let (exit2, api2) = (exit.clone(), api.clone());

@@ -151,6 +151,21 @@ pub fn exit_cleanly_on_termination_signals() -> io::Result<()> {
     Ok(())
 }
 
+/// How many bytes wait unread in pipe `fd` (`FIONREAD`); 0 when it cannot
+/// be asked.
+pub fn pipe_unread(fd: std::os::fd::RawFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer, which points
+    // at `n`; an fd that is not open makes the call fail with EBADF, it
+    // touches no memory. Callers keep `fd` open while asking.
+    let rc = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+    if rc == 0 {
+        usize::try_from(n).unwrap_or(0)
+    } else {
+        0
+    }
+}
+
 /// Peak resident set size of process `pid` in bytes (`VmHWM` in
 /// `/proc/PID/status`), if the process is still there to ask.
 pub fn peak_rss(pid: u32) -> Option<u64> {
@@ -235,6 +250,7 @@ mod tests {
         let own = status_kb(std::process::id(), "VmRSS:").unwrap();
         assert!(tree_rss(std::process::id()) >= own);
         assert_eq!(signal_name(libc::SIGSEGV), "SIGSEGV");
+        assert_eq!(signal_name(99), "signal 99");
     }
 
     #[test]
