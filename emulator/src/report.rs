@@ -128,7 +128,13 @@ impl Status {
 }
 
 /// Why an invocation was refused before any function handled it: the
-/// statuses [`InvokeReport::refused`] accepts (never success).
+/// statuses [`InvokeReport::refused`] accepts (never success, so a refused
+/// report that says "Success" cannot be built):
+///
+/// ```compile_fail
+/// use scf_emulator::{InvokeReport, Status};
+/// let r = InvokeReport::refused("id".into(), Status::Success, String::new());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     InvalidParameterValue,
