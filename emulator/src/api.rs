@@ -266,6 +266,8 @@ struct State {
     /// the invocation it served is still the current one.
     generation: u64,
     fail_next_left: u32,
+    /// `/next` requests waiting for an event right now.
+    waiting_polls: u32,
     stats: Stats,
 }
 
@@ -477,6 +479,12 @@ impl RuntimeApi {
         self.shared.cond.notify_all();
     }
 
+    /// Whether a `GET /runtime/invocation/next` is waiting for an event now
+    /// (the runtime is alive and idle).
+    pub fn is_polling(&self) -> bool {
+        self.shared.lock().waiting_polls > 0
+    }
+
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         self.shared.lock().stats
@@ -670,7 +678,9 @@ fn next(conn: &mut Conn<'_>, keep: bool) -> After {
                 st.stats.events_sent += 1;
                 break out;
             }
+            st.waiting_polls += 1;
             st = sh.wait(st);
+            st.waiting_polls -= 1;
         }
     };
     let case = quirks.header_case;

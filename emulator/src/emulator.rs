@@ -227,8 +227,11 @@ impl Emulator {
         code.1 = now;
         match FunctionCode::load(&source) {
             Ok(new) => {
-                code.0 = Arc::new(new);
+                let old = std::mem::replace(&mut code.0, Arc::new(new));
+                drop(code);
+                // The old instance ends before its unpacked code is removed.
                 self.slot().take();
+                drop(old);
                 Some(format!(
                     "{} changed: the next invocation cold-starts the new code",
                     source.display()
@@ -399,15 +402,8 @@ impl Emulator {
                     }
                     Outcome::Error(body) => {
                         let text = String::from_utf8_lossy(&body).into_owned();
-                        // A runtime that reports a crash posts the error and
-                        // then dies by the signal: the instance is gone, and
-                        // the posted words are the message.
-                        let died = instance
-                            .has_exited()
-                            .then(|| instance.exit_status())
-                            .flatten();
-                        match died {
-                            Some((status, _)) => {
+                        match died_after_error(instance) {
+                            Some(status) => {
                                 instance.logs().wait_closed(Duration::from_millis(500));
                                 report.fail(Status::UserProcessExit, text);
                                 report.exit_code = status.code();
@@ -478,6 +474,28 @@ impl Emulator {
             ),
         }
         report
+    }
+}
+
+/// How long to wait, after an error was pushed, for the runtime either to
+/// die or to poll for the next event.
+const ERROR_GRACE: Duration = Duration::from_secs(1);
+
+/// After an error push: a runtime that reports its own crash (a signal in
+/// a native handler) posts the error and then dies by the signal, and then
+/// the instance is gone; one that merely reported a handler's failure polls
+/// `/next` again. Waits (at most [`ERROR_GRACE`]) to see which; the exit
+/// status when it died.
+fn died_after_error(instance: &Instance) -> Option<std::process::ExitStatus> {
+    let end = std::time::Instant::now() + ERROR_GRACE;
+    loop {
+        if instance.has_exited() {
+            return instance.exit_status().map(|(status, _)| status);
+        }
+        if instance.api().is_polling() || std::time::Instant::now() >= end {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 

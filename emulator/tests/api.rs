@@ -300,7 +300,9 @@ fn long_poll_waits_for_an_event() {
         let w = c.next();
         (w.body, t.elapsed())
     });
+    assert!(!api.is_polling());
     thread::sleep(Duration::from_millis(300));
+    assert!(api.is_polling(), "the long poll is waiting");
     let h = invoke_in_background(&api, b"late event");
     let (body, waited) = poller.join().unwrap();
     assert_eq!(body, b"late event");
@@ -308,6 +310,7 @@ fn long_poll_waits_for_an_event() {
         waited >= Duration::from_millis(280),
         "returned after {waited:?}"
     );
+    assert!(!api.is_polling(), "it took the event");
     let mut c = Raw::connect(&api);
     c.respond(b"ok");
     h.join().unwrap().unwrap();
