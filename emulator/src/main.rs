@@ -138,28 +138,12 @@ fn seconds(flag: &str, v: &str) -> Result<Duration, Fatal> {
     }
 }
 
-/// Edit distance, for suggesting the option a user meant.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 fn unknown_option(opt: &str) -> Fatal {
     let name = opt.trim_start_matches('-');
     let best = LONG
         .iter()
-        .min_by_key(|c| distance(name, c))
-        .filter(|c| distance(name, c) <= 2.max(name.len() / 3));
+        .min_by_key(|c| strsim::levenshtein(name, c))
+        .filter(|c| strsim::levenshtein(name, c) <= 2.max(name.len() / 3));
     match best {
         Some(c) => Fatal(format!(
             "unknown option {opt}; did you mean --{c}? (see --help)"
