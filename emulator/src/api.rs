@@ -27,7 +27,7 @@
 use crate::http;
 use crate::server::{Acceptor, ReadError, Reader, Request};
 use std::fmt;
-use std::io::{self, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -240,8 +240,10 @@ pub struct Stats {
     pub ignored_results: u64,
     /// `400` answers (malformed request, empty `init/ready`).
     pub bad_requests: u64,
-    /// `404`/`405` answers.
+    /// `404` answers (a path the runtime API does not have).
     pub not_found: u64,
+    /// `405` answers (a known path with the wrong method).
+    pub method_not_allowed: u64,
     /// `500` answers (from [`Quirks::fail_next`]).
     pub server_errors: u64,
 }
@@ -263,14 +265,16 @@ struct State {
     /// Generation of `current`, so a failed `/next` write can tell whether
     /// the invocation it served is still the current one.
     generation: u64,
-    next_ticket: u64,
-    serving: u64,
     fail_next_left: u32,
+    /// `/next` requests waiting for an event right now.
+    waiting_polls: u32,
     stats: Stats,
 }
 
 struct Shared {
     cfg: ApiConfig,
+    /// Invocations take turns here, in arrival order.
+    turn: Fifo,
     state: Mutex<State>,
     cond: Condvar,
 }
@@ -321,6 +325,7 @@ impl RuntimeApi {
         };
         let shared = Arc::new(Shared {
             cfg,
+            turn: Fifo::default(),
             state: Mutex::new(state),
             cond: Condvar::new(),
         });
@@ -392,22 +397,17 @@ impl RuntimeApi {
     ) -> Result<Invocation, InvokeError> {
         let request_id = opts.request_id.unwrap_or_else(new_request_id);
         let sh = &*self.shared;
+        // Our turn first; a closed or aborted server is noticed after it.
+        let _turn = sh.turn.lock();
         let mut st = sh.lock();
-        let ticket = st.next_ticket;
-        st.next_ticket += 1;
-        // Wait for our turn. Leaving the queue early is only possible when
-        // the server is closed or aborted, after which no turn is served.
-        while st.serving != ticket {
-            if st.closed {
-                return Err(InvokeError::Closed);
-            }
-            if st.aborted {
-                return Err(InvokeError::Aborted {
-                    request_id,
-                    dispatched_at: None,
-                });
-            }
-            st = sh.wait(st);
+        if st.closed {
+            return Err(InvokeError::Closed);
+        }
+        if st.aborted {
+            return Err(InvokeError::Aborted {
+                request_id,
+                dispatched_at: None,
+            });
         }
         let offered_at = Instant::now();
         st.generation += 1;
@@ -466,7 +466,6 @@ impl RuntimeApi {
             }
         };
         st.current = None;
-        st.serving += 1;
         sh.cond.notify_all();
         result
     }
@@ -478,6 +477,12 @@ impl RuntimeApi {
     pub fn abort(&self) {
         self.shared.lock().aborted = true;
         self.shared.cond.notify_all();
+    }
+
+    /// Whether a `GET /runtime/invocation/next` is waiting for an event now
+    /// (the runtime is alive and idle).
+    pub fn is_polling(&self) -> bool {
+        self.shared.lock().waiting_polls > 0
     }
 
     /// A snapshot of the counters.
@@ -523,11 +528,7 @@ impl Conn<'_> {
         if close_mode == CloseMode::AfterEachResponseWithHeader || !keep_alive {
             hs.push(("Connection", "close"));
         }
-        let ok = self
-            .reader
-            .stream
-            .write_all(&http::response(status, &hs, body))
-            .is_ok();
+        let ok = self.reader.write(&http::response(status, &hs, body));
         if !ok || !keep_alive || close_mode != CloseMode::Never {
             After::Close
         } else {
@@ -566,7 +567,7 @@ fn serve_connection(sh: &Shared, stream: TcpStream) {
             break;
         }
     }
-    let _ = conn.reader.stream.shutdown(Shutdown::Both);
+    let _ = conn.reader.conn.get_ref().shutdown(Shutdown::Both);
 }
 
 const READY: &str = "/runtime/init/ready";
@@ -578,7 +579,7 @@ fn handle(conn: &mut Conn<'_>, req: Request) -> After {
     let sh = conn.sh;
     let keep = req.head.keep_alive();
     // The path without a query string; SCF's paths take no parameters.
-    let path = req.head.target.split('?').next().unwrap_or_default();
+    let path = req.head.path();
     let method = req.head.method.as_str();
     let known = [READY, NEXT, RESPONSE, ERROR].contains(&path);
     let allowed = match path {
@@ -591,7 +592,7 @@ fn handle(conn: &mut Conn<'_>, req: Request) -> After {
         return conn.send_text(404, &format!("not found: {path}"), keep);
     }
     if !allowed {
-        sh.lock().stats.not_found += 1;
+        sh.lock().stats.method_not_allowed += 1;
         let allow = if path == NEXT { "GET" } else { "POST" };
         let text = format!("method not allowed: {method} {path} (use {allow})\n");
         return conn.send(405, &[("Allow", allow)], text.as_bytes(), keep);
@@ -677,7 +678,9 @@ fn next(conn: &mut Conn<'_>, keep: bool) -> After {
                 st.stats.events_sent += 1;
                 break out;
             }
+            st.waiting_polls += 1;
             st = sh.wait(st);
+            st.waiting_polls -= 1;
         }
     };
     let case = quirks.header_case;
@@ -710,20 +713,13 @@ fn next(conn: &mut Conn<'_>, keep: bool) -> After {
         headers.push(("Connection", "close"));
     }
     let written = if quirks.chunked_events {
-        let mut ok = conn
-            .reader
-            .stream
-            .write_all(&http::response_head(200, &headers, None))
-            .is_ok();
+        let mut ok = conn.reader.write(&http::response_head(200, &headers, None));
         for chunk in http::encode_chunks(&event, 3) {
-            ok = ok && conn.reader.stream.write_all(&chunk).is_ok();
+            ok = ok && conn.reader.write(&chunk);
         }
         ok
     } else {
-        conn.reader
-            .stream
-            .write_all(&http::response(200, &headers, &event))
-            .is_ok()
+        conn.reader.write(&http::response(200, &headers, &event))
     };
     if !written && first {
         // Nobody received it: it was not dispatched after all, and the next
@@ -739,6 +735,36 @@ fn next(conn: &mut Conn<'_>, keep: bool) -> After {
         After::Close
     } else {
         After::KeepOpen
+    }
+}
+
+/// A queue: callers of [`lock`](Fifo::lock) are served one at a time in
+/// arrival order (std's `Mutex` promises no order). The one queue of the
+/// crate: invocations of a runtime API and of a function wait in it.
+#[derive(Default)]
+pub(crate) struct Fifo {
+    tickets: Mutex<(u64, u64)>,
+    cond: Condvar,
+}
+
+pub(crate) struct FifoTurn<'a>(&'a Fifo);
+
+impl Fifo {
+    pub fn lock(&self) -> FifoTurn<'_> {
+        let mut t = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = t.0;
+        t.0 += 1;
+        while t.1 != mine {
+            t = self.cond.wait(t).unwrap_or_else(|e| e.into_inner());
+        }
+        FifoTurn(self)
+    }
+}
+
+impl Drop for FifoTurn<'_> {
+    fn drop(&mut self) {
+        self.0.tickets.lock().unwrap_or_else(|e| e.into_inner()).1 += 1;
+        self.0.cond.notify_all();
     }
 }
 

@@ -11,19 +11,21 @@
 //! A timeout, a crash or a failed init ends the instance; the next
 //! invocation cold-starts a new one.
 
-use crate::api::{ApiConfig, InvokeError, InvokeOptions, Outcome, Quirks};
+use crate::api::{ApiConfig, Fifo, InvokeError, InvokeOptions, Outcome, Quirks};
 use crate::code::FunctionCode;
 use crate::instance::{describe_exit, Init, Instance, InstanceSpec};
-use crate::report::{InvokeReport, Status, SYNC_LIMIT};
+use crate::report::{InvokeReport, Refusal, Status, SYNC_LIMIT};
 use std::net::SocketAddr;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::os::unix::process::ExitStatusExt;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// How long to wait for output still in flight after a result arrives: the
-/// log is final once output has been quiet this long...
+/// log is final once the pipes hold nothing unread and output has been
+/// quiet this long...
 const LOG_QUIET: Duration = Duration::from_millis(5);
-/// ...or after this long at most.
-const LOG_SETTLE_MAX: Duration = Duration::from_millis(100);
+/// ...or after this long at most (a function that keeps writing).
+const LOG_SETTLE_MAX: Duration = Duration::from_millis(500);
 
 /// A function's configuration, as SCF would hold it.
 #[derive(Debug, Clone)]
@@ -56,6 +58,10 @@ pub struct FunctionConfig {
     pub echo_logs: bool,
     /// Runtime API misbehaviour, for robustness tests.
     pub quirks: Quirks,
+    /// Before each invocation, look for a changed code package; when it
+    /// changed, end the instance and load the new code (one line on
+    /// stderr says so).
+    pub watch: bool,
 }
 
 impl Default for FunctionConfig {
@@ -75,6 +81,7 @@ impl Default for FunctionConfig {
             require_json: true,
             echo_logs: false,
             quirks: Quirks::default(),
+            watch: false,
         }
     }
 }
@@ -107,39 +114,60 @@ impl FunctionConfig {
     }
 }
 
-/// Serves callers in arrival order (std's `Mutex` promises no order).
-#[derive(Default)]
-pub(crate) struct FifoLock {
-    tickets: Mutex<(u64, u64)>,
-    cond: Condvar,
-}
-
-pub(crate) struct FifoGuard<'a>(&'a FifoLock);
-
-impl FifoLock {
-    pub fn lock(&self) -> FifoGuard<'_> {
-        let mut t = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
-        let mine = t.0;
-        t.0 += 1;
-        while t.1 != mine {
-            t = self.cond.wait(t).unwrap_or_else(|e| e.into_inner());
+/// What SCF checks before an invocation reaches a function: the event's
+/// size and, unless allowed otherwise, that it is JSON. `Some` is the
+/// refusal to return.
+pub fn check_event(cfg: &FunctionConfig, request_id: &str, event: &[u8]) -> Option<InvokeReport> {
+    let refuse = |why, msg| Some(InvokeReport::refused(request_id.to_string(), why, msg));
+    if event.len() > SYNC_LIMIT {
+        return refuse(
+            Refusal::RequestTooLarge,
+            format!(
+                "RequestTooLarge: the event is {} bytes; synchronous invocations accept at most 6 MB ({SYNC_LIMIT} bytes)",
+                event.len()
+            ),
+        );
+    }
+    if cfg.require_json {
+        if let Err(e) = serde_json::from_slice::<serde_json::Value>(event) {
+            return refuse(
+                Refusal::InvalidParameterValue,
+                format!("InvalidParameterValue: the event is not JSON ({e})"),
+            );
         }
-        FifoGuard(self)
     }
+    None
 }
 
-impl Drop for FifoGuard<'_> {
-    fn drop(&mut self) {
-        self.0.tickets.lock().unwrap_or_else(|e| e.into_inner()).1 += 1;
-        self.0.cond.notify_all();
+/// A fingerprint of a code package's files (names, sizes, modification
+/// times), to notice a repackaged zip or an edited directory.
+fn fingerprint(path: &std::path::Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut todo = vec![path.to_path_buf()];
+    while let Some(p) = todo.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        p.hash(&mut h);
+        meta.len().hash(&mut h);
+        meta.modified().ok().hash(&mut h);
+        if meta.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                let mut names: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+                names.sort();
+                todo.extend(names);
+            }
+        }
     }
+    h.finish()
 }
 
 /// A function that can be invoked; owns its current instance.
 pub struct Emulator {
-    code: FunctionCode,
+    code: Mutex<(Arc<FunctionCode>, u64)>,
     cfg: FunctionConfig,
-    turn: FifoLock,
+    turn: Fifo,
     instance: Mutex<Option<Instance>>,
     /// Where each new instance's runtime API listens (port 0: any).
     api_bind: SocketAddr,
@@ -147,10 +175,11 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn new(code: FunctionCode, cfg: FunctionConfig) -> Emulator {
+        let stamp = fingerprint(code.source());
         Emulator {
-            code,
+            code: Mutex::new((Arc::new(code), stamp)),
             cfg,
-            turn: FifoLock::default(),
+            turn: Fifo::default(),
             instance: Mutex::new(None),
             api_bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
@@ -160,8 +189,13 @@ impl Emulator {
         &self.cfg
     }
 
-    pub fn code(&self) -> &FunctionCode {
-        &self.code
+    /// The code now served.
+    pub fn code(&self) -> Arc<FunctionCode> {
+        self.code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .clone()
     }
 
     fn slot(&self) -> MutexGuard<'_, Option<Instance>> {
@@ -179,28 +213,48 @@ impl Emulator {
         self.slot().take();
     }
 
+    /// When the code package changed since it was loaded: loads it again
+    /// and ends the instance, so the next invocation cold-starts the new
+    /// code. Returns the line that says so, or why the new code could not
+    /// be loaded (the old code is then kept).
+    fn reload_if_changed(&self) -> Option<String> {
+        let mut code = self.code.lock().unwrap_or_else(|e| e.into_inner());
+        let source = code.0.source().to_path_buf();
+        let now = fingerprint(&source);
+        if now == code.1 {
+            return None;
+        }
+        code.1 = now;
+        match FunctionCode::load(&source) {
+            Ok(new) => {
+                let old = std::mem::replace(&mut code.0, Arc::new(new));
+                drop(code);
+                // The old instance ends before its unpacked code is removed.
+                self.slot().take();
+                drop(old);
+                Some(format!(
+                    "{} changed: the next invocation cold-starts the new code",
+                    source.display()
+                ))
+            }
+            Err(e) => Some(format!(
+                "{} changed but cannot be loaded ({e}); still serving the previous code",
+                source.display()
+            )),
+        }
+    }
+
     /// Runs one invocation, waiting for earlier ones to finish first.
     pub fn invoke(&self, event: &[u8]) -> InvokeReport {
         let _turn = self.turn.lock();
-        let request_id = crate::api::new_request_id();
-        if event.len() > SYNC_LIMIT {
-            return InvokeReport::refused(
-                request_id,
-                Status::RequestTooLarge,
-                format!(
-                    "RequestTooLarge: the event is {} bytes; synchronous invocations accept at most 6 MB ({SYNC_LIMIT} bytes)",
-                    event.len()
-                ),
-            );
-        }
-        if self.cfg.require_json {
-            if let Err(e) = serde_json::from_slice::<serde_json::Value>(event) {
-                return InvokeReport::refused(
-                    request_id,
-                    Status::InvalidParameterValue,
-                    format!("InvalidParameterValue: the event is not JSON ({e})"),
-                );
+        if self.cfg.watch {
+            if let Some(line) = self.reload_if_changed() {
+                eprintln!("scf-emulator: {line}");
             }
+        }
+        let request_id = crate::api::new_request_id();
+        if let Some(refused) = check_event(&self.cfg, &request_id, event) {
+            return refused;
         }
         let mut slot = self.slot();
         if slot.as_ref().is_some_and(|i| i.has_exited()) {
@@ -232,16 +286,17 @@ impl Emulator {
     /// Starts an instance and waits for init; on failure, the report to
     /// return (the failed instance is already gone).
     fn cold_start(&self, request_id: &str) -> Result<(Instance, Duration), Box<InvokeReport>> {
-        let fail = |status, msg: String, log: String, init: Option<Duration>| {
-            let mut r = InvokeReport::refused(request_id.to_string(), status, msg);
+        let fail = |why, msg: String, log: String, init: Option<Duration>| {
+            let mut r = InvokeReport::refused(request_id.to_string(), why, msg);
             r.log = log;
             r.cold = true;
             r.init_duration = init;
             Box::new(r)
         };
-        let program = self.code.check_bootstrap().map_err(|why| {
+        let code = self.code();
+        let program = code.check_bootstrap().map_err(|why| {
             fail(
-                Status::ContainerInitError,
+                Refusal::ContainerInitError,
                 format!("ContainerInitError: {why}"),
                 String::new(),
                 None,
@@ -249,7 +304,7 @@ impl Emulator {
         })?;
         let spec = InstanceSpec {
             program,
-            cwd: self.code.root().to_path_buf(),
+            cwd: code.root().to_path_buf(),
             env: self.cfg.environment(),
             api: ApiConfig {
                 bind: self.api_bind,
@@ -258,10 +313,11 @@ impl Emulator {
                 quirks: self.cfg.quirks.clone(),
             },
             echo_logs: self.cfg.echo_logs,
+            memory_limit: Some(u64::from(self.cfg.memory_mb) << 20),
         };
         let mut instance = Instance::spawn(&spec).map_err(|e| {
             fail(
-                Status::ContainerInitError,
+                Refusal::ContainerInitError,
                 format!("ContainerInitError: cannot execute bootstrap: {e}"),
                 String::new(),
                 None,
@@ -275,11 +331,26 @@ impl Emulator {
                     .map(|(_, at)| at.saturating_duration_since(instance.spawned_at()));
                 instance.logs().wait_closed(Duration::from_millis(500));
                 let log = instance.logs().take();
-                let msg = format!(
-                    "ContainerStateExited: bootstrap exited with {} before reporting ready (POST /runtime/init/ready)",
-                    describe_exit(status)
-                );
-                Err(fail(Status::ContainerStateExited, msg, log, ran))
+                let mut r = match instance.over_memory() {
+                    Some(rss) => fail(
+                        Refusal::MemoryLimitReached,
+                        self.memory_message(rss, "initializing"),
+                        log,
+                        ran,
+                    ),
+                    None => fail(
+                        Refusal::ContainerStateExited,
+                        format!(
+                            "ContainerStateExited: bootstrap exited with {} before reporting ready (POST /runtime/init/ready)",
+                            describe_exit(status)
+                        ),
+                        log,
+                        ran,
+                    ),
+                };
+                r.exit_code = status.code();
+                r.exit_signal = status.signal();
+                Err(r)
             }
             Init::TimedOut => {
                 let ran = instance.spawned_at().elapsed();
@@ -289,9 +360,17 @@ impl Emulator {
                     "InitContainerTimeout: no POST /runtime/init/ready within the initialization timeout of {}",
                     seconds(self.cfg.init_timeout)
                 );
-                Err(fail(Status::InitContainerTimeout, msg, log, Some(ran)))
+                Err(fail(Refusal::InitContainerTimeout, msg, log, Some(ran)))
             }
         }
+    }
+
+    fn memory_message(&self, rss: u64, when: &str) -> String {
+        format!(
+            "MemoryLimitReached: the instance held {} MB while {when}, over its memory size of {} MB",
+            rss >> 20,
+            self.cfg.memory_mb
+        )
     }
 
     fn dispatch(&self, instance: &mut Instance, event: &[u8], request_id: String) -> InvokeReport {
@@ -301,77 +380,122 @@ impl Emulator {
             dispatch_timeout: Some(self.cfg.timeout),
             request_id: Some(request_id.clone()),
         };
-        let mut report = InvokeReport::refused(request_id, Status::Success, String::new());
-        match instance.api().invoke_with(event, opts) {
+        let mut report = InvokeReport::dispatched(request_id);
+        let result = instance.api().invoke_with(event, opts);
+        report.mem_usage = instance.sample_peak_rss();
+        match result {
             Ok(inv) => {
-                report.mem_usage = instance.sample_peak_rss();
                 report.duration = inv.duration();
                 report.polls = inv.polls;
                 instance.logs().settle(LOG_QUIET, LOG_SETTLE_MAX);
-                report.log = instance.logs().take();
                 match inv.outcome {
-                    Outcome::Response(body) if body.len() > SYNC_LIMIT => {
-                        report.status = Status::ResponseTooLarge;
-                        report.err_msg = format!(
+                    Outcome::Response(body) if body.len() > SYNC_LIMIT => report.fail(
+                        Status::ResponseTooLarge,
+                        format!(
                             "{}: the function returned {} bytes",
                             Status::ResponseTooLarge.message(),
                             body.len()
-                        );
-                    }
+                        ),
+                    ),
                     Outcome::Response(body) => {
                         report.ret_msg = String::from_utf8_lossy(&body).into_owned()
                     }
                     Outcome::Error(body) => {
-                        report.status = Status::UserCodeException;
-                        report.err_msg = String::from_utf8_lossy(&body).into_owned();
+                        let text = String::from_utf8_lossy(&body).into_owned();
+                        match died_after_error(instance) {
+                            Some(status) => {
+                                instance.logs().wait_closed(Duration::from_millis(500));
+                                report.fail(Status::UserProcessExit, text);
+                                report.exit_code = status.code();
+                                report.exit_signal = status.signal();
+                            }
+                            None => report.fail(Status::UserCodeException, text),
+                        }
                     }
                 }
+                report.log = instance.logs().take();
             }
             Err(InvokeError::Timeout { dispatched_at, .. }) => {
-                report.mem_usage = instance.sample_peak_rss();
                 report.duration = dispatched_at.elapsed();
                 instance.kill();
                 report.log = instance.logs().take();
-                report.status = Status::TimeLimitReached;
-                report.err_msg = format!(
-                    "Invoking task timed out after {}",
-                    seconds(self.cfg.timeout)
+                report.fail(
+                    Status::TimeLimitReached,
+                    format!(
+                        "Invoking task timed out after {}",
+                        seconds(self.cfg.timeout)
+                    ),
                 );
             }
             Err(InvokeError::NotDispatched { .. }) => {
-                report.mem_usage = instance.sample_peak_rss();
                 instance.kill();
                 report.log = instance.logs().take();
-                report.status = Status::TimeLimitReached;
-                report.err_msg = format!(
-                    "Invoking task timed out after {} (the runtime never fetched the event with GET /runtime/invocation/next)",
-                    seconds(self.cfg.timeout)
+                report.fail(
+                    Status::TimeLimitReached,
+                    format!(
+                        "Invoking task timed out after {} (the runtime never fetched the event with GET /runtime/invocation/next)",
+                        seconds(self.cfg.timeout)
+                    ),
                 );
             }
             Err(InvokeError::Aborted { dispatched_at, .. }) => {
-                report.mem_usage = instance.sample_peak_rss();
                 let exit = instance.wait_exit(Duration::from_secs(2));
                 if let (Some(t), Some((_, at))) = (dispatched_at, exit) {
                     report.duration = at.saturating_duration_since(t);
                 }
                 instance.logs().wait_closed(Duration::from_millis(500));
                 report.log = instance.logs().take();
-                report.status = Status::UserProcessExit;
-                let how = exit.map_or_else(
-                    || "an unknown status".to_string(),
-                    |(s, _)| describe_exit(s),
-                );
-                report.err_msg = format!(
-                    "{}: bootstrap process exited with {how} during the invocation",
-                    Status::UserProcessExit.message()
-                );
+                if let Some(rss) = instance.over_memory() {
+                    report.fail(
+                        Status::MemoryLimitReached,
+                        self.memory_message(rss, "invoked"),
+                    );
+                } else {
+                    let how = exit.map_or_else(
+                        || "an unknown status".to_string(),
+                        |(s, _)| describe_exit(s),
+                    );
+                    report.fail(
+                        Status::UserProcessExit,
+                        format!(
+                            "{}: bootstrap process exited with {how} during the invocation",
+                            Status::UserProcessExit.message()
+                        ),
+                    );
+                }
+                if let Some((status, _)) = exit {
+                    report.exit_code = status.code();
+                    report.exit_signal = status.signal();
+                }
             }
-            Err(InvokeError::Closed) => {
-                report.status = Status::InternalError;
-                report.err_msg = "InternalError: the runtime API server stopped".into();
-            }
+            Err(InvokeError::Closed) => report.fail(
+                Status::InternalError,
+                "InternalError: the runtime API server stopped".into(),
+            ),
         }
         report
+    }
+}
+
+/// How long to wait, after an error was pushed, for the runtime either to
+/// die or to poll for the next event.
+const ERROR_GRACE: Duration = Duration::from_secs(1);
+
+/// After an error push: a runtime that reports its own crash (a signal in
+/// a native handler) posts the error and then dies by the signal, and then
+/// the instance is gone; one that merely reported a handler's failure polls
+/// `/next` again. Waits (at most [`ERROR_GRACE`]) to see which; the exit
+/// status when it died.
+fn died_after_error(instance: &Instance) -> Option<std::process::ExitStatus> {
+    let end = std::time::Instant::now() + ERROR_GRACE;
+    loop {
+        if instance.has_exited() {
+            return instance.exit_status().map(|(status, _)| status);
+        }
+        if instance.api().is_polling() || std::time::Instant::now() >= end {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 

@@ -9,6 +9,7 @@ use crate::api::{ApiConfig, RuntimeApi};
 use crate::logs::LogSink;
 use crate::sys;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
@@ -30,7 +31,15 @@ pub struct InstanceSpec {
     pub api: ApiConfig,
     /// Copy the function's output to this process's stderr.
     pub echo_logs: bool,
+    /// End the instance when its processes hold more than this many bytes
+    /// resident (SCF's memory size); `None`: no limit.
+    pub memory_limit: Option<u64>,
 }
+
+/// How often the memory limit is checked. SCF does not say how it
+/// measures; a sample every 10 ms catches any allocation that is held,
+/// and costs a few `/proc` reads.
+const MEMORY_SAMPLE: Duration = Duration::from_millis(10);
 
 /// What became of init.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,13 +66,16 @@ pub struct Instance {
     exit: Arc<Exit>,
     spawned_at: Instant,
     peak_rss: u64,
+    /// Set when the memory watcher ended the instance for exceeding the
+    /// limit (with the resident bytes it saw).
+    over_memory: Arc<Mutex<Option<u64>>>,
 }
 
 /// Describes an exit status the way a shell user reads it.
 pub fn describe_exit(status: ExitStatus) -> String {
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit code {code}"),
-        (None, Some(sig)) => format!("signal {sig}"),
+        (None, Some(sig)) => format!("signal {sig} ({})", sys::signal_name(sig)),
         _ => "unknown status".to_string(),
     }
 }
@@ -95,10 +107,12 @@ impl Instance {
         let pid = child.id();
         sys::register_group(pid);
         if let Some(out) = child.stdout.take() {
-            logs.attach(out);
+            let fd = out.as_raw_fd();
+            logs.attach(out, Some(fd));
         }
         if let Some(err) = child.stderr.take() {
-            logs.attach(err);
+            let fd = err.as_raw_fd();
+            logs.attach(err, Some(fd));
         }
         let exit = Arc::new(Exit::default());
         let (exit2, api2) = (exit.clone(), api.clone());
@@ -114,6 +128,29 @@ impl Instance {
                 // Whatever is pending on the runtime API can no longer finish.
                 api2.abort();
             })?;
+        let over_memory = Arc::new(Mutex::new(None));
+        if let Some(limit) = spec.memory_limit {
+            let (exit3, over) = (exit.clone(), over_memory.clone());
+            thread::Builder::new()
+                .name("scf-memory-watch".into())
+                .spawn(move || loop {
+                    let st = exit3.status.lock().unwrap_or_else(|e| e.into_inner());
+                    let (st, _) = exit3
+                        .cond
+                        .wait_timeout_while(st, MEMORY_SAMPLE, |s| s.is_none())
+                        .unwrap_or_else(|e| e.into_inner());
+                    if st.is_some() {
+                        return;
+                    }
+                    drop(st);
+                    let rss = sys::tree_rss(pid);
+                    if rss > limit {
+                        *over.lock().unwrap_or_else(|e| e.into_inner()) = Some(rss);
+                        let _ = sys::kill_group(pid);
+                        return;
+                    }
+                })?;
+        }
         Ok(Instance {
             api,
             pid,
@@ -121,6 +158,7 @@ impl Instance {
             exit,
             spawned_at,
             peak_rss: 0,
+            over_memory,
         })
     }
 
@@ -141,6 +179,12 @@ impl Instance {
     /// When the bootstrap was started.
     pub fn spawned_at(&self) -> Instant {
         self.spawned_at
+    }
+
+    /// The resident bytes seen when the memory watcher ended this instance
+    /// for exceeding its limit.
+    pub fn over_memory(&self) -> Option<u64> {
+        *self.over_memory.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Waits for `init/ready`, the process's exit or the timeout, whichever

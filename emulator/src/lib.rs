@@ -17,20 +17,23 @@
 //!
 //! The crate is layered, bottom up:
 //!
-//! - [`http`]: HTTP/1.1 framing as pure functions over bytes (request and
-//!   response heads, chunked bodies), plus a small blocking client.
+//! - [`http`]: HTTP/1.1 framing on `httparse` (one reader of heads and
+//!   bodies for both directions, a hand-written response writer for the
+//!   quirks), plus a small blocking client the tests share.
 //! - `server` (private): accepting connections and reading framed requests.
 //! - [`api`]: the runtime API server, with SCF's semantics: long-polled
 //!   `/next`, one event at a time, first result final, and [`Quirks`] to
 //!   misbehave on purpose. Usable on its own as the loopback peer of a
 //!   bootstrap's integration tests.
-//! - [`code`], [`zip`]: a function's code, from a directory or a zip with
-//!   Unix modes.
+//! - [`code`], [`zip`]: a function's code, from a directory or a zip (the
+//!   `zip` crate) with Unix modes.
 //! - [`instance`], [`logs`], [`sys`]: one running bootstrap in its own process
 //!   group, its captured output, and the OS calls std lacks.
 //! - [`emulator`], [`report`]: a function as SCF runs it: cold starts,
-//!   timeouts, crashes, limits, measurements, and the Invoke API result.
-//! - [`frontend`]: the `POST /invoke` endpoint of `scf-emulator run`.
+//!   timeouts, crashes and signals, the memory limit, reloads, measurements,
+//!   and the Invoke API result (serialized with serde).
+//! - [`frontend`]: the server of `scf-emulator run`: `POST /invoke`,
+//!   TencentCloud API 3.0 `Invoke`, and the API gateway trigger.
 #![deny(unsafe_code)]
 
 pub mod api;
@@ -52,4 +55,4 @@ pub use api::{
 };
 pub use code::FunctionCode;
 pub use emulator::{Emulator, FunctionConfig};
-pub use report::{InvokeReport, Status};
+pub use report::{InvokeReport, LogType, Refusal, Status};

@@ -5,8 +5,10 @@
 //! invocation's log was taken, so init output joins the first invocation's
 //! log, as on SCF. Only the tail is kept: SCF returns at most 4 KB.
 
+use crate::sys;
 use std::collections::VecDeque;
 use std::io::{Read, Write};
+use std::os::fd::RawFd;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -24,6 +26,9 @@ struct Buf {
     taken: u64,
     /// Pipes still open.
     open: usize,
+    /// Their descriptors, for asking how many bytes wait unread. A reader
+    /// removes its own under this lock before closing it.
+    fds: Vec<RawFd>,
 }
 
 /// Where the reader threads put what the function writes.
@@ -48,9 +53,15 @@ impl LogSink {
         self.buf.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Starts a thread that copies `pipe` into the sink until EOF.
-    pub fn attach(self: &Arc<Self>, mut pipe: impl Read + Send + 'static) {
-        self.lock().open += 1;
+    /// Starts a thread that copies `pipe` into the sink until EOF. `fd` is
+    /// the pipe's descriptor, when it has one, so [`settle`](Self::settle)
+    /// can see bytes not read yet.
+    pub fn attach(self: &Arc<Self>, mut pipe: impl Read + Send + 'static, fd: Option<RawFd>) {
+        {
+            let mut b = self.lock();
+            b.open += 1;
+            b.fds.extend(fd);
+        }
         let sink = self.clone();
         let spawned = thread::Builder::new()
             .name("scf-log-reader".into())
@@ -62,11 +73,17 @@ impl LogSink {
                         Ok(n) => sink.push(&chunk[..n]),
                     }
                 }
-                sink.lock().open -= 1;
+                let mut b = sink.lock();
+                b.open -= 1;
+                b.fds.retain(|&f| Some(f) != fd);
+                drop(pipe);
+                drop(b);
                 sink.cond.notify_all();
             });
         if spawned.is_err() {
-            self.lock().open -= 1;
+            let mut b = self.lock();
+            b.open -= 1;
+            b.fds.retain(|&f| Some(f) != fd);
         }
     }
 
@@ -85,10 +102,12 @@ impl LogSink {
         self.cond.notify_all();
     }
 
-    /// Waits until output has been quiet for `quiet` (or every pipe is
-    /// closed), but at most `max`. Bytes the function wrote before pushing
-    /// its result are normally already here; this catches a reader thread
-    /// that has not been scheduled yet.
+    /// Waits until the pipes hold no unread bytes and output has been
+    /// quiet for `quiet` (or every pipe is closed), but at most `max`.
+    /// Bytes the function wrote before pushing its result are in a pipe by
+    /// then; the reader thread may just not have been scheduled yet (on a
+    /// loaded machine, for longer than `quiet`), so unread bytes are asked
+    /// for (`FIONREAD`) rather than guessed from quiet alone.
     pub fn settle(&self, quiet: Duration, max: Duration) {
         let end = Instant::now() + max;
         let mut b = self.lock();
@@ -97,12 +116,13 @@ impl LogSink {
             if now >= end {
                 return;
             }
+            let unread = b.fds.iter().any(|&fd| sys::pipe_unread(fd) > 0);
             let seen = b.total;
             let (next, waited) = self
                 .cond
                 .wait_timeout_while(b, quiet.min(end - now), |b| b.total == seen && b.open > 0)
                 .unwrap_or_else(|e| e.into_inner());
-            if waited.timed_out() {
+            if waited.timed_out() && !unread {
                 return;
             }
             b = next;
@@ -180,9 +200,35 @@ mod tests {
     #[test]
     fn pipes_are_read() {
         let sink = LogSink::new(false);
-        sink.attach(&b"from a pipe\n"[..]);
+        sink.attach(&b"from a pipe\n"[..], None);
         sink.wait_closed(Duration::from_secs(5));
         sink.settle(Duration::from_millis(1), Duration::from_millis(10));
         assert_eq!(sink.take(), "from a pipe\n");
+    }
+
+    /// A reader thread that is slow to run (a loaded machine) does not lose
+    /// bytes that were in the pipe before the result: they are seen unread.
+    #[test]
+    fn settle_waits_for_bytes_still_in_the_pipe() {
+        struct Late(std::io::PipeReader, bool);
+        impl Read for Late {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if !self.1 {
+                    self.1 = true;
+                    thread::sleep(Duration::from_millis(100));
+                }
+                self.0.read(buf)
+            }
+        }
+        let (r, mut w) = std::io::pipe().unwrap();
+        w.write_all(b"written before the result\n").unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&r);
+        assert_eq!(sys::pipe_unread(fd), 26);
+        let sink = LogSink::new(false);
+        sink.attach(Late(r, false), Some(fd));
+        sink.settle(Duration::from_millis(5), Duration::from_secs(5));
+        assert_eq!(sink.take(), "written before the result\n");
+        drop(w);
+        sink.wait_closed(Duration::from_secs(5));
     }
 }

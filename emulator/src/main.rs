@@ -1,11 +1,13 @@
 //! The `scf-emulator` command. See `--help` and the crate's README.
 
 use scf_emulator::api::{ApiConfig, InvokeOptions, Outcome};
-use scf_emulator::frontend::{Handler, InvokeServer};
-use scf_emulator::report::SYNC_LIMIT;
+use scf_emulator::emulator::check_event;
+use scf_emulator::frontend::{Handler, InvokeServer, Options};
+use scf_emulator::report::{LogType, SYNC_LIMIT};
 use scf_emulator::{
     sys, Emulator, FunctionCode, FunctionConfig, InvokeError, InvokeReport, RuntimeApi, Status,
 };
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,36 +20,78 @@ const USAGE: &str = "\
 scf-emulator: run and invoke a Tencent Cloud SCF Custom Runtime function locally
 
 USAGE:
-  scf-emulator run FUNCTION [OPTIONS] [--listen ADDR]
-      Serve FUNCTION (a directory or a .zip with `bootstrap` at its root) and
-      invoke it on every `POST /invoke` to ADDR, the event as the body. The
-      answer is the Invoke API JSON. The first invocation cold-starts it.
-  scf-emulator invoke FUNCTION --event FILE|- [OPTIONS]
-      Start FUNCTION, invoke it once with the event in FILE (- for stdin),
-      print the Invoke API JSON and exit: 0 when InvokeResult is 0, 1 when the
-      invocation failed, 2 when it could not be attempted.
+  scf-emulator invoke FUNCTION --event FILE|- [--event FILE]... [OPTIONS]
+      Start FUNCTION (a directory or a .zip with `bootstrap` at its root),
+      invoke it with each event in turn (FILE, or - for stdin; warm after the
+      first), print the Invoke API JSON of each, and a one-line summary per
+      invoke on stderr. Exit 0 when every InvokeResult is 0, 1 when an
+      invocation failed, 2 when none could be attempted.
+  scf-emulator run FUNCTION [OPTIONS] [--listen ADDR] [--apigw] [--watch]
+      Serve FUNCTION on ADDR: `POST /invoke` with the event as the body, and
+      TencentCloud API 3.0 `Invoke`/`InvokeFunction` (Tencent's SDKs, tccli
+      --endpoint). With --apigw every other request is an API gateway event
+      and the function's integrated response is the HTTP response.
   scf-emulator --runtime-api-only --port N [--listen ADDR] [--memory MB] [--timeout S]
       Serve only the runtime API on 127.0.0.1:N and start nothing, so you can
       start the bootstrap yourself (under gdb, strace...). Events are taken
       from `POST /invoke` on ADDR and wait until the bootstrap fetches them.
 
-OPTIONS:
+OPTIONS (`--opt value` or `--opt=value`):
   --handler NAME       _HANDLER (default index.main_handler)
-  --memory MB          memory size, sent as memory_limit_in_mb (default 128)
+  --memory MB          memory size: sent as memory_limit_in_mb, and enforced
+                       (an instance holding more is ended: 434) (default 128)
   --timeout S          invocation timeout in seconds (default 3)
   --init-timeout S     init timeout in seconds (default 60)
   -e, --env KEY=VALUE  add an environment variable (repeatable)
+  --env-file FILE      add the KEY=VALUE lines of FILE (# comments allowed)
   --name NAME          SCF_FUNCTIONNAME (default: FUNCTION's file name)
   --namespace NS       SCF_NAMESPACE (default default)
   --region REGION      TENCENTCLOUD_REGION (default ap-guangzhou)
   --appid ID           TENCENTCLOUD_APPID (default 1250000000)
   --uin UIN            TENCENTCLOUD_UIN (default 100000000001)
   --allow-non-json     accept events that are not JSON (SCF refuses them: 400)
-  --listen ADDR        invoke endpoint address (default 127.0.0.1:9001)
-  --quiet              run: do not copy the function's output to stderr
+  invoke:
+  --pretty             indented JSON
+  --raw                print only the function's answer (RetMsg); a failure's
+                       ErrMsg goes to stderr
+  --log-type TYPE      Tail (the last 4 KB of output in Log) or None
+  run:
+  --listen ADDR        address to serve (default 127.0.0.1:9001)
+  --apigw              API gateway trigger mode
+  --watch              reload the code when the zip or directory changes
+                       (the next invoke is a cold start of the new code)
+  --quiet              do not copy the function's output to stderr
   -h, --help           this text
   -V, --version        the version
 ";
+
+/// Every long option, for "did you mean".
+const LONG: &[&str] = &[
+    "handler",
+    "memory",
+    "timeout",
+    "init-timeout",
+    "env",
+    "env-file",
+    "name",
+    "namespace",
+    "region",
+    "appid",
+    "uin",
+    "allow-non-json",
+    "event",
+    "pretty",
+    "raw",
+    "log-type",
+    "listen",
+    "apigw",
+    "watch",
+    "quiet",
+    "port",
+    "runtime-api-only",
+    "help",
+    "version",
+];
 
 /// A command-line mistake or a setup failure: one line, exit status 2.
 struct Fatal(String);
@@ -64,13 +108,23 @@ enum Mode {
     ApiOnly,
 }
 
+#[derive(PartialEq)]
+enum Output {
+    Line,
+    Pretty,
+    Raw,
+}
+
 struct Args {
     mode: Mode,
-    function: Option<PathBuf>,
-    event: Option<String>,
+    function: PathBuf,
+    events: Vec<String>,
     listen: SocketAddr,
-    port: Option<u16>,
+    port: u16,
     quiet: bool,
+    apigw: bool,
+    output: Output,
+    log_type: LogType,
     name: Option<String>,
     cfg: FunctionConfig,
 }
@@ -84,26 +138,99 @@ fn seconds(flag: &str, v: &str) -> Result<Duration, Fatal> {
     }
 }
 
-fn parse_args(argv: Vec<String>) -> Result<Option<Args>, Fatal> {
-    let mut it = argv.into_iter();
+fn unknown_option(opt: &str) -> Fatal {
+    let name = opt.trim_start_matches('-');
+    let best = LONG
+        .iter()
+        .min_by_key(|c| strsim::levenshtein(name, c))
+        .filter(|c| strsim::levenshtein(name, c) <= 2.max(name.len() / 3));
+    match best {
+        Some(c) => Fatal(format!(
+            "unknown option {opt}; did you mean --{c}? (see --help)"
+        )),
+        None => Fatal(format!("unknown option {opt} (see --help)")),
+    }
+}
+
+/// `KEY=VALUE` lines of an env file: blank lines and `#` comments skipped,
+/// an `export ` prefix and quotes around the value allowed.
+fn env_file(path: &str) -> Result<Vec<(String, String)>, Fatal> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Fatal(format!("--env-file: cannot read {path}: {e}")))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let (k, v) = line
+            .split_once('=')
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .filter(|(k, _)| {
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+            .ok_or_else(|| {
+                Fatal(format!(
+                    "--env-file {path}:{}: expected KEY=VALUE, got {line:?}",
+                    n + 1
+                ))
+            })?;
+        let v = [('"', '"'), ('\'', '\'')]
+            .iter()
+            .find_map(|&(a, b)| v.strip_prefix(a).and_then(|v| v.strip_suffix(b)))
+            .unwrap_or(v);
+        out.push((k.to_string(), v.to_string()));
+    }
+    Ok(out)
+}
+
+fn parse_args(argv: Vec<OsString>) -> Result<Option<Args>, Fatal> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_args(argv);
     let mut mode = None;
     let mut function = None;
+    let mut port = None;
     let mut a = Args {
         mode: Mode::Run,
-        function: None,
-        event: None,
+        function: PathBuf::new(),
+        events: Vec::new(),
         listen: SocketAddr::from(([127, 0, 0, 1], 9001)),
-        port: None,
+        port: 0,
         quiet: false,
+        apigw: false,
+        output: Output::Line,
+        log_type: LogType::Tail,
         name: None,
         cfg: FunctionConfig::default(),
     };
-    while let Some(arg) = it.next() {
-        let mut value = |flag: &str| {
-            it.next()
-                .ok_or_else(|| Fatal(format!("{flag} needs a value")))
+    let lex = |e: lexopt::Error| match e {
+        lexopt::Error::MissingValue { option: Some(o) } => Fatal(format!("{o} needs a value")),
+        lexopt::Error::UnexpectedValue { option, .. } => Fatal(format!("{option} takes no value")),
+        e => Fatal(e.to_string()),
+    };
+    while let Some(arg) = p.next().map_err(lex)? {
+        let (flag, positional) = match arg {
+            Long(l) => (format!("--{l}"), None),
+            Short(c) => (format!("-{c}"), None),
+            Value(v) => (String::new(), Some(v)),
         };
-        match arg.as_str() {
+        let mut value = || -> Result<String, Fatal> {
+            p.value()
+                .map_err(lex)?
+                .into_string()
+                .map_err(|v| Fatal(format!("{flag}: not UTF-8: {v:?}")))
+        };
+        if let Some(v) = positional {
+            match v.to_str() {
+                Some("run") if mode.is_none() => mode = Some(Mode::Run),
+                Some("invoke") if mode.is_none() => mode = Some(Mode::Invoke),
+                _ if function.is_none() && mode.is_some() => function = Some(PathBuf::from(v)),
+                _ => return Err(Fatal(format!("unexpected argument {v:?} (see --help)"))),
+            }
+            continue;
+        }
+        match flag.as_str() {
             "-h" | "--help" => {
                 print!("{USAGE}");
                 return Ok(None);
@@ -112,74 +239,75 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, Fatal> {
                 println!("scf-emulator {}", env!("CARGO_PKG_VERSION"));
                 return Ok(None);
             }
-            "run" if mode.is_none() => mode = Some(Mode::Run),
-            "invoke" if mode.is_none() => mode = Some(Mode::Invoke),
             "--runtime-api-only" => mode = Some(Mode::ApiOnly),
-            "--handler" => a.cfg.handler = value("--handler")?,
+            "--handler" => a.cfg.handler = value()?,
             "--memory" => {
-                let v = value("--memory")?;
-                a.cfg.memory_mb =
-                    v.parse().ok().filter(|&m: &u32| m > 0).ok_or_else(|| {
-                        Fatal(format!("--memory: expected a size in MB, got {v:?}"))
-                    })?;
+                let v = value()?;
+                a.cfg.memory_mb = v
+                    .parse()
+                    .ok()
+                    .filter(|&m: &u32| m > 0 && m <= 1 << 20)
+                    .ok_or_else(|| Fatal(format!("--memory: expected a size in MB, got {v:?}")))?;
             }
-            "--timeout" => a.cfg.timeout = seconds("--timeout", &value("--timeout")?)?,
-            "--init-timeout" => {
-                a.cfg.init_timeout = seconds("--init-timeout", &value("--init-timeout")?)?
-            }
+            "--timeout" => a.cfg.timeout = seconds("--timeout", &value()?)?,
+            "--init-timeout" => a.cfg.init_timeout = seconds("--init-timeout", &value()?)?,
             "-e" | "--env" => {
-                let v = value("--env")?;
+                let v = value()?;
                 let (k, val) = v
                     .split_once('=')
                     .filter(|(k, _)| !k.is_empty())
                     .ok_or_else(|| Fatal(format!("--env: expected KEY=VALUE, got {v:?}")))?;
                 a.cfg.env.push((k.to_string(), val.to_string()));
             }
-            "--name" => a.name = Some(value("--name")?),
-            "--namespace" => a.cfg.namespace = value("--namespace")?,
-            "--region" => a.cfg.region = value("--region")?,
-            "--appid" => a.cfg.appid = value("--appid")?,
-            "--uin" => a.cfg.uin = value("--uin")?,
+            "--env-file" => a.cfg.env.extend(env_file(&value()?)?),
+            "--name" => a.name = Some(value()?),
+            "--namespace" => a.cfg.namespace = value()?,
+            "--region" => a.cfg.region = value()?,
+            "--appid" => a.cfg.appid = value()?,
+            "--uin" => a.cfg.uin = value()?,
             "--allow-non-json" => a.cfg.require_json = false,
-            "--event" => a.event = Some(value("--event")?),
+            "--event" => a.events.push(value()?),
+            "--pretty" => a.output = Output::Pretty,
+            "--raw" => a.output = Output::Raw,
+            "--log-type" => {
+                a.log_type = value()?
+                    .parse()
+                    .map_err(|e| Fatal(format!("--log-type: {e}")))?
+            }
             "--listen" => {
-                let v = value("--listen")?;
+                let v = value()?;
                 a.listen = v
                     .parse()
                     .map_err(|_| Fatal(format!("--listen: expected IP:PORT, got {v:?}")))?;
             }
             "--port" => {
-                let v = value("--port")?;
-                a.port =
+                let v = value()?;
+                port =
                     Some(v.parse().map_err(|_| {
                         Fatal(format!("--port: expected a port number, got {v:?}"))
                     })?);
             }
             "--quiet" => a.quiet = true,
-            s if s.starts_with('-') && s != "-" => {
-                return Err(Fatal(format!("unknown option {s} (see --help)")))
-            }
-            s if function.is_none() && mode.is_some() => function = Some(PathBuf::from(s)),
-            s => return Err(Fatal(format!("unexpected argument {s:?} (see --help)"))),
+            "--apigw" => a.apigw = true,
+            "--watch" => a.cfg.watch = true,
+            _ => return Err(unknown_option(&flag)),
         }
     }
     a.mode = mode.ok_or_else(|| {
         Fatal("no command given: use run, invoke or --runtime-api-only (see --help)".into())
     })?;
-    a.function = function;
     match a.mode {
-        Mode::Run | Mode::Invoke if a.function.is_none() => {
-            return Err(Fatal(
-                "missing FUNCTION: a directory or a .zip with bootstrap at its root".into(),
-            ))
+        Mode::Run | Mode::Invoke => {
+            a.function = function.ok_or_else(|| {
+                Fatal("missing FUNCTION: a directory or a .zip with bootstrap at its root".into())
+            })?
         }
-        Mode::Invoke if a.event.is_none() => {
-            return Err(Fatal("invoke needs --event FILE (or - for stdin)".into()))
+        Mode::ApiOnly => {
+            a.port = port.ok_or_else(|| Fatal("--runtime-api-only needs --port N".into()))?
         }
-        Mode::ApiOnly if a.port.is_none() => {
-            return Err(Fatal("--runtime-api-only needs --port N".into()))
-        }
-        _ => {}
+    }
+    if matches!(a.mode, Mode::Invoke) && a.events.is_empty() {
+        return Err(Fatal("invoke needs --event FILE (or - for stdin)".into()));
     }
     Ok(Some(a))
 }
@@ -188,10 +316,10 @@ fn main() -> ExitCode {
     if let Err(e) = sys::exit_cleanly_on_termination_signals() {
         eprintln!("scf-emulator: cannot set up signal handling: {e}");
     }
-    let result = parse_args(std::env::args().skip(1).collect()).and_then(|args| match args {
+    let result = parse_args(std::env::args_os().skip(1).collect()).and_then(|args| match args {
         None => Ok(ExitCode::SUCCESS),
         Some(a) => match a.mode {
-            Mode::Invoke => invoke_once(a),
+            Mode::Invoke => invoke(a),
             Mode::Run => run(a),
             Mode::ApiOnly => api_only(a),
         },
@@ -207,34 +335,91 @@ fn main() -> ExitCode {
 }
 
 fn load(a: &mut Args) -> Result<Emulator, Fatal> {
-    let path = a.function.take().expect("checked by parse_args");
-    let code = FunctionCode::load(&path)?;
+    let code = FunctionCode::load(&a.function)?;
     a.cfg.name = a.name.take().unwrap_or_else(|| code.default_name());
     Ok(Emulator::new(code, a.cfg.clone()))
 }
 
-fn invoke_once(mut a: Args) -> Result<ExitCode, Fatal> {
-    let event = match a.event.as_deref() {
-        Some("-") => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| Fatal(format!("cannot read the event from stdin: {e}")))?;
-            buf
-        }
-        Some(file) => std::fs::read(file)
-            .map_err(|e| Fatal(format!("cannot read the event file {file}: {e}")))?,
-        None => unreachable!("checked by parse_args"),
-    };
+fn read_event(file: &str) -> Result<Vec<u8>, Fatal> {
+    if file == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Fatal(format!("cannot read the event from stdin: {e}")))?;
+        return Ok(buf);
+    }
+    std::fs::read(file).map_err(|e| Fatal(format!("cannot read the event file {file}: {e}")))
+}
+
+fn invoke(mut a: Args) -> Result<ExitCode, Fatal> {
+    let events = a
+        .events
+        .iter()
+        .map(|f| read_event(f))
+        .collect::<Result<Vec<_>, _>>()?;
     let emulator = load(&mut a)?;
-    let report = emulator.invoke(&event);
+    let mut failed = false;
+    let mut out = std::io::stdout().lock();
+    for event in &events {
+        let mut report = emulator.invoke(event);
+        if a.log_type == LogType::None {
+            report.log.clear();
+        }
+        failed |= !report.is_success();
+        match a.output {
+            Output::Line => writeln!(out, "{}", report.to_json())?,
+            Output::Pretty => writeln!(out, "{}", report.to_json_pretty())?,
+            Output::Raw if report.is_success() => {
+                out.write_all(report.ret_msg.as_bytes())?;
+                if !report.ret_msg.ends_with('\n') {
+                    out.write_all(b"\n")?;
+                }
+            }
+            Output::Raw => eprintln!(
+                "scf-emulator: InvokeResult {} ({}): {}",
+                report.status.invoke_result(),
+                report.status.message(),
+                report.err_msg
+            ),
+        }
+        out.flush()?;
+        eprintln!("scf-emulator: {}", report.summary());
+    }
     drop(emulator);
-    println!("{}", report.to_json());
-    Ok(if report.is_success() {
-        ExitCode::SUCCESS
-    } else {
+    Ok(if failed {
         ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
+}
+
+fn serve_forever(a: &Args, handler: Handler, banner: &[String]) -> Result<ExitCode, Fatal> {
+    let opts = Options {
+        function_name: a.cfg.name.clone(),
+        namespace: a.cfg.namespace.clone(),
+        apigw: a.apigw,
+    };
+    let server = InvokeServer::start(a.listen, handler, opts)
+        .map_err(|e| Fatal(format!("cannot listen on {}: {e}", a.listen)))?;
+    let addr = server.addr();
+    for line in banner {
+        eprintln!("scf-emulator: {line}");
+    }
+    if a.apigw {
+        eprintln!("scf-emulator: API gateway endpoint http://{addr}/ (every request is an API gateway event)");
+        eprintln!("scf-emulator: try: curl -s 'http://{addr}/hello?name=scf'");
+    } else {
+        eprintln!("scf-emulator: invoke endpoint http://{addr}/invoke");
+        eprintln!("scf-emulator: try: curl -s -X POST http://{addr}/invoke -d '{{\"key1\":\"test value 1\"}}'");
+    }
+    eprintln!(
+        "scf-emulator: TencentCloud API endpoint {addr} (Invoke, FunctionName {:?}; SDK: HttpProfile(protocol=\"http\", endpoint=\"{addr}\"))",
+        a.cfg.name
+    );
+    let _ = std::io::stderr().flush();
+    loop {
+        std::thread::park();
+    }
 }
 
 fn run(mut a: Args) -> Result<ExitCode, Fatal> {
@@ -246,25 +431,24 @@ fn run(mut a: Args) -> Result<ExitCode, Fatal> {
         eprintln!("scf-emulator: {}", report.summary());
         report
     });
-    let server = InvokeServer::start(a.listen, handler)
-        .map_err(|e| Fatal(format!("cannot listen on {}: {e}", a.listen)))?;
-    let addr = server.addr();
-    eprintln!(
-        "scf-emulator: serving {} (root {}) as function {:?}",
-        emulator.code().source().display(),
-        emulator.code().root().display(),
-        emulator.config().name
-    );
-    eprintln!("scf-emulator: invoke endpoint http://{addr}/invoke");
-    eprintln!("scf-emulator: try: curl -s -X POST http://{addr}/invoke -d '{{\"key1\":\"test value 1\"}}'");
-    let _ = std::io::stderr().flush();
-    loop {
-        std::thread::park();
-    }
+    let code = emulator.code();
+    let banner = [format!(
+        "serving {} (root {}) as function {:?}{}",
+        code.source().display(),
+        code.root().display(),
+        a.cfg.name,
+        if a.cfg.watch {
+            ", reloaded when it changes"
+        } else {
+            ""
+        }
+    )];
+    serve_forever(&a, handler, &banner)
 }
 
-fn api_only(a: Args) -> Result<ExitCode, Fatal> {
-    let port = a.port.expect("checked by parse_args");
+fn api_only(mut a: Args) -> Result<ExitCode, Fatal> {
+    let port = a.port;
+    a.cfg.name = a.name.take().unwrap_or_else(|| "function".into());
     let cfg = ApiConfig {
         bind: SocketAddr::from(([127, 0, 0, 1], port)),
         memory_mb: a.cfg.memory_mb,
@@ -282,8 +466,6 @@ fn api_only(a: Args) -> Result<ExitCode, Fatal> {
         eprintln!("scf-emulator: {}", report.summary());
         report
     });
-    let server = InvokeServer::start(a.listen, handler)
-        .map_err(|e| Fatal(format!("cannot listen on {}: {e}", a.listen)))?;
     let env: Vec<String> = a
         .cfg
         .environment()
@@ -291,18 +473,15 @@ fn api_only(a: Args) -> Result<ExitCode, Fatal> {
         .filter(|(k, _)| k != "PATH")
         .map(|(k, v)| format!("{k}='{v}'"))
         .collect();
-    eprintln!(
-        "scf-emulator: runtime API on 127.0.0.1:{port}; no bootstrap started. Start yours with:"
-    );
-    eprintln!(
-        "  env SCF_RUNTIME_API=127.0.0.1 SCF_RUNTIME_API_PORT={port} {} ./bootstrap",
-        env.join(" ")
-    );
-    eprintln!("scf-emulator: invoke endpoint http://{}/invoke (events wait until the bootstrap fetches them)", server.addr());
-    let _ = std::io::stderr().flush();
-    loop {
-        std::thread::park();
-    }
+    let banner = [
+        format!("runtime API on 127.0.0.1:{port}; no bootstrap started. Start yours with:"),
+        format!(
+            "  env SCF_RUNTIME_API=127.0.0.1 SCF_RUNTIME_API_PORT={port} {} ./bootstrap",
+            env.join(" ")
+        ),
+        "events wait until the bootstrap fetches them".into(),
+    ];
+    serve_forever(&a, handler, &banner)
 }
 
 /// An invocation against a bootstrap the emulator did not start: no log
@@ -314,55 +493,43 @@ fn invoke_external(
     first: &AtomicBool,
 ) -> InvokeReport {
     let request_id = scf_emulator::api::new_request_id();
-    if event.len() > SYNC_LIMIT {
-        let msg = format!(
-            "RequestTooLarge: the event is {} bytes; the limit is 6 MB",
-            event.len()
-        );
-        return InvokeReport::refused(request_id, Status::RequestTooLarge, msg);
-    }
-    if cfg.require_json && serde_json::from_slice::<serde_json::Value>(event).is_err() {
-        return InvokeReport::refused(
-            request_id,
-            Status::InvalidParameterValue,
-            "InvalidParameterValue: the event is not JSON".into(),
-        );
+    if let Some(refused) = check_event(cfg, &request_id, event) {
+        return refused;
     }
     let opts = InvokeOptions {
         timeout: cfg.timeout,
         dispatch_timeout: None,
         request_id: Some(request_id.clone()),
     };
-    let mut report = InvokeReport::refused(request_id, Status::Success, String::new());
+    let mut report = InvokeReport::dispatched(request_id);
     match api.invoke_with(event, opts) {
         Ok(inv) => {
             report.cold = first.swap(false, Ordering::SeqCst);
             report.duration = inv.duration();
             report.polls = inv.polls;
             match inv.outcome {
-                Outcome::Response(b) if b.len() > SYNC_LIMIT => {
-                    report.status = Status::ResponseTooLarge;
-                    report.err_msg = Status::ResponseTooLarge.message().into();
-                }
+                Outcome::Response(b) if b.len() > SYNC_LIMIT => report.fail(
+                    Status::ResponseTooLarge,
+                    Status::ResponseTooLarge.message().into(),
+                ),
                 Outcome::Response(b) => report.ret_msg = String::from_utf8_lossy(&b).into_owned(),
-                Outcome::Error(b) => {
-                    report.status = Status::UserCodeException;
-                    report.err_msg = String::from_utf8_lossy(&b).into_owned();
-                }
+                Outcome::Error(b) => report.fail(
+                    Status::UserCodeException,
+                    String::from_utf8_lossy(&b).into_owned(),
+                ),
             }
         }
         Err(InvokeError::Timeout { dispatched_at, .. }) => {
             report.duration = dispatched_at.elapsed();
-            report.status = Status::TimeLimitReached;
-            report.err_msg = format!(
-                "Invoking task timed out after {}",
-                scf_emulator::emulator::seconds(cfg.timeout)
+            report.fail(
+                Status::TimeLimitReached,
+                format!(
+                    "Invoking task timed out after {}",
+                    scf_emulator::emulator::seconds(cfg.timeout)
+                ),
             );
         }
-        Err(e) => {
-            report.status = Status::InternalError;
-            report.err_msg = format!("InternalError: {e}");
-        }
+        Err(e) => report.fail(Status::InternalError, format!("InternalError: {e}")),
     }
     report
 }

@@ -14,27 +14,8 @@
 //! at the start of `ErrMsg`, except where a more specific wording is known
 //! (see [`Status::TimeLimitReached`]).
 
-use std::fmt::Write;
+use serde::Serialize;
 use std::time::Duration;
-
-/// Appends `s` as a JSON string literal.
-fn json_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
 
 /// SCF's synchronous event and response limit: 6 MB ("6 MB for sync request
 /// events", status 406; "exceeds the upper limit (6MB)", status 407).
@@ -66,6 +47,10 @@ pub enum Status {
     /// seconds", the wording SCF-backed platforms show for 433 (quoted
     /// alongside `"statusCode":433` in public WeChat CloudBase logs).
     TimeLimitReached,
+    /// 434 MemoryLimitReached: the instance used more than its memory
+    /// size ("The memory used during the function execution exceeds the
+    /// upper limit"); it is ended.
+    MemoryLimitReached,
     /// 439 "User process exit when running": "The user process exits
     /// accidentally"; triggers instance repossession.
     UserProcessExit,
@@ -92,6 +77,7 @@ impl Status {
             Status::ResponseTooLarge => 407,
             Status::UserCodeException => 430,
             Status::TimeLimitReached => 433,
+            Status::MemoryLimitReached => 434,
             Status::UserProcessExit => 439,
             Status::ContainerInitError => 445,
             Status::InitContainerTimeout => 450,
@@ -109,6 +95,7 @@ impl Status {
             Status::ResponseTooLarge => "The size of response exceeds the upper limit (6MB)",
             Status::UserCodeException => "User code exception caught",
             Status::TimeLimitReached => "TimeLimitReached",
+            Status::MemoryLimitReached => "MemoryLimitReached",
             Status::UserProcessExit => "User process exit when running",
             Status::ContainerInitError => "ContainerInitError",
             Status::InitContainerTimeout => "InitContainerTimeout",
@@ -131,11 +118,66 @@ impl Status {
         matches!(
             self,
             Status::TimeLimitReached
+                | Status::MemoryLimitReached
                 | Status::UserProcessExit
                 | Status::ContainerStateExited
                 | Status::InitContainerTimeout
                 | Status::ContainerInitError
         )
+    }
+}
+
+/// Why an invocation was refused before any function handled it: the
+/// statuses [`InvokeReport::refused`] accepts (never success, so a refused
+/// report that says "Success" cannot be built):
+///
+/// ```compile_fail
+/// use scf_emulator::{InvokeReport, Status};
+/// let r = InvokeReport::refused("id".into(), Status::Success, String::new());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    InvalidParameterValue,
+    RequestTooLarge,
+    ContainerInitError,
+    ContainerStateExited,
+    InitContainerTimeout,
+    MemoryLimitReached,
+    InternalError,
+}
+
+impl From<Refusal> for Status {
+    fn from(r: Refusal) -> Status {
+        match r {
+            Refusal::InvalidParameterValue => Status::InvalidParameterValue,
+            Refusal::RequestTooLarge => Status::RequestTooLarge,
+            Refusal::ContainerInitError => Status::ContainerInitError,
+            Refusal::ContainerStateExited => Status::ContainerStateExited,
+            Refusal::InitContainerTimeout => Status::InitContainerTimeout,
+            Refusal::MemoryLimitReached => Status::MemoryLimitReached,
+            Refusal::InternalError => Status::InternalError,
+        }
+    }
+}
+
+/// `LogType` of the Invoke API: whether `Log` carries the output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogType {
+    /// The last 4 KB of output (SCF's default).
+    #[default]
+    Tail,
+    /// An empty `Log`.
+    None,
+}
+
+impl std::str::FromStr for LogType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<LogType, String> {
+        match s {
+            "Tail" => Ok(LogType::Tail),
+            "None" => Ok(LogType::None),
+            _ => Err(format!("LogType must be None or Tail, not {s:?}")),
+        }
     }
 }
 
@@ -161,23 +203,88 @@ pub struct InvokeReport {
     pub init_duration: Option<Duration>,
     /// How many `/next` requests received this event.
     pub polls: u32,
+    /// The bootstrap's exit code, when it exited during this invocation.
+    pub exit_code: Option<i32>,
+    /// The signal that ended the bootstrap during this invocation.
+    pub exit_signal: Option<i32>,
+}
+
+/// The Invoke API's `Result`, field for field (SDK `scf/v20180416`).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResultJson<'a> {
+    pub ret_msg: &'a str,
+    pub err_msg: &'a str,
+    pub log: &'a str,
+    pub duration: f64,
+    pub bill_duration: u64,
+    pub mem_usage: u64,
+    pub function_request_id: &'a str,
+    pub invoke_result: i64,
+}
+
+/// The emulator's own measurements, apart from SCF's fields.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EmulatorJson<'a> {
+    status_code: u16,
+    status_message: &'a str,
+    cold: bool,
+    init_duration_us: Option<u64>,
+    duration_us: u64,
+    polls: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exit_signal: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AnswerJson<'a> {
+    result: ResultJson<'a>,
+    request_id: &'a str,
+    emulator: EmulatorJson<'a>,
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 impl InvokeReport {
-    /// A report for an invocation that never reached a function.
-    pub fn refused(request_id: String, status: Status, err_msg: String) -> InvokeReport {
+    /// The report of a dispatched invocation, successful until a failure
+    /// is recorded in it.
+    pub fn dispatched(request_id: String) -> InvokeReport {
         InvokeReport {
             request_id,
-            status,
+            status: Status::Success,
             ret_msg: String::new(),
-            err_msg,
+            err_msg: String::new(),
             log: String::new(),
             duration: Duration::ZERO,
             mem_usage: 0,
             cold: false,
             init_duration: None,
             polls: 0,
+            exit_code: None,
+            exit_signal: None,
         }
+    }
+
+    /// A report for an invocation that never reached a function.
+    pub fn refused(request_id: String, why: Refusal, err_msg: String) -> InvokeReport {
+        InvokeReport {
+            status: why.into(),
+            err_msg,
+            ..InvokeReport::dispatched(request_id)
+        }
+    }
+
+    /// Marks the invocation failed.
+    pub fn fail(&mut self, status: Status, err_msg: String) {
+        self.status = status;
+        self.err_msg = err_msg;
+        self.ret_msg.clear();
     }
 
     pub fn is_success(&self) -> bool {
@@ -197,45 +304,47 @@ impl InvokeReport {
         u64::try_from(self.duration.as_micros().div_ceil(1000)).unwrap_or(u64::MAX)
     }
 
+    /// The Invoke API's `Result` object.
+    pub fn result(&self) -> ResultJson<'_> {
+        ResultJson {
+            ret_msg: &self.ret_msg,
+            err_msg: &self.err_msg,
+            log: &self.log,
+            duration: self.duration_ms(),
+            bill_duration: self.bill_duration_ms(),
+            mem_usage: self.mem_usage,
+            function_request_id: &self.request_id,
+            invoke_result: self.status.invoke_result(),
+        }
+    }
+
+    fn answer(&self) -> AnswerJson<'_> {
+        AnswerJson {
+            result: self.result(),
+            request_id: &self.request_id,
+            emulator: EmulatorJson {
+                status_code: self.status.code(),
+                status_message: self.status.message(),
+                cold: self.cold,
+                init_duration_us: self.init_duration.map(micros),
+                duration_us: micros(self.duration),
+                polls: self.polls,
+                exit_code: self.exit_code,
+                exit_signal: self.exit_signal.map(crate::sys::signal_name),
+            },
+        }
+    }
+
     /// The Invoke API response, `{"Result": {...}, "RequestId": ...}`, plus
     /// the emulator's own `Emulator` object, as one line of JSON with the
     /// keys in SCF's order.
     pub fn to_json(&self) -> String {
-        let mut o =
-            String::with_capacity(256 + self.ret_msg.len() + self.err_msg.len() + self.log.len());
-        o.push_str("{\"Result\":{\"RetMsg\":");
-        json_str(&mut o, &self.ret_msg);
-        o.push_str(",\"ErrMsg\":");
-        json_str(&mut o, &self.err_msg);
-        o.push_str(",\"Log\":");
-        json_str(&mut o, &self.log);
-        let init = self
-            .init_duration
-            .map_or("null".to_string(), |d| d.as_micros().to_string());
-        o.push_str(&format!(
-            ",\"Duration\":{},\"BillDuration\":{},\"MemUsage\":{},\"FunctionRequestId\":",
-            self.duration_ms(),
-            self.bill_duration_ms(),
-            self.mem_usage
-        ));
-        json_str(&mut o, &self.request_id);
-        o.push_str(&format!(
-            ",\"InvokeResult\":{}}},\"RequestId\":",
-            self.status.invoke_result()
-        ));
-        json_str(&mut o, &self.request_id);
-        o.push_str(&format!(
-            ",\"Emulator\":{{\"StatusCode\":{},\"StatusMessage\":",
-            self.status.code()
-        ));
-        json_str(&mut o, self.status.message());
-        o.push_str(&format!(
-            ",\"Cold\":{},\"InitDurationUs\":{init},\"DurationUs\":{},\"Polls\":{}}}}}",
-            self.cold,
-            self.duration.as_micros(),
-            self.polls
-        ));
-        o
+        serde_json::to_string(&self.answer()).expect("plain data serializes")
+    }
+
+    /// [`to_json`](Self::to_json), indented.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.answer()).expect("plain data serializes")
     }
 
     /// One line for a terminal: what happened and what it cost.
@@ -244,16 +353,22 @@ impl InvokeReport {
             Some(d) if self.cold => format!(" Init: {:.3} ms", d.as_micros() as f64 / 1000.0),
             _ => String::new(),
         };
+        let exit = match (self.exit_signal, self.exit_code) {
+            (Some(s), _) => format!(" Exit: {}", crate::sys::signal_name(s)),
+            (None, Some(c)) => format!(" Exit: code {c}"),
+            _ => String::new(),
+        };
         format!(
-            "RequestId: {} InvokeResult: {} ({}) Duration: {:.3} ms BillDuration: {} ms MemUsage: {} bytes Cold: {}{}",
+            "RequestId: {} InvokeResult: {} ({}) {} Duration: {:.3} ms BillDuration: {} ms MemUsage: {} bytes{}{}",
             self.request_id,
             self.status.invoke_result(),
             self.status.message(),
+            if self.cold { "Cold" } else { "Warm" },
             self.duration_ms(),
             self.bill_duration_ms(),
             self.mem_usage,
-            self.cold,
-            init
+            init,
+            exit
         )
     }
 }
@@ -264,7 +379,7 @@ mod tests {
 
     #[test]
     fn billing_rounds_up_to_the_millisecond() {
-        let mut r = InvokeReport::refused("id".into(), Status::Success, String::new());
+        let mut r = InvokeReport::dispatched("id".into());
         for (us, ms) in [
             (0, 0),
             (1, 1),
@@ -280,8 +395,9 @@ mod tests {
 
     #[test]
     fn json_shape() {
-        let mut r =
-            InvokeReport::refused("abc".into(), Status::TimeLimitReached, "timed out".into());
+        let mut r = InvokeReport::dispatched("abc".into());
+        r.fail(Status::TimeLimitReached, "timed out".into());
+        r.exit_signal = Some(libc::SIGSEGV);
         r.duration = Duration::from_micros(1_234_567);
         r.log = "quote \" backslash \\ nl \n ctl \u{1} é".into();
         let text = r.to_json();
@@ -297,5 +413,7 @@ mod tests {
         assert_eq!(v["Emulator"]["StatusMessage"], "TimeLimitReached");
         let keys: Vec<&String> = v["Result"].as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 8);
+        assert_eq!(v["Emulator"]["ExitSignal"], "SIGSEGV");
+        assert!(v["Emulator"].get("ExitCode").is_none());
     }
 }

@@ -3,9 +3,9 @@
 //! Shared by the runtime API ([`crate::api`]) and the invoke endpoint
 //! ([`crate::frontend`]); the framing rules themselves are in [`crate::http`].
 
-use crate::http::{self, ChunkedDecoder, Framing, RequestHead};
+use crate::http::{self, Conn, Framing, Head};
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 /// A request read in full, with the instant its last byte arrived.
 pub(crate) struct Request {
-    pub head: RequestHead,
+    pub head: Head,
     pub body: Vec<u8>,
     pub complete_at: Instant,
 }
@@ -25,85 +25,50 @@ pub(crate) enum ReadError {
     Bad(u16, &'static str),
 }
 
-/// A server-side connection with its read buffer (pipelined bytes stay in
-/// it for the next request).
+/// A server-side connection (pipelined bytes stay buffered for the next
+/// request).
 pub(crate) struct Reader {
-    pub stream: TcpStream,
-    buf: Vec<u8>,
+    pub conn: Conn<TcpStream>,
     max_body: usize,
 }
 
 impl Reader {
     pub fn new(stream: TcpStream, max_body: usize) -> Reader {
         Reader {
-            stream,
-            buf: Vec::new(),
+            conn: Conn::new(stream),
             max_body,
         }
     }
 
-    fn fill(&mut self) -> Result<(), ReadError> {
-        let mut tmp = [0u8; 64 * 1024];
-        match self.stream.read(&mut tmp) {
-            Ok(0) | Err(_) => Err(ReadError::Gone),
-            Ok(n) => {
-                self.buf.extend_from_slice(&tmp[..n]);
-                Ok(())
-            }
-        }
+    /// Writes a whole response; false when the peer is gone.
+    pub fn write(&mut self, bytes: &[u8]) -> bool {
+        self.conn.send(bytes).is_ok()
     }
 
     /// Reads the next request. Sends `100 Continue` when the client waits
     /// for it (curl does for large bodies).
     pub fn read_request(&mut self) -> Result<Request, ReadError> {
-        let (head, used) = loop {
-            match http::parse_request_head(&self.buf) {
-                Ok(Some(found)) => break found,
-                Ok(None) => self.fill()?,
-                Err(http::Error::HeadTooLarge | http::Error::TooManyHeaders) => {
-                    return Err(ReadError::Bad(431, "request head too large"))
-                }
-                Err(e) => return Err(ReadError::Bad(400, e.as_str())),
-            }
+        let bad = |e: http::ReadError| match e {
+            http::ReadError::Io(_) => ReadError::Gone,
+            http::ReadError::Http(e) => ReadError::Bad(e.status(), e.as_str()),
         };
-        self.buf.drain(..used);
+        let raw = self
+            .conn
+            .read_head_bytes()
+            .map_err(bad)?
+            .ok_or(ReadError::Gone)?;
+        let head =
+            http::parse_request_head(&raw).map_err(|e| ReadError::Bad(e.status(), e.as_str()))?;
         let framing = head
             .framing()
-            .map_err(|e| ReadError::Bad(400, e.as_str()))?;
-        if head.expects_continue() && framing != Framing::Length(0) && self.buf.is_empty() {
-            let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+            .map_err(|e| ReadError::Bad(e.status(), e.as_str()))?;
+        if framing == Framing::UntilClose {
+            return Err(ReadError::Bad(400, "request body without framing"));
         }
-        let body = match framing {
-            Framing::Length(n) => {
-                if n > self.max_body {
-                    return Err(ReadError::Bad(413, "body too large"));
-                }
-                while self.buf.len() < n {
-                    self.fill()?;
-                }
-                self.buf.drain(..n).collect()
-            }
-            Framing::Chunked => {
-                let mut dec = ChunkedDecoder::new(self.max_body);
-                let mut body = Vec::new();
-                loop {
-                    match dec.feed(&self.buf, &mut body) {
-                        Ok(used) => {
-                            self.buf.drain(..used);
-                        }
-                        Err(http::Error::BodyTooLarge) => {
-                            return Err(ReadError::Bad(413, "body too large"))
-                        }
-                        Err(e) => return Err(ReadError::Bad(400, e.as_str())),
-                    }
-                    if dec.is_done() {
-                        break body;
-                    }
-                    self.fill()?;
-                }
-            }
-            Framing::UntilClose => return Err(ReadError::Bad(400, "request body without framing")),
-        };
+        if head.expects_continue() && framing != Framing::Length(0) && !self.conn.has_buffered() {
+            let _ = self.conn.send(b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        let body = self.conn.read_body(framing, self.max_body).map_err(bad)?;
         Ok(Request {
             head,
             body,

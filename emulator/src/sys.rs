@@ -151,21 +151,90 @@ pub fn exit_cleanly_on_termination_signals() -> io::Result<()> {
     Ok(())
 }
 
+/// How many bytes wait unread in pipe `fd` (`FIONREAD`); 0 when it cannot
+/// be asked.
+pub fn pipe_unread(fd: std::os::fd::RawFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer, which points
+    // at `n`; an fd that is not open makes the call fail with EBADF, it
+    // touches no memory. Callers keep `fd` open while asking.
+    let rc = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+    if rc == 0 {
+        usize::try_from(n).unwrap_or(0)
+    } else {
+        0
+    }
+}
+
 /// Peak resident set size of process `pid` in bytes (`VmHWM` in
 /// `/proc/PID/status`), if the process is still there to ask.
 pub fn peak_rss(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    parse_vm_hwm(&status)
+    status_kb(pid, "VmHWM:")
 }
 
-fn parse_vm_hwm(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let mut it = line["VmHWM:".len()..].split_whitespace();
+/// Resident set size of `pid` and of every process descended from it (the
+/// `children` lists under `/proc/PID/task/`), in bytes: what an instance
+/// holds now, helpers such as a bash bootstrap's `curl` included.
+pub fn tree_rss(pid: u32) -> u64 {
+    let mut total = 0;
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        total += status_kb(p, "VmRSS:").unwrap_or(0);
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            if let Ok(list) = std::fs::read_to_string(t.path().join("children")) {
+                todo.extend(
+                    list.split_whitespace()
+                        .filter_map(|c| c.parse::<u32>().ok()),
+                );
+            }
+        }
+    }
+    total
+}
+
+fn status_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    parse_status_kb(&status, field)
+}
+
+fn parse_status_kb(status: &str, field: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let mut it = line[field.len()..].split_whitespace();
     let n: u64 = it.next()?.parse().ok()?;
     match it.next() {
         Some("kB") | None => Some(n * 1024),
         Some(_) => None,
     }
+}
+
+/// The name of signal `sig` (`SIGSEGV`), or `signal N` for one without a
+/// common name.
+pub fn signal_name(sig: i32) -> String {
+    const NAMES: [(i32, &str); 16] = [
+        (libc::SIGHUP, "SIGHUP"),
+        (libc::SIGINT, "SIGINT"),
+        (libc::SIGQUIT, "SIGQUIT"),
+        (libc::SIGILL, "SIGILL"),
+        (libc::SIGTRAP, "SIGTRAP"),
+        (libc::SIGABRT, "SIGABRT"),
+        (libc::SIGBUS, "SIGBUS"),
+        (libc::SIGFPE, "SIGFPE"),
+        (libc::SIGKILL, "SIGKILL"),
+        (libc::SIGUSR1, "SIGUSR1"),
+        (libc::SIGSEGV, "SIGSEGV"),
+        (libc::SIGUSR2, "SIGUSR2"),
+        (libc::SIGPIPE, "SIGPIPE"),
+        (libc::SIGALRM, "SIGALRM"),
+        (libc::SIGTERM, "SIGTERM"),
+        (libc::SIGSYS, "SIGSYS"),
+    ];
+    NAMES
+        .iter()
+        .find(|(n, _)| *n == sig)
+        .map_or_else(|| format!("signal {sig}"), |(_, name)| name.to_string())
 }
 
 #[cfg(test)]
@@ -175,9 +244,13 @@ mod tests {
     #[test]
     fn vm_hwm() {
         let s = "Name:\tbash\nVmPeak:\t  10000 kB\nVmHWM:\t    3412 kB\nVmRSS:\t 3000 kB\n";
-        assert_eq!(parse_vm_hwm(s), Some(3412 * 1024));
-        assert_eq!(parse_vm_hwm("Name: x\n"), None);
+        assert_eq!(parse_status_kb(s, "VmHWM:"), Some(3412 * 1024));
+        assert_eq!(parse_status_kb("Name: x\n", "VmHWM:"), None);
         assert!(peak_rss(std::process::id()).unwrap() > 0);
+        let own = status_kb(std::process::id(), "VmRSS:").unwrap();
+        assert!(tree_rss(std::process::id()) >= own);
+        assert_eq!(signal_name(libc::SIGSEGV), "SIGSEGV");
+        assert_eq!(signal_name(99), "signal 99");
     }
 
     #[test]

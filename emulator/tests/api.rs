@@ -1,11 +1,9 @@
 //! The runtime API core, driven by raw TCP clients playing the bootstrap.
 
-use scf_emulator::http::{self, ChunkedDecoder, Framing};
+use scf_emulator::http::client::{Client, Response};
 use scf_emulator::{
     ApiConfig, CloseMode, HeaderCase, InvokeError, InvokeOptions, Outcome, Quirks, RuntimeApi,
 };
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -22,119 +20,44 @@ fn start(quirks: Quirks) -> Arc<RuntimeApi> {
     Arc::new(RuntimeApi::start(cfg).expect("start runtime API"))
 }
 
-/// One response as it came off the wire.
-struct Wire {
-    status: u16,
-    /// The head exactly as sent.
-    raw_head: String,
-    headers: Vec<(String, String)>,
-    /// The body after de-chunking.
-    body: Vec<u8>,
-    /// The body bytes as sent (chunk framing included).
-    raw_body: Vec<u8>,
-}
-
-impl Wire {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A bootstrap-side connection that keeps the raw bytes for inspection.
-struct Raw {
-    s: TcpStream,
-    buf: Vec<u8>,
-}
+/// A bootstrap-side connection over the crate's shared HTTP client (which
+/// keeps each response's bytes as sent), with the runtime API's requests
+/// as methods.
+struct Raw(Client);
 
 impl Raw {
     fn connect(api: &RuntimeApi) -> Raw {
-        let s = TcpStream::connect(api.addr()).unwrap();
-        s.set_read_timeout(Some(T)).unwrap();
-        Raw { s, buf: Vec::new() }
+        Raw(Client::connect(api.addr(), Some(T)).unwrap())
     }
 
     fn send(&mut self, bytes: &[u8]) {
-        self.s.write_all(bytes).unwrap();
+        self.0.send(bytes).unwrap();
     }
 
-    fn fill(&mut self) -> bool {
-        let mut tmp = [0u8; 65536];
-        let n = self.s.read(&mut tmp).expect("read (timed out?)");
-        self.buf.extend_from_slice(&tmp[..n]);
-        n > 0
+    fn read(&mut self) -> Response {
+        self.0.read_response().expect("a response")
     }
 
-    fn read(&mut self) -> Wire {
-        let (head, n) = loop {
-            if let Some(found) = http::parse_response_head(&self.buf).unwrap() {
-                break found;
-            }
-            assert!(self.fill(), "connection closed before a response head");
-        };
-        let raw_head = String::from_utf8(self.buf[..n].to_vec()).unwrap();
-        self.buf.drain(..n);
-        let (body, raw_body) = match head.framing().unwrap() {
-            Framing::Length(len) => {
-                while self.buf.len() < len {
-                    assert!(self.fill(), "connection closed inside a body");
-                }
-                let b: Vec<u8> = self.buf.drain(..len).collect();
-                (b.clone(), b)
-            }
-            Framing::Chunked => {
-                let mut dec = ChunkedDecoder::new(usize::MAX);
-                let (mut body, mut raw) = (Vec::new(), Vec::new());
-                loop {
-                    let used = dec.feed(&self.buf, &mut body).unwrap();
-                    raw.extend(self.buf.drain(..used));
-                    if dec.is_done() {
-                        break (body, raw);
-                    }
-                    assert!(self.fill(), "connection closed inside a chunked body");
-                }
-            }
-            Framing::UntilClose => panic!("server sent a body framed by close"),
-        };
-        Wire {
-            status: head.status,
-            raw_head,
-            headers: head.headers,
-            body,
-            raw_body,
-        }
+    fn request(&mut self, method: &str, path: &str, body: &[u8]) -> Response {
+        self.0.request(method, path, body).expect("a response")
     }
 
-    fn request(&mut self, method: &str, path: &str, body: &[u8]) -> Wire {
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        req.extend_from_slice(body);
-        self.send(&req);
-        self.read()
-    }
-
-    fn ready(&mut self) -> Wire {
+    fn ready(&mut self) -> Response {
         self.request("POST", "/runtime/init/ready", b" ")
     }
-    fn next(&mut self) -> Wire {
+    fn next(&mut self) -> Response {
         self.request("GET", "/runtime/invocation/next", b"")
     }
-    fn respond(&mut self, body: &[u8]) -> Wire {
+    fn respond(&mut self, body: &[u8]) -> Response {
         self.request("POST", "/runtime/invocation/response", body)
     }
-    fn error(&mut self, body: &[u8]) -> Wire {
+    fn error(&mut self, body: &[u8]) -> Response {
         self.request("POST", "/runtime/invocation/error", body)
     }
 
     /// True when the server closed the connection (EOF with nothing more).
     fn closed_by_server(&mut self) -> bool {
-        let mut tmp = [0u8; 16];
-        matches!(self.s.read(&mut tmp), Ok(0) | Err(_)) && self.buf.is_empty()
+        self.0.closed_by_server()
     }
 }
 
@@ -153,14 +76,14 @@ fn keep_alive_ready_next_response() {
     let mut c = Raw::connect(&api);
     assert!(!api.wait_ready(Duration::from_millis(10)));
     let before = Instant::now();
-    assert_eq!(c.ready().status, 200);
+    assert_eq!(c.ready().status(), 200);
     assert!(api.wait_ready(T));
     assert!(api.ready_at().unwrap() >= before);
     for i in 0..3 {
         let event = format!("{{\"n\":{i}}}");
         let h = invoke_in_background(&api, event.as_bytes());
         let ev = c.next();
-        assert_eq!(ev.status, 200);
+        assert_eq!(ev.status(), 200);
         assert_eq!(ev.body, event.as_bytes());
         assert_eq!(ev.header("request_id").unwrap().len(), 36);
         assert_eq!(ev.header("memory_limit_in_mb"), Some("256"));
@@ -169,7 +92,7 @@ fn keep_alive_ready_next_response() {
             ev.raw_head.contains("\r\nrequest_id: "),
             "documented lower-case names by default"
         );
-        assert_eq!(c.respond(format!("r{i}").as_bytes()).status, 200);
+        assert_eq!(c.respond(format!("r{i}").as_bytes()).status(), 200);
         assert_eq!(
             h.join().unwrap().unwrap(),
             Outcome::Response(format!("r{i}").into_bytes())
@@ -227,9 +150,9 @@ fn first_result_is_final() {
     c.ready();
     let h = invoke_in_background(&api, b"e");
     c.next();
-    assert_eq!(c.respond(b"first").status, 200);
-    assert_eq!(c.error(b"second").status, 200);
-    assert_eq!(c.respond(b"third").status, 200);
+    assert_eq!(c.respond(b"first").status(), 200);
+    assert_eq!(c.error(b"second").status(), 200);
+    assert_eq!(c.respond(b"third").status(), 200);
     assert_eq!(
         h.join().unwrap().unwrap(),
         Outcome::Response(b"first".to_vec())
@@ -251,7 +174,7 @@ fn first_result_is_final() {
 fn results_before_dispatch_are_ignored() {
     let api = start(Quirks::default());
     let mut c = Raw::connect(&api);
-    assert_eq!(c.respond(b"stray").status, 200);
+    assert_eq!(c.respond(b"stray").status(), 200);
     let h = invoke_in_background(&api, b"e");
     assert_eq!(c.next().body, b"e");
     c.respond(b"real");
@@ -267,13 +190,13 @@ fn empty_ready_is_rejected() {
     let api = start(Quirks::default());
     let mut c = Raw::connect(&api);
     let w = c.request("POST", "/runtime/init/ready", b"");
-    assert_eq!(w.status, 400);
+    assert_eq!(w.status(), 400);
     assert!(String::from_utf8_lossy(&w.body).contains("must not be empty"));
     assert!(api.ready_at().is_none());
     // The connection survives a semantic 400.
-    assert_eq!(c.ready().status, 200);
+    assert_eq!(c.ready().status(), 200);
     assert!(api.ready_at().is_some());
-    assert_eq!(c.ready().status, 200, "repeats are harmless");
+    assert_eq!(c.ready().status(), 200, "repeats are harmless");
     assert_eq!(api.stats().ready_posts, 2);
 }
 
@@ -293,7 +216,7 @@ fn malformed_requests_get_400_and_close() {
         let mut c = Raw::connect(&api);
         c.send(raw);
         let w = c.read();
-        assert_eq!(w.status, 400, "{}", String::from_utf8_lossy(raw));
+        assert_eq!(w.status(), 400, "{}", String::from_utf8_lossy(raw));
         assert!(w.body.starts_with(b"bad request: "));
         assert!(c.closed_by_server());
     }
@@ -306,14 +229,15 @@ fn unknown_paths_and_methods() {
     let mut c = Raw::connect(&api);
     assert_eq!(
         c.request("GET", "/2018-06-01/runtime/invocation/next", b"")
-            .status,
+            .status(),
         404
     );
     let w = c.request("POST", "/runtime/invocation/next", b"x");
-    assert_eq!((w.status, w.header("allow")), (405, Some("GET")));
-    assert_eq!(c.request("GET", "/runtime/init/ready", b"").status, 405);
-    assert_eq!(c.ready().status, 200, "still usable after 404/405");
-    assert_eq!(api.stats().not_found, 3);
+    assert_eq!((w.status(), w.header("allow")), (405, Some("GET")));
+    assert_eq!(c.request("GET", "/runtime/init/ready", b"").status(), 405);
+    assert_eq!(c.ready().status(), 200, "still usable after 404/405");
+    let st = api.stats();
+    assert_eq!((st.not_found, st.method_not_allowed), (1, 2));
 }
 
 #[test]
@@ -324,7 +248,7 @@ fn chunked_and_expect_continue_request_bodies() {
     let h = invoke_in_background(&api, b"e");
     c.next();
     c.send(b"POST /runtime/invocation/response HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
-    assert_eq!(c.read().status, 200);
+    assert_eq!(c.read().status(), 200);
     assert_eq!(
         h.join().unwrap().unwrap(),
         Outcome::Response(b"hello world".to_vec())
@@ -336,9 +260,9 @@ fn chunked_and_expect_continue_request_bodies() {
     let body = vec![b'x'; 5000];
     c.send(format!("POST /runtime/invocation/response HTTP/1.1\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n", body.len()).as_bytes());
     let cont = c.read();
-    assert_eq!(cont.status, 100);
+    assert_eq!(cont.status(), 100);
     c.send(&body);
-    assert_eq!(c.read().status, 200);
+    assert_eq!(c.read().status(), 200);
     assert_eq!(h.join().unwrap().unwrap(), Outcome::Response(body));
 }
 
@@ -347,8 +271,8 @@ fn pipelined_requests_on_one_connection() {
     let api = start(Quirks::default());
     let mut c = Raw::connect(&api);
     c.send(b"POST /runtime/init/ready HTTP/1.1\r\nContent-Length: 1\r\n\r\n POST /runtime/init/ready HTTP/1.1\r\nContent-Length: 2\r\n\r\nok");
-    assert_eq!(c.read().status, 200);
-    assert_eq!(c.read().status, 200);
+    assert_eq!(c.read().status(), 200);
+    assert_eq!(c.read().status(), 200);
     assert_eq!(api.stats().ready_posts, 2);
 }
 
@@ -362,7 +286,7 @@ fn http10_and_connection_close_from_the_client() {
     assert!(c.closed_by_server());
     let mut c = Raw::connect(&api);
     c.send(b"POST /runtime/init/ready HTTP/1.1\r\nConnection: close\r\nContent-Length: 1\r\n\r\n ");
-    assert_eq!(c.read().status, 200);
+    assert_eq!(c.read().status(), 200);
     assert!(c.closed_by_server());
 }
 
@@ -376,7 +300,9 @@ fn long_poll_waits_for_an_event() {
         let w = c.next();
         (w.body, t.elapsed())
     });
+    assert!(!api.is_polling());
     thread::sleep(Duration::from_millis(300));
+    assert!(api.is_polling(), "the long poll is waiting");
     let h = invoke_in_background(&api, b"late event");
     let (body, waited) = poller.join().unwrap();
     assert_eq!(body, b"late event");
@@ -384,6 +310,7 @@ fn long_poll_waits_for_an_event() {
         waited >= Duration::from_millis(280),
         "returned after {waited:?}"
     );
+    assert!(!api.is_polling(), "it took the event");
     let mut c = Raw::connect(&api);
     c.respond(b"ok");
     h.join().unwrap().unwrap();
@@ -402,7 +329,7 @@ fn timeout_and_not_dispatched() {
     assert_eq!(c.next().body, b"slow");
     let err = h.join().unwrap().unwrap_err();
     assert!(matches!(err, InvokeError::Timeout { .. }), "{err:?}");
-    assert_eq!(c.respond(b"too late").status, 200);
+    assert_eq!(c.respond(b"too late").status(), 200);
     assert_eq!(api.stats().ignored_results, 1);
     // The server goes on serving.
     let h = invoke_in_background(&api, b"again");
@@ -613,7 +540,11 @@ fn quirk_extra_headers_and_decoy() {
     });
     let mut c = Raw::connect(&api);
     let w = c.next();
-    assert!(w.headers.len() >= 128 + 4, "{} headers", w.headers.len());
+    assert!(
+        w.head.headers.len() >= 128 + 4,
+        "{} headers",
+        w.head.headers.len()
+    );
     let decoy = w
         .raw_head
         .find("\r\nrequest_idx: wrong\r\n")
@@ -638,10 +569,10 @@ fn quirk_fail_next() {
     });
     let h = invoke_in_background(&api, b"e");
     let mut c = Raw::connect(&api);
-    assert_eq!(c.next().status, 500);
-    assert_eq!(c.next().status, 500);
+    assert_eq!(c.next().status(), 500);
+    assert_eq!(c.next().status(), 500);
     let w = c.next();
-    assert_eq!((w.status, w.body.as_slice()), (200, &b"e"[..]));
+    assert_eq!((w.status(), w.body.as_slice()), (200, &b"e"[..]));
     c.respond(b"ok");
     h.join().unwrap().unwrap();
     assert_eq!(api.stats().server_errors, 2);

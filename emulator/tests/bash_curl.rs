@@ -111,7 +111,11 @@ fn init_timeout_kills_the_instance_and_the_next_invoke_retries_init() {
         "init output is in the log"
     );
     assert_eq!(v["Result"]["RetMsg"], "");
-    assert_eq!(v["Result"]["Duration"], 0, "nothing was dispatched");
+    assert_eq!(
+        v["Result"]["Duration"].as_f64(),
+        Some(0.0),
+        "nothing was dispatched"
+    );
     assert_eq!(v["Emulator"]["Cold"], true);
     let init = v["Emulator"]["InitDurationUs"].as_u64().unwrap();
     assert!((1_000_000..1_900_000).contains(&init), "init ran {init} us");
@@ -220,6 +224,8 @@ fn crash_mid_invocation_is_439_and_recycles_the_instance() {
     let err = v["Result"]["ErrMsg"].as_str().unwrap();
     assert!(err.starts_with("User process exit when running"), "{err}");
     assert!(err.contains("exit code 3"), "{err}");
+    assert_eq!(v["Emulator"]["ExitCode"], 3);
+    assert!(v["Emulator"].get("ExitSignal").is_none());
     assert_eq!(v["Result"]["Log"], "about to crash\n");
     assert_eq!(v["Result"]["RetMsg"], "");
     assert!(v["Result"]["Duration"].as_f64().unwrap() > 0.0);

@@ -5,21 +5,13 @@ mod common;
 use common::*;
 use scf_emulator::http::client::Client;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_scf-emulator");
 const T: Option<Duration> = Some(Duration::from_secs(10));
-
-fn emulator_cmd(args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args);
-    cmd
-}
 
 fn output(args: &[&str]) -> Output {
     emulator_cmd(args).stdin(Stdio::null()).output().unwrap()
@@ -143,7 +135,24 @@ fn usage_errors_exit_2_with_one_line() {
         ),
         (&["run", d, "--memory"], "--memory needs a value"),
         (&["run", d, "-e", "NOEQUALS"], "expected KEY=VALUE"),
-        (&["run", d, "--frobnicate"], "unknown option --frobnicate"),
+        (
+            &["run", d, "--frobnicate"],
+            "unknown option --frobnicate (see --help)",
+        ),
+        (
+            &["run", d, "--timout", "1"],
+            "unknown option --timout; did you mean --timeout?",
+        ),
+        (&["invoke", d, "--evnt=x.json"], "did you mean --event?"),
+        (&["run", d, "--quiet=yes"], "--quiet takes no value"),
+        (
+            &["run", d, "--log-type=Full"],
+            "--log-type: LogType must be None or Tail",
+        ),
+        (
+            &["run", d, "--env-file", "/nonexistent/.env"],
+            "--env-file: cannot read /nonexistent/.env",
+        ),
         (&["--runtime-api-only"], "needs --port"),
     ];
     for (args, want) in cases {
@@ -159,61 +168,6 @@ fn usage_errors_exit_2_with_one_line() {
     let help = output(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&help.stdout).contains("--runtime-api-only --port N"));
-}
-
-/// A running `scf-emulator` with its stderr lines on a channel.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Running {
-    fn start(args: &[&str]) -> Running {
-        let mut child = emulator_cmd(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    // Keep draining so the emulator never blocks on stderr.
-                    continue;
-                }
-            }
-        });
-        Running { child, lines }
-    }
-
-    /// The address printed on the "invoke endpoint http://ADDR/invoke" line.
-    fn endpoint(&self) -> SocketAddr {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(10))
-                .expect("the emulator announces its endpoint");
-            if let Some(rest) = line.split("invoke endpoint http://").nth(1) {
-                return rest.split('/').next().unwrap().parse().unwrap();
-            }
-        }
-    }
-
-    fn terminate(mut self) -> Option<i32> {
-        scf_emulator::sys::signal_process(self.child.id(), 15).unwrap();
-        let status = self.child.wait().unwrap();
-        status.code()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn invoke_over_http(addr: SocketAddr, event: &[u8]) -> Value {
@@ -392,3 +346,191 @@ fn runtime_api_only_serves_a_bootstrap_started_by_hand() {
 }
 
 use std::os::unix::process::CommandExt;
+
+/// Runs `invoke` and returns (exit code, stdout, stderr).
+fn invoke_cli(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = output(args);
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn invoke_output_switches_env_file_and_several_events() {
+    let index = "function main_handler () {\n\
+                 echo \"log line for $1\" >&2\n\
+                 case \"$1\" in *fail*) echo \"failed: $MY_VAR\"; return 1 ;; esac\n\
+                 echo \"$MY_VAR|$OTHER|$1\"\n}\n";
+    let dir = bash_function(index);
+    // The error-pushing variant of the guide's bootstrap.
+    fs::copy(
+        fixture("bash-curl-error/bootstrap"),
+        dir.path().join("bootstrap"),
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    let env_file = dir.path().join("fn.env");
+    fs::write(
+        &env_file,
+        "# settings\nMY_VAR=\"from file\"\n\nexport OTHER=two words\n",
+    )
+    .unwrap();
+    let (e1, e2, bad) = (
+        dir.path().join("e1.json"),
+        dir.path().join("e2.json"),
+        dir.path().join("bad.json"),
+    );
+    fs::write(&e1, r#"{"n":1}"#).unwrap();
+    fs::write(&e2, r#"{"n":2}"#).unwrap();
+    fs::write(&bad, r#"{"fail":1}"#).unwrap();
+    let env_arg = format!("--env-file={}", env_file.display());
+    let tmp = tmp_env(dir.path());
+    let base = ["invoke", d, &env_arg, "-e", &tmp];
+
+    // Two events, `--opt=value` form: one JSON line each, warm after the first,
+    // and a summary line per invoke on stderr.
+    let ev1 = format!("--event={}", e1.display());
+    let ev2 = format!("--event={}", e2.display());
+    let (code, out, err) = invoke_cli(&[&base[..], &[&ev1, &ev2]].concat());
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(
+        lines[0]["Result"]["RetMsg"],
+        r#"from file|two words|{"n":1}"#
+    );
+    assert_eq!(
+        lines[1]["Result"]["RetMsg"],
+        r#"from file|two words|{"n":2}"#
+    );
+    assert_eq!(
+        (&lines[0]["Emulator"]["Cold"], &lines[1]["Emulator"]["Cold"]),
+        (&Value::Bool(true), &Value::Bool(false))
+    );
+    let summaries: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("InvokeResult: "))
+        .collect();
+    assert_eq!(summaries.len(), 2, "{err}");
+    assert!(
+        summaries[0].contains("Cold")
+            && summaries[0].contains("Init: ")
+            && summaries[0].contains("MemUsage: "),
+        "{}",
+        summaries[0]
+    );
+    assert!(
+        summaries[1].contains("Warm") && !summaries[1].contains("Init: "),
+        "{}",
+        summaries[1]
+    );
+    assert!(summaries.iter().all(|s| s.contains("Duration: ")));
+
+    // --pretty: the same JSON, indented.
+    let (code, out, _) =
+        invoke_cli(&[&base[..], &["--pretty", "--event", e1.to_str().unwrap()]].concat());
+    assert_eq!(code, Some(0));
+    assert!(
+        out.lines().count() > 10 && out.contains("\n  \"Result\": {\n"),
+        "{out}"
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    check_shape(&v);
+
+    // --raw: just the answer; a failure's ErrMsg on stderr, exit 1.
+    let (code, out, _) =
+        invoke_cli(&[&base[..], &["--raw", "--event", e1.to_str().unwrap()]].concat());
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "from file|two words|{\"n\":1}\n")
+    );
+    let (code, out, err) =
+        invoke_cli(&[&base[..], &["--raw", "--event", bad.to_str().unwrap()]].concat());
+    assert_eq!((code, out.as_str()), (Some(1), ""));
+    assert!(
+        err.contains(
+            "scf-emulator: InvokeResult 430 (User code exception caught): failed: from file"
+        ),
+        "{err}"
+    );
+
+    // --log-type None empties Log; Tail (the default) keeps it.
+    let (_, out, _) = invoke_cli(
+        &[
+            &base[..],
+            &["--log-type", "None", "--event", e1.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["Result"]["Log"], "");
+    let (_, out, _) = invoke_cli(
+        &[
+            &base[..],
+            &["--log-type", "Tail", "--event", e1.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["Result"]["Log"], "log line for {\"n\":1}\n");
+
+    // A bad env file line is named with its line number.
+    fs::write(&env_file, "GOOD=1\nnot a setting\n").unwrap();
+    let (code, _, err) = invoke_cli(&[&base[..], &["--event", e1.to_str().unwrap()]].concat());
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("fn.env:2: expected KEY=VALUE, got \"not a setting\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_watch_reloads_a_repackaged_zip() {
+    let work = scf_emulator::code::TempDir::new("scf-emu-cli-watch").unwrap();
+    std::fs::create_dir(work.path().join("tmp")).unwrap();
+    let bootstrap = std::fs::read(fixture("bash-curl/bootstrap")).unwrap();
+    let package = |answer: &str| {
+        let index = format!("function main_handler () {{\necho \"{answer} $1\"\n}}\n");
+        scf_emulator::zip::write_stored(&[
+            ("bootstrap", 0o100755, &bootstrap),
+            ("index.sh", 0o100644, index.as_bytes()),
+        ])
+    };
+    let zip_path = work.path().join("fn.zip");
+    std::fs::write(&zip_path, package("first version")).unwrap();
+    let emu = Running::start(&[
+        "run",
+        zip_path.to_str().unwrap(),
+        "--watch",
+        "--listen",
+        "127.0.0.1:0",
+        "--quiet",
+        "-e",
+        &tmp_env(work.path()),
+    ]);
+    let addr = emu.endpoint();
+    let v = invoke_over_http(addr, b"{}");
+    assert_eq!(v["Result"]["RetMsg"], "first version {}");
+    let v = invoke_over_http(addr, b"{}");
+    assert_eq!(v["Emulator"]["Cold"], false, "unchanged code stays warm");
+
+    std::fs::write(&zip_path, package("second, longer version")).unwrap();
+    let v = invoke_over_http(addr, b"{}");
+    assert_eq!(v["Result"]["RetMsg"], "second, longer version {}", "{v}");
+    assert_eq!(v["Emulator"]["Cold"], true, "a cold start of the new code");
+    let line = emu.wait_for("changed");
+    assert!(
+        line.ends_with("fn.zip changed: the next invocation cold-starts the new code"),
+        "{line}"
+    );
+    let v = invoke_over_http(addr, b"{}");
+    assert_eq!(v["Emulator"]["Cold"], false);
+    assert_eq!(emu.terminate(), Some(128 + 15));
+}
+
+use std::fs;

@@ -5,10 +5,14 @@ use scf_emulator::code::TempDir;
 use scf_emulator::{Emulator, FunctionCode, FunctionConfig, InvokeReport};
 use serde_json::Value;
 use std::fs;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::sync::OnceLock;
+use std::thread;
 use std::time::Duration;
 
 /// The guide's example event.
@@ -225,4 +229,132 @@ pub fn copy_fixture(name: &str) -> TempDir {
     }
     fs::create_dir(dir.path().join("tmp")).unwrap();
     dir
+}
+
+/// The `scf-emulator` command, with `args`.
+pub fn emulator_cmd(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scf-emulator"));
+    cmd.args(args);
+    cmd
+}
+
+/// A running `scf-emulator` with its stderr lines on a channel.
+pub struct Running {
+    pub child: Child,
+    pub lines: mpsc::Receiver<String>,
+}
+
+impl Running {
+    pub fn start(args: &[&str]) -> Running {
+        let mut child = emulator_cmd(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    // Keep draining so the emulator never blocks on stderr.
+                    continue;
+                }
+            }
+        });
+        Running { child, lines }
+    }
+
+    /// The address printed on the "invoke endpoint http://ADDR/invoke" (or
+    /// "API gateway endpoint http://ADDR/") line.
+    pub fn endpoint(&self) -> SocketAddr {
+        loop {
+            let line = self.line();
+            if let Some(rest) = line.split(" endpoint http://").nth(1) {
+                return rest.split('/').next().unwrap().parse().unwrap();
+            }
+        }
+    }
+
+    /// The next stderr line (waiting up to 10 s).
+    pub fn line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the emulator printed a line")
+    }
+
+    /// Skips stderr lines until one contains `text`; returns it.
+    pub fn wait_for(&self, text: &str) -> String {
+        loop {
+            let line = self.line();
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+
+    pub fn terminate(mut self) -> Option<i32> {
+        scf_emulator::sys::signal_process(self.child.id(), 15).unwrap();
+        let status = self.child.wait().unwrap();
+        status.code()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tool a test needs from outside Rust (Python with Tencent's SDK,
+/// Chromium). `None` means skip, said on stderr; with `CI` set a missing
+/// tool fails the test instead, so CI never passes by skipping.
+pub fn require_tool(what: &str, found: Option<PathBuf>, install: &str) -> Option<PathBuf> {
+    if found.is_some() {
+        return found;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{what} is missing (CI is set, so this fails instead of skipping): {install}");
+    }
+    eprintln!("skipping: {what} is missing ({install})");
+    None
+}
+
+/// The Python interpreter with `tencentcloud-sdk-python-scf` installed:
+/// `SCF_TEST_PYTHON`, else `.venv/bin/python` at the repository root (what
+/// `.ci/run` creates).
+pub fn sdk_python() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let python = std::env::var_os("SCF_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv/bin/python"));
+    let works = Command::new(&python)
+        .args(["-c", "import tencentcloud.scf.v20180416.scf_client"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    require_tool(
+        &format!("{} with tencentcloud-sdk-python-scf", python.display()),
+        works.then_some(python),
+        "python3 -m venv .venv && .venv/bin/pip install tencentcloud-sdk-python-scf, or set SCF_TEST_PYTHON",
+    )
+}
+
+/// Debian's `chromium`, for the browser test (`CHROMIUM` names another).
+pub fn chromium() -> Option<PathBuf> {
+    let bin = std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("chromium"), PathBuf::from);
+    let works = Command::new(&bin)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    require_tool(
+        "chromium",
+        works.then_some(bin),
+        "apt-get install chromium, or set CHROMIUM",
+    )
 }
