@@ -59,11 +59,13 @@ impl Line {
         self.push(b"'")
     }
 
-    /// The finished line, with `...` if cut and a newline.
+    /// The finished line, with `...` if cut and a newline. Finishing twice
+    /// (the message, then the log line) gives the same line.
     pub fn finish(&mut self) -> &[u8] {
         if self.cut {
             self.buf[self.len..self.len + 3].copy_from_slice(b"...");
             self.len += 3;
+            self.cut = false;
         }
         self.buf[self.len] = b'\n';
         &self.buf[..self.len + 1]

@@ -41,6 +41,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(clippy::missing_safety_doc)]
 
+pub mod crash;
 pub mod diag;
 pub mod ffi;
 pub mod http;
@@ -75,8 +76,8 @@ macro_rules! entry {
         }
 
         #[panic_handler]
-        fn panic(_: &::core::panic::PanicInfo) -> ! {
-            $crate::sys::abort_on_panic()
+        fn panic(info: &::core::panic::PanicInfo) -> ! {
+            $crate::crash::panicked(info)
         }
     };
 }
