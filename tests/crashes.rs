@@ -103,7 +103,7 @@ fn crash(bin: &Path, handler: &str, event: &[u8], signal: i32) -> String {
     let api = api(Quirks::default());
     let p = start(bin, &api, handler);
     let id = format!("crash-{handler}-{}", std::process::id());
-    let opts = InvokeOptions { timeout: T, request_id: Some(id.clone()), ..InvokeOptions::default() };
+    let opts = InvokeOptions { timeout: T, dispatch_timeout: Some(T), request_id: Some(id.clone()) };
     let inv = api.invoke_with(event, opts).expect("invoke");
     let Outcome::Error(msg) = inv.outcome else { panic!("{handler}: expected an error, got {:?}", inv.outcome) };
     let msg = String::from_utf8(msg).unwrap();
@@ -171,7 +171,9 @@ fn builtin_trap_is_reported_as_sigill() {
 fn zig_panic_is_reported_as_sigabrt_with_zig_s_message_in_the_log() {
     let api = api(Quirks::default());
     let p = start(&native_build(), &api, "zig_panics");
-    let inv = api.invoke_with(b"[1,2,3]", InvokeOptions { timeout: T, ..InvokeOptions::default() }).expect("invoke");
+    let inv = api
+        .invoke_with(b"[1,2,3]", InvokeOptions { timeout: T, dispatch_timeout: Some(T), request_id: None })
+        .expect("invoke");
     let Outcome::Error(msg) = inv.outcome else { panic!("{:?}", inv.outcome) };
     let msg = String::from_utf8(msg).unwrap();
     assert_eq!(
@@ -189,7 +191,9 @@ fn zig_panic_is_reported_as_sigabrt_with_zig_s_message_in_the_log() {
 fn rust_panic_posts_its_message_and_location_once() {
     let api = api(Quirks::default());
     let p = start(&rust_build(), &api, "panics");
-    let inv = api.invoke_with(b"[1,2,3]", InvokeOptions { timeout: T, ..InvokeOptions::default() }).expect("invoke");
+    let inv = api
+        .invoke_with(b"[1,2,3]", InvokeOptions { timeout: T, dispatch_timeout: Some(T), request_id: None })
+        .expect("invoke");
     let Outcome::Error(msg) = inv.outcome else { panic!("{:?}", inv.outcome) };
     let msg = String::from_utf8(msg).unwrap();
     assert_eq!(
