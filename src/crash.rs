@@ -41,6 +41,7 @@
 #![allow(unsafe_code)]
 
 use crate::diag::Line;
+use crate::ffi::Entry;
 use crate::http::{wire, Peer};
 use crate::sys::{self, OwnedFd};
 use core::ffi::{c_int, c_void};
@@ -66,8 +67,8 @@ pub enum Act {
 /// What a crash report needs, prepared before user code is called.
 pub struct Scene<'a> {
     pub act: Act,
-    /// The handler's registered name.
-    pub handler: &'a [u8],
+    /// The handler's record (its name is measured only for a report).
+    pub handler: &'a Entry,
     /// The request being handled (empty in the init hook).
     pub request_id: &'a [u8],
     /// The runtime API and the route to post a handler's crash to; `None`
@@ -128,7 +129,7 @@ pub fn arm() {
     // SAFETY: ss describes a static buffer that nothing else uses; a
     // failure leaves the handler on the normal stack, which still reports
     // everything but a stack overflow.
-    unsafe { libc::syscall(libc::SYS_sigaltstack, &ss, core::ptr::null_mut::<libc::stack_t>()) };
+    unsafe { syscall4(libc::SYS_sigaltstack, &ss as *const libc::stack_t as usize, 0, 0, 0) };
     let act = KernelSigaction {
         handler: on_signal as extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) as usize,
         flags: (libc::SA_SIGINFO | libc::SA_ONSTACK) as u64 | SA_RESTORER_FLAG,
@@ -161,7 +162,13 @@ fn rt_sigaction(sig: c_int, new: &KernelSigaction, old: &mut KernelSigaction) {
     // kernel's 8 bytes; a handler, if any, is an extern "C" function with
     // the SA_SIGINFO signature, and on x86_64 the restorer below.
     unsafe {
-        libc::syscall(libc::SYS_rt_sigaction, sig, new as *const KernelSigaction, old as *mut KernelSigaction, 8)
+        syscall4(
+            libc::SYS_rt_sigaction,
+            sig as usize,
+            new as *const KernelSigaction as usize,
+            old as *mut KernelSigaction as usize,
+            8,
+        )
     };
 }
 
@@ -179,6 +186,44 @@ const SA_RESTORER_FLAG: u64 = 0;
 #[cfg(not(target_arch = "x86_64"))]
 fn restorer() -> usize {
     0
+}
+
+/// A system call with up to four arguments, inline: musl's variadic
+/// `syscall()` costs about 30 instructions a call, and arming makes eight
+/// on the cold path. Returns the raw result (a negative errno on failure).
+///
+/// # Safety
+/// The arguments must be what system call `nr` expects.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
+    let r: usize;
+    // SAFETY: the Linux x86_64 system call convention; the kernel
+    // clobbers rcx and r11 only. Memory effects are the caller's contract.
+    unsafe {
+        core::arch::asm!("syscall", inlateout("rax") nr as usize => r, in("rdi") a, in("rsi") b, in("rdx") c,
+            in("r10") d, lateout("rcx") _, lateout("r11") _, options(nostack))
+    };
+    r
+}
+
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
+    let r: usize;
+    // SAFETY: the Linux arm64 system call convention (x8 the number, x0-x3
+    // the arguments, x0 the result).
+    unsafe {
+        core::arch::asm!("svc 0", in("x8") nr as usize, inlateout("x0") a => r, in("x1") b, in("x2") c, in("x3") d,
+            options(nostack))
+    };
+    r
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
+    // SAFETY: forwarded from the caller.
+    unsafe { libc::syscall(nr, a, b, c, d) as usize }
 }
 
 /// The signal restorer: `rt_sigreturn(2)` with the frame the kernel built.
@@ -208,7 +253,7 @@ extern "C" fn on_signal(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_voi
     rt_sigaction(sig, &dfl, &mut KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 });
     // SAFETY: gettid and tkill are plain system calls; the signal is
     // blocked until this handler returns, and then delivered.
-    unsafe { libc::syscall(libc::SYS_tkill, libc::syscall(libc::SYS_gettid), sig) };
+    unsafe { syscall4(libc::SYS_tkill, syscall4(libc::SYS_gettid, 0, 0, 0, 0), sig as usize, 0, 0) };
 }
 
 fn report_signal(sig: c_int, info: &libc::siginfo_t, uctx: &libc::ucontext_t) {
@@ -274,7 +319,7 @@ fn name(l: &mut Line, s: &Scene) {
         Act::Init => "init hook of handler ",
         Act::Handler => "handler ",
     });
-    l.quoted(s.handler);
+    l.quoted(s.handler.name());
 }
 
 /// Ends the line with the request, writes it to stderr and posts it.

@@ -120,7 +120,7 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
     let hooked = entry.init.is_some();
     if hooked {
         crash::arm();
-        let scene = Scene { act: Act::Init, handler: entry.name(), request_id: b"", post: None };
+        let scene = Scene { act: Act::Init, handler: entry, request_id: b"", post: None };
         let code = crash::during(&scene, || entry.call_init(&ctx, &mut Writer::new(tx)));
         if code != ffi::OK {
             return Err(Fatal::InitFailed { name: entry.name(), code });
@@ -174,7 +174,7 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
             None => {
                 let scene = Scene {
                     act: Act::Handler,
-                    handler: entry.name(),
+                    handler: entry,
                     request_id: ctx.request_id.bytes().unwrap_or(b""),
                     post: Some((client.peer(), &ROUTES[ERROR])),
                 };
