@@ -100,7 +100,11 @@ fn start(bin: &Path, api: &RuntimeApi, handler: &str) -> Proc {
 /// posted, after checking that it was the one result posted; then the
 /// process must end by `signal` with that message as its one stderr line.
 fn crash(bin: &Path, handler: &str, event: &[u8], signal: i32) -> String {
-    let api = api(Quirks::default());
+    crash_with(Quirks::default(), bin, handler, event, signal)
+}
+
+fn crash_with(quirks: Quirks, bin: &Path, handler: &str, event: &[u8], signal: i32) -> String {
+    let api = api(quirks);
     let p = start(bin, &api, handler);
     let id = format!("crash-{handler}-{}", std::process::id());
     let opts = InvokeOptions { timeout: T, dispatch_timeout: Some(T), request_id: Some(id.clone()) };
@@ -126,6 +130,18 @@ fn is_hex_address(s: &str) -> bool {
 fn null_dereference_is_reported_as_sigsegv_at_address_zero() {
     let msg = crash(&native_build(), "null_deref", b"{}", libc::SIGSEGV);
     assert_eq!(msg, "handler 'null_deref' crashed: SIGSEGV (invalid memory access at address 0x0)");
+}
+
+/// The platform closed the kept connection after `/next` (announced, or
+/// silently, so the first send finds it dead): the report goes out on a
+/// new connection, once.
+#[test]
+fn a_crash_after_the_platform_closed_the_connection_is_posted_on_a_new_one() {
+    for close in [CloseMode::AfterEachResponseWithHeader, CloseMode::AfterEachResponseSilently] {
+        let quirks = Quirks { close, ..Quirks::default() };
+        let msg = crash_with(quirks, &native_build(), "null_deref", b"{}", libc::SIGSEGV);
+        assert_eq!(msg, "handler 'null_deref' crashed: SIGSEGV (invalid memory access at address 0x0)", "{close:?}");
+    }
 }
 
 #[test]
