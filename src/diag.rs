@@ -102,8 +102,11 @@ mod tests {
         assert_eq!(l.message(), b"bad 'a\\x0ab\\xff\\x5c' at 42");
         let mut l = Line::new();
         l.push(&[b'x'; 2000]);
-        let out = l.finish();
+        let out = l.finish().to_vec();
         assert_eq!(out.len(), 1024);
         assert!(out.ends_with(b"x...\n"));
+        // Finishing again (message, then log line) adds nothing.
+        assert_eq!(l.message().len(), 1024 - PREFIX.len() - 1);
+        assert_eq!(l.finish(), &out[..]);
     }
 }
