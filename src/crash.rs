@@ -358,10 +358,6 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
         } else {
             l.str("sent by process ").num(pid as u64);
         }
-    } else if code == libc::SI_KERNEL {
-        // A general protection fault (a non-canonical address, say): the
-        // kernel gives no address.
-        l.str("invalid memory access, address not reported");
     } else {
         let what = match sig {
             // Within 64 KiB of the stack pointer, a fault can only be the
@@ -377,8 +373,16 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
             libc::SIGSYS => "system call refused",
             _ => "abort",
         };
-        l.str(what).str(" at address 0x");
-        hex(l, addr as u64);
+        l.str(what);
+        if code != libc::SI_KERNEL {
+            l.str(" at address 0x");
+            hex(l, addr as u64);
+        } else if sig == libc::SIGSEGV {
+            // A general protection fault (a non-canonical address, say):
+            // the kernel gives no address. (A breakpoint, int3, comes as
+            // SIGTRAP from the kernel too, with none to give.)
+            l.str(", address not reported");
+        }
     }
     l.str(")");
 }

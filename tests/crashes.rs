@@ -180,6 +180,18 @@ fn builtin_trap_is_reported_as_sigill() {
     assert!(is_hex_address(addr) && addr != "0x0", "{msg}");
 }
 
+#[test]
+fn breakpoint_is_reported_as_sigtrap_without_an_address() {
+    let msg = crash(&native_build(), "breakpoint", b"{}", libc::SIGTRAP);
+    assert_eq!(msg, "handler 'breakpoint' crashed: SIGTRAP (trace or breakpoint trap)");
+}
+
+#[test]
+fn a_non_canonical_pointer_is_a_sigsegv_whose_address_the_kernel_does_not_report() {
+    let msg = crash(&native_build(), "wild_pointer", b"{}", libc::SIGSEGV);
+    assert_eq!(msg, "handler 'wild_pointer' crashed: SIGSEGV (invalid memory access, address not reported)");
+}
+
 /// A ReleaseSmall Zig @panic runs Zig's default panic handler, which prints
 /// the message to stderr and aborts: the post names SIGABRT, and the Zig
 /// message is in the log just before the runtime's line.

@@ -52,6 +52,24 @@ static int traps(const uint8_t *event, size_t len, const scf_context *ctx, scf_w
 }
 SCF_HANDLER(traps)
 
+/* A breakpoint instruction (int3): SIGTRAP, which has no address. */
+static int breakpoint(const uint8_t *event, size_t len, const scf_context *ctx, scf_writer *out) {
+    (void)event; (void)len; (void)ctx;
+    partial(out);
+    __asm__ volatile("int3");
+    return SCF_OK;
+}
+SCF_HANDLER(breakpoint)
+
+/* A pointer that is not canonical (bits 48-63 not copies of bit 47): a
+ * general protection fault, for which the kernel reports no address. */
+static int wild_pointer(const uint8_t *event, size_t len, const scf_context *ctx, scf_writer *out) {
+    (void)event; (void)len; (void)ctx;
+    partial(out);
+    return *(volatile int *)(uintptr_t)0xdead000000000000ull;
+}
+SCF_HANDLER(wild_pointer)
+
 /* An init hook that dereferences NULL: the start must stop, with a line
  * on stderr, before ready. */
 static int crashing_init_hook(const scf_context *ctx, scf_writer *msg) {
