@@ -110,7 +110,7 @@ pub fn during<R>(scene: &Scene, f: impl FnOnce() -> R) -> R {
 /// `.bss`: no bytes in the file, and no page touched unless a signal comes.
 static mut ALT_STACK: [u8; 16 << 10] = [0; 16 << 10];
 
-/// Installs the signal handler for [`SIGNALS`], on an alternate stack (so
+/// Installs the signal handler for the seven signals, on an alternate stack (so
 /// that a stack overflow is reported too). Once per process: one
 /// `sigaltstack`, then one `rt_sigaction` per signal. An action already
 /// installed (not SIG_DFL) is put back: a handler's own signal handling
