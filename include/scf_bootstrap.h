@@ -122,6 +122,36 @@ typedef int (*scf_handler_fn)(const uint8_t *event, size_t event_len,
  * non-zero status without reporting ready. */
 typedef int (*scf_init_fn)(const scf_context *ctx, scf_writer *msg);
 
+/* Crashes. If SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP or SIGSYS
+ * arrives while a handler runs, the runtime posts one line to the error
+ * endpoint (what was written to `out` is not posted) and writes the same
+ * line to stderr (the invocation's log):
+ *
+ *     handler 'main_handler' crashed: SIGSEGV (invalid memory access at
+ *     address 0x0) while handling request <request id>
+ *
+ * then ends the process by the same signal with its default action (a core
+ * dump where enabled), so the platform sees the crash too and the next
+ * invocation is a cold start. The parenthesis is what the kernel reported:
+ * the address accessed (SIGSEGV, SIGBUS) or of the faulting instruction
+ * (SIGILL, SIGFPE), "stack overflow at address ..." for a fault next to
+ * the stack pointer (reported from an alternate signal stack), "integer
+ * divide by zero", "abort() called", or "sent by process N" for a signal
+ * sent with kill(). In the init hook the line names the hook and goes to
+ * stderr only, and ready is not reported.
+ *
+ * The runtime installs its signal handler once, before the first handler
+ * call (before the init hook, if there is one), and leaves alone an action
+ * it finds already installed (by a constructor, say). A handler that
+ * installs its own action for one of these signals, in its init hook or
+ * later, keeps it: its handler then takes over reporting that signal, and
+ * the runtime says nothing about it.
+ *
+ * Not reported: SIGKILL (SCF's timeout or memory limit), a handler that
+ * never returns (SCF's invocation timeout ends it), and a stack overflow in
+ * a thread the handler started (the alternate stack is the main thread's;
+ * other faults in such threads are reported). */
+
 /* The registration record. Do not fill one in by hand: use SCF_HANDLER or
  * SCF_HANDLER_WITH_INIT. Records are collected by the linker into the
  * `scf_handlers` section; the runtime finds them through the linker-made

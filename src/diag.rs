@@ -59,11 +59,13 @@ impl Line {
         self.push(b"'")
     }
 
-    /// The finished line, with `...` if cut and a newline.
+    /// The finished line, with `...` if cut and a newline. Finishing twice
+    /// (the message, then the log line) gives the same line.
     pub fn finish(&mut self) -> &[u8] {
         if self.cut {
             self.buf[self.len..self.len + 3].copy_from_slice(b"...");
             self.len += 3;
+            self.cut = false;
         }
         self.buf[self.len] = b'\n';
         &self.buf[..self.len + 1]
@@ -100,8 +102,11 @@ mod tests {
         assert_eq!(l.message(), b"bad 'a\\x0ab\\xff\\x5c' at 42");
         let mut l = Line::new();
         l.push(&[b'x'; 2000]);
-        let out = l.finish();
+        let out = l.finish().to_vec();
         assert_eq!(out.len(), 1024);
         assert!(out.ends_with(b"x...\n"));
+        // Finishing again (message, then log line) adds nothing.
+        assert_eq!(l.message().len(), 1024 - PREFIX.len() - 1);
+        assert_eq!(l.finish(), &out[..]);
     }
 }

@@ -338,6 +338,22 @@ impl core::fmt::Display for TooLarge {
     }
 }
 
+/// Writes what `e` displays, after discarding what was written so far:
+/// how a Rust handler's `Err(e)` becomes the error message.
+#[doc(hidden)]
+pub fn write_error(out: &mut Response, e: &dyn core::fmt::Display) -> c_int {
+    out.reset();
+    // Text past the response limit is cut; what fits is still posted.
+    let _ = core::fmt::write(out, format_args!("{e}"));
+    ERROR
+}
+
+impl core::fmt::Write for Response<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.write(s.as_bytes()).map_err(|_| core::fmt::Error)
+    }
+}
+
 impl<'w> Response<'w> {
     /// # Safety
     /// `w` must be the writer passed to the running handler; it must not be
@@ -371,10 +387,13 @@ impl<'w> Response<'w> {
 /// scf_bootstrap::handler!(main_handler);
 /// ```
 ///
-/// The function returns `Ok(())` for a response and `Err(_)` for an error
-/// (whatever it wrote becomes the error message). Optionally
+/// The function returns `Ok(())` for a response, or `Err(e)` for an error:
+/// what it wrote is discarded and `e`'s `Display` text is posted as the
+/// error message (`E: core::fmt::Display`; a `&str` will do). Optionally
 /// `handler!(name, init = init_fn)` with `fn init_fn(&Context, &mut Response)
-/// -> Result<(), E>` adds an init hook.
+/// -> Result<(), E>` adds an init hook, whose `Err(e)` is printed the same
+/// way. A panic in either is reported with its message and location (see
+/// [`crate::crash`]) and aborts the process.
 #[macro_export]
 macro_rules! handler {
     ($name:ident $(, init = $init:path)?) => {
@@ -393,7 +412,7 @@ macro_rules! handler {
                 let mut out = unsafe { $crate::ffi::Response::from_raw(out) };
                 match $name(event, &ctx, &mut out) {
                     Ok(()) => $crate::ffi::OK,
-                    Err(_) => $crate::ffi::ERROR,
+                    Err(e) => $crate::ffi::write_error(&mut out, &e),
                 }
             }
             $crate::handler!(@init $($init)?);
@@ -426,7 +445,7 @@ macro_rules! handler {
             let mut msg = unsafe { $crate::ffi::Response::from_raw(msg) };
             match $init(&ctx, &mut msg) {
                 Ok(()) => $crate::ffi::OK,
-                Err(_) => $crate::ffi::ERROR,
+                Err(e) => $crate::ffi::write_error(&mut msg, &e),
             }
         }
         const __SCF_INIT: Option<$crate::ffi::InitFn> = Some(__scf_init);

@@ -10,7 +10,8 @@
 //!
 //! - [`sys`]: the operating system. Every libc call (sockets, files, the
 //!   environment, clocks, `mmap` for buffer growth) is wrapped here, and this
-//!   module and [`ffi`] are the only places where `unsafe` is allowed.
+//!   module, [`crash`] and [`ffi`] are the only places where `unsafe` is
+//!   allowed.
 //! - [`http`]: a blocking HTTP/1.1 client for one peer over one keep-alive
 //!   connection. Its framing half, [`http::wire`], is pure functions over byte
 //!   slices (requests as iovec pieces, response heads parsed zero-copy by
@@ -23,6 +24,9 @@
 //! - [`ffi`]: the handler ABI of `include/scf_bootstrap.h`, the registry of
 //!   handlers linked into the binary, and the safe Rust API over it
 //!   ([`Context`], [`Response`], [`handler!`]).
+//! - [`crash`]: crash reports. A fault signal or a panic while a handler
+//!   runs is posted to the error endpoint and logged before the process
+//!   dies by the signal; signal plumbing, so it may use `unsafe` too.
 //!
 //! A Rust handler crate depends on this one and writes:
 //!
@@ -45,6 +49,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(clippy::missing_safety_doc)]
 
+pub mod crash;
 pub mod diag;
 pub mod ffi;
 pub mod http;
@@ -83,8 +88,8 @@ macro_rules! entry {
         }
 
         #[panic_handler]
-        fn panic(_: &::core::panic::PanicInfo) -> ! {
-            $crate::sys::abort_on_panic()
+        fn panic(info: &::core::panic::PanicInfo) -> ! {
+            $crate::crash::panicked(info)
         }
     };
 }

@@ -22,21 +22,25 @@ fn main_handler(
     event: &[u8],
     _ctx: &scf_bootstrap::Context,
     out: &mut scf_bootstrap::Response,
-) -> Result<(), scf_bootstrap::TooLarge> {
+) -> Result<(), TooBigToEcho> {
     scf_bootstrap::log(&[event, b"\n"]);
-    let echoed = out.write(b"Echoing request: '").and_then(|()| out.write(event)).and_then(|()| out.write(b"'"));
-    if echoed.is_err() {
-        out.reset();
-        let mut n = itoa::Buffer::new();
-        for part in [
-            &b"the echo of a "[..],
-            n.format(event.len()).as_bytes(),
-            b"-byte event exceeds SCF's 6 MiB response limit",
-        ] {
-            out.write(part)?;
-        }
+    out.write(b"Echoing request: '")
+        .and_then(|()| out.write(event))
+        .and_then(|()| out.write(b"'"))
+        .map_err(|_| TooBigToEcho(event.len()))
+}
+
+/// The demo's error: the echo of an event of this many bytes does not fit.
+#[cfg(scf_demo)]
+struct TooBigToEcho(usize);
+
+#[cfg(scf_demo)]
+impl core::fmt::Display for TooBigToEcho {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("the echo of a ")?;
+        f.write_str(itoa::Buffer::new().format(self.0))?;
+        f.write_str("-byte event exceeds SCF's 6 MiB response limit")
     }
-    echoed
 }
 
 #[cfg(scf_demo)]

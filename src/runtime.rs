@@ -19,6 +19,7 @@
 //! invalid context header, a response the API refuses) are posted to the
 //! error endpoint and the loop goes on.
 
+use crate::crash::{self, Act, Scene};
 use crate::diag::Line;
 use crate::ffi::{self, Entry, RawContext, Str, Writer};
 use crate::http::wire::{self, route, Route};
@@ -113,13 +114,24 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         function_version: Str::from_cstr(env.version),
         region: Str::from_cstr(env.region),
     };
-    let code = entry.call_init(&ctx, &mut Writer::new(tx));
-    if code != ffi::OK {
-        return Err(Fatal::InitFailed { name: entry.name(), code });
+    // Crash reports are armed before the first user code runs: before the
+    // init hook if there is one, else after ready, which keeps their
+    // syscalls off the path to ready.
+    let hooked = entry.init.is_some();
+    if hooked {
+        crash::arm();
+        let scene = Scene { act: Act::Init, handler: entry, request_id: b"", post: None };
+        let code = crash::during(&scene, || entry.call_init(&ctx, &mut Writer::new(tx)));
+        if code != ffi::OK {
+            return Err(Fatal::InitFailed { name: entry.name(), code });
+        }
     }
 
     let mut client = Client::new(addrs, *host, &ROUTES, tail, rx);
     post(&mut client, READY, b" ")?;
+    if !hooked {
+        crash::arm();
+    }
     loop {
         let next = client.request(NEXT, b"").map_err(|err| Fatal::Http { route: NEXT, err })?;
         if next.status != 200 {
@@ -160,7 +172,13 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
                 false
             }
             None => {
-                let code = entry.call(client.body(&next), &ctx, &mut Writer::new(tx));
+                let scene = Scene {
+                    act: Act::Handler,
+                    handler: entry,
+                    request_id: ctx.request_id.bytes().unwrap_or(b""),
+                    post: Some((client.peer(), &ROUTES[ERROR])),
+                };
+                let code = crash::during(&scene, || entry.call(client.body(&next), &ctx, &mut Writer::new(tx)));
                 if code != ffi::OK && tx.is_empty() {
                     message(tx, |l| {
                         l.str("handler ").quoted(entry.name()).str(" failed with status ").int(i64::from(code));

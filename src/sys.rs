@@ -334,14 +334,6 @@ pub fn sleep_ms(ms: u64) {
     unsafe { libc::nanosleep(&ts, core::ptr::null_mut()) };
 }
 
-/// Called by the panic handler: the runtime has no panicking paths by
-/// design, so reaching this is a bug; say so on stderr and abort.
-pub fn abort_on_panic() -> ! {
-    write_stderr(&[b"scf-bootstrap: internal error (panic); aborting\n"]);
-    // SAFETY: abort has no preconditions.
-    unsafe { libc::abort() }
-}
-
 /// A growable byte buffer that starts in caller-provided memory (typically
 /// on `main`'s stack, so the first requests cost no allocation and no
 /// syscall) and moves to its own pages only when it must grow. It never shrinks:

@@ -14,6 +14,17 @@ fn strace_available() {
 /// Runs the demo bootstrap under strace against `api` and returns the
 /// trace lines after `work` has run and the process was stopped.
 fn traced(api: &RuntimeApi, syscalls: &str, work: impl FnOnce(&RuntimeApi)) -> Vec<String> {
+    traced_bin(&demo(), "index.main_handler", api, syscalls, work)
+}
+
+/// [`traced`] for any bootstrap and handler.
+fn traced_bin(
+    bin: &std::path::Path,
+    handler: &str,
+    api: &RuntimeApi,
+    syscalls: &str,
+    work: impl FnOnce(&RuntimeApi),
+) -> Vec<String> {
     strace_available();
     let dir = root().join("target/it");
     // Tests in this file run in parallel in one process: the pid alone
@@ -22,11 +33,9 @@ fn traced(api: &RuntimeApi, syscalls: &str, work: impl FnOnce(&RuntimeApi)) -> V
     let seq = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let log = dir.join(format!("strace-{}-{seq}.txt", std::process::id()));
     let port = api.addr().port().to_string();
-    let bin = demo();
-    let env =
-        [("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", port.as_str()), ("_HANDLER", "index.main_handler")];
+    let env = [("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", port.as_str()), ("_HANDLER", handler)];
     let mut cmd = Command::new("strace");
-    cmd.args(["-qq", "-e", &format!("trace={syscalls}"), "-e", "signal=none", "-o"]).arg(&log).arg(&bin);
+    cmd.args(["-qq", "-e", &format!("trace={syscalls}"), "-e", "signal=none", "-o"]).arg(&log).arg(bin);
     cmd.env_clear().envs(env).stdout(Stdio::null()).stderr(Stdio::null());
     let mut child = cmd.spawn().unwrap();
     assert!(api.wait_ready(T));
@@ -55,6 +64,48 @@ fn exec_to_ready_takes_seven_syscalls() {
         "{lines:#?}"
     );
     assert!(lines[6].contains("POST /runtime/init/ready"), "{}", lines[6]);
+}
+
+/// The crash reports' signal handling is armed once, before the first
+/// handler call: right after ready (off the path to ready) when there is
+/// no init hook, with one sigaltstack and one rt_sigaction per signal.
+#[test]
+fn crash_reports_are_armed_after_ready_with_eight_syscalls() {
+    let api = api(Quirks::default());
+    let lines = traced(&api, "all", |api| {
+        let e = b"{}";
+        assert_eq!(invoke_ok(api, e), echo_of(e));
+    });
+    let sends: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| name(l) == "sendmsg").map(|(i, _)| i).collect();
+    // Between the ready request and the first /next: ready's answer, then
+    // the arming.
+    let between: Vec<&str> = lines[sends[0] + 1..sends[1]].iter().map(|l| name(l)).collect();
+    let mut want = vec!["read", "sigaltstack"];
+    want.extend(["rt_sigaction"; 7]);
+    assert_eq!(between, want, "{lines:#?}");
+    for sig in ["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGTRAP", "SIGSYS"] {
+        assert!(
+            lines[sends[0]..sends[1]].iter().any(|l| l.starts_with(&format!("rt_sigaction({sig}, {{sa_handler="))),
+            "{sig} is not armed: {lines:#?}"
+        );
+    }
+    // Once: nothing signal-related afterwards.
+    let later: Vec<&String> =
+        lines[sends[1]..].iter().filter(|l| name(l).starts_with("rt_sig") || name(l) == "sigaltstack").collect();
+    assert!(later.is_empty(), "{later:#?}");
+}
+
+/// With an init hook, the arming comes before it, and so before ready.
+#[test]
+fn with_an_init_hook_crash_reports_are_armed_before_it() {
+    let api = api(Quirks::default());
+    let bin = build(&Build { name: "c-handlers", handlers: &["tests/c/handlers.c"], ..Default::default() });
+    let lines = traced_bin(&bin, "index.guarded", &api, "all", |_| {});
+    let until_ready: Vec<&str> = lines.iter().map(|l| name(l)).take_while(|n| *n != "sendmsg").collect();
+    let mut want = vec!["execve", "arch_prctl", "set_tid_address", "sigaltstack"];
+    want.extend(["rt_sigaction"; 7]);
+    want.extend(["socket", "setsockopt", "connect"]);
+    assert_eq!(until_ready, want, "{lines:#?}");
 }
 
 #[test]

@@ -103,6 +103,23 @@ impl Addrs {
     pub fn is_empty(&self) -> bool {
         self.list[0].is_none()
     }
+
+    /// The addresses, in the order they are tried.
+    pub fn iter(&self) -> impl Iterator<Item = &SockAddr> {
+        self.list.iter().flatten()
+    }
+}
+
+/// What it takes to send one more request to the client's peer without
+/// the client: its kept connection (if open), the joined Host tail for
+/// [`wire::request`], and the addresses to connect to afresh. For
+/// [`crate::crash`], which posts a crash report from a signal handler and
+/// must not touch the client's buffers or its retry policy.
+#[derive(Clone, Copy)]
+pub struct Peer<'a> {
+    pub conn: Option<&'a OwnedFd>,
+    pub tail: &'a [u8],
+    pub addrs: &'a Addrs,
 }
 
 /// The client. `'b` is the lifetime of its buffers' initial memory.
@@ -132,6 +149,11 @@ impl<'b> Client<'b> {
     /// The bytes of `r`'s body, valid until the next request.
     pub fn body(&self, r: &Response) -> &[u8] {
         &self.rx.as_slice()[r.body.clone()]
+    }
+
+    /// A view of the connection and request pieces (see [`Peer`]).
+    pub fn peer(&self) -> Peer<'_> {
+        Peer { conn: self.conn.as_ref(), tail: self.tail.as_slice(), addrs: &self.addrs }
     }
 
     /// The whole receive buffer (for context header ranges), mutable so the

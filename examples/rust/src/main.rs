@@ -2,9 +2,11 @@
 //!
 //! A Rust handler is a plain function from the event, the invocation's
 //! [`Context`] and a [`Response`] to a `Result`: `Ok` posts what it wrote as
-//! the response, `Err` posts it as the error message. `handler!` registers
-//! it under its own name (so `_HANDLER=index.main_handler` selects it) and
-//! `entry!` supplies the `main` and panic handler of a `no_std` binary.
+//! the response, `Err(e)` discards it and posts `e`'s `Display` text as the
+//! error message. `handler!` registers it under its own name (so
+//! `_HANDLER=index.main_handler` selects it) and `entry!` supplies the
+//! `main` and the panic handler of a `no_std` binary (a panic is posted as
+//! the error, with its message and location, before the process aborts).
 //!
 //! This one tells the caller where and how it ran: it answers every event
 //! with a JSON object built from the context, for example

@@ -1,0 +1,445 @@
+//! Crash reports: a handler that dies by a fault signal or panics is
+//! reported in words, on the error endpoint and on stderr, before the
+//! process ends the way it would have without this module.
+//!
+//! Before it calls user code the runtime publishes a [`Scene`] (which hook
+//! or handler runs, for which request, and how to reach the runtime API)
+//! with [`during`]. When SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP
+//! or SIGSYS arrives, [`arm`]'s signal handler, running on its own stack,
+//! takes that scene and:
+//!
+//! - during a handler: writes one line to stderr and posts it to the error
+//!   endpoint, `handler 'NAME' crashed: SIGSEGV (invalid memory access at
+//!   address 0x0) while handling request ID`, on the kept connection (a
+//!   new one if it was closed), then waits up to [`ANSWER_WAIT_MS`] for the
+//!   API's answer, so that the post is read before the socket is reset;
+//! - during the init hook: the line on stderr only (there is no invocation
+//!   to fail, and ready was not reported);
+//! - at any other time (idle in the long poll, or a runtime bug): a line
+//!   on stderr, no post.
+//!
+//! It then restores the default action and raises the signal again, so the
+//! process still dies by that signal, with a core dump where enabled: the
+//! signal is blocked while the handler runs, so it stays pending until the
+//! handler returns, and is delivered then (for a fault, before the faulting
+//! instruction runs again).
+//!
+//! Everything in the signal handler is async-signal-safe: no allocation, no
+//! lock, no `core::fmt`; the line is built in a fixed buffer ([`Line`]) and
+//! the request is [`wire::request`]'s pieces sent with one `sendmsg`.
+//!
+//! A Rust panic ([`panicked`], the `#[panic_handler]` of [`crate::entry!`])
+//! reports the same way with the panic's message and location (formatted
+//! with `core::fmt` into the same fixed buffer: a panic is not a signal
+//! handler), then aborts; the SIGABRT that follows is not reported again.
+//!
+//! Not reported: SIGKILL (the platform's timeout or memory limit), an
+//! infinite loop (SCF's invocation timeout ends it), and these signals
+//! while a handler has installed its own action for them (its own handler
+//! takes over; [`arm`] also leaves alone an action installed before it
+//! runs, by a C constructor say).
+#![allow(unsafe_code)]
+
+use crate::diag::Line;
+use crate::ffi::Entry;
+use crate::http::{wire, Peer};
+use crate::sys::{self, OwnedFd};
+use core::ffi::{c_int, c_void};
+use core::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
+
+/// How long the signal handler waits for the runtime API to answer its
+/// post before the process goes.
+pub const ANSWER_WAIT_MS: i32 = 1000;
+
+/// The signals reported: every one whose default action is to dump core
+/// and that a fault in user code raises (SIGQUIT, the other, is only ever
+/// sent).
+const SIGNALS: [c_int; 7] =
+    [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGABRT, libc::SIGTRAP, libc::SIGSYS];
+
+/// What user code is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Act {
+    Init,
+    Handler,
+}
+
+/// What a crash report needs, prepared before user code is called.
+pub struct Scene<'a> {
+    pub act: Act,
+    /// The handler's record (its name is measured only for a report).
+    pub handler: &'a Entry,
+    /// The request being handled (empty in the init hook).
+    pub request_id: &'a [u8],
+    /// The runtime API and the route to post a handler's crash to; `None`
+    /// during the init hook.
+    pub post: Option<(Peer<'a>, &'a wire::Route)>,
+}
+
+/// The scene while user code runs; null otherwise, and null once a report
+/// has taken it.
+static SCENE: AtomicPtr<Scene<'static>> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Whether a report has been made: the first report (signal or panic)
+/// takes [`REPORTING`]; [`REPORTED`] tells the SIGABRT of a reported panic
+/// not to speak again.
+static STATE: AtomicU8 = AtomicU8::new(QUIET);
+const QUIET: u8 = 0;
+const REPORTING: u8 = 1;
+const REPORTED: u8 = 2;
+
+/// Runs `f` with `scene` published to the crash reports.
+pub fn during<R>(scene: &Scene, f: impl FnOnce() -> R) -> R {
+    SCENE.store(scene as *const Scene as *mut Scene<'static>, Ordering::Release);
+    let r = f();
+    if SCENE.swap(core::ptr::null_mut(), Ordering::AcqRel).is_null() {
+        // A crash in another thread of the handler's has taken the scene
+        // and is reading it: it ends the process. Until then the scene
+        // must stay alive, so this thread does not go on.
+        loop {
+            sys::sleep_ms(1000);
+        }
+    }
+    r
+}
+
+/// The alternate signal stack. The kernel's signal frame takes up to about
+/// 3.5 KiB on x86_64 with AVX-512 state (less without), and the handler
+/// about 2 KiB (the 1 KiB line, the request's iovecs, a 64-byte read
+/// buffer, the calls); 16 KiB leaves room for both with margin. It is
+/// `.bss`: no bytes in the file, and no page touched unless a signal comes.
+static mut ALT_STACK: [u8; 16 << 10] = [0; 16 << 10];
+
+/// Installs the signal handler for the seven signals, on an alternate stack (so
+/// that a stack overflow is reported too). Once per process: one
+/// `sigaltstack`, then one `rt_sigaction` per signal. An action already
+/// installed (not SIG_DFL) is put back: a handler's own signal handling
+/// wins.
+///
+/// The system calls are made directly rather than through musl's
+/// `sigaction`, which would add its bookkeeping for threads and an
+/// `rt_sigprocmask` call: about 600 bytes and a syscall for nothing this
+/// process needs.
+pub fn arm() {
+    let ss = libc::stack_t {
+        ss_sp: core::ptr::addr_of_mut!(ALT_STACK).cast::<c_void>(),
+        ss_flags: 0,
+        ss_size: core::mem::size_of::<[u8; 16 << 10]>(),
+    };
+    // SAFETY: ss describes a static buffer that nothing else uses; a
+    // failure leaves the handler on the normal stack, which still reports
+    // everything but a stack overflow.
+    unsafe { syscall4(libc::SYS_sigaltstack, &ss as *const libc::stack_t as usize, 0, 0, 0) };
+    let act = KernelSigaction {
+        handler: on_signal as extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) as usize,
+        flags: (libc::SA_SIGINFO | libc::SA_ONSTACK) as u64 | SA_RESTORER_FLAG,
+        restorer: restorer(),
+        // Every signal blocked while the report is made: a fault inside the
+        // handler then ends the process at once, with the default action.
+        mask: !0,
+    };
+    for sig in SIGNALS {
+        let mut old = KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 };
+        rt_sigaction(sig, &act, &mut old);
+        if old.handler != libc::SIG_DFL {
+            rt_sigaction(sig, &old, &mut KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 });
+        }
+    }
+}
+
+/// The kernel's `struct sigaction` (x86_64 and arm64 alike; not libc's).
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+/// `rt_sigaction(2)`: installs `new` for `sig` and stores the old action.
+fn rt_sigaction(sig: c_int, new: &KernelSigaction, old: &mut KernelSigaction) {
+    // SAFETY: both point to valid kernel sigactions; the mask is the
+    // kernel's 8 bytes; a handler, if any, is an extern "C" function with
+    // the SA_SIGINFO signature, and on x86_64 the restorer below.
+    unsafe {
+        syscall4(
+            libc::SYS_rt_sigaction,
+            sig as usize,
+            new as *const KernelSigaction as usize,
+            old as *mut KernelSigaction as usize,
+            8,
+        )
+    };
+}
+
+// x86_64 requires a user-space restorer: the return address of a signal
+// handler, which calls rt_sigreturn. arm64 uses the vDSO's when there is
+// none.
+#[cfg(target_arch = "x86_64")]
+const SA_RESTORER_FLAG: u64 = 0x0400_0000;
+#[cfg(target_arch = "x86_64")]
+fn restorer() -> usize {
+    restore_rt as unsafe extern "C" fn() as usize
+}
+#[cfg(not(target_arch = "x86_64"))]
+const SA_RESTORER_FLAG: u64 = 0;
+#[cfg(not(target_arch = "x86_64"))]
+fn restorer() -> usize {
+    0
+}
+
+/// A system call with up to four arguments, inline: musl's variadic
+/// `syscall()` costs about 30 instructions a call, and arming makes eight
+/// on the cold path. Returns the raw result (a negative errno on failure).
+///
+/// # Safety
+/// The arguments must be what system call `nr` expects.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
+    let r: usize;
+    // SAFETY: the Linux x86_64 system call convention; the kernel
+    // clobbers rcx and r11 only. Memory effects are the caller's contract.
+    unsafe {
+        core::arch::asm!("syscall", inlateout("rax") nr as usize => r, in("rdi") a, in("rsi") b, in("rdx") c,
+            in("r10") d, lateout("rcx") _, lateout("r11") _, options(nostack))
+    };
+    r
+}
+
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
+    let r: usize;
+    // SAFETY: the Linux arm64 system call convention (x8 the number, x0-x3
+    // the arguments, x0 the result).
+    unsafe {
+        core::arch::asm!("svc 0", in("x8") nr as usize, inlateout("x0") a => r, in("x1") b, in("x2") c, in("x3") d,
+            options(nostack))
+    };
+    r
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
+    // SAFETY: forwarded from the caller.
+    unsafe { libc::syscall(nr, a, b, c, d) as usize }
+}
+
+/// The signal restorer: `rt_sigreturn(2)` with the frame the kernel built.
+#[cfg(target_arch = "x86_64")]
+#[unsafe(naked)]
+unsafe extern "C" fn restore_rt() {
+    // SAFETY: only ever the return address of a signal handler, entered
+    // with the kernel's signal frame at the stack pointer.
+    core::arch::naked_asm!("mov eax, 15", "syscall")
+}
+
+extern "C" fn on_signal(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
+    match STATE.swap(REPORTING, Ordering::AcqRel) {
+        QUIET => {
+            // SAFETY: the kernel passes a valid siginfo_t and ucontext_t
+            // for an SA_SIGINFO handler.
+            let (info, uctx) = unsafe { (&*info, &*(uctx as *const libc::ucontext_t)) };
+            report_signal(sig, info, uctx);
+        }
+        // Another thread is reporting and will end the process; give it
+        // the time it may need.
+        REPORTING => sys::sleep_ms(3 * ANSWER_WAIT_MS as u64),
+        _ => {}
+    }
+    STATE.store(REPORTED, Ordering::Release);
+    let dfl = KernelSigaction { handler: libc::SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+    rt_sigaction(sig, &dfl, &mut KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 });
+    // SAFETY: gettid and tkill are plain system calls; the signal is
+    // blocked until this handler returns, and then delivered.
+    unsafe { syscall4(libc::SYS_tkill, syscall4(libc::SYS_gettid, 0, 0, 0, 0), sig as usize, 0, 0) };
+}
+
+fn report_signal(sig: c_int, info: &libc::siginfo_t, uctx: &libc::ucontext_t) {
+    let mut l = Line::new();
+    let scene = take_scene();
+    if let Some(s) = scene {
+        name(&mut l, s);
+        l.str(" crashed: ");
+    }
+    describe(&mut l, sig, info, stack_pointer(uctx));
+    if scene.is_none() {
+        l.str(" outside any handler");
+    }
+    finish(&mut l, scene);
+}
+
+/// The `#[panic_handler]` of a bootstrap (see [`crate::entry!`]).
+pub fn panicked(info: &core::panic::PanicInfo) -> ! {
+    if STATE.swap(REPORTING, Ordering::AcqRel) == QUIET {
+        let mut l = Line::new();
+        let scene = take_scene();
+        match scene {
+            Some(s) => name(&mut l, s),
+            None => _ = l.str("internal error: the runtime"),
+        }
+        l.str(" panicked");
+        if let Some(at) = info.location() {
+            l.str(" at ").str(at.file()).str(":").num(at.line().into()).str(":").num(at.column().into());
+        }
+        l.str(": ");
+        let message = info.message();
+        match message.as_str() {
+            Some(s) => _ = l.str(s),
+            None => _ = core::fmt::write(&mut Text(&mut l), format_args!("{message}")),
+        }
+        finish(&mut l, scene);
+        STATE.store(REPORTED, Ordering::Release);
+    }
+    // SAFETY: abort has no preconditions.
+    unsafe { libc::abort() }
+}
+
+/// `core::fmt` output into a line.
+struct Text<'a>(&'a mut Line);
+
+impl core::fmt::Write for Text<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0.str(s);
+        Ok(())
+    }
+}
+
+fn take_scene() -> Option<&'static Scene<'static>> {
+    let p = SCENE.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    // SAFETY: a non-null pointer was published by `during`, whose scene
+    // outlives its call and which, having found the pointer taken, never
+    // returns; the scene is therefore alive for the rest of the process.
+    unsafe { p.as_ref() }
+}
+
+fn name(l: &mut Line, s: &Scene) {
+    l.str(match s.act {
+        Act::Init => "init hook of handler ",
+        Act::Handler => "handler ",
+    });
+    l.quoted(s.handler.name());
+}
+
+/// Ends the line with the request, writes it to stderr and posts it.
+fn finish(l: &mut Line, scene: Option<&Scene>) {
+    let Some(s) = scene else { return l.emit() };
+    if s.act == Act::Handler {
+        l.str(" while handling request ").push(s.request_id);
+    }
+    if let Some((peer, route)) = s.post {
+        post(&peer, route, l.message());
+    }
+    l.emit();
+}
+
+/// What the kernel says about the signal: its name and what caused it.
+fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
+    l.str(match sig {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGTRAP => "SIGTRAP",
+        _ => "SIGSYS",
+    });
+    l.str(" (");
+    let code = info.si_code;
+    // SAFETY: for these signals the kernel fills si_addr for a fault (code
+    // > 0) and si_pid for a signal sent by a process (code <= 0); the
+    // other field's bytes are still initialised memory of the union.
+    let (addr, pid) = unsafe { (info.si_addr() as usize, info.si_pid()) };
+    if code <= 0 {
+        // SAFETY: getpid has no preconditions.
+        if pid == unsafe { libc::getpid() } {
+            l.str(if sig == libc::SIGABRT { "abort() called" } else { "raised by the process itself" });
+        } else {
+            l.str("sent by process ").num(pid as u64);
+        }
+    } else {
+        let what = match sig {
+            // Within 64 KiB of the stack pointer, a fault can only be the
+            // stack running into its guard page.
+            libc::SIGSEGV if addr.abs_diff(sp) < 64 << 10 => "stack overflow",
+            libc::SIGSEGV => "invalid memory access",
+            libc::SIGBUS => "bus error",
+            libc::SIGILL => "illegal instruction",
+            libc::SIGFPE if code == FPE_INTDIV => "integer divide by zero",
+            libc::SIGFPE if code == FPE_INTOVF => "integer overflow",
+            libc::SIGFPE => "arithmetic exception",
+            libc::SIGTRAP => "trace or breakpoint trap",
+            libc::SIGSYS => "system call refused",
+            _ => "abort",
+        };
+        l.str(what);
+        if code != libc::SI_KERNEL {
+            l.str(" at address 0x");
+            hex(l, addr as u64);
+        } else if sig == libc::SIGSEGV {
+            // A general protection fault (a non-canonical address, say):
+            // the kernel gives no address. (A breakpoint, int3, comes as
+            // SIGTRAP from the kernel too, with none to give.)
+            l.str(", address not reported");
+        }
+    }
+    l.str(")");
+}
+
+const FPE_INTDIV: c_int = 1;
+const FPE_INTOVF: c_int = 2;
+
+fn hex(l: &mut Line, v: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 16];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[(v & 15) as usize];
+        v >>= 4;
+        if v == 0 {
+            break;
+        }
+    }
+    l.push(&buf[i..]);
+}
+
+/// The interrupted code's stack pointer (0 where unknown).
+fn stack_pointer(uctx: &libc::ucontext_t) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    return uctx.uc_mcontext.gregs[libc::REG_RSP as usize] as usize;
+    #[cfg(target_arch = "aarch64")]
+    return uctx.uc_mcontext.sp as usize;
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    return 0;
+}
+
+/// Posts `body` on `route`: on the kept connection, or, if it is closed
+/// (or turns out to be), once on a new one. Gives up, without resending,
+/// when the API does not answer within [`ANSWER_WAIT_MS`].
+fn post(peer: &Peer, route: &wire::Route, body: &[u8]) {
+    let mut digits = itoa::Buffer::new();
+    let request = wire::request(route, peer.tail, &mut digits, body);
+    if let Some(fd) = peer.conn {
+        if exchange(fd, request) != Some(false) {
+            return;
+        }
+    }
+    if let Some(fd) = peer.addrs.iter().find_map(|a| sys::connect(a).ok()) {
+        exchange(&fd, request);
+    }
+}
+
+/// Sends `request` and waits for the first bytes of the answer: `Some(true)`
+/// answered, `Some(false)` the connection is closed, `None` no answer in time.
+fn exchange(fd: &OwnedFd, request: [&[u8]; 5]) -> Option<bool> {
+    if sys::send_all(fd, request).is_err() {
+        return Some(false);
+    }
+    if !sys::poll_in(fd, ANSWER_WAIT_MS) {
+        return None;
+    }
+    Some(matches!(sys::read(fd, &mut [0u8; 64]), Ok(n) if n > 0))
+}

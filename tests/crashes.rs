@@ -1,0 +1,295 @@
+//! Handlers that crash, panic or fail, in C, Zig and Rust, linked into the
+//! real static bootstrap: the runtime API receives exactly one error post
+//! naming the handler, the signal (or the panic or error text) and the
+//! request, and the process still ends by the signal. Also an init hook
+//! that crashes, and a signal sent from outside while the runtime is idle.
+
+mod common;
+use common::*;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The Zig handler object, built as scripts/package builds a .zig handler
+/// (ReleaseSmall, no stack probes, no UBSan, no PIC), plus `-fcompiler-rt`:
+/// Zig's default panic handler, which a `@panic` brings in, calls
+/// compiler-rt functions (`__divti3`, `__lshrti3`) that nothing else in
+/// the static link provides.
+fn zig_object() -> PathBuf {
+    static OBJ: OnceLock<PathBuf> = OnceLock::new();
+    OBJ.get_or_init(|| {
+        let dir = root().join("target/it/zig-crash");
+        std::fs::create_dir_all(&dir).unwrap();
+        let obj = dir.join("panics.o");
+        let out = Command::new("python3")
+            .args(["-m", "ziglang", "build-obj", "-target", "x86_64-linux-musl", "-O", "ReleaseSmall"])
+            .args(["-fno-stack-check", "-fno-sanitize-c", "-fno-PIC", "-fstrip", "-fcompiler-rt"])
+            .arg(format!("-femit-bin={}", obj.display()))
+            .arg(root().join("tests/zig/panics.zig"))
+            .env("ZIG_LOCAL_CACHE_DIR", dir.join("cache"))
+            .env("ZIG_GLOBAL_CACHE_DIR", dir.join("global-cache"))
+            .output()
+            .expect("run python3 -m ziglang (pip install ziglang)");
+        assert!(out.status.success(), "zig build-obj failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        obj
+    })
+    .clone()
+}
+
+fn native_build() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let zig = zig_object().display().to_string();
+        build(&Build { name: "crashes", handlers: &["tests/c/crashes.c", &zig], ..Default::default() })
+    })
+    .clone()
+}
+
+/// The Rust handler crate tests/rust-crash, built as a user builds one.
+fn rust_build() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let target = root().join("target/it/rust-crash");
+        let lock = std::fs::File::create(root().join("target/it/.build-lock")).unwrap();
+        lock.lock().unwrap();
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root())
+            .args(["build", "--quiet", "--release", "--target", "x86_64-unknown-linux-musl", "--manifest-path"])
+            .arg(root().join("tests/rust-crash/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .env_remove("SCF_HANDLER_LIBS")
+            .output()
+            .expect("run cargo");
+        assert!(out.status.success(), "building tests/rust-crash failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        target.join("x86_64-unknown-linux-musl/release/bootstrap")
+    })
+    .clone()
+}
+
+/// Starts `bin` against `api` with `_HANDLER=index.<handler>`, without core
+/// dumps (a crash is the point of these tests).
+fn start(bin: &Path, api: &RuntimeApi, handler: &str) -> Proc {
+    let port = api.addr().port().to_string();
+    let mut cmd = Command::new(bin);
+    cmd.env_clear()
+        .envs([
+            ("SCF_RUNTIME_API", "127.0.0.1"),
+            ("SCF_RUNTIME_API_PORT", &port),
+            ("_HANDLER", &format!("index.{handler}")),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // SAFETY: setrlimit is async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(|| {
+            let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            if libc::setrlimit(libc::RLIMIT_CORE, &none) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    Proc::spawn(cmd)
+}
+
+/// Invokes `handler` once with `event` and returns the error message it
+/// posted, after checking that it was the one result posted; then the
+/// process must end by `signal` with that message as its one stderr line.
+fn crash(bin: &Path, handler: &str, event: &[u8], signal: i32) -> String {
+    crash_with(Quirks::default(), bin, handler, event, signal)
+}
+
+fn crash_with(quirks: Quirks, bin: &Path, handler: &str, event: &[u8], signal: i32) -> String {
+    let api = api(quirks);
+    let p = start(bin, &api, handler);
+    let id = format!("crash-{handler}-{}", std::process::id());
+    let opts = InvokeOptions { timeout: T, dispatch_timeout: Some(T), request_id: Some(id.clone()) };
+    let inv = api.invoke_with(event, opts).expect("invoke");
+    let Outcome::Error(msg) = inv.outcome else { panic!("{handler}: expected an error, got {:?}", inv.outcome) };
+    let msg = String::from_utf8(msg).unwrap();
+    let (status, stderr, _) = p.wait(Duration::from_secs(10));
+    assert_eq!(status.signal(), Some(signal), "{handler}: {status:?}, stderr {stderr:?}");
+    let s = api.stats();
+    assert_eq!((s.error_posts, s.response_posts), (1, 0), "{handler}: {s:?}");
+    let suffix = format!(" while handling request {id}");
+    assert!(msg.starts_with(&format!("handler '{handler}' ")), "{msg}");
+    assert!(msg.ends_with(&suffix), "{msg}");
+    assert!(stderr.ends_with(&format!("scf-bootstrap: {msg}\n")), "{handler}: stderr {stderr:?}");
+    msg.strip_suffix(&suffix).unwrap().to_string()
+}
+
+fn is_hex_address(s: &str) -> bool {
+    s.strip_prefix("0x").is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[test]
+fn null_dereference_is_reported_as_sigsegv_at_address_zero() {
+    let msg = crash(&native_build(), "null_deref", b"{}", libc::SIGSEGV);
+    assert_eq!(msg, "handler 'null_deref' crashed: SIGSEGV (invalid memory access at address 0x0)");
+}
+
+/// The platform closed the kept connection after `/next` (announced, or
+/// silently, so the first send finds it dead): the report goes out on a
+/// new connection, once.
+#[test]
+fn a_crash_after_the_platform_closed_the_connection_is_posted_on_a_new_one() {
+    for close in [CloseMode::AfterEachResponseWithHeader, CloseMode::AfterEachResponseSilently] {
+        let quirks = Quirks { close, ..Quirks::default() };
+        let msg = crash_with(quirks, &native_build(), "null_deref", b"{}", libc::SIGSEGV);
+        assert_eq!(msg, "handler 'null_deref' crashed: SIGSEGV (invalid memory access at address 0x0)", "{close:?}");
+    }
+}
+
+#[test]
+fn stack_overflow_is_reported_from_the_alternate_stack() {
+    let msg = crash(&native_build(), "stack_overflow", b"{}", libc::SIGSEGV);
+    let addr = msg
+        .strip_prefix("handler 'stack_overflow' crashed: SIGSEGV (stack overflow at address ")
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{msg}"));
+    assert!(is_hex_address(addr), "{msg}");
+}
+
+#[test]
+fn abort_is_reported_as_sigabrt() {
+    let msg = crash(&native_build(), "calls_abort", b"{}", libc::SIGABRT);
+    assert_eq!(msg, "handler 'calls_abort' crashed: SIGABRT (abort() called)");
+}
+
+#[test]
+fn integer_division_by_zero_is_reported_as_sigfpe() {
+    let msg = crash(&native_build(), "divides_by_zero", b"{}", libc::SIGFPE);
+    let addr = msg
+        .strip_prefix("handler 'divides_by_zero' crashed: SIGFPE (integer divide by zero at address ")
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{msg}"));
+    assert!(is_hex_address(addr) && addr != "0x0", "{msg}");
+}
+
+#[test]
+fn builtin_trap_is_reported_as_sigill() {
+    let msg = crash(&native_build(), "traps", b"{}", libc::SIGILL);
+    let addr = msg
+        .strip_prefix("handler 'traps' crashed: SIGILL (illegal instruction at address ")
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{msg}"));
+    assert!(is_hex_address(addr) && addr != "0x0", "{msg}");
+}
+
+#[test]
+fn breakpoint_is_reported_as_sigtrap_without_an_address() {
+    let msg = crash(&native_build(), "breakpoint", b"{}", libc::SIGTRAP);
+    assert_eq!(msg, "handler 'breakpoint' crashed: SIGTRAP (trace or breakpoint trap)");
+}
+
+#[test]
+fn a_non_canonical_pointer_is_a_sigsegv_whose_address_the_kernel_does_not_report() {
+    let msg = crash(&native_build(), "wild_pointer", b"{}", libc::SIGSEGV);
+    assert_eq!(msg, "handler 'wild_pointer' crashed: SIGSEGV (invalid memory access, address not reported)");
+}
+
+/// A ReleaseSmall Zig @panic runs Zig's default panic handler, which prints
+/// the message to stderr and aborts: the post names SIGABRT, and the Zig
+/// message is in the log just before the runtime's line.
+#[test]
+fn zig_panic_is_reported_as_sigabrt_with_zig_s_message_in_the_log() {
+    let api = api(Quirks::default());
+    let p = start(&native_build(), &api, "zig_panics");
+    let inv = api
+        .invoke_with(b"[1,2,3]", InvokeOptions { timeout: T, dispatch_timeout: Some(T), request_id: None })
+        .expect("invoke");
+    let Outcome::Error(msg) = inv.outcome else { panic!("{:?}", inv.outcome) };
+    let msg = String::from_utf8(msg).unwrap();
+    assert_eq!(
+        msg,
+        format!("handler 'zig_panics' crashed: SIGABRT (abort() called) while handling request {}", inv.request_id)
+    );
+    let (status, stderr, _) = p.wait(Duration::from_secs(10));
+    assert_eq!(status.signal(), Some(libc::SIGABRT), "{stderr}");
+    assert!(stderr.contains("event too long for this handler"), "{stderr}");
+    assert!(stderr.ends_with(&format!("scf-bootstrap: {msg}\n")), "{stderr}");
+    assert_eq!(api.stats().error_posts, 1);
+}
+
+#[test]
+fn rust_panic_posts_its_message_and_location_once() {
+    let api = api(Quirks::default());
+    let p = start(&rust_build(), &api, "panics");
+    let inv = api
+        .invoke_with(b"[1,2,3]", InvokeOptions { timeout: T, dispatch_timeout: Some(T), request_id: None })
+        .expect("invoke");
+    let Outcome::Error(msg) = inv.outcome else { panic!("{:?}", inv.outcome) };
+    let msg = String::from_utf8(msg).unwrap();
+    assert_eq!(
+        msg,
+        format!(
+            "handler 'panics' panicked at src/main.rs:20:5: event of 7 bytes is too long (limit 2) \
+             while handling request {}",
+            inv.request_id
+        )
+    );
+    let (status, stderr, _) = p.wait(Duration::from_secs(10));
+    // The abort after the report is not reported again.
+    assert_eq!(status.signal(), Some(libc::SIGABRT), "{stderr}");
+    assert_eq!(stderr, format!("scf-bootstrap: {msg}\n"));
+    assert_eq!(api.stats().error_posts, 1);
+}
+
+#[test]
+fn rust_err_posts_its_display_text_not_the_partial_response_and_the_loop_goes_on() {
+    let api = api(Quirks::default());
+    let mut p = start(&rust_build(), &api, "fails");
+    match api.invoke(b"[1,2,3]", T).unwrap() {
+        Outcome::Error(msg) => assert_eq!(String::from_utf8(msg).unwrap(), "event too long"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(invoke_ok(&api, b"[]"), b"{\"partial\":true}");
+    assert!(p.child.try_wait().unwrap().is_none(), "the runtime exited after an Err");
+    assert_eq!(api.stats().error_posts, 1);
+}
+
+#[test]
+fn init_hook_crash_is_one_stderr_line_and_no_ready() {
+    let api = api(Quirks::default());
+    let (status, stderr, _) = start(&native_build(), &api, "crashing_init").wait(Duration::from_secs(10));
+    assert_eq!(status.signal(), Some(libc::SIGSEGV), "{stderr}");
+    assert_eq!(
+        stderr,
+        "scf-bootstrap: init hook of handler 'crashing_init' crashed: SIGSEGV (invalid memory access at address 0x0)\n"
+    );
+    let s = api.stats();
+    assert_eq!((s.ready_posts, s.error_posts, s.connections), (0, 0, 0), "{s:?}");
+}
+
+/// Waits until `f` holds, for up to 10 s.
+fn until(what: &str, f: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn sigsegv_sent_while_idle_is_one_stderr_line_and_no_post() {
+    let api = api(Quirks::default());
+    let p = start(&native_build(), &api, "answers");
+    assert_eq!(invoke_ok(&api, b"{\"a\":1}"), b"{\"a\":1}");
+    // Back in the long poll for the next event.
+    until("the second /next", || api.stats().next_requests >= 2);
+    let pid = p.child.id() as i32;
+    // SAFETY: sends a signal to the child this test started and still owns.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSEGV) }, 0);
+    let (status, stderr, _) = p.wait(Duration::from_secs(10));
+    assert_eq!(status.signal(), Some(libc::SIGSEGV), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!("scf-bootstrap: SIGSEGV (sent by process {}) outside any handler\n", std::process::id())
+    );
+    let s = api.stats();
+    assert_eq!((s.error_posts, s.response_posts), (0, 1), "{s:?}");
+}
