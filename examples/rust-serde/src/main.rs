@@ -22,7 +22,6 @@
 //! scf-bootstrap's `std` feature, registers the handler with `handler!` and
 //! hands std's `main` to `scf_bootstrap::run()`.
 use std::collections::BTreeMap;
-use std::io::Write as _;
 
 use scf_bootstrap::{Context, Response};
 use serde::{Deserialize, Serialize};
@@ -93,21 +92,17 @@ struct ClientError {
     error: String,
 }
 
-/// The invocation failed; the message is in the response writer.
-struct Failed;
-
-fn main_handler(event: &[u8], ctx: &Context, out: &mut Response) -> Result<(), Failed> {
-    let req: ApigwEvent = match serde_json::from_slice(event) {
-        Ok(req) => req,
-        Err(e) => return Err(fail(out, format_args!("not an API gateway event: {e}"))),
-    };
+/// An `Err` is the invocation's error message: the runtime discards what
+/// was written and posts its text.
+fn main_handler(event: &[u8], ctx: &Context, out: &mut Response) -> Result<(), String> {
+    let req: ApigwEvent =
+        serde_json::from_slice(event).map_err(|e| format!("not an API gateway event: {e}"))?;
     eprintln!(
         "{} {} from {}",
         req.http_method, req.path, req.request_context.source_ip
     );
     let answer = route(&req, ctx);
-    serde_json::to_writer(&mut *out, &answer)
-        .map_err(|e| fail(out, format_args!("cannot write the response: {e}")))
+    serde_json::to_writer(&mut *out, &answer).map_err(|e| format!("cannot write the response: {e}"))
 }
 
 fn route(req: &ApigwEvent, ctx: &Context) -> IntegratedResponse {
@@ -166,15 +161,6 @@ fn json(status_code: u16, body: &impl Serialize) -> IntegratedResponse {
         // Serialising these structs cannot fail: string keys, no floats.
         body: serde_json::to_string(body).expect("serialisable"),
     }
-}
-
-/// Replaces what was written with `msg`, the invocation's error message.
-fn fail(out: &mut Response, msg: std::fmt::Arguments) -> Failed {
-    out.reset();
-    // A message too long for the 6 MiB limit is cut; the runtime then posts
-    // what it has, or its own message if nothing was written.
-    let _ = out.write_fmt(msg);
-    Failed
 }
 
 scf_bootstrap::handler!(main_handler);

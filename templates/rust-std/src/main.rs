@@ -9,7 +9,6 @@
 //! scf-bootstrap's examples/rust-serde (the gateway's event and its
 //! integrated response as structs).
 use std::borrow::Cow;
-use std::io::Write as _;
 
 use scf_bootstrap::{Context, Response};
 use serde::{Deserialize, Serialize};
@@ -28,28 +27,17 @@ struct Answer<'a> {
     request_id: Cow<'a, str>,
 }
 
-/// The invocation failed; the message is in the response.
-struct Failed;
-
-fn main_handler(event: &[u8], ctx: &Context, out: &mut Response) -> Result<(), Failed> {
+/// An `Err` is the invocation's error message: the runtime discards what
+/// was written and posts its text.
+fn main_handler(event: &[u8], ctx: &Context, out: &mut Response) -> Result<(), String> {
     // One line per invocation on stderr: SCF keeps it as the log.
     eprintln!("request {}", String::from_utf8_lossy(ctx.request_id()));
-    let event: Event = match serde_json::from_slice(event) {
-        Ok(e) => e,
-        Err(e) => return Err(fail(out, format_args!("bad event: {e}"))),
-    };
+    let event: Event = serde_json::from_slice(event).map_err(|e| format!("bad event: {e}"))?;
     let answer = Answer {
         message: format!("Hello, {}!", event.name.as_deref().unwrap_or("world")),
         request_id: String::from_utf8_lossy(ctx.request_id()),
     };
-    serde_json::to_writer(&mut *out, &answer).map_err(|e| fail(out, format_args!("cannot answer: {e}")))
-}
-
-/// Replaces what was written with `msg`, the invocation's error message.
-fn fail(out: &mut Response, msg: std::fmt::Arguments) -> Failed {
-    out.reset();
-    let _ = out.write_fmt(msg);
-    Failed
+    serde_json::to_writer(&mut *out, &answer).map_err(|e| format!("cannot answer: {e}"))
 }
 
 // Registered under its own name: the handler setting `index.main_handler`
