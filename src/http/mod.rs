@@ -218,7 +218,7 @@ impl<'b> Client<'b> {
         // Read until a final (non-1xx) head is complete.
         let mut received = false;
         let head = loop {
-            match wire::parse_head(self.rx.as_slice()).map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
+            match wire::parse_head(self.rx.as_mut_slice()).map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
                 Some(h) if (100..200).contains(&h.status) => self.rx.consume(h.len),
                 Some(h) => break h,
                 None if self.rx.len() >= MAX_HEAD => return Err(Attempt::Fatal(Error::TooLarge(self.rx.len() as u64))),
