@@ -16,22 +16,26 @@ fn main() {
 
 /// The demo handler of Tencent's Custom Runtime guide: logs the event to
 /// stderr and answers `Echoing request: '<event>'`. An event too big to
-/// echo within SCF's 6 MiB response limit gets an error saying so.
+/// echo within SCF's 6 MiB response limit, or with the memory there is, gets
+/// an error saying which.
 #[cfg(scf_demo)]
 fn main_handler(
     event: &[u8],
     _ctx: &scf_bootstrap::Context,
     out: &mut scf_bootstrap::Response,
-) -> Result<(), scf_bootstrap::TooLarge> {
+) -> Result<(), scf_bootstrap::WriteError> {
     scf_bootstrap::log(&[event, b"\n"]);
     let echoed = out.write(b"Echoing request: '").and_then(|()| out.write(event)).and_then(|()| out.write(b"'"));
-    if echoed.is_err() {
+    if let Err(why) = echoed {
         out.reset();
         let mut n = itoa::Buffer::new();
         for part in [
             &b"the echo of a "[..],
             n.format(event.len()).as_bytes(),
-            b"-byte event exceeds SCF's 6 MiB response limit",
+            match why {
+                scf_bootstrap::WriteError::TooLarge => b"-byte event exceeds SCF's 6 MiB response limit",
+                scf_bootstrap::WriteError::NoMemory => b"-byte event ran out of memory (it is within the 6 MiB limit)",
+            },
         ] {
             out.write(part)?;
         }
