@@ -166,7 +166,8 @@ pub fn spawn_redirected(bin: &Path, api: &RuntimeApi, handler: &str, redirects: 
     Proc::spawn(cmd)
 }
 
-fn scf_env(api: &RuntimeApi, handler: &str) -> Vec<(&'static str, String)> {
+/// The environment SCF gives a bootstrap pointed at `api`.
+pub fn scf_env(api: &RuntimeApi, handler: &str) -> Vec<(&'static str, String)> {
     let addr = api.addr();
     vec![
         ("SCF_RUNTIME_API", addr.ip().to_string()),
