@@ -308,7 +308,8 @@ fn bytes_after_a_complete_response_put_the_connection_out_of_step_and_it_is_repl
 /// with a line naming which bound.
 #[test]
 fn a_flood_of_chunked_trailers_is_stopped_by_its_bound() {
-    let mut reply = b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n".to_vec();
+    let mut reply =
+        b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n".to_vec();
     let line = format!("x-trailer: {}\r\n", "t".repeat(1000));
     reply.extend(line.repeat(256).bytes());
     let (port, _peer) = scripted_peer(vec![Some(OK.to_vec()), Some(reply), None]);
@@ -326,9 +327,8 @@ fn a_flood_of_chunked_trailers_is_stopped_by_its_bound() {
 #[test]
 fn a_transfer_coding_other_than_chunked_is_refused() {
     for te in ["gzip, chunked", "gzip", "chunked, chunked"] {
-        let reply = format!(
-            "HTTP/1.1 200 OK\r\nrequest_id: r1\r\nTransfer-Encoding: {te}\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
-        );
+        let reply =
+            format!("HTTP/1.1 200 OK\r\nrequest_id: r1\r\nTransfer-Encoding: {te}\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
         let (port, _peer) = scripted_peer(vec![Some(OK.to_vec()), Some(reply.into_bytes()), Some(OK.to_vec()), None]);
         let (status, stderr, took) = run_against(port).wait(Duration::from_secs(5));
         assert_clean_failure(
