@@ -158,12 +158,7 @@ fn folded_context_headers_are_unfolded() {
     let cfg = ApiConfig { quirks, memory_mb: 256, timeout_ms: 4500, ..ApiConfig::default() };
     let api = RuntimeApi::start(cfg).unwrap();
     let _p = spawn(&c_build(), &api, "index.context_report");
-    let options = InvokeOptions {
-        timeout: T,
-        dispatch_timeout: Some(T),
-        request_id: Some("req-folded".into()),
-        ..InvokeOptions::default()
-    };
+    let options = InvokeOptions { timeout: T, dispatch_timeout: Some(T), request_id: Some("req-folded".into()) };
     let Outcome::Response(body) = api.invoke_with(b"12345", options).expect("invoke").outcome else { panic!() };
     let body = String::from_utf8(body).unwrap();
     // The emulator sent the id's halves on two lines.
