@@ -469,7 +469,9 @@ impl<'a> Buf<'a> {
     }
 
     /// Moves to a bigger block of whole pages: the next power of two at or
-    /// above `need`, but not past `limit` (when `need` is within it). The
+    /// above `need`, but not past `limit` (when `need` is within it), and
+    /// at least 64 KiB (small events that outgrow the stack then share one
+    /// growth). The
     /// buffer's memory comes straight from `mmap` and grows with `mremap`
     /// (which moves pages instead of copying bytes), so the runtime never
     /// links a `malloc`: the allocator would be the largest thing in the
@@ -478,7 +480,7 @@ impl<'a> Buf<'a> {
     #[cold]
     fn grow(&mut self, need: usize, limit: usize) -> Result<(), Errno> {
         const PAGE: usize = 4096;
-        let cap = need.checked_next_power_of_two().ok_or(Errno::NOMEM)?.max(64 << 10).min(limit.max(need));
+        let cap = need.checked_next_power_of_two().ok_or(Errno::NOMEM)?.min(limit).max(need).max(64 << 10);
         let cap = cap.checked_add(PAGE - 1).ok_or(Errno::NOMEM)? & !(PAGE - 1);
         let p = if self.heap {
             // SAFETY: ptr/cap describe a live mapping made by this type;
