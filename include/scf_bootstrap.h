@@ -50,7 +50,8 @@ extern "C" {
  * the ones the runtime itself produces. */
 #define SCF_OK 0
 #define SCF_ERROR 1   /* generic failure */
-#define SCF_NOMEM 2   /* scf_write(): the response would exceed the limit or memory ran out */
+#define SCF_NOMEM 2   /* scf_write(): the response would exceed the 6 MiB limit, or memory ran out
+                       * (the runtime's error message says which) */
 
 /* A byte string that is not NUL-terminated unless stated. `ptr` is NULL and
  * `len` is 0 when the value is absent. */
@@ -95,8 +96,13 @@ typedef struct scf_writer scf_writer;
 
 /* Appends `len` bytes from `data` to the body being built. `data` is only
  * read during the call and may be NULL when `len` is 0. Returns SCF_OK, or
- * SCF_NOMEM when the body would grow past the runtime's 6 MB response limit
- * or memory ran out; the body is left as it was before the failed call. */
+ * SCF_NOMEM when the body would grow past SCF's 6 MiB (6291456-byte)
+ * response limit or memory ran out; the body is left as it was before the
+ * failed call. A refused write makes the invocation an error, whatever the
+ * handler returns: the runtime posts a message saying the response was
+ * refused, why (the limit or memory) and the size the handler tried to
+ * write, unless the handler calls scf_writer_reset() afterwards (and so
+ * writes a body, or an error message, of its own). */
 int scf_write(scf_writer *out, const void *data, size_t len);
 
 /* Discards everything written so far (for a handler that starts writing a

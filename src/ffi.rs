@@ -201,25 +201,70 @@ impl Entry {
     }
 }
 
+/// Why a write was refused. Both are `SCF_NOMEM` to C; the runtime's
+/// messages say which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteError {
+    /// The body would grow past SCF's 6 MiB response limit ([`MAX_RESPONSE`]).
+    TooLarge,
+    /// The body was within the limit but memory for it ran out.
+    NoMemory,
+}
+
+/// The former name of [`WriteError`], kept so that handlers written as
+/// `fn(..) -> Result<(), TooLarge>` still build.
+pub type TooLarge = WriteError;
+
+/// A write refused since the body was last reset: the handler's result is
+/// then not a complete response, whatever it returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub why: WriteError,
+    /// Bytes the handler tried to write since the last reset: what the
+    /// body would have been had every write been accepted (saturating).
+    pub wanted: usize,
+}
+
 /// `scf_writer`: the response body being built. C sees it only as an
 /// opaque pointer; Rust handlers see it through [`Response`].
 pub struct Writer<'a, 'b> {
     buf: &'a mut Buf<'b>,
+    refused: Option<Refusal>,
 }
 
 impl<'a, 'b> Writer<'a, 'b> {
     pub fn new(buf: &'a mut Buf<'b>) -> Self {
-        Writer { buf }
+        Writer { buf, refused: None }
     }
 
-    fn write(&mut self, data: &[u8]) -> c_int {
-        if self.buf.len().saturating_add(data.len()) > MAX_RESPONSE {
-            return NOMEM;
+    /// The first refusal since the body was last reset, with what the
+    /// handler tried to write in all; `None` if every write was accepted.
+    pub fn refused(&self) -> Option<Refusal> {
+        self.refused
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), WriteError> {
+        let want = self.buf.len().saturating_add(data.len());
+        let result = if want > MAX_RESPONSE {
+            Err(WriteError::TooLarge)
+        } else {
+            // Grows to at most the limit: a body never needs more.
+            self.buf.extend_within(data, MAX_RESPONSE).map_err(|_| WriteError::NoMemory)
+        };
+        if let Err(why) = result {
+            // Later writes may be accepted (a small one after a refused big
+            // one), so what the handler wanted keeps counting from here.
+            let r = self.refused.get_or_insert(Refusal { why, wanted: self.buf.len() });
+            r.wanted = r.wanted.saturating_add(data.len());
+        } else if let Some(r) = self.refused.as_mut() {
+            r.wanted = r.wanted.saturating_add(data.len());
         }
-        match self.buf.extend(data) {
-            Ok(()) => OK,
-            Err(_) => NOMEM,
-        }
+        result
+    }
+
+    fn reset(&mut self) {
+        self.buf.clear();
+        self.refused = None;
     }
 }
 
@@ -238,7 +283,10 @@ pub unsafe extern "C" fn scf_write(out: *mut Writer, data: *const core::ffi::c_v
     }
     // SAFETY: the caller passes the live writer it was given and a readable
     // range of len bytes (checked non-null above).
-    unsafe { (*out).write(core::slice::from_raw_parts(data as *const u8, len)) }
+    match unsafe { (*out).write(core::slice::from_raw_parts(data as *const u8, len)) } {
+        Ok(()) => OK,
+        Err(_) => NOMEM,
+    }
 }
 
 /// `scf_writer_reset`
@@ -249,7 +297,7 @@ pub unsafe extern "C" fn scf_write(out: *mut Writer, data: *const core::ffi::c_v
 pub unsafe extern "C" fn scf_writer_reset(out: *mut Writer) {
     // SAFETY: the caller passes the live writer it was given (or null).
     if let Some(w) = unsafe { out.as_mut() } {
-        w.buf.clear();
+        w.reset();
     }
 }
 
@@ -328,13 +376,12 @@ pub struct Response<'w> {
     _life: core::marker::PhantomData<&'w mut ()>,
 }
 
-/// The response would exceed SCF's 6 MB limit, or memory ran out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TooLarge;
-
-impl core::fmt::Display for TooLarge {
+impl core::fmt::Display for WriteError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("the response would exceed SCF's 6 MiB limit, or memory ran out")
+        f.write_str(match self {
+            WriteError::TooLarge => "the response would exceed SCF's 6 MiB response limit",
+            WriteError::NoMemory => "memory ran out for the response (it is within SCF's 6 MiB limit)",
+        })
     }
 }
 
@@ -362,14 +409,13 @@ impl<'w> Response<'w> {
         Response { w: w.cast(), _life: core::marker::PhantomData }
     }
 
-    /// Appends bytes to the body; on failure the body is unchanged.
-    pub fn write(&mut self, data: &[u8]) -> Result<(), TooLarge> {
+    /// Appends bytes to the body; on failure the body is unchanged, and
+    /// the invocation is reported as an error (saying why) unless the body
+    /// is [`reset`](Response::reset) afterwards.
+    pub fn write(&mut self, data: &[u8]) -> Result<(), WriteError> {
         // SAFETY: `w` is the live writer handed to this handler (from_raw's
-        // contract) and data is a valid slice.
-        match unsafe { scf_write(self.w.cast(), data.as_ptr().cast(), data.len()) } {
-            OK => Ok(()),
-            _ => Err(TooLarge),
-        }
+        // contract), used through no other path while self lives.
+        unsafe { (*self.w).write(data) }
     }
 
     /// Discards what was written so far.

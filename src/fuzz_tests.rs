@@ -80,12 +80,15 @@ fn response_heads() {
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive, close\r\n\r\n",
         b"HTTP/1.0 500 Internal Server Error\r\nConnection: keep-alive\r\n\r\n",
         b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nrequest_id: ab\r\n \tcd\r\nContent-Length:\r\n 0\r\nx: \r\n \r\n\r\n",
     ];
     run(seeds, 60_000, |input| {
-        if let Ok(Some(h)) = wire::parse_head(input) {
+        let mut buf = input.to_vec();
+        if let Ok(Some(h)) = wire::parse_head(&mut buf) {
             assert!(h.len <= input.len());
             if let Some(r) = h.context.request_id {
                 assert!(r.end < h.len, "request id must lie inside the head");
+                assert!(!buf[r].iter().any(|&b| b == b'\r' || b == b'\n'), "a folded request id is unfolded");
             }
         }
     });
@@ -97,6 +100,7 @@ fn chunked_bodies() {
         b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
         b"a;ext=1\r\n0123456789\r\n0\r\ntrailer: x\r\n\r\n",
         b"1\nx\r\n0\n\n",
+        b"1;a=b;c=d\r\nx\r\n0\r\nt1: x\r\nt2: y\r\n\r\n",
     ];
     run(seeds, 60_000, |input| {
         // Fed whole, and fed in two pieces: the same verdict either way.
@@ -118,6 +122,7 @@ fn chunked_bodies() {
         assert_eq!(b, a, "split at {split}: {input:?}");
         if let Ok(Chunked::Done { body_len, consumed }) = a {
             assert!(body_len <= consumed && consumed <= input.len());
+            assert!(consumed - body_len <= wire::MAX_FRAMING);
             assert_eq!(grown[..body_len], whole[..body_len]);
         }
     });
@@ -127,7 +132,7 @@ fn chunked_bodies() {
 fn decimals() {
     run(&[b"123", b"18446744073709551615", b" 7 "], 20_000, |input| {
         if let Some(n) = wire::parse_decimal(input) {
-            let text = core::str::from_utf8(input).unwrap().trim_matches([' ', '\t']);
+            let text = core::str::from_utf8(input).unwrap().trim_matches([' ', '\t', '\r', '\n']);
             assert_eq!(text.parse::<u64>().ok(), Some(n));
         }
     });

@@ -33,8 +33,8 @@
 //! ```ignore
 //! #![no_std]
 //! #![no_main]
-//! use scf_bootstrap::{Context, Response, TooLarge};
-//! fn main_handler(event: &[u8], _: &Context, out: &mut Response) -> Result<(), TooLarge> {
+//! use scf_bootstrap::{Context, Response, WriteError};
+//! fn main_handler(event: &[u8], _: &Context, out: &mut Response) -> Result<(), WriteError> {
 //!     out.write(event)
 //! }
 //! scf_bootstrap::handler!(main_handler);
@@ -63,7 +63,7 @@ pub mod sys;
 #[cfg(test)]
 mod fuzz_tests;
 
-pub use ffi::{Context, Response, TooLarge};
+pub use ffi::{Context, Response, TooLarge, WriteError};
 #[cfg(feature = "std")]
 pub use std_api::run;
 

@@ -16,7 +16,8 @@ fn main() {
 
 /// The demo handler of Tencent's Custom Runtime guide: logs the event to
 /// stderr and answers `Echoing request: '<event>'`. An event too big to
-/// echo within SCF's 6 MiB response limit gets an error saying so.
+/// echo within SCF's 6 MiB response limit, or with the memory there is, gets
+/// an error saying which.
 #[cfg(scf_demo)]
 fn main_handler(
     event: &[u8],
@@ -27,19 +28,22 @@ fn main_handler(
     out.write(b"Echoing request: '")
         .and_then(|()| out.write(event))
         .and_then(|()| out.write(b"'"))
-        .map_err(|_| TooBigToEcho(event.len()))
+        .map_err(|why| TooBigToEcho(event.len(), why))
 }
 
-/// The demo's error: the echo of an event of this many bytes does not fit.
+/// The demo's error: the echo of an event of this many bytes was refused.
 #[cfg(scf_demo)]
-struct TooBigToEcho(usize);
+struct TooBigToEcho(usize, scf_bootstrap::WriteError);
 
 #[cfg(scf_demo)]
 impl core::fmt::Display for TooBigToEcho {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("the echo of a ")?;
         f.write_str(itoa::Buffer::new().format(self.0))?;
-        f.write_str("-byte event exceeds SCF's 6 MiB response limit")
+        f.write_str(match self.1 {
+            scf_bootstrap::WriteError::TooLarge => "-byte event exceeds SCF's 6 MiB response limit",
+            scf_bootstrap::WriteError::NoMemory => "-byte event ran out of memory (it is within the 6 MiB limit)",
+        })
     }
 }
 

@@ -44,6 +44,8 @@ const ERROR: usize = 3;
 /// Why the runtime stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fatal {
+    /// A standard descriptor was closed and `/dev/null` could not take its place.
+    Stdio(sys::Errno),
     EnvMissing(&'static str),
     EnvInvalid {
         var: &'static str,
@@ -97,6 +99,7 @@ pub fn main() -> c_int {
 }
 
 fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static [u8]; 4]) -> Result<Infallible, Fatal> {
+    sys::open_stdio().map_err(Fatal::Stdio)?;
     let env = Env::read();
     let entry = select(ffi::entries(), env.handler)?;
     let addrs;
@@ -178,14 +181,20 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
                     request_id: ctx.request_id.bytes().unwrap_or(b""),
                     post: Some((client.peer(), &ROUTES[ERROR])),
                 };
-                let code = crash::during(&scene, || entry.call(client.body(&next), &ctx, &mut Writer::new(tx)));
-                if code != ffi::OK && tx.is_empty() {
+                let mut out = Writer::new(tx);
+                let code = crash::during(&scene, || entry.call(client.body(&next), &ctx, &mut out));
+                let refused = out.refused();
+                if let Some(r) = refused {
+                    // What was written is a cut-off body, whatever the
+                    // handler returned: say so instead of posting it.
+                    message(tx, |l| refusal(l, entry.name(), r));
+                } else if code != ffi::OK && tx.is_empty() {
                     message(tx, |l| {
                         l.str("handler ").quoted(entry.name()).str(" failed with status ").int(i64::from(code));
                         l.str(" and no message");
                     });
                 }
-                code == ffi::OK
+                code == ffi::OK && refused.is_none()
             }
         };
 
@@ -211,6 +220,18 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
                 .emit();
         }
     }
+}
+
+/// The error message for a handler whose writes were refused.
+fn refusal(l: &mut Line, name: &[u8], r: ffi::Refusal) {
+    l.str("handler ").quoted(name).str(" tried to write a ").num(r.wanted as u64).str("-byte response; ");
+    match r.why {
+        ffi::WriteError::TooLarge => {
+            l.str("writes past SCF's 6 MiB response limit (").num(ffi::MAX_RESPONSE as u64).str(" bytes) were refused")
+        }
+        ffi::WriteError::NoMemory => l.str("memory ran out below the 6 MiB response limit and writes were refused"),
+    };
+    l.str(", so the response was not sent");
 }
 
 /// Replaces the contents of `tx` with a message built by `build` (an error
@@ -372,6 +393,9 @@ fn resolve(name: &'static CStr, _port: u16, _addrs: &mut Addrs) -> Result<(), Fa
 fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
     let mut l = Line::new();
     match f {
+        Fatal::Stdio(e) => {
+            l.str("a standard descriptor (0, 1 or 2) is closed and /dev/null cannot replace it: ").str(e.describe());
+        }
         Fatal::EnvMissing(var) => {
             l.str(var).str(" is not set");
         }

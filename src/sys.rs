@@ -135,6 +135,28 @@ pub fn inet_pton6(s: &CStr) -> Option<[u8; 16]> {
     (r == 1).then_some(out)
 }
 
+/// Makes sure descriptors 0, 1 and 2 are open, as C libraries do for
+/// set-id programs: one `poll` on the three, and `/dev/null` opened in
+/// place of any that is not (the lowest free descriptor is the one
+/// missing). Without it, a runtime started with stderr closed would get
+/// its socket as descriptor 2, and every log line, its own or a handler's
+/// `printf`, would be written into the HTTP stream.
+pub fn open_stdio() -> Result<(), Errno> {
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd { fd, events: 0, revents: 0 });
+    // SAFETY: fds is an array of three valid pollfd; a zero timeout never blocks.
+    ret(unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) } as isize)?;
+    for p in fds.iter().filter(|p| p.revents & libc::POLLNVAL != 0) {
+        // Not close-on-exec: these are the standard descriptors of anything
+        // a handler starts, too.
+        // SAFETY: a constant NUL-terminated path; the flags need no third argument.
+        let fd = ret(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) } as isize)?;
+        if fd != p.fd as usize {
+            return Err(Errno(libc::EBADF));
+        }
+    }
+    Ok(())
+}
+
 /// `open(2)` for reading.
 pub fn open_read(path: &CStr) -> Result<OwnedFd, Errno> {
     // SAFETY: path is NUL-terminated; the flags need no third argument.
@@ -416,23 +438,42 @@ impl<'a> Buf<'a> {
         self.len -= n;
     }
 
-    /// Makes room for at least `additional` more bytes past `len`.
+    /// Makes room for at least `additional` more bytes past `len`, growing
+    /// (if it must) to the next power of two: for data that arrives in
+    /// pieces of unknown total.
     pub fn reserve(&mut self, additional: usize) -> Result<(), Errno> {
         let need = self.len.checked_add(additional).ok_or(Errno::NOMEM)?;
         if need <= self.cap {
             return Ok(());
         }
-        self.grow(need)
+        self.grow(need, usize::MAX)
     }
 
-    /// Moves to a bigger block of whole pages. The buffer's memory comes
-    /// straight from `mmap` and grows with `mremap` (which moves pages
-    /// instead of copying bytes), so the runtime never links a `malloc`: the
-    /// allocator would be the largest thing in the binary, for a path taken
-    /// only when an event is bigger than any before it.
+    /// Makes room for exactly `additional` more bytes past `len` (rounded up
+    /// to whole pages), for data whose size is known in advance: a body
+    /// with a `Content-Length` is read straight into memory of its size.
+    pub fn reserve_exact(&mut self, additional: usize) -> Result<(), Errno> {
+        let need = self.len.checked_add(additional).ok_or(Errno::NOMEM)?;
+        if need <= self.cap {
+            return Ok(());
+        }
+        self.grow(need, need)
+    }
+
+    /// Moves to a bigger block of whole pages: the next power of two at or
+    /// above `need`, but not past `limit` (when `need` is within it), and
+    /// at least 64 KiB (small events that outgrow the stack then share one
+    /// growth). The
+    /// buffer's memory comes straight from `mmap` and grows with `mremap`
+    /// (which moves pages instead of copying bytes), so the runtime never
+    /// links a `malloc`: the allocator would be the largest thing in the
+    /// binary, for a path taken only when an event is bigger than any
+    /// before it.
     #[cold]
-    fn grow(&mut self, need: usize) -> Result<(), Errno> {
-        let cap = need.checked_next_power_of_two().ok_or(Errno::NOMEM)?.max(64 << 10);
+    fn grow(&mut self, need: usize, limit: usize) -> Result<(), Errno> {
+        const PAGE: usize = 4096;
+        let cap = need.checked_next_power_of_two().ok_or(Errno::NOMEM)?.min(limit).max(need).max(64 << 10);
+        let cap = cap.checked_add(PAGE - 1).ok_or(Errno::NOMEM)? & !(PAGE - 1);
         let p = if self.heap {
             // SAFETY: ptr/cap describe a live mapping made by this type;
             // MREMAP_MAYMOVE lets the kernel move it, and we adopt the result.
@@ -467,10 +508,17 @@ impl<'a> Buf<'a> {
 
     /// Appends `data`.
     pub fn extend(&mut self, data: &[u8]) -> Result<(), Errno> {
+        self.extend_within(data, usize::MAX)
+    }
+
+    /// Appends `data`, growing to no more than `limit` bytes when the
+    /// result fits in it (a response body never needs more than SCF's
+    /// limit, so a 6 MB one takes 6 MiB rather than 8).
+    pub fn extend_within(&mut self, data: &[u8], limit: usize) -> Result<(), Errno> {
         // No overflow: len <= cap and data.len() are both sizes of memory
         // that exists, each at most isize::MAX.
         if data.len() > self.cap - self.len {
-            self.grow(self.len + data.len())?;
+            self.grow(self.len + data.len(), limit)?;
         }
         // SAFETY: there is room for data.len() bytes past len (above); data is a
         // separate, borrowed slice, so the ranges cannot overlap.

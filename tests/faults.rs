@@ -246,3 +246,96 @@ fn a_stream_that_is_not_http_at_all() {
     let _ = TcpStream::connect(("127.0.0.1", port));
     t.join().unwrap();
 }
+
+/// Started with standard descriptors closed, the runtime must not let its
+/// socket take one of their numbers: the demo logs every event to fd 2,
+/// which would then write into the HTTP stream (the API answers 400 and
+/// every invocation fails).
+#[test]
+fn closed_standard_descriptors_are_reopened_on_dev_null() {
+    for redirects in ["2>&-", "<&- >&- 2>&-", "<&-"] {
+        let api = api(Quirks::default());
+        let _p = spawn_redirected(&demo(), &api, "index.main_handler", redirects);
+        for event in [&b"{\"first\":1}"[..], b"second"] {
+            assert_eq!(invoke_ok(&api, event), echo_of(event), "{redirects}");
+        }
+        let s = api.stats();
+        assert_eq!((s.bad_requests, s.ready_posts, s.response_posts), (0, 1, 2), "{redirects}");
+    }
+}
+
+const STRAY: &[u8] = b"HTTP/1.1 200 OK\r\nrequest_id: stray\r\nContent-Length: 5\r\n\r\nstray";
+
+fn event(body: &str) -> Vec<u8> {
+    format!("HTTP/1.1 200 OK\r\nrequest_id: r1\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+}
+
+/// An answer nobody asked for, sent right after a real one: taken as the
+/// answer to the next request, every later answer would be one step behind
+/// (a stray response posted as an event's result). The client drops the
+/// connection and sends the request on a new one, and says so once.
+#[test]
+fn bytes_after_a_complete_response_put_the_connection_out_of_step_and_it_is_replaced() {
+    let replies = vec![
+        Some([OK, STRAY].concat()),
+        Some([&event("one")[..], STRAY].concat()),
+        Some(OK.to_vec()),
+        Some(event("two")),
+        Some(OK.to_vec()),
+    ];
+    let (port, peer) = scripted_peer(replies);
+    let mut p = run_against(port);
+    let seen = peer.join().unwrap();
+    let _ = p.child.kill();
+    let (_, stderr, _) = p.wait(Duration::from_secs(5));
+    assert_eq!(
+        seen,
+        [
+            "POST /runtime/init/ready HTTP/1.1 < >",
+            "GET /runtime/invocation/next HTTP/1.1",
+            "POST /runtime/invocation/response HTTP/1.1 <Echoing request: 'one'>",
+            "GET /runtime/invocation/next HTTP/1.1",
+            "POST /runtime/invocation/response HTTP/1.1 <Echoing request: 'two'>",
+        ]
+    );
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(warnings[0].contains(&format!("sent {} bytes after a complete response", STRAY.len())), "{stderr}");
+}
+
+/// Trailer lines (or chunk extensions) add nothing to the decoded body, so
+/// the body limit does not bound them: their own bounds stop a flood early,
+/// with a line naming which bound.
+#[test]
+fn a_flood_of_chunked_trailers_is_stopped_by_its_bound() {
+    let mut reply =
+        b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n".to_vec();
+    let line = format!("x-trailer: {}\r\n", "t".repeat(1000));
+    reply.extend(line.repeat(256).bytes());
+    let (port, _peer) = scripted_peer(vec![Some(OK.to_vec()), Some(reply), None]);
+    let (status, stderr, took) = run_against(port).wait(Duration::from_secs(5));
+    assert_clean_failure(
+        status,
+        &stderr,
+        &["GET /runtime/invocation/next", "chunked trailer section longer than 16384 bytes"],
+    );
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+/// The runtime asks for no transfer-coding; an event sent gzip-coded (and
+/// chunked) must not reach the handler as if it were the event.
+#[test]
+fn a_transfer_coding_other_than_chunked_is_refused() {
+    for te in ["gzip, chunked", "gzip", "chunked, chunked"] {
+        let reply =
+            format!("HTTP/1.1 200 OK\r\nrequest_id: r1\r\nTransfer-Encoding: {te}\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        let (port, _peer) = scripted_peer(vec![Some(OK.to_vec()), Some(reply.into_bytes()), Some(OK.to_vec()), None]);
+        let (status, stderr, took) = run_against(port).wait(Duration::from_secs(5));
+        assert_clean_failure(
+            status,
+            &stderr,
+            &["GET /runtime/invocation/next", "Transfer-Encoding other than a lone chunked"],
+        );
+        assert!(took < Duration::from_secs(2), "{te}: {took:?}");
+    }
+}

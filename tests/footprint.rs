@@ -52,18 +52,20 @@ fn name(line: &str) -> &str {
 }
 
 #[test]
-fn exec_to_ready_takes_seven_syscalls() {
+fn exec_to_ready_takes_eight_syscalls() {
     let api = api(Quirks::default());
     let lines = traced(&api, "all", |_| {});
     let until_ready: Vec<&str> = lines.iter().map(|l| name(l)).take_while(|n| *n != "sendmsg").collect();
-    // execve; musl's start-up (TLS pointer, tid address); one socket with
-    // TCP_NODELAY, connected; then the ready request goes out in one sendmsg.
+    // execve; musl's start-up (TLS pointer, tid address); one poll to check
+    // that fds 0-2 are open (they are here: no open of /dev/null); one
+    // socket with TCP_NODELAY, connected; then the ready request goes out
+    // in one sendmsg.
     assert_eq!(
         until_ready,
-        ["execve", "arch_prctl", "set_tid_address", "socket", "setsockopt", "connect"],
+        ["execve", "arch_prctl", "set_tid_address", "poll", "socket", "setsockopt", "connect"],
         "{lines:#?}"
     );
-    assert!(lines[6].contains("POST /runtime/init/ready"), "{}", lines[6]);
+    assert!(lines[7].contains("POST /runtime/init/ready"), "{}", lines[7]);
 }
 
 /// The crash reports' signal handling is armed once, before the first

@@ -128,6 +128,55 @@ fn responses_over_six_mib_are_refused_to_the_handler() {
     }
 }
 
+/// A handler that ignores SCF_NOMEM and returns SCF_OK would have its body
+/// cut at the limit and posted as a success: once a write was refused (and
+/// the body not reset), the invocation is an error saying so.
+#[test]
+fn a_handler_that_ignores_a_refused_write_is_reported_as_an_error() {
+    let api = api(Quirks::default());
+    let _p = spawn(&c_build(), &api, "index.ignores_refusal");
+    for _ in 0..2 {
+        match api.invoke(b"x", T).unwrap() {
+            Outcome::Error(msg) => assert_eq!(
+                String::from_utf8(msg).unwrap(),
+                format!(
+                    "handler 'ignores_refusal' tried to write a {}-byte response; writes past SCF's 6 MiB response \
+                     limit (6291456 bytes) were refused, so the response was not sent",
+                    (7 << 20) + 1
+                )
+            ),
+            Outcome::Response(b) => panic!("posted as a response of {} bytes", b.len()),
+        }
+    }
+    let s = api.stats();
+    assert_eq!((s.response_posts, s.error_posts), (0, 2));
+}
+
+/// RFC 9112, 5.2: a client reads each obs-fold in a field as a space.
+#[test]
+fn folded_context_headers_are_unfolded() {
+    let quirks = Quirks { fold_headers: true, ..Quirks::default() };
+    let cfg = ApiConfig { quirks, memory_mb: 256, timeout_ms: 4500, ..ApiConfig::default() };
+    let api = RuntimeApi::start(cfg).unwrap();
+    let _p = spawn(&c_build(), &api, "index.context_report");
+    let options = InvokeOptions { timeout: T, dispatch_timeout: Some(T), request_id: Some("req-folded".into()) };
+    let Outcome::Response(body) = api.invoke_with(b"12345", options).expect("invoke").outcome else { panic!() };
+    let body = String::from_utf8(body).unwrap();
+    // The emulator sent the id's halves on two lines.
+    assert!(body.contains(" request_id=req-f olded memory=256 time=4500 "), "{body}");
+}
+
+/// With stdout closed, the socket must not become fd 1, where a handler's
+/// printf would write into the HTTP stream.
+#[test]
+fn a_handler_printing_to_a_closed_stdout_does_not_write_into_the_connection() {
+    let api = api(Quirks::default());
+    let _p = spawn_redirected(&c_build(), &api, "index.prints", ">&-");
+    assert_eq!(invoke_ok(&api, b"hello"), b"hello");
+    assert_eq!(invoke_ok(&api, b"again"), b"again");
+    assert_eq!(api.stats().bad_requests, 0);
+}
+
 #[test]
 fn init_hook_runs_before_ready_and_its_failure_stops_the_start() {
     let api = api(Quirks::default());
@@ -174,9 +223,18 @@ fn handler_selection_by_function_part_of_handler_setting() {
         names.sort();
         (head.to_string(), names)
     };
-    let all: Vec<String> = ["context_report", "fail_silently", "fail_with_message", "guarded", "too_big", "uses_libc"]
-        .map(String::from)
-        .to_vec();
+    let all: Vec<String> = [
+        "context_report",
+        "fail_silently",
+        "fail_with_message",
+        "guarded",
+        "ignores_refusal",
+        "prints",
+        "too_big",
+        "uses_libc",
+    ]
+    .map(String::from)
+    .to_vec();
     assert_eq!(
         available(run(Some("index.nope"))),
         (

@@ -152,3 +152,67 @@ fn localhost_on_either_family() {
 }
 
 // Host names through /etc/hosts and DNS: tests/resolve.rs.
+
+/// Runs the demo under an address-space limit of `bytes` (RLIMIT_AS, set
+/// by util-linux's `prlimit`) and invokes it once with `event`; `None` if
+/// the process ended first (it could not even hold the event).
+fn invoke_under_address_space_limit(bytes: u64, event: &[u8]) -> Option<Outcome> {
+    let api = api(Quirks::default());
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.arg(format!("--as={bytes}")).arg(demo());
+    cmd.env_clear().envs(scf_env(&api, "index.main_handler"));
+    cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+    let mut p = Proc::spawn(cmd);
+    std::thread::scope(|s| {
+        let inv = s.spawn(|| api.invoke(event, T));
+        loop {
+            if inv.is_finished() {
+                return inv.join().unwrap().ok();
+            }
+            if p.child.try_wait().unwrap().is_some() {
+                api.abort();
+                return inv.join().unwrap().ok();
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    })
+}
+
+/// The least address space (to the page) in which the demo echoes a
+/// 6,000,000-byte event, by bisection between 1 MiB and 64 MiB.
+fn address_space_for_a_six_megabyte_echo(event: &[u8]) -> u64 {
+    let (mut lo, mut hi) = (1u64 << 8, 64u64 << 8); // in 4 KiB pages: fails, succeeds
+    assert!(matches!(invoke_under_address_space_limit(hi << 12, event), Some(Outcome::Response(_))));
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        match invoke_under_address_space_limit(mid << 12, event) {
+            Some(Outcome::Response(body)) => {
+                assert_eq!(body.len(), event.len() + 19);
+                hi = mid;
+            }
+            _ => lo = mid,
+        }
+    }
+    hi << 12
+}
+
+/// What a 6 MB echo costs in address space (the README quotes this test's
+/// figure; `cargo test --test protocol address_space -- --nocapture` prints
+/// it): the binary and stack, the event read straight into memory of its
+/// size (5.7 MiB), and the response grown to at most SCF's 6 MiB limit.
+/// Just below that, memory runs out while the echo is written, and the
+/// message says so rather than blaming the size limit.
+#[test]
+fn address_space_for_a_six_megabyte_echo_and_out_of_memory_named_as_such() {
+    let event: Vec<u8> = (0..6_000_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let need = address_space_for_a_six_megabyte_echo(&event);
+    println!("a 6,000,000-byte echo needs {need} bytes ({:.2} MiB) of address space", need as f64 / (1 << 20) as f64);
+    assert!(need <= 12 << 20, "{need} bytes");
+    match invoke_under_address_space_limit(need - 4096, &event) {
+        Some(Outcome::Error(msg)) => assert_eq!(
+            String::from_utf8(msg).unwrap(),
+            "the echo of a 6000000-byte event ran out of memory (it is within the 6 MiB limit)"
+        ),
+        other => panic!("{:?}", other.map(|o| o.body().len())),
+    }
+}

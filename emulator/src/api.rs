@@ -99,6 +99,12 @@ pub struct Quirks {
     /// Hold every `/next` this long before answering, even when an event is
     /// already queued.
     pub next_delay: Option<Duration>,
+    /// Write the context headers of `/next` responses with obsolete line
+    /// folding (RFC 9112, 5.2): each value starts on a continuation line,
+    /// and the request id is split over two (`request_id:\r\n <first
+    /// half>\r\n\t<second half>`), which a client must read as the two
+    /// halves joined by one space.
+    pub fold_headers: bool,
 }
 
 /// Configuration of a [`RuntimeApi`].
@@ -705,6 +711,16 @@ fn next(conn: &mut Conn<'_>, keep: bool) -> After {
     if quirks.extra_headers > 0 {
         headers.push(("request_idx", "wrong"));
     }
+    let (request_id, mem_v, lim_v) = if quirks.fold_headers {
+        let (a, b) = request_id.split_at(request_id.len() / 2);
+        (
+            format!("\r\n {a}\r\n\t{b}"),
+            format!("\r\n {mem_v}"),
+            format!("\r\n\t{lim_v}"),
+        )
+    } else {
+        (request_id, mem_v, lim_v)
+    };
     headers.push((&rid, &request_id));
     headers.push((&mem, &mem_v));
     headers.push((&lim, &lim_v));

@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 use scf_bootstrap::http::wire;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(Some(head)) = wire::parse_head(data) {
+    if let Ok(Some(head)) = wire::parse_head(&mut data.to_vec()) {
         assert!(head.len <= data.len());
         if let Some(r) = head.context.request_id {
             assert!(r.start <= r.end && r.end < head.len);

@@ -15,7 +15,16 @@
 //!   `/next` return the same event and keeps the first result pushed;
 //! - connection failures and 5xx answers are retried with a doubling backoff
 //!   (10 ms up to 1 s) for [`RETRY_BUDGET_MS`], then reported;
-//! - a malformed or truncated response is reported at once, never retried.
+//! - a malformed or truncated response is reported at once, never retried;
+//! - bytes left in the receive buffer after a complete response, when the
+//!   next request is about to go out, mean the peer sent something nobody
+//!   asked for: the connection is out of step (each answer would be read as
+//!   the answer to the request after it), so it is closed and the request
+//!   goes out on a new one, as curl does; stderr is told the first time.
+//!   This costs no syscall: the buffer knows what it holds. Bytes that
+//!   arrive after the last read returned are not seen until the next
+//!   response is read; a `recv` per request to look for them would cost
+//!   every warm invocation a syscall.
 //!
 //! No read has a timeout: `/runtime/invocation/next` is a long poll that the
 //! platform may hold for minutes, and the platform's own invocation timeout
@@ -137,13 +146,15 @@ pub struct Client<'b> {
     tail: Buf<'b>,
     host: [&'b [u8]; 4],
     routes: &'b [wire::Route],
+    /// An out-of-step connection was reported on stderr already.
+    warned: bool,
 }
 
 impl<'b> Client<'b> {
     /// A client for `routes`. `host` is the Host header value in pieces;
     /// `tail` is memory for it (a host name and port fit in 300 bytes).
     pub fn new(addrs: Addrs, host: [&'b [u8]; 4], routes: &'b [wire::Route], tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
-        Client { addrs, conn: None, reused: false, rx, done: 0, tail, host, routes }
+        Client { addrs, conn: None, reused: false, rx, done: 0, tail, host, routes, warned: false }
     }
 
     /// The bytes of `r`'s body, valid until the next request.
@@ -229,6 +240,9 @@ impl<'b> Client<'b> {
     fn attempt(&mut self, route: &wire::Route, body: &[u8]) -> Result<Response, Attempt> {
         self.rx.consume(self.done);
         self.done = 0;
+        if !self.rx.is_empty() && self.conn.is_some() {
+            self.out_of_step();
+        }
         self.ensure_connected().map_err(Attempt::Retry)?;
         let reused = self.reused;
         let failed = |c| if reused { Attempt::Stale(c) } else { Attempt::Retry(c) };
@@ -240,7 +254,7 @@ impl<'b> Client<'b> {
         // Read until a final (non-1xx) head is complete.
         let mut received = false;
         let head = loop {
-            match wire::parse_head(self.rx.as_slice()).map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
+            match wire::parse_head(self.rx.as_mut_slice()).map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
                 Some(h) if (100..200).contains(&h.status) => self.rx.consume(h.len),
                 Some(h) => break h,
                 None if self.rx.len() >= MAX_HEAD => return Err(Attempt::Fatal(Error::TooLarge(self.rx.len() as u64))),
@@ -265,7 +279,9 @@ impl<'b> Client<'b> {
                 }
                 let end = start + n as usize;
                 if self.rx.len() < end {
-                    self.rx.reserve(end - self.rx.len()).map_err(|_| Attempt::Fatal(Error::NoMemory))?;
+                    // Straight into memory of the body's size: a 6 MB
+                    // event takes 6 MB, not the next power of two.
+                    self.rx.reserve_exact(end - self.rx.len()).map_err(|_| Attempt::Fatal(Error::NoMemory))?;
                 }
                 while self.rx.len() < end {
                     self.fill_or_truncated(false)?;
@@ -311,6 +327,20 @@ impl<'b> Client<'b> {
             return Err(Attempt::Retry(Cause::Status(head.status)));
         }
         Ok(Response { status: head.status, body, context: head.context })
+    }
+
+    /// Drops a connection on which the peer sent more than was asked for.
+    #[cold]
+    fn out_of_step(&mut self) {
+        if !self.warned {
+            self.warned = true;
+            crate::diag::Line::new()
+                .str("warning: the runtime API sent ")
+                .num(self.rx.len() as u64)
+                .str(" bytes after a complete response; closed that connection and opened a new one (said once)")
+                .emit();
+        }
+        self.conn = None;
     }
 
     /// One `read` into the free end of the buffer. With `grow`, the buffer

@@ -21,12 +21,22 @@ pub enum Error {
     BadContentLength,
     /// Both `Content-Length` and `Transfer-Encoding` are present.
     LengthAndEncoding,
-    /// A chunk-size line that is not hexadecimal or is too long.
+    /// A `Transfer-Encoding` other than one `chunked` (the runtime asks for
+    /// no coding, so any other would hand the handler encoded bytes).
+    TransferCoding,
+    /// A chunk-size line that is not hexadecimal.
     BadChunkSize,
+    /// A chunk-size line (with its extensions) longer than [`MAX_CHUNK_LINE`].
+    ChunkLineTooLong,
     /// Chunk data not followed by CRLF.
     ChunkExpectedCrLf,
-    /// A trailer line longer than we are willing to buffer.
+    /// One trailer line longer than [`MAX_TRAILER_LINE`].
+    TrailerLineTooLong,
+    /// The trailer section longer than [`MAX_TRAILER`].
     TrailerTooLong,
+    /// More than [`MAX_FRAMING`] bytes of chunk-size lines, extensions,
+    /// line ends and trailers in one body.
+    FramingTooLong,
 }
 
 impl Error {
@@ -36,9 +46,15 @@ impl Error {
             Error::TooManyHeaders => "more than 256 header fields",
             Error::BadContentLength => "invalid Content-Length",
             Error::LengthAndEncoding => "both Content-Length and Transfer-Encoding",
+            Error::TransferCoding => {
+                "Transfer-Encoding other than a lone chunked (the runtime accepts no other coding)"
+            }
             Error::BadChunkSize => "invalid chunk size line",
+            Error::ChunkLineTooLong => "chunk-size line longer than 4096 bytes",
             Error::ChunkExpectedCrLf => "chunk data not followed by CRLF",
-            Error::TrailerTooLong => "chunked trailer line too long",
+            Error::TrailerLineTooLong => "chunked trailer line longer than 4096 bytes",
+            Error::TrailerTooLong => "chunked trailer section longer than 16384 bytes",
+            Error::FramingTooLong => "chunked framing (size lines, extensions, trailers) over 1048576 bytes",
         }
     }
 }
@@ -84,12 +100,21 @@ pub struct Head {
 
 /// Parses the response head at the start of `buf`. `Ok(None)` means the head
 /// is not complete yet: read more and call again with the longer buffer.
-pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
+///
+/// Obsolete line folding (RFC 9112, 5.2) is accepted: a field value may
+/// continue on lines that start with a blank. httparse leaves the fold's
+/// bytes in the value; the values read here are tokens and numbers, for
+/// which a fold is only blank space, and the request id, whose folds are
+/// replaced in `buf` itself (hence `&mut`): it stays a slice of the head,
+/// and heads without folds are not touched.
+pub fn parse_head(buf: &mut [u8]) -> Result<Option<Head>, Error> {
     // Left uninitialised: httparse fills only what it parses, so a head of
     // ten fields costs ten, not a 8 KiB clear of all 256 slots per response.
     let mut headers = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
     let mut res = httparse::Response::new(&mut []);
-    let len = match httparse::ParserConfig::default().parse_response_with_uninit_headers(&mut res, buf, &mut headers) {
+    let mut config = httparse::ParserConfig::default();
+    config.allow_obsolete_multiline_headers_in_responses(true);
+    let len = match config.parse_response_with_uninit_headers(&mut res, buf, &mut headers) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(Error::TooManyHeaders),
@@ -118,8 +143,15 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
                 }
                 length = Some(n);
             }
-            // Chunked must be the final coding for the length to be known.
-            17 if is(b"transfer-encoding") => chunked = Some(last_token(h.value).eq_ignore_ascii_case(b"chunked")),
+            // The runtime asks for no coding; `chunked` alone is the only
+            // one it decodes, and anything else (another coding, a list, a
+            // second field) is refused rather than passed on still encoded.
+            17 if is(b"transfer-encoding") => {
+                if chunked.is_some() || !trim(h.value).eq_ignore_ascii_case(b"chunked") {
+                    return Err(Error::TransferCoding);
+                }
+                chunked = Some(());
+            }
             10 if is(b"connection") => {
                 for t in h.value.split(|&b| b == b',') {
                     let t = trim(t);
@@ -143,16 +175,47 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
     }
 
     let framing = match (chunked, length) {
-        (Some(_), Some(_)) => return Err(Error::LengthAndEncoding),
-        (Some(true), None) => Framing::Chunked,
-        (Some(false), None) => Framing::UntilClose,
+        (Some(()), Some(_)) => return Err(Error::LengthAndEncoding),
+        (Some(()), None) => Framing::Chunked,
         (None, Some(n)) => Framing::Length(n),
         // 1xx, 204 and 304 never carry a body (RFC 9112, 6.3).
         (None, None) if status < 200 || status == 204 || status == 304 => Framing::Length(0),
         (None, None) => Framing::UntilClose,
     };
     let keep_alive = !close && (!http10 || keep_alive_token) && framing != Framing::UntilClose;
+    // Only a folded value holds a line feed (httparse refuses one anywhere
+    // else in a field value).
+    if let Some(r) = context.request_id.as_mut() {
+        if memchr::memchr(b'\n', &buf[r.clone()]).is_some() {
+            r.end = r.start + unfold(&mut buf[r.clone()]);
+        }
+    }
     Ok(Some(Head { status, len, framing, keep_alive, context }))
+}
+
+/// Replaces each obsolete line fold in a field value, with the blanks
+/// around it, by one space, moving the rest of the value forward in place;
+/// returns the value's new length. (RFC 9112, 5.2: a fold is replaced with
+/// a space before the value is interpreted; runs of blanks next to it carry
+/// no meaning in a field value, so they go with it.)
+pub fn unfold(v: &mut [u8]) -> usize {
+    let (mut r, mut w) = (0, 0);
+    while r < v.len() {
+        if v[r] == b'\r' || v[r] == b'\n' {
+            while w > 0 && matches!(v[w - 1], b' ' | b'\t') {
+                w -= 1;
+            }
+            while r < v.len() && matches!(v[r], b' ' | b'\t' | b'\r' | b'\n') {
+                r += 1;
+            }
+            v[w] = b' ';
+        } else {
+            v[w] = v[r];
+            r += 1;
+        }
+        w += 1;
+    }
+    w
 }
 
 /// Whether `name` is `want` (lowercase letters, digits, `-`, `_`) in any
@@ -174,18 +237,17 @@ fn describe_httparse(e: httparse::Error) -> &'static str {
     }
 }
 
+/// A field value or list element without the blanks around it. CR and LF
+/// count as blanks: httparse lets them into a value only as part of an
+/// obsolete line fold, which stands for a space.
 fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
+    while let [b' ' | b'\t' | b'\r' | b'\n', rest @ ..] = s {
         s = rest;
     }
-    while let [rest @ .., b' ' | b'\t'] = s {
+    while let [rest @ .., b' ' | b'\t' | b'\r' | b'\n'] = s {
         s = rest;
     }
     s
-}
-
-fn last_token(v: &[u8]) -> &[u8] {
-    trim(v.rsplit(|&b| b == b',').next().unwrap_or(v))
 }
 
 /// A non-empty decimal number that fits in a u64, with optional surrounding
@@ -263,8 +325,19 @@ pub fn request<'a>(route: &Route, tail: &'a [u8], digits: &'a mut itoa::Buffer, 
     }
 }
 
-/// The longest chunk-size or trailer line accepted.
-const MAX_LINE: usize = 4096;
+/// The longest chunk-size line accepted, extensions included.
+pub const MAX_CHUNK_LINE: usize = 4096;
+/// The longest trailer line accepted.
+pub const MAX_TRAILER_LINE: usize = 4096;
+/// The largest trailer section accepted (all its lines).
+pub const MAX_TRAILER: usize = 16 << 10;
+/// The most framing bytes (everything but chunk data: size lines and their
+/// extensions, line ends, trailers) accepted in one chunked body. Only
+/// decoded bytes count against the body limit, and framing read stays in
+/// the receive buffer until the body ends, so without this bound a peer
+/// could make it hold any amount of memory. 1 MiB lets a 6 MB event
+/// arrive in chunks as small as about 64 bytes.
+pub const MAX_FRAMING: usize = 1 << 20;
 
 /// Decodes a chunked body in place. The decoder is fed the whole body region
 /// read so far (starting right after the head) every time more bytes arrive;
@@ -277,6 +350,8 @@ pub struct Dechunker {
     pos: usize,
     /// Decoded body bytes so far, at the front of the region.
     out: usize,
+    /// Bytes of the trailer section read so far.
+    trailer: usize,
     state: ChunkState,
 }
 
@@ -310,9 +385,11 @@ impl Dechunker {
             let avail = &region[self.pos..];
             match self.state {
                 ChunkState::Size => {
-                    let Some(line) = take_line(avail)? else { return Ok(Chunked::NeedMore) };
+                    let Some(line) = take_line(avail, MAX_CHUNK_LINE, Error::ChunkLineTooLong)? else {
+                        return Ok(Chunked::NeedMore);
+                    };
                     let size = parse_chunk_size(&avail[..line.content])?;
-                    self.pos += line.total;
+                    self.advance(line.total)?;
                     self.state = if size == 0 { ChunkState::Trailer } else { ChunkState::Data(size) };
                 }
                 ChunkState::Data(left) => {
@@ -328,17 +405,21 @@ impl Dechunker {
                 }
                 ChunkState::DataEnd => match avail {
                     [b'\r', b'\n', ..] => {
-                        self.pos += 2;
+                        self.advance(2)?;
                         self.state = ChunkState::Size;
                     }
                     [] | [b'\r'] => return Ok(Chunked::NeedMore),
                     _ => return Err(Error::ChunkExpectedCrLf),
                 },
                 ChunkState::Trailer => {
-                    let Some(line) = take_line(avail).map_err(|_| Error::TrailerTooLong)? else {
+                    let Some(line) = take_line(avail, MAX_TRAILER_LINE, Error::TrailerLineTooLong)? else {
                         return Ok(Chunked::NeedMore);
                     };
-                    self.pos += line.total;
+                    self.trailer += line.total;
+                    if self.trailer > MAX_TRAILER {
+                        return Err(Error::TrailerTooLong);
+                    }
+                    self.advance(line.total)?;
                     if line.content == 0 {
                         self.state = ChunkState::Done;
                     }
@@ -346,6 +427,16 @@ impl Dechunker {
                 ChunkState::Done => return Ok(Chunked::Done { body_len: self.out, consumed: self.pos }),
             }
         }
+    }
+
+    /// Steps over `n` framing bytes, within [`MAX_FRAMING`] for the body.
+    fn advance(&mut self, n: usize) -> Result<(), Error> {
+        self.pos += n;
+        // Everything read that is not decoded data is framing.
+        if self.pos - self.out > MAX_FRAMING {
+            return Err(Error::FramingTooLong);
+        }
+        Ok(())
     }
 }
 
@@ -357,15 +448,16 @@ struct Line {
 }
 
 /// Finds one CRLF-terminated line at the start of `b` (a bare LF is
-/// accepted too, as most servers and clients do).
-fn take_line(b: &[u8]) -> Result<Option<Line>, Error> {
-    match memchr::memchr(b'\n', b) {
-        Some(i) if i > MAX_LINE => Err(Error::BadChunkSize),
+/// accepted too, as most servers and clients do), of at most `max` bytes
+/// with its line end; a longer one, complete or not, is `too_long`.
+fn take_line(b: &[u8], max: usize, too_long: Error) -> Result<Option<Line>, Error> {
+    // Only the first max bytes can hold the end of an acceptable line.
+    match memchr::memchr(b'\n', &b[..b.len().min(max)]) {
         Some(i) => {
             let content = if i > 0 && b[i - 1] == b'\r' { i - 1 } else { i };
             Ok(Some(Line { content, total: i + 1 }))
         }
-        None if b.len() > MAX_LINE => Err(Error::BadChunkSize),
+        None if b.len() >= max => Err(too_long),
         None => Ok(None),
     }
 }
@@ -376,7 +468,8 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, Error> {
     if end == 0 || end > 16 {
         return Err(Error::BadChunkSize);
     }
-    match trim(&line[end..]).first() {
+    // Blanks (BWS) only, not the CR that trim() would also take.
+    match line[end..].iter().find(|&&b| b != b' ' && b != b'\t') {
         None | Some(b';') => {}
         Some(_) => return Err(Error::BadChunkSize),
     }
@@ -397,7 +490,7 @@ mod tests {
     use super::*;
 
     fn head(s: &str) -> Result<Option<Head>, Error> {
-        parse_head(s.as_bytes())
+        parse_head(&mut s.as_bytes().to_vec())
     }
 
     #[test]
@@ -432,8 +525,7 @@ mod tests {
             ("HTTP/1.1 200 OK\r\ncontent-length:  7 \r\n\r\n", 200, Length(7), true),
             ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 200, Length(5), true),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 200, Chunked, true),
-            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n", 200, Chunked, true),
-            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 200, UntilClose, false),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding:  Chunked \r\n\r\n", 200, Chunked, true),
             ("HTTP/1.1 200 OK\r\n\r\n", 200, UntilClose, false),
             ("HTTP/1.1 204 No Content\r\n\r\n", 204, Length(0), true),
             ("HTTP/1.1 100 Continue\r\n\r\n", 100, Length(0), true),
@@ -465,6 +557,15 @@ mod tests {
             ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", Error::BadContentLength),
             ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", Error::LengthAndEncoding),
             ("HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", Error::Head("invalid header name")),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", Error::TransferCoding),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", Error::TransferCoding),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", Error::TransferCoding),
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+                Error::TransferCoding,
+            ),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\n", Error::TransferCoding),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n\r\n", Error::TransferCoding),
         ];
         for (text, err) in bad {
             assert_eq!(head(text), Err(*err), "{text:?}");
@@ -492,6 +593,39 @@ mod tests {
             (h.context.request_id, h.context.memory_limit_mb, h.context.time_limit_ms),
             (None, Num::Absent, Num::Invalid)
         );
+    }
+
+    /// RFC 9112, 5.2: each obs-fold is read as a space. The request id
+    /// stays a range of the (rewritten) head; the other values are read
+    /// through the fold.
+    #[test]
+    fn obsolete_line_folding_is_read_as_a_space() {
+        let text = "HTTP/1.1 200 OK\r\nx-note: a\r\n b\r\nrequest_id: abc \r\n \r\n\tdef\r\n\
+                    memory_limit_in_mb:\r\n 128\r\ntime_limit_in_ms: 30\r\n 00\r\n\
+                    Connection: keep-alive,\r\n close\r\nContent-Length:\r\n\t5\r\n\r\nhello";
+        let mut buf = text.as_bytes().to_vec();
+        let h = parse_head(&mut buf).unwrap().unwrap();
+        assert_eq!(&buf[h.context.request_id.clone().unwrap()], b"abc def");
+        assert_eq!(h.context.memory_limit_mb, Num::Value(128));
+        // "30 00" is not a number.
+        assert_eq!(h.context.time_limit_ms, Num::Invalid);
+        assert_eq!((h.framing, h.keep_alive), (Framing::Length(5), false));
+        assert_eq!(&buf[h.len..], b"hello");
+        // A head without folds is left as it was.
+        let plain = b"HTTP/1.1 200 OK\r\nrequest_id: a b\r\n\r\n".to_vec();
+        let mut buf = plain.clone();
+        let h = parse_head(&mut buf).unwrap().unwrap();
+        assert_eq!((&buf[h.context.request_id.unwrap()], &buf), (&b"a b"[..], &plain));
+        for (value, want) in [
+            (&b"a\r\n b"[..], &b"a b"[..]),
+            (b"a \t\n\t\t b", b"a b"),
+            (b"a\r\n \r\n  b\r\n c", b"a b c"),
+            (b"no fold", b"no fold"),
+        ] {
+            let mut v = value.to_vec();
+            let n = unfold(&mut v);
+            assert_eq!(&v[..n], want, "{value:?}");
+        }
     }
 
     #[test]
@@ -611,13 +745,69 @@ mod tests {
             (b"5 x\r\nhello\r\n", Error::BadChunkSize),
             (b"11111111111111111\r\n", Error::BadChunkSize),
             (b"5\r\nhelloXX0\r\n\r\n", Error::ChunkExpectedCrLf),
+            (b"5\r\r\nhello\r\n", Error::BadChunkSize),
         ];
         for (wire, err) in cases {
             let mut region = wire.to_vec();
             assert_eq!(Dechunker::default().feed(&mut region), Err(*err), "{wire:?}");
         }
-        let mut long = vec![b'1'; MAX_LINE + 2];
-        assert_eq!(Dechunker::default().feed(&mut long), Err(Error::BadChunkSize));
+    }
+
+    /// Feeds `wire` in 64 KiB reads, as the client would, until an error
+    /// or the end; returns the error (or `None`) and the bytes fed.
+    fn feed_until_error(wire: impl Iterator<Item = u8>) -> (Option<Error>, usize) {
+        let mut region = Vec::new();
+        let mut d = Dechunker::default();
+        let wire: Vec<u8> = wire.collect();
+        for piece in wire.chunks(64 << 10) {
+            region.extend_from_slice(piece);
+            match d.feed(&mut region) {
+                Ok(Chunked::NeedMore) => {}
+                Ok(Chunked::Done { .. }) => return (None, region.len()),
+                Err(e) => return (Some(e), region.len()),
+            }
+        }
+        (None, region.len())
+    }
+
+    /// Only decoded bytes count against the body limit; the framing around
+    /// them is bounded here, each bound by its own error.
+    #[test]
+    fn chunked_framing_is_bounded() {
+        let line = |n: usize| b"1;".iter().copied().chain(std::iter::repeat_n(b'e', n - 3)).chain(*b"\n");
+        // A size line at the bound is fine; one byte more is not, whether
+        // its end has arrived or not.
+        assert_eq!(feed_until_error(line(MAX_CHUNK_LINE).chain(*b"x\r\n0\r\n\r\n")), (None, MAX_CHUNK_LINE + 8));
+        assert_eq!(feed_until_error(line(MAX_CHUNK_LINE + 1)).0, Some(Error::ChunkLineTooLong));
+        assert_eq!(feed_until_error(std::iter::repeat_n(b'1', 1 << 20)).0, Some(Error::ChunkLineTooLong));
+        // Enough chunks of one byte with an n-byte extension to pass every bound.
+        let ext = |n: usize| {
+            std::iter::repeat_n(format!("1;{}\r\nx\r\n", "e".repeat(n)).into_bytes(), 2 * MAX_FRAMING / n).flatten()
+        };
+        assert_eq!(feed_until_error(ext(MAX_CHUNK_LINE)).0, Some(Error::ChunkLineTooLong));
+        // Chunk extensions under the line bound, but without end: the
+        // framing bound stops them, long before the data bound would.
+        let (err, fed) = feed_until_error(ext(1000));
+        assert_eq!(err, Some(Error::FramingTooLong));
+        assert!(fed <= MAX_FRAMING + (64 << 10), "{fed}");
+        // Trailer lines: each bounded, and all of them together.
+        let trailer = |line: &str, n| b"0\r\n".iter().copied().chain(line.repeat(n).into_bytes());
+        let long = format!("x: {}\r\n", "y".repeat(MAX_TRAILER_LINE));
+        assert_eq!(feed_until_error(trailer(&long, 1)).0, Some(Error::TrailerLineTooLong));
+        let (err, fed) = feed_until_error(trailer(&format!("x: {}\r\n", "y".repeat(1000)), 64));
+        assert_eq!(err, Some(Error::TrailerTooLong));
+        assert!(fed <= 64 << 10, "{fed}");
+        let ok = format!("0\r\n{}\r\n", format!("x: {}\r\n", "y".repeat(1000)).repeat(MAX_TRAILER / 1005));
+        assert_eq!(feed_until_error(ok.bytes()), (None, ok.len()));
+        // Each message names its bound.
+        for (e, bound) in [
+            (Error::ChunkLineTooLong, MAX_CHUNK_LINE),
+            (Error::TrailerLineTooLong, MAX_TRAILER_LINE),
+            (Error::TrailerTooLong, MAX_TRAILER),
+            (Error::FramingTooLong, MAX_FRAMING),
+        ] {
+            assert!(e.describe().contains(&format!(" {bound} bytes")), "{e:?}");
+        }
     }
 
     #[test]

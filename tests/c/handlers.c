@@ -108,3 +108,24 @@ static int guarded(const uint8_t *event, size_t len, const scf_context *ctx, scf
     return scf_write(out, event, len);
 }
 SCF_HANDLER_WITH_INIT(guarded, guarded_init)
+
+/* Writes 7 MiB ignoring what scf_write returns (it refuses past 6 MiB),
+ * then reports success: the runtime must not post the cut-off body. */
+static int ignores_refusal(const uint8_t *event, size_t len, const scf_context *ctx, scf_writer *out) {
+    (void)event; (void)len; (void)ctx;
+    static char block[1 << 20];
+    memset(block, 'x', sizeof block);
+    for (int i = 0; i < 7; i++) scf_write(out, block, sizeof block);
+    scf_write(out, "!", 1);
+    return SCF_OK;
+}
+SCF_HANDLER(ignores_refusal)
+
+/* Logs with printf on stdout, then echoes the event. */
+static int prints(const uint8_t *event, size_t len, const scf_context *ctx, scf_writer *out) {
+    (void)ctx;
+    printf("event of %zu bytes\n", len);
+    fflush(stdout);
+    return scf_write(out, event, len);
+}
+SCF_HANDLER(prints)

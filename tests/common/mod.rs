@@ -206,22 +206,33 @@ impl Proc {
 
 /// Starts `bin` pointed at `api` as SCF would, with `_HANDLER` set.
 pub fn spawn(bin: &Path, api: &RuntimeApi, handler: &str) -> Proc {
+    let env = scf_env(api, handler);
+    spawn_env(bin, &env.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
+}
+
+/// As [`spawn`], but through `/bin/sh -c 'exec BIN REDIRECTS'`, so that the
+/// bootstrap starts with the descriptors the redirections leave (`2>&-`:
+/// stderr closed), as a platform's own wrapper script might start it.
+pub fn spawn_redirected(bin: &Path, api: &RuntimeApi, handler: &str, redirects: &str) -> Proc {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(format!("exec \"$0\" {redirects}")).arg(bin);
+    cmd.env_clear().envs(scf_env(api, handler)).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    Proc::spawn(cmd)
+}
+
+/// The environment SCF gives a bootstrap pointed at `api`.
+pub fn scf_env(api: &RuntimeApi, handler: &str) -> Vec<(&'static str, String)> {
     let addr = api.addr();
-    let host = addr.ip().to_string();
-    let port = addr.port().to_string();
-    spawn_env(
-        bin,
-        &[
-            ("SCF_RUNTIME_API", &host),
-            ("SCF_RUNTIME_API_PORT", &port),
-            ("_HANDLER", handler),
-            ("SCF_FUNCTIONNAME", "it-function"),
-            ("SCF_NAMESPACE", "default"),
-            ("SCF_FUNCTIONVERSION", "$LATEST"),
-            ("TENCENTCLOUD_REGION", "ap-guangzhou"),
-            ("TENCENTCLOUD_RUNENV", "SCF"),
-        ],
-    )
+    vec![
+        ("SCF_RUNTIME_API", addr.ip().to_string()),
+        ("SCF_RUNTIME_API_PORT", addr.port().to_string()),
+        ("_HANDLER", handler.to_string()),
+        ("SCF_FUNCTIONNAME", "it-function".into()),
+        ("SCF_NAMESPACE", "default".into()),
+        ("SCF_FUNCTIONVERSION", "$LATEST".into()),
+        ("TENCENTCLOUD_REGION", "ap-guangzhou".into()),
+        ("TENCENTCLOUD_RUNENV", "SCF".into()),
+    ]
 }
 
 pub const T: Duration = Duration::from_secs(20);
