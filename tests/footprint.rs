@@ -104,7 +104,7 @@ fn with_an_init_hook_crash_reports_are_armed_before_it() {
     let bin = build(&Build { name: "c-handlers", handlers: &["tests/c/handlers.c"], ..Default::default() });
     let lines = traced_bin(&bin, "index.guarded", &api, "all", |_| {});
     let until_ready: Vec<&str> = lines.iter().map(|l| name(l)).take_while(|n| *n != "sendmsg").collect();
-    let mut want = vec!["execve", "arch_prctl", "set_tid_address", "sigaltstack"];
+    let mut want = vec!["execve", "arch_prctl", "set_tid_address", "poll", "sigaltstack"];
     want.extend(["rt_sigaction"; 7]);
     want.extend(["socket", "setsockopt", "connect"]);
     assert_eq!(until_ready, want, "{lines:#?}");
