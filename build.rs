@@ -56,14 +56,21 @@ fn main() {
     }
     let libs = env::var("SCF_HANDLER_LIBS").unwrap_or_default();
     let paths: Vec<&str> = libs.split(':').filter(|s| !s.trim().is_empty()).collect();
+    let arch = env::var("CARGO_CFG_TARGET_ARCH").expect("CARGO_CFG_TARGET_ARCH");
     if paths.is_empty() {
         println!("cargo:rustc-cfg=scf_demo");
+        // On aarch64, compiler_builtins' outline atomics (used by the crash
+        // reports' atomic swap) ask the C library's getauxval whether the
+        // CPU has LSE atomics, and rustc names libc before compiler_builtins:
+        // name it again after.
+        if arch == "aarch64" && target.contains("musl") {
+            link_arg("-lc");
+        }
         return;
     }
     let base =
         env::var_os("SCF_HANDLER_DIR").map(PathBuf::from).unwrap_or_else(|| env::current_dir().expect("current dir"));
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let arch = env::var("CARGO_CFG_TARGET_ARCH").expect("CARGO_CFG_TARGET_ARCH");
     let mut cc = None;
     for (i, p) in paths.iter().enumerate() {
         let path = base.join(p.trim());
