@@ -20,6 +20,8 @@
 //!   from `/etc/hosts` and DNS, parsed by pure functions.
 //! - [`runtime`]: the SCF protocol loop, init -> ready -> next -> handle ->
 //!   response/error, and the environment it reads.
+//! - `lambda` (cargo feature `lambda`, on by default): the AWS Lambda
+//!   dialect of the same loop, chosen when `AWS_LAMBDA_RUNTIME_API` is set.
 //! - [`ffi`]: the handler ABI of `include/scf_bootstrap.h`, the registry of
 //!   handlers linked into the binary, and the safe Rust API over it
 //!   ([`Context`], [`Response`], [`handler!`]).
@@ -44,6 +46,8 @@
 pub mod diag;
 pub mod ffi;
 pub mod http;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 #[cfg(feature = "resolve")]
 pub mod resolve;
 pub mod runtime;
@@ -52,7 +56,7 @@ pub mod sys;
 #[cfg(test)]
 mod fuzz_tests;
 
-pub use ffi::{Context, Response, TooLarge};
+pub use ffi::{Context, Platform, Response, TooLarge};
 
 /// Writes `parts` to standard error in one write (for handlers that log).
 pub fn log(parts: &[&[u8]]) {

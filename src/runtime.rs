@@ -51,9 +51,16 @@ pub enum Fatal {
     },
     #[cfg(feature = "resolve")]
     Resolve {
+        var: &'static str,
         host: &'static [u8],
         err: crate::resolve::Error,
     },
+    /// Both `AWS_LAMBDA_RUNTIME_API` and `SCF_RUNTIME_API` are set.
+    #[cfg(feature = "lambda")]
+    TwoPlatforms,
+    /// A Lambda `/next` response without a usable request id.
+    #[cfg(feature = "lambda")]
+    BadRequestId,
     /// `_HANDLER` is unset and there is not exactly one handler to default to.
     HandlerUnset,
     UnknownHandler {
@@ -97,6 +104,13 @@ pub fn main() -> c_int {
 
 fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static [u8]; 4]) -> Result<Infallible, Fatal> {
     let env = Env::read();
+    #[cfg(feature = "lambda")]
+    if let Some(api) = env.lambda.api {
+        if env.api.is_some() {
+            return Err(Fatal::TwoPlatforms);
+        }
+        return crate::lambda::serve(&env, api, rx, tail, tx, host);
+    }
     let entry = select(ffi::entries(), env.handler)?;
     let addrs;
     (addrs, *host) = endpoint(env.api, env.port)?;
@@ -112,6 +126,12 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         function_namespace: Str::from_cstr(env.namespace),
         function_version: Str::from_cstr(env.version),
         region: Str::from_cstr(env.region),
+        platform: ffi::PLATFORM_SCF,
+        reserved: 0,
+        function_arn: Str::NONE,
+        trace_id: Str::NONE,
+        client_context: Str::NONE,
+        cognito_identity: Str::NONE,
     };
     let code = entry.call_init(&ctx, &mut Writer::new(tx));
     if code != ffi::OK {
@@ -197,7 +217,7 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
 
 /// Replaces the contents of `tx` with a message built by `build` (an error
 /// text for the error endpoint, without the log prefix).
-fn message(tx: &mut Buf, build: impl FnOnce(&mut Line)) {
+pub(crate) fn message(tx: &mut Buf, build: impl FnOnce(&mut Line)) {
     let mut l = Line::new();
     build(&mut l);
     tx.clear();
@@ -221,25 +241,44 @@ pub struct Env {
     pub namespace: Option<&'static CStr>,
     pub version: Option<&'static CStr>,
     pub region: Option<&'static CStr>,
+    #[cfg(feature = "lambda")]
+    pub lambda: crate::lambda::Env,
 }
 
 impl Env {
     fn read() -> Env {
-        let mut v = [None; 7];
-        sys::getenv_many(
-            &[
-                b"SCF_RUNTIME_API",
-                b"SCF_RUNTIME_API_PORT",
-                b"_HANDLER",
-                b"SCF_FUNCTIONNAME",
-                b"SCF_NAMESPACE",
-                b"SCF_FUNCTIONVERSION",
-                b"TENCENTCLOUD_REGION",
-            ],
-            &mut v,
-        );
-        let [api, port, handler, function_name, namespace, version, region] = v;
-        Env { api, port, handler: handler.map(CStr::to_bytes), function_name, namespace, version, region }
+        const SCF: [&[u8]; 7] = [
+            b"SCF_RUNTIME_API",
+            b"SCF_RUNTIME_API_PORT",
+            b"_HANDLER",
+            b"SCF_FUNCTIONNAME",
+            b"SCF_NAMESPACE",
+            b"SCF_FUNCTIONVERSION",
+            b"TENCENTCLOUD_REGION",
+        ];
+        #[cfg(not(feature = "lambda"))]
+        let names = SCF;
+        #[cfg(feature = "lambda")]
+        let names = {
+            let mut n: [&[u8]; 12] = [b""; 12];
+            n[..7].copy_from_slice(&SCF);
+            n[7..].copy_from_slice(&crate::lambda::ENV_NAMES);
+            n
+        };
+        let mut v = [None; 12];
+        sys::getenv_many(&names, &mut v);
+        let [api, port, handler, function_name, namespace, version, region, ..] = v;
+        Env {
+            api,
+            port,
+            handler: handler.map(CStr::to_bytes),
+            function_name,
+            namespace,
+            version,
+            region,
+            #[cfg(feature = "lambda")]
+            lambda: crate::lambda::Env::new([v[7], v[8], v[9], v[10], v[11]]),
+        }
     }
 }
 
@@ -287,18 +326,41 @@ fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(
     let api = api.ok_or(Fatal::EnvMissing(API))?;
     let pv = port.ok_or(Fatal::EnvMissing(PORT))?.to_bytes();
     let value = api.to_bytes();
-    let bad_api = |why| Fatal::EnvInvalid { var: API, value, why };
+    let port = parse_port(pv).ok_or(Fatal::EnvInvalid {
+        var: PORT,
+        value: pv,
+        why: "is not a port number from 1 to 65535",
+    })?;
+    let (addrs, v6, inner) =
+        host_addrs(API, value, api, port, "is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)")?;
+    Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, pv]))
+}
 
-    // 1 to 65535, digits only, no leading zero.
+/// A port number: 1 to 65535, digits only, no leading zero.
+pub(crate) fn parse_port(pv: &[u8]) -> Option<u16> {
     let mut port: u32 = 0;
     for &d in pv {
         port = if d.is_ascii_digit() && port <= 65535 { port * 10 + u32::from(d - b'0') } else { u32::MAX };
     }
     if pv.first() == Some(&b'0') || !(1..=65535).contains(&port) {
-        return Err(Fatal::EnvInvalid { var: PORT, value: pv, why: "is not a port number from 1 to 65535" });
+        return None;
     }
-    let port = port as u16;
+    Some(port as u16)
+}
 
+/// The addresses of the runtime API's host `value` (the setting of `var`,
+/// also given NUL-terminated as `c`), and the host as it goes in the Host
+/// header: whether it is IPv6 (and wants brackets) and the text inside any
+/// brackets. `v6_hint` is the message for an IPv6 literal that does not
+/// parse.
+pub(crate) fn host_addrs(
+    var: &'static str,
+    value: &'static [u8],
+    c: &CStr,
+    port: u16,
+    v6_hint: &'static str,
+) -> Result<(Addrs, bool, &'static [u8]), Fatal> {
+    let bad_api = |why| Fatal::EnvInvalid { var, value, why };
     if value.is_empty() {
         return Err(bad_api("is empty"));
     }
@@ -315,9 +377,18 @@ fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(
         let mut lit = [0u8; 256];
         lit[..inner.len()].copy_from_slice(inner);
         let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad_api("contains a NUL"))?;
-        let a = sys::inet_pton6(c).ok_or(bad_api("is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)"))?;
+        #[allow(unused_mut)]
+        let mut a = sys::inet_pton6(c).ok_or(Fatal::EnvInvalid { var, value, why: v6_hint })?;
+        // `[::]` (what cargo-lambda hands out) is where a server listens, not
+        // an address: as a destination it means this host.
+        #[cfg(feature = "lambda")]
+        if a == [0; 16] {
+            a[15] = 1;
+        }
         addrs.push(SockAddr::v6(a, port));
-    } else if let Some(a) = sys::inet_pton4(api) {
+    } else if let Some(a) = sys::inet_pton4(c) {
+        #[cfg(feature = "lambda")]
+        let a = if a == [0; 4] { [127, 0, 0, 1] } else { a };
         addrs.push(SockAddr::v4(a, port));
     } else if value.eq_ignore_ascii_case(b"localhost") {
         // Answered here rather than by the resolver: no /etc/hosts read on
@@ -327,23 +398,21 @@ fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(
     } else if !value.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_') {
         return Err(bad_api("is neither an IP address nor a host name"));
     } else {
-        resolve(api, port, &mut addrs)?;
+        resolve(var, value, port, &mut addrs)?;
     }
-
-    Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, pv]))
+    Ok((addrs, v6, inner))
 }
 
 #[cfg(feature = "resolve")]
-fn resolve(name: &'static CStr, port: u16, addrs: &mut Addrs) -> Result<(), Fatal> {
-    let host = name.to_bytes();
-    crate::resolve::lookup(host, port, addrs).map_err(|err| Fatal::Resolve { host, err })
+fn resolve(var: &'static str, host: &'static [u8], port: u16, addrs: &mut Addrs) -> Result<(), Fatal> {
+    crate::resolve::lookup(host, port, addrs).map_err(|err| Fatal::Resolve { var, host, err })
 }
 
 #[cfg(not(feature = "resolve"))]
-fn resolve(name: &'static CStr, _port: u16, _addrs: &mut Addrs) -> Result<(), Fatal> {
+fn resolve(var: &'static str, host: &'static [u8], _port: u16, _addrs: &mut Addrs) -> Result<(), Fatal> {
     Err(Fatal::EnvInvalid {
-        var: "SCF_RUNTIME_API",
-        value: name.to_bytes(),
+        var,
+        value: host,
         why: "is a host name, and this build resolves only IP literals and localhost (feature `resolve` is off)",
     })
 }
@@ -352,6 +421,11 @@ fn resolve(name: &'static CStr, _port: u16, _addrs: &mut Addrs) -> Result<(), Fa
 /// address (empty before it was parsed); `written` is what the init hook
 /// wrote, for an init failure.
 fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
+    describe(f, host, written).emit();
+}
+
+/// The one-line message for `f` (see [`report`]).
+pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
     let mut l = Line::new();
     match f {
         Fatal::EnvMissing(var) => {
@@ -361,8 +435,17 @@ fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
             l.str(var).str("=").quoted(value).str(" ").str(why);
         }
         #[cfg(feature = "resolve")]
-        Fatal::Resolve { host, err } => {
-            l.str("SCF_RUNTIME_API=").quoted(host).str(" cannot be resolved: ").str(err.describe());
+        Fatal::Resolve { var, host, err } => {
+            l.str(var).str("=").quoted(host).str(" cannot be resolved: ").str(err.describe());
+        }
+        #[cfg(feature = "lambda")]
+        Fatal::TwoPlatforms => {
+            l.str("both AWS_LAMBDA_RUNTIME_API (AWS Lambda) and SCF_RUNTIME_API (Tencent SCF) are set; unset one");
+        }
+        #[cfg(feature = "lambda")]
+        Fatal::BadRequestId => {
+            l.str("the runtime API sent an event without a Lambda-Runtime-Aws-Request-Id of 1 to ");
+            l.num(crate::lambda::MAX_REQUEST_ID as u64).str(" letters, digits, '-', '_', '.' or ':'");
         }
         Fatal::HandlerUnset => {
             l.str("_HANDLER is not set and more than one handler is linked in; available: ");
@@ -388,7 +471,7 @@ fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
             }
         }
         Fatal::Http { route, err } => {
-            let Route { method, path, .. } = ROUTES[route];
+            let (method, path) = route_name(route);
             l.str(method).str(" ").str(path).str(" at ");
             host.iter().for_each(|p| _ = l.push(p));
             l.str(": ");
@@ -418,13 +501,24 @@ fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
             }
         }
         Fatal::Status { route, status } => {
-            let Route { method, path, .. } = ROUTES[route];
+            let (method, path) = route_name(route);
             l.str(method).str(" ").str(path).str(" at ");
             host.iter().for_each(|p| _ = l.push(p));
             l.str(": unexpected status ").num(u64::from(status));
         }
     }
-    l.emit();
+    l
+}
+
+/// The method and path of route `route` for messages: an index into
+/// [`ROUTES`], or past them into Lambda's routes.
+fn route_name(route: usize) -> (&'static str, &'static str) {
+    #[cfg(feature = "lambda")]
+    if let Some(&name) = route.checked_sub(ROUTES.len()).and_then(|i| crate::lambda::ROUTE_NAMES.get(i)) {
+        return name;
+    }
+    let Route { method, path, .. } = ROUTES[route];
+    (method, path)
 }
 
 fn list_handlers(l: &mut Line) {

@@ -61,13 +61,40 @@ pub enum Num {
     Invalid,
 }
 
-/// The SCF context headers of a `/runtime/invocation/next` response, as
-/// offsets into the buffer the head was parsed from.
+/// The context headers of a `/next` response, as offsets into the buffer
+/// the head was parsed from: SCF's, and with the `lambda` feature Lambda's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Context {
     pub request_id: Option<Range<usize>>,
     pub memory_limit_mb: Num,
     pub time_limit_ms: Num,
+    #[cfg(feature = "lambda")]
+    pub lambda: LambdaContext,
+}
+
+/// Lambda's six context headers (`Lambda-Runtime-*`).
+#[cfg(feature = "lambda")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LambdaContext {
+    /// `Lambda-Runtime-Aws-Request-Id`
+    pub request_id: Option<Range<usize>>,
+    /// `Lambda-Runtime-Deadline-Ms`
+    pub deadline_ms: Num,
+    /// `Lambda-Runtime-Invoked-Function-Arn`
+    pub function_arn: Option<Range<usize>>,
+    /// `Lambda-Runtime-Trace-Id`
+    pub trace_id: Option<Range<usize>>,
+    /// `Lambda-Runtime-Client-Context`
+    pub client_context: Option<Range<usize>>,
+    /// `Lambda-Runtime-Cognito-Identity`
+    pub cognito_identity: Option<Range<usize>>,
+}
+
+#[cfg(feature = "lambda")]
+impl Default for Num {
+    fn default() -> Num {
+        Num::Absent
+    }
 }
 
 /// A parsed response head.
@@ -103,10 +130,22 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
     let mut chunked = None;
     let mut close = false;
     let mut keep_alive_token = false;
-    let mut context = Context { request_id: None, memory_limit_mb: Num::Absent, time_limit_ms: Num::Absent };
+    let mut context = Context {
+        request_id: None,
+        memory_limit_mb: Num::Absent,
+        time_limit_ms: Num::Absent,
+        #[cfg(feature = "lambda")]
+        lambda: LambdaContext::default(),
+    };
     let base = buf.as_ptr() as usize;
     for h in res.headers.iter() {
         let name = h.name.as_bytes();
+        // The value borrows from buf: as an offset range it outlives the parse.
+        #[cfg(feature = "lambda")]
+        let range = || {
+            let start = h.value.as_ptr() as usize - base;
+            Some(start..start + h.value.len())
+        };
         // Dispatch on the length first: one comparison per field instead of
         // six (this loop runs for every field of every response).
         let is = |want: &[u8]| eq_lowercase(name, want);
@@ -138,6 +177,20 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
             16 if is(b"time_limit_in_ms") => {
                 context.time_limit_ms = parse_decimal(h.value).map_or(Num::Invalid, Num::Value)
             }
+            #[cfg(feature = "lambda")]
+            29 if is(b"lambda-runtime-aws-request-id") => context.lambda.request_id = range(),
+            #[cfg(feature = "lambda")]
+            26 if is(b"lambda-runtime-deadline-ms") => {
+                context.lambda.deadline_ms = parse_decimal(h.value).map_or(Num::Invalid, Num::Value)
+            }
+            #[cfg(feature = "lambda")]
+            35 if is(b"lambda-runtime-invoked-function-arn") => context.lambda.function_arn = range(),
+            #[cfg(feature = "lambda")]
+            23 if is(b"lambda-runtime-trace-id") => context.lambda.trace_id = range(),
+            #[cfg(feature = "lambda")]
+            29 if is(b"lambda-runtime-client-context") => context.lambda.client_context = range(),
+            #[cfg(feature = "lambda")]
+            31 if is(b"lambda-runtime-cognito-identity") => context.lambda.cognito_identity = range(),
             _ => {}
         }
     }
@@ -261,6 +314,46 @@ pub fn request<'a>(route: &Route, tail: &'a [u8], digits: &'a mut itoa::Buffer, 
         let host_line = tail.len().saturating_sub(LENGTH_FIELD.len() - 2);
         [route.line.as_bytes(), &tail[..host_line], b"\r\n", b"", b""]
     }
+}
+
+/// The most pieces a request line may come in, with any header fields
+/// that go before `Host` (Lambda: the method, the path prefix, the path up
+/// to the request id, the id, the rest of the path and a field name, the
+/// field's value, and `\r\nHost: `).
+#[cfg(feature = "lambda")]
+pub const LINE_PIECES: usize = 7;
+/// The most pieces a request body may come in (Lambda's error JSON).
+#[cfg(feature = "lambda")]
+pub const BODY_PIECES: usize = 5;
+
+/// A request whose line is not one constant (Lambda's paths carry a prefix
+/// and the request id), as pieces for one vectored write: `line` (its
+/// pieces joined make `METHOD PATH HTTP/1.1\r\n`, any further fields, and
+/// `Host: `), then `tail` as in [`request`], then, for a request with a
+/// body, its length's digits, the blank line and the body's pieces.
+/// Unused pieces are empty (and skipped by the write).
+#[cfg(feature = "lambda")]
+pub fn request_parts<'a>(
+    line: &[&'a [u8]],
+    tail: &'a [u8],
+    digits: &'a mut itoa::Buffer,
+    body: Option<&[&'a [u8]]>,
+) -> [&'a [u8]; LINE_PIECES + 3 + BODY_PIECES] {
+    let mut out: [&[u8]; LINE_PIECES + 3 + BODY_PIECES] = [b""; LINE_PIECES + 3 + BODY_PIECES];
+    out[..line.len()].copy_from_slice(line);
+    match body {
+        Some(body) => {
+            out[LINE_PIECES] = tail;
+            out[LINE_PIECES + 1] = digits.format(body.iter().map(|p| p.len()).sum::<usize>()).as_bytes();
+            out[LINE_PIECES + 2] = b"\r\n\r\n";
+            out[LINE_PIECES + 3..][..body.len()].copy_from_slice(body);
+        }
+        None => {
+            out[LINE_PIECES] = &tail[..tail.len().saturating_sub(LENGTH_FIELD.len() - 2)];
+            out[LINE_PIECES + 1] = b"\r\n";
+        }
+    }
+    out
 }
 
 /// The longest chunk-size or trailer line accepted.

@@ -1,0 +1,536 @@
+//! The AWS Lambda dialect of the runtime API (cargo feature `lambda`),
+//! chosen at start when `AWS_LAMBDA_RUNTIME_API` is set. The connection,
+//! framing, retry policy, buffers and handler registry are the SCF
+//! dialect's ([`crate::runtime`]); what differs is here:
+//!
+//! ```text
+//!  exec ──► env + endpoint ──► handler + init hook ──(failure)──► POST /2018-06-01/runtime/init/error
+//!            ┌─────────────────────┘ (no ready call: the first `next` is the signal)
+//!            ▼
+//!   GET /2018-06-01/runtime/invocation/next ──► 204: poll again
+//!            ▲          │ 200
+//!            │          ▼
+//!            │   handler(event, ctx, out)
+//!            │     SCF_OK ──► POST .../invocation/{id}/response
+//!            └──── other  ──► POST .../invocation/{id}/error   {"errorMessage": "...", "errorType": "..."}
+//! ```
+//!
+//! `AWS_LAMBDA_RUNTIME_API` is `host:port` on AWS, `[v6]:port` for an IPv6
+//! host, and `http://[::]:PORT/.rt` from cargo-lambda's emulator: a scheme
+//! and a path prefix are accepted, and the unspecified address means this
+//! host. Request lines are built from pieces (the prefix and the request
+//! id go in as iovecs); error messages are JSON-escaped into the response
+//! buffer, after the message itself, so no second buffer is needed.
+
+use crate::ffi::{self, RawContext, Str, Writer};
+use crate::http::{wire, Client};
+use crate::runtime::{self, Env as ScfEnv, Fatal};
+use crate::sys::{self, Buf};
+use core::convert::Infallible;
+use core::ffi::CStr;
+
+/// The Lambda variables the runtime reads, in [`Env::new`]'s order.
+pub const ENV_NAMES: [&[u8]; 5] = [
+    b"AWS_LAMBDA_RUNTIME_API",
+    b"AWS_LAMBDA_FUNCTION_NAME",
+    b"AWS_LAMBDA_FUNCTION_VERSION",
+    b"AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    b"AWS_REGION",
+];
+
+/// What Lambda's environment gives the runtime.
+pub struct Env {
+    pub api: Option<&'static CStr>,
+    pub function_name: Option<&'static CStr>,
+    pub version: Option<&'static CStr>,
+    pub memory_size: Option<&'static CStr>,
+    pub region: Option<&'static CStr>,
+}
+
+impl Env {
+    /// From the values of [`ENV_NAMES`], in order.
+    pub fn new([api, function_name, version, memory_size, region]: [Option<&'static CStr>; 5]) -> Env {
+        Env { api, function_name, version, memory_size, region }
+    }
+}
+
+/// The longest request id accepted (AWS's are 36-character UUIDs).
+pub const MAX_REQUEST_ID: usize = 128;
+
+/// Route numbers for messages, after the SCF routes (see
+/// `runtime::route_name`): an index into [`ROUTE_NAMES`] plus 4.
+const INIT_ERROR: usize = 4;
+const NEXT: usize = 5;
+const RESPONSE: usize = 6;
+const ERROR: usize = 7;
+
+/// Method and path of each Lambda route, for messages.
+pub const ROUTE_NAMES: [(&str, &str); 4] = [
+    ("POST", "/2018-06-01/runtime/init/error"),
+    ("GET", "/2018-06-01/runtime/invocation/next"),
+    ("POST", "/2018-06-01/runtime/invocation/{id}/response"),
+    ("POST", "/2018-06-01/runtime/invocation/{id}/error"),
+];
+
+// Pieces of the request lines. The method comes first, then the prefix of
+// AWS_LAMBDA_RUNTIME_API's path (usually empty), then these.
+const NEXT_LINE: &[u8] = b"/2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: ";
+const INVOCATION: &[u8] = b"/2018-06-01/runtime/invocation/";
+const RESPONSE_LINE: &[u8] = b"/response HTTP/1.1\r\nHost: ";
+const ERROR_LINE: &[u8] = b"/error HTTP/1.1\r\nLambda-Runtime-Function-Error-Type: ";
+const INIT_ERROR_LINE: &[u8] = b"/2018-06-01/runtime/init/error HTTP/1.1\r\nLambda-Runtime-Function-Error-Type: ";
+const HOST_FIELD: &[u8] = b"\r\nHost: ";
+
+/// `errorType` (and `Lambda-Runtime-Function-Error-Type`) of a handler that
+/// returned a failure.
+pub const HANDLER_ERROR: &[u8] = b"Handler.Error";
+/// ... of an invocation whose context headers the runtime could not use.
+pub const INVALID_CONTEXT: &[u8] = b"Runtime.InvalidContext";
+/// ... of a response the runtime API refused (too large, say).
+pub const RESPONSE_REFUSED: &[u8] = b"Runtime.ResponseRefused";
+
+/// The `errorType` posted to `init/error` for a start-up failure.
+pub fn init_error_type(f: &Fatal) -> &'static [u8] {
+    match f {
+        Fatal::HandlerUnset | Fatal::UnknownHandler { .. } => b"Runtime.HandlerNotFound",
+        Fatal::DuplicateHandler(_) | Fatal::AbiMismatch { .. } => b"Runtime.InvalidHandler",
+        Fatal::InitFailed { .. } => b"Handler.InitError",
+        _ => b"Runtime.InvalidEnvironment",
+    }
+}
+
+/// `AWS_LAMBDA_RUNTIME_API` split into host (brackets kept), port digits
+/// and path prefix (no trailing `/`; usually empty). `Err` says what is
+/// wrong with it.
+pub fn split_api(value: &[u8]) -> Result<(&[u8], &[u8], &[u8]), &'static str> {
+    let mut rest = value;
+    if rest.len() >= 7 && rest[..7].eq_ignore_ascii_case(b"http://") {
+        rest = &rest[7..];
+    } else if rest.len() >= 8 && rest[..8].eq_ignore_ascii_case(b"https://") {
+        return Err("asks for https, which this runtime does not speak");
+    }
+    let (authority, mut prefix) = match rest.iter().position(|&b| b == b'/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, &b""[..]),
+    };
+    while let [p @ .., b'/'] = prefix {
+        prefix = p;
+    }
+    // The prefix goes into request lines as it is: no byte may end the path.
+    if !prefix.iter().all(|&b| b.is_ascii_graphic() && b != b'?' && b != b'#') {
+        return Err("has a path with a space, control byte, '?' or '#'");
+    }
+    let colon = match authority {
+        [b'[', ..] => authority.iter().position(|&b| b == b']').map(|i| i + 1),
+        _ => authority.iter().rposition(|&b| b == b':'),
+    };
+    match colon {
+        Some(i) if authority.get(i) == Some(&b':') => Ok((&authority[..i], &authority[i + 1..], prefix)),
+        _ => Err("is not HOST:PORT, [IPv6]:PORT or http://HOST:PORT/PATH"),
+    }
+}
+
+/// The addresses, the Host value in pieces and the path prefix for
+/// `AWS_LAMBDA_RUNTIME_API`.
+fn endpoint(api: &'static CStr) -> Result<(crate::http::Addrs, [&'static [u8]; 4], &'static [u8]), Fatal> {
+    const VAR: &str = "AWS_LAMBDA_RUNTIME_API";
+    let value = api.to_bytes();
+    let (host, port, prefix) = split_api(value).map_err(|why| Fatal::EnvInvalid { var: VAR, value, why })?;
+    let bad = |why| Fatal::EnvInvalid { var: VAR, value, why };
+    let port_n = runtime::parse_port(port).ok_or(bad("has a port that is not a number from 1 to 65535"))?;
+    if host.is_empty() || host.len() > 255 {
+        return Err(bad("has an empty host or one longer than 255 bytes"));
+    }
+    // The host NUL-terminated, for inet_pton.
+    let mut lit = [0u8; 256];
+    lit[..host.len()].copy_from_slice(host);
+    let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad("contains a NUL"))?;
+    let (addrs, v6, inner) = runtime::host_addrs(VAR, host, c, port_n, "has an IPv6 host that does not parse")?;
+    Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, port], prefix))
+}
+
+/// A `Lambda-Runtime-Deadline-Ms` value below this (2001-09-09) is not a
+/// time since the epoch but a duration: cargo-lambda sends 600000.
+const PLAUSIBLE_EPOCH_MS: u64 = 1_000_000_000_000;
+
+/// The context's `(deadline_ms, time_limit_ms)` for a deadline header of
+/// `header` received at `now` (both ms since the epoch).
+pub fn deadline(now: u64, header: u64) -> (u64, u64) {
+    if header < PLAUSIBLE_EPOCH_MS {
+        (now.saturating_add(header), header)
+    } else {
+        (header, header.saturating_sub(now))
+    }
+}
+
+/// Whether `id` may go into a request path as it is.
+pub fn valid_request_id(id: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID).contains(&id.len())
+        && id.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Feeds `s` to `out` JSON-escaped, in pieces: `"` and `\` escaped,
+/// control bytes as `\n`, `\r`, `\t` or `\u00XX`, and each invalid UTF-8
+/// sequence as `\ufffd` (the replacement character), so the result is
+/// valid JSON string content whatever the bytes.
+pub fn escape_json(s: &[u8], mut out: impl FnMut(&[u8])) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for chunk in s.utf8_chunks() {
+        let v = chunk.valid().as_bytes();
+        let mut start = 0;
+        for (i, &b) in v.iter().enumerate() {
+            let u = [b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
+            let esc: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0..=0x1f => &u,
+                _ => continue,
+            };
+            out(&v[start..i]);
+            out(esc);
+            start = i + 1;
+        }
+        out(&v[start..]);
+        if !chunk.invalid().is_empty() {
+            out(b"\\ufffd");
+        }
+    }
+}
+
+/// Appends the JSON-escaped copy of `tx`'s contents to `tx` itself and
+/// returns where it starts; the message is left in front of it. The room
+/// is the reused response buffer's, grown only for a larger message than
+/// any before. If even that fails, the escaped message is empty.
+fn escape_in_place(tx: &mut Buf) -> usize {
+    let n = tx.len();
+    let mut m = 0;
+    escape_json(tx.as_slice(), |p| m += p.len());
+    const ZEROS: [u8; 64] = [0; 64];
+    let mut left = m;
+    while left > 0 {
+        let k = left.min(ZEROS.len());
+        if tx.extend(&ZEROS[..k]).is_err() {
+            tx.clear();
+            return 0;
+        }
+        left -= k;
+    }
+    let (src, dst) = tx.as_mut_slice().split_at_mut(n);
+    let mut at = 0;
+    escape_json(src, |p| {
+        dst[at..at + p.len()].copy_from_slice(p);
+        at += p.len();
+    });
+    n
+}
+
+/// Posts `tx` (a message, escaped here) as `{"errorMessage": ..., "errorType":
+/// kind}` with the `Lambda-Runtime-Function-Error-Type: kind` header, on
+/// the line `start` + kind + Host (`start`: method, prefix and path up to
+/// the header's value, in pieces). Returns the status.
+fn post_error(client: &mut Client, route: usize, start: [&[u8]; 5], kind: &[u8], tx: &mut Buf) -> Result<u16, Fatal> {
+    let at = escape_in_place(tx);
+    let escaped = &tx.as_slice()[at..];
+    let [a, b, c, d, e] = start;
+    let line = [a, b, c, d, e, kind, HOST_FIELD];
+    let body = [&b"{\"errorMessage\":\""[..], escaped, b"\",\"errorType\":\"", kind, b"\"}"];
+    client.request_parts(&line, Some(&body)).map(|r| r.status).map_err(|err| Fatal::Http { route, err })
+}
+
+/// The Lambda protocol loop; see the module docs. Returns only to stop.
+pub fn serve<'b>(
+    env: &ScfEnv,
+    api: &'static CStr,
+    rx: Buf<'b>,
+    tail: Buf<'b>,
+    tx: &mut Buf<'_>,
+    host: &mut [&'static [u8]; 4],
+) -> Result<Infallible, Fatal> {
+    let (addrs, h, prefix) = endpoint(api)?;
+    *host = h;
+    let le = &env.lambda;
+    let mut ctx = RawContext {
+        size: core::mem::size_of::<RawContext>() as u32,
+        abi_version: ffi::ABI_VERSION,
+        request_id: Str { ptr: c"".as_ptr(), len: 0 },
+        memory_limit_mb: 0,
+        time_limit_ms: 0,
+        deadline_ms: 0,
+        function_name: Str::from_cstr(le.function_name),
+        function_namespace: Str::NONE,
+        function_version: Str::from_cstr(le.version),
+        region: Str::from_cstr(le.region),
+        platform: ffi::PLATFORM_LAMBDA,
+        reserved: 0,
+        function_arn: Str::NONE,
+        trace_id: Str::NONE,
+        client_context: Str::NONE,
+        cognito_identity: Str::NONE,
+    };
+    let mut client = Client::new(addrs, *host, &[], tail, rx);
+
+    // Start-up: anything that fails from here on is also posted to
+    // init/error, so that the invocation that started the instance fails
+    // with the reason rather than a timeout.
+    let started = (|| {
+        if let Some(m) = le.memory_size {
+            let value = m.to_bytes();
+            ctx.memory_limit_mb = wire::parse_decimal(value).ok_or(Fatal::EnvInvalid {
+                var: "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                value,
+                why: "is not a number",
+            })?;
+        }
+        let entry = runtime::select(ffi::entries(), env.handler)?;
+        tx.clear();
+        let code = entry.call_init(&ctx, &mut Writer::new(tx));
+        if code != ffi::OK {
+            return Err(Fatal::InitFailed { name: entry.name(), code });
+        }
+        Ok(entry)
+    })();
+    let entry = match started {
+        Ok(e) => e,
+        Err(f) => {
+            let mut l = runtime::describe(f, *host, tx.as_slice());
+            tx.clear();
+            let _ = tx.extend(l.message());
+            let start = [&b"POST "[..], prefix, INIT_ERROR_LINE, b"", b""];
+            // The start fails either way; a failure to report it is only
+            // logged (by the caller, which prints `f`).
+            let _ = post_error(&mut client, INIT_ERROR, start, init_error_type(&f), tx);
+            return Err(f);
+        }
+    };
+
+    // The request id is copied out of the receive buffer, which is reused
+    // (and, after an idle close, refilled) before the result goes out.
+    let mut id_mem = [0u8; MAX_REQUEST_ID + 1];
+    loop {
+        let next = client
+            .request_parts(&[b"GET ", prefix, NEXT_LINE], None)
+            .map_err(|err| Fatal::Http { route: NEXT, err })?;
+        if next.status == 204 {
+            continue;
+        }
+        if next.status != 200 {
+            return Err(Fatal::Status { route: NEXT, status: next.status });
+        }
+        tx.clear();
+        let lc = next.context.lambda.clone();
+        let buf = client.buffer_mut();
+        let id = match lc.request_id {
+            Some(r) if valid_request_id(&buf[r.clone()]) => {
+                id_mem[..r.len()].copy_from_slice(&buf[r.clone()]);
+                id_mem[r.len()] = 0;
+                &id_mem[..r.len()]
+            }
+            _ => return Err(Fatal::BadRequestId),
+        };
+        ctx.request_id = Str { ptr: id.as_ptr().cast(), len: id.len() };
+        // Each value stays where it was received; a NUL over the byte after
+        // it (part of its line's ending, already parsed) makes it a C string.
+        for (range, field) in [
+            (lc.function_arn, &mut ctx.function_arn),
+            (lc.trace_id, &mut ctx.trace_id),
+            (lc.client_context, &mut ctx.client_context),
+            (lc.cognito_identity, &mut ctx.cognito_identity),
+        ] {
+            *field = match range {
+                Some(r) => {
+                    buf[r.end] = 0;
+                    Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() }
+                }
+                None => Str::NONE,
+            };
+        }
+        let mut valid = true;
+        (ctx.deadline_ms, ctx.time_limit_ms) = match lc.deadline_ms {
+            wire::Num::Value(v) => deadline(sys::realtime_ms(), v),
+            wire::Num::Absent => (0, 0),
+            wire::Num::Invalid => {
+                valid = false;
+                (0, 0)
+            }
+        };
+
+        let mut kind = INVALID_CONTEXT;
+        let ok = if valid {
+            let code = entry.call(client.body(&next), &ctx, &mut Writer::new(tx));
+            if code != ffi::OK && tx.is_empty() {
+                runtime::message(tx, |l| {
+                    l.str("handler ").quoted(entry.name()).str(" failed with status ").int(i64::from(code));
+                    l.str(" and no message");
+                });
+            }
+            kind = HANDLER_ERROR;
+            code == ffi::OK
+        } else {
+            runtime::message(tx, |l| {
+                _ = l.str(
+                    "the runtime API sent an invalid Lambda-Runtime-Deadline-Ms header; the handler was not called",
+                )
+            });
+            false
+        };
+
+        if ok {
+            let line = [&b"POST "[..], prefix, INVOCATION, id, RESPONSE_LINE];
+            let status = client
+                .request_parts(&line, Some(&[tx.as_slice()]))
+                .map(|r| r.status)
+                .map_err(|err| Fatal::Http { route: RESPONSE, err })?;
+            if (200..300).contains(&status) {
+                continue;
+            }
+            runtime::message(tx, |l| {
+                _ = l.str("the runtime API refused the response with status ").num(u64::from(status))
+            });
+            kind = RESPONSE_REFUSED;
+        }
+        let start = [&b"POST "[..], prefix, INVOCATION, id, ERROR_LINE];
+        let status = post_error(&mut client, ERROR, start, kind, tx)?;
+        if !(200..300).contains(&status) {
+            let (method, path) = ROUTE_NAMES[ERROR - 4];
+            crate::diag::Line::new()
+                .str("warning: ")
+                .str(method)
+                .str(" ")
+                .str(path)
+                .str(" answered status ")
+                .num(u64::from(status))
+                .emit();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_api_forms() {
+        let ok = |v: &str| {
+            let (h, p, x) = split_api(v.as_bytes()).unwrap();
+            (
+                String::from_utf8(h.to_vec()).unwrap(),
+                String::from_utf8(p.to_vec()).unwrap(),
+                String::from_utf8(x.to_vec()).unwrap(),
+            )
+        };
+        let t = |h: &str, p: &str, x: &str| (h.to_string(), p.to_string(), x.to_string());
+        assert_eq!(ok("127.0.0.1:9001"), t("127.0.0.1", "9001", ""));
+        assert_eq!(ok("[::1]:9001"), t("[::1]", "9001", ""));
+        assert_eq!(ok("http://[::]:9111/.rt"), t("[::]", "9111", "/.rt"));
+        assert_eq!(ok("HTTP://localhost:80/a/b/"), t("localhost", "80", "/a/b"));
+        assert_eq!(ok("host.example:1/"), t("host.example", "1", ""));
+        for bad in ["127.0.0.1", "[::1]", "::1:9001", "https://h:1", "h:1/a b", "h:1/a?b", "", "[::1]9001", "http://"] {
+            assert!(split_api(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+    }
+
+    fn ep(v: &'static CStr) -> Result<(String, String), Fatal> {
+        endpoint(v).map(|(_, h, p)| (String::from_utf8(h.concat()).unwrap(), String::from_utf8(p.to_vec()).unwrap()))
+    }
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(ep(c"127.0.0.1:9001").unwrap(), ("127.0.0.1:9001".into(), "".into()));
+        assert_eq!(ep(c"http://[::]:9111/.rt").unwrap(), ("[::]:9111".into(), "/.rt".into()));
+        assert_eq!(ep(c"[::1]:80").unwrap(), ("[::1]:80".into(), "".into()));
+        for bad in [c"127.0.0.1:0", c"127.0.0.1:65536", c":9001", c"[::g]:1", c"a b:1", c"127.0.0.1"] {
+            match ep(bad) {
+                Err(Fatal::EnvInvalid { var: "AWS_LAMBDA_RUNTIME_API", .. }) => {}
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn deadlines_since_the_epoch_and_durations() {
+        let now = 1_800_000_000_000;
+        assert_eq!(deadline(now, now + 3000), (now + 3000, 3000));
+        assert_eq!(deadline(now, now - 5), (now - 5, 0));
+        assert_eq!(deadline(now, 600_000), (now + 600_000, 600_000));
+        assert_eq!(deadline(now, 0), (now, 0));
+    }
+
+    #[test]
+    fn request_ids() {
+        assert!(valid_request_id(b"8476a536-e9f4-11e8-9739-2dfe598c3fcd"));
+        assert!(valid_request_id(&[b'a'; MAX_REQUEST_ID]));
+        for bad in [&b""[..], b"a b", b"a/b", b"a\r\nb", b"a?b", b"%2e", &[b'a'; MAX_REQUEST_ID + 1]] {
+            assert!(!valid_request_id(bad), "{bad:?}");
+        }
+    }
+
+    fn esc(s: &[u8]) -> String {
+        let mut out = Vec::new();
+        escape_json(s, |p| out.extend_from_slice(p));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn json_escaping() {
+        assert_eq!(esc(b"plain"), "plain");
+        assert_eq!(esc(b"a\"b\\c"), "a\\\"b\\\\c");
+        assert_eq!(esc(b"\n\r\t\x00\x1f\x7f"), "\\n\\r\\t\\u0000\\u001f\x7f");
+        assert_eq!(esc("h\u{e9}\u{2603}".as_bytes()), "h\u{e9}\u{2603}");
+        assert_eq!(esc(b"a\xffb\xe2\x98"), "a\\ufffdb\\ufffd");
+        // Whatever the bytes, the result is a JSON string's content.
+        let mut seed = 0x2545f4914f6cdd1du64;
+        for _ in 0..2000 {
+            let bytes: Vec<u8> = (0..(seed % 40))
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                })
+                .collect();
+            let e = esc(&bytes);
+            let v: String = parse_json_string(&format!("\"{e}\"")).unwrap_or_else(|| panic!("{bytes:?} -> {e:?}"));
+            assert_eq!(v, String::from_utf8_lossy(&bytes), "{bytes:?}");
+        }
+    }
+
+    /// A minimal JSON string decoder for the test (no dependency).
+    fn parse_json_string(s: &str) -> Option<String> {
+        let inner = s.strip_prefix('"')?.strip_suffix('"')?;
+        let mut out = String::new();
+        let mut it = inner.chars();
+        while let Some(c) = it.next() {
+            match c {
+                '"' => return None,
+                '\\' => match it.next()? {
+                    '"' => out.push('"'),
+                    '\\' => out.push('\\'),
+                    'n' => out.push('\n'),
+                    'r' => out.push('\r'),
+                    't' => out.push('\t'),
+                    'u' => {
+                        let h: String = it.by_ref().take(4).collect();
+                        out.push(char::from_u32(u32::from_str_radix(&h, 16).ok()?)?);
+                    }
+                    _ => return None,
+                },
+                c if (c as u32) < 0x20 => return None,
+                c => out.push(c),
+            }
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn error_messages_are_escaped_after_themselves_in_the_buffer() {
+        let mut mem = [const { core::mem::MaybeUninit::uninit() }; 16];
+        let mut tx = Buf::new(&mut mem);
+        tx.extend(b"say \"hi\"\n").unwrap();
+        let at = escape_in_place(&mut tx);
+        assert_eq!(&tx.as_slice()[..at], b"say \"hi\"\n");
+        assert_eq!(&tx.as_slice()[at..], b"say \\\"hi\\\"\\n");
+    }
+}
