@@ -22,14 +22,14 @@
 //! id go in as iovecs); error messages are JSON-escaped into the response
 //! buffer, after the message itself, so no second buffer is needed.
 
-use crate::ffi::{self, RawContext, Str, Writer};
+use crate::ffi::{RawContext, Str};
 use crate::http::{wire, Client};
-use crate::runtime::{self, Env as ScfEnv, Fatal};
+use crate::runtime::{self, Fatal};
 use crate::sys::{self, Buf};
-use core::convert::Infallible;
 use core::ffi::CStr;
 
-/// The Lambda variables the runtime reads, in [`Env::new`]'s order.
+/// The Lambda variables the runtime reads (`runtime::Env::read` takes
+/// them in this order).
 pub const ENV_NAMES: [&[u8]; 5] = [
     b"AWS_LAMBDA_RUNTIME_API",
     b"AWS_LAMBDA_FUNCTION_NAME",
@@ -38,29 +38,21 @@ pub const ENV_NAMES: [&[u8]; 5] = [
     b"AWS_REGION",
 ];
 
-/// What Lambda's environment gives the runtime.
+/// What of Lambda's environment only the Lambda dialect uses (the
+/// function's name, version and region go into the shared fields of
+/// `runtime::Env`).
 pub struct Env {
     pub api: Option<&'static CStr>,
-    pub function_name: Option<&'static CStr>,
-    pub version: Option<&'static CStr>,
     pub memory_size: Option<&'static CStr>,
-    pub region: Option<&'static CStr>,
-}
-
-impl Env {
-    /// From the values of [`ENV_NAMES`], in order.
-    pub fn new([api, function_name, version, memory_size, region]: [Option<&'static CStr>; 5]) -> Env {
-        Env { api, function_name, version, memory_size, region }
-    }
 }
 
 /// The longest request id accepted (AWS's are 36-character UUIDs).
 pub const MAX_REQUEST_ID: usize = 128;
 
 /// Route numbers for messages, after the SCF routes (see
-/// `runtime::route_name`): an index into [`ROUTE_NAMES`] plus 4.
+/// `runtime::route_name`): an index into [`ROUTE_NAMES`] plus 4, the same
+/// as the SCF route's number plus 4 (init/error stands in for ready).
 const INIT_ERROR: usize = 4;
-const NEXT: usize = 5;
 const RESPONSE: usize = 6;
 const ERROR: usize = 7;
 
@@ -74,7 +66,7 @@ pub const ROUTE_NAMES: [(&str, &str); 4] = [
 
 // Pieces of the request lines. The method comes first, then the prefix of
 // AWS_LAMBDA_RUNTIME_API's path (usually empty), then these.
-const NEXT_LINE: &[u8] = b"/2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: ";
+pub const NEXT_LINE: &[u8] = b"/2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: ";
 const INVOCATION: &[u8] = b"/2018-06-01/runtime/invocation/";
 const RESPONSE_LINE: &[u8] = b"/response HTTP/1.1\r\nHost: ";
 const ERROR_LINE: &[u8] = b"/error HTTP/1.1\r\nLambda-Runtime-Function-Error-Type: ";
@@ -99,10 +91,13 @@ pub fn init_error_type(f: &Fatal) -> &'static [u8] {
     }
 }
 
+/// Host, port and path prefix of `AWS_LAMBDA_RUNTIME_API`.
+pub type ApiParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
 /// `AWS_LAMBDA_RUNTIME_API` split into host (brackets kept), port digits
 /// and path prefix (no trailing `/`; usually empty). `Err` says what is
 /// wrong with it.
-pub fn split_api(value: &[u8]) -> Result<(&[u8], &[u8], &[u8]), &'static str> {
+pub fn split_api(value: &[u8]) -> Result<ApiParts<'_>, &'static str> {
     let mut rest = value;
     if rest.len() >= 7 && rest[..7].eq_ignore_ascii_case(b"http://") {
         rest = &rest[7..];
@@ -125,14 +120,19 @@ pub fn split_api(value: &[u8]) -> Result<(&[u8], &[u8], &[u8]), &'static str> {
         _ => authority.iter().rposition(|&b| b == b':'),
     };
     match colon {
-        Some(i) if authority.get(i) == Some(&b':') => Ok((&authority[..i], &authority[i + 1..], prefix)),
+        // An IPv6 host without brackets would be ambiguous with its port.
+        Some(i) if authority.get(i) == Some(&b':') && (authority[0] == b'[' || !authority[..i].contains(&b':')) => {
+            Ok((&authority[..i], &authority[i + 1..], prefix))
+        }
         _ => Err("is not HOST:PORT, [IPv6]:PORT or http://HOST:PORT/PATH"),
     }
 }
 
-/// The addresses, the Host value in pieces and the path prefix for
-/// `AWS_LAMBDA_RUNTIME_API`.
-fn endpoint(api: &'static CStr) -> Result<(crate::http::Addrs, [&'static [u8]; 4], &'static [u8]), Fatal> {
+/// The addresses to try, the Host value in pieces and the path prefix.
+pub type Endpoint = (crate::http::Addrs, [&'static [u8]; 4], &'static [u8]);
+
+/// The [`Endpoint`] that `AWS_LAMBDA_RUNTIME_API` names.
+pub fn endpoint(api: &'static CStr) -> Result<Endpoint, Fatal> {
     const VAR: &str = "AWS_LAMBDA_RUNTIME_API";
     let value = api.to_bytes();
     let (host, port, prefix) = split_api(value).map_err(|why| Fatal::EnvInvalid { var: VAR, value, why })?;
@@ -227,184 +227,84 @@ fn escape_in_place(tx: &mut Buf) -> usize {
     n
 }
 
-/// Posts `tx` (a message, escaped here) as `{"errorMessage": ..., "errorType":
-/// kind}` with the `Lambda-Runtime-Function-Error-Type: kind` header, on
-/// the line `start` + kind + Host (`start`: method, prefix and path up to
-/// the header's value, in pieces). Returns the status.
-fn post_error(client: &mut Client, route: usize, start: [&[u8]; 5], kind: &[u8], tx: &mut Buf) -> Result<u16, Fatal> {
+/// Posts `body` as the response to invocation `id`. Returns the status.
+pub fn respond(client: &mut Client, prefix: &[u8], id: &[u8], body: &[u8]) -> Result<u16, Fatal> {
+    let line = [&b"POST "[..], prefix, INVOCATION, id, RESPONSE_LINE];
+    client.request_parts(&line, Some(&[body])).map(|r| r.status).map_err(|err| Fatal::Http { route: RESPONSE, err })
+}
+
+/// Posts `tx` (a message, escaped here) as invocation `id`'s error, or as
+/// the init error when `id` is empty: `{"errorMessage": ..., "errorType":
+/// kind}` with the header `Lambda-Runtime-Function-Error-Type: kind`.
+/// Returns the status.
+pub fn post_error(client: &mut Client, prefix: &[u8], id: &[u8], kind: &[u8], tx: &mut Buf) -> Result<u16, Fatal> {
     let at = escape_in_place(tx);
     let escaped = &tx.as_slice()[at..];
-    let [a, b, c, d, e] = start;
-    let line = [a, b, c, d, e, kind, HOST_FIELD];
+    let (line, route) = match id {
+        [] => ([&b"POST "[..], prefix, INIT_ERROR_LINE, b"", b"", kind, HOST_FIELD], INIT_ERROR),
+        _ => ([&b"POST "[..], prefix, INVOCATION, id, ERROR_LINE, kind, HOST_FIELD], ERROR),
+    };
     let body = [&b"{\"errorMessage\":\""[..], escaped, b"\",\"errorType\":\"", kind, b"\"}"];
     client.request_parts(&line, Some(&body)).map(|r| r.status).map_err(|err| Fatal::Http { route, err })
 }
 
-/// The Lambda protocol loop; see the module docs. Returns only to stop.
-pub fn serve<'b>(
-    env: &ScfEnv,
-    api: &'static CStr,
-    rx: Buf<'b>,
-    tail: Buf<'b>,
-    tx: &mut Buf<'_>,
-    host: &mut [&'static [u8]; 4],
-) -> Result<Infallible, Fatal> {
-    let (addrs, h, prefix) = endpoint(api)?;
-    *host = h;
-    let le = &env.lambda;
-    let mut ctx = RawContext {
-        size: core::mem::size_of::<RawContext>() as u32,
-        abi_version: ffi::ABI_VERSION,
-        request_id: Str { ptr: c"".as_ptr(), len: 0 },
-        memory_limit_mb: 0,
-        time_limit_ms: 0,
-        deadline_ms: 0,
-        function_name: Str::from_cstr(le.function_name),
-        function_namespace: Str::NONE,
-        function_version: Str::from_cstr(le.version),
-        region: Str::from_cstr(le.region),
-        platform: ffi::PLATFORM_LAMBDA,
-        reserved: 0,
-        function_arn: Str::NONE,
-        trace_id: Str::NONE,
-        client_context: Str::NONE,
-        cognito_identity: Str::NONE,
+/// Reports the start-up failure `f` on init/error (its message, as the
+/// log line says it; `tx` holds what an init hook wrote). A failure to
+/// report it is not reported: the start fails either way, and the caller
+/// prints `f`.
+pub fn init_error(client: &mut Client, prefix: &[u8], f: Fatal, host: [&[u8]; 4], tx: &mut Buf) {
+    let mut l = runtime::describe(f, host, tx.as_slice());
+    tx.clear();
+    let _ = tx.extend(l.message());
+    let _ = post_error(client, prefix, b"", init_error_type(&f), tx);
+}
+
+/// Fills `ctx` from Lambda's context headers `c` (ranges into `buf`, the
+/// receive buffer). The request id is copied to `id_mem` (the receive
+/// buffer is reused, and after an idle close refilled, before the result
+/// goes out with the id in its path) and returned; the other values stay
+/// where they were received, a NUL written over the byte after each (part
+/// of its line's ending, already parsed) making them C strings. Also
+/// returns the name of a header that is present but invalid.
+pub fn context<'i>(
+    c: &wire::LambdaContext,
+    buf: &mut [u8],
+    ctx: &mut RawContext,
+    id_mem: &'i mut [u8; MAX_REQUEST_ID + 1],
+) -> Result<(&'i [u8], Option<&'static str>), Fatal> {
+    let id = match c.request_id.clone() {
+        Some(r) if valid_request_id(&buf[r.clone()]) => {
+            id_mem[..r.len()].copy_from_slice(&buf[r.clone()]);
+            id_mem[r.len()] = 0;
+            &id_mem[..r.len()]
+        }
+        _ => return Err(Fatal::BadRequestId),
     };
-    let mut client = Client::new(addrs, *host, &[], tail, rx);
-
-    // Start-up: anything that fails from here on is also posted to
-    // init/error, so that the invocation that started the instance fails
-    // with the reason rather than a timeout.
-    let started = (|| {
-        if let Some(m) = le.memory_size {
-            let value = m.to_bytes();
-            ctx.memory_limit_mb = wire::parse_decimal(value).ok_or(Fatal::EnvInvalid {
-                var: "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-                value,
-                why: "is not a number",
-            })?;
-        }
-        let entry = runtime::select(ffi::entries(), env.handler)?;
-        tx.clear();
-        let code = entry.call_init(&ctx, &mut Writer::new(tx));
-        if code != ffi::OK {
-            return Err(Fatal::InitFailed { name: entry.name(), code });
-        }
-        Ok(entry)
-    })();
-    let entry = match started {
-        Ok(e) => e,
-        Err(f) => {
-            let mut l = runtime::describe(f, *host, tx.as_slice());
-            tx.clear();
-            let _ = tx.extend(l.message());
-            let start = [&b"POST "[..], prefix, INIT_ERROR_LINE, b"", b""];
-            // The start fails either way; a failure to report it is only
-            // logged (by the caller, which prints `f`).
-            let _ = post_error(&mut client, INIT_ERROR, start, init_error_type(&f), tx);
-            return Err(f);
-        }
-    };
-
-    // The request id is copied out of the receive buffer, which is reused
-    // (and, after an idle close, refilled) before the result goes out.
-    let mut id_mem = [0u8; MAX_REQUEST_ID + 1];
-    loop {
-        let next = client
-            .request_parts(&[b"GET ", prefix, NEXT_LINE], None)
-            .map_err(|err| Fatal::Http { route: NEXT, err })?;
-        if next.status == 204 {
-            continue;
-        }
-        if next.status != 200 {
-            return Err(Fatal::Status { route: NEXT, status: next.status });
-        }
-        tx.clear();
-        let lc = next.context.lambda.clone();
-        let buf = client.buffer_mut();
-        let id = match lc.request_id {
-            Some(r) if valid_request_id(&buf[r.clone()]) => {
-                id_mem[..r.len()].copy_from_slice(&buf[r.clone()]);
-                id_mem[r.len()] = 0;
-                &id_mem[..r.len()]
+    ctx.request_id = Str { ptr: id.as_ptr().cast(), len: id.len() };
+    for (range, field) in [
+        (&c.function_arn, &mut ctx.function_arn),
+        (&c.trace_id, &mut ctx.trace_id),
+        (&c.client_context, &mut ctx.client_context),
+        (&c.cognito_identity, &mut ctx.cognito_identity),
+    ] {
+        *field = match range.clone() {
+            Some(r) => {
+                buf[r.end] = 0;
+                Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() }
             }
-            _ => return Err(Fatal::BadRequestId),
+            None => Str::NONE,
         };
-        ctx.request_id = Str { ptr: id.as_ptr().cast(), len: id.len() };
-        // Each value stays where it was received; a NUL over the byte after
-        // it (part of its line's ending, already parsed) makes it a C string.
-        for (range, field) in [
-            (lc.function_arn, &mut ctx.function_arn),
-            (lc.trace_id, &mut ctx.trace_id),
-            (lc.client_context, &mut ctx.client_context),
-            (lc.cognito_identity, &mut ctx.cognito_identity),
-        ] {
-            *field = match range {
-                Some(r) => {
-                    buf[r.end] = 0;
-                    Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() }
-                }
-                None => Str::NONE,
-            };
-        }
-        let mut valid = true;
-        (ctx.deadline_ms, ctx.time_limit_ms) = match lc.deadline_ms {
-            wire::Num::Value(v) => deadline(sys::realtime_ms(), v),
-            wire::Num::Absent => (0, 0),
-            wire::Num::Invalid => {
-                valid = false;
-                (0, 0)
-            }
-        };
-
-        let mut kind = INVALID_CONTEXT;
-        let ok = if valid {
-            let code = entry.call(client.body(&next), &ctx, &mut Writer::new(tx));
-            if code != ffi::OK && tx.is_empty() {
-                runtime::message(tx, |l| {
-                    l.str("handler ").quoted(entry.name()).str(" failed with status ").int(i64::from(code));
-                    l.str(" and no message");
-                });
-            }
-            kind = HANDLER_ERROR;
-            code == ffi::OK
-        } else {
-            runtime::message(tx, |l| {
-                _ = l.str(
-                    "the runtime API sent an invalid Lambda-Runtime-Deadline-Ms header; the handler was not called",
-                )
-            });
-            false
-        };
-
-        if ok {
-            let line = [&b"POST "[..], prefix, INVOCATION, id, RESPONSE_LINE];
-            let status = client
-                .request_parts(&line, Some(&[tx.as_slice()]))
-                .map(|r| r.status)
-                .map_err(|err| Fatal::Http { route: RESPONSE, err })?;
-            if (200..300).contains(&status) {
-                continue;
-            }
-            runtime::message(tx, |l| {
-                _ = l.str("the runtime API refused the response with status ").num(u64::from(status))
-            });
-            kind = RESPONSE_REFUSED;
-        }
-        let start = [&b"POST "[..], prefix, INVOCATION, id, ERROR_LINE];
-        let status = post_error(&mut client, ERROR, start, kind, tx)?;
-        if !(200..300).contains(&status) {
-            let (method, path) = ROUTE_NAMES[ERROR - 4];
-            crate::diag::Line::new()
-                .str("warning: ")
-                .str(method)
-                .str(" ")
-                .str(path)
-                .str(" answered status ")
-                .num(u64::from(status))
-                .emit();
-        }
     }
+    let mut bad = None;
+    (ctx.deadline_ms, ctx.time_limit_ms) = match c.deadline_ms {
+        wire::Num::Value(v) => deadline(sys::realtime_ms(), v),
+        wire::Num::Absent => (0, 0),
+        wire::Num::Invalid => {
+            bad = Some("Lambda-Runtime-Deadline-Ms");
+            (0, 0)
+        }
+    };
+    Ok((id, bad))
 }
 
 #[cfg(test)]

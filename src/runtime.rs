@@ -104,16 +104,25 @@ pub fn main() -> c_int {
 
 fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static [u8]; 4]) -> Result<Infallible, Fatal> {
     let env = Env::read();
+    // With the Lambda dialect built in, `lambda` is its path prefix when
+    // AWS_LAMBDA_RUNTIME_API chose it; everything below that is not
+    // dialect-specific is shared.
     #[cfg(feature = "lambda")]
-    if let Some(api) = env.lambda.api {
-        if env.api.is_some() {
-            return Err(Fatal::TwoPlatforms);
+    let (addrs, lambda) = match env.lambda.api {
+        None => (scf_endpoint(&env, host)?, None),
+        Some(_) if env.api.is_some() => return Err(Fatal::TwoPlatforms),
+        Some(api) => {
+            let (addrs, h, prefix) = crate::lambda::endpoint(api)?;
+            *host = h;
+            (addrs, Some(prefix))
         }
-        return crate::lambda::serve(&env, api, rx, tail, tx, host);
-    }
-    let entry = select(ffi::entries(), env.handler)?;
-    let addrs;
-    (addrs, *host) = endpoint(env.api, env.port)?;
+    };
+    #[cfg(not(feature = "lambda"))]
+    let addrs = scf_endpoint(&env, host)?;
+    #[cfg(feature = "lambda")]
+    let (platform, base) = if lambda.is_some() { (ffi::PLATFORM_LAMBDA, ROUTES.len()) } else { (ffi::PLATFORM_SCF, 0) };
+    #[cfg(not(feature = "lambda"))]
+    let (platform, base) = (ffi::PLATFORM_SCF, 0);
 
     let mut ctx = RawContext {
         size: core::mem::size_of::<RawContext>() as u32,
@@ -126,51 +135,62 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         function_namespace: Str::from_cstr(env.namespace),
         function_version: Str::from_cstr(env.version),
         region: Str::from_cstr(env.region),
-        platform: ffi::PLATFORM_SCF,
+        platform,
         reserved: 0,
         function_arn: Str::NONE,
         trace_id: Str::NONE,
         client_context: Str::NONE,
         cognito_identity: Str::NONE,
     };
-    let code = entry.call_init(&ctx, &mut Writer::new(tx));
-    if code != ffi::OK {
-        return Err(Fatal::InitFailed { name: entry.name(), code });
-    }
-
     let mut client = Client::new(addrs, *host, &ROUTES, tail, rx);
-    post(&mut client, READY, b" ")?;
+    let entry = match start(&env, &mut ctx, tx) {
+        Ok(entry) => entry,
+        Err(f) => {
+            // Lambda hears of a failed start on init/error (the invocation
+            // that started the instance then fails with the reason); the
+            // line on stderr is printed by the caller either way.
+            #[cfg(feature = "lambda")]
+            if let Some(prefix) = lambda {
+                crate::lambda::init_error(&mut client, prefix, f, *host, tx);
+            }
+            return Err(f);
+        }
+    };
+
+    #[cfg(feature = "lambda")]
+    let ready = lambda.is_none();
+    #[cfg(not(feature = "lambda"))]
+    let ready = true;
+    if ready {
+        post(&mut client, READY, b" ")?;
+    }
+    #[cfg(feature = "lambda")]
+    let mut id_mem = [0u8; crate::lambda::MAX_REQUEST_ID + 1];
     loop {
-        let next = client.request(NEXT, b"").map_err(|err| Fatal::Http { route: NEXT, err })?;
+        #[cfg(feature = "lambda")]
+        let next = match lambda {
+            None => client.request(NEXT, b""),
+            Some(prefix) => client.request_parts(&[b"GET ", prefix, crate::lambda::NEXT_LINE], None),
+        };
+        #[cfg(not(feature = "lambda"))]
+        let next = client.request(NEXT, b"");
+        let next = next.map_err(|err| Fatal::Http { route: base + NEXT, err })?;
+        #[cfg(feature = "lambda")]
+        if next.status == 204 && lambda.is_some() {
+            continue; // Lambda: nothing yet, poll again
+        }
         if next.status != 200 {
-            return Err(Fatal::Status { route: NEXT, status: next.status });
+            return Err(Fatal::Status { route: base + NEXT, status: next.status });
         }
         tx.clear();
 
-        // The request id stays where it was received; a NUL written over the
-        // byte after it (part of the head's line ending, already parsed)
-        // makes it a C string too.
-        ctx.request_id = Str { ptr: c"".as_ptr(), len: 0 };
-        if let Some(r) = next.context.request_id.clone() {
-            let buf = client.buffer_mut();
-            buf[r.end] = 0;
-            ctx.request_id = Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() };
-        }
-        let mut bad_header = None;
-        let mut number = |n: wire::Num, name: &'static str| match n {
-            wire::Num::Value(v) => v,
-            wire::Num::Absent => 0,
-            wire::Num::Invalid => {
-                bad_header = Some(name);
-                0
-            }
+        #[cfg(feature = "lambda")]
+        let (id, bad_header) = match lambda {
+            Some(_) => crate::lambda::context(&next.context.lambda, client.buffer_mut(), &mut ctx, &mut id_mem)?,
+            None => (&b""[..], scf_context(&next.context, client.buffer_mut(), &mut ctx)),
         };
-        ctx.memory_limit_mb = number(next.context.memory_limit_mb, "memory_limit_in_mb");
-        ctx.time_limit_ms = number(next.context.time_limit_ms, "time_limit_in_ms");
-        ctx.deadline_ms = match ctx.time_limit_ms {
-            0 => 0,
-            limit => sys::realtime_ms().saturating_add(limit),
-        };
+        #[cfg(not(feature = "lambda"))]
+        let bad_header = scf_context(&next.context, client.buffer_mut(), &mut ctx);
 
         let ok = match bad_header {
             Some(name) => {
@@ -191,7 +211,16 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
             }
         };
 
+        // Lambda's errorType for a failure posted below.
+        #[cfg(feature = "lambda")]
+        let mut kind = if bad_header.is_some() { crate::lambda::INVALID_CONTEXT } else { crate::lambda::HANDLER_ERROR };
         if ok {
+            #[cfg(feature = "lambda")]
+            let status = match lambda {
+                None => post(&mut client, RESPONSE, tx.as_slice())?,
+                Some(prefix) => crate::lambda::respond(&mut client, prefix, id, tx.as_slice())?,
+            };
+            #[cfg(not(feature = "lambda"))]
             let status = post(&mut client, RESPONSE, tx.as_slice())?;
             if (200..300).contains(&status) {
                 continue;
@@ -199,10 +228,20 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
             // The API refused the result (a response too large, say): tell
             // it why on the error endpoint rather than lose it.
             message(tx, |l| _ = l.str("the runtime API refused the response with status ").num(u64::from(status)));
+            #[cfg(feature = "lambda")]
+            {
+                kind = crate::lambda::RESPONSE_REFUSED;
+            }
         }
+        #[cfg(feature = "lambda")]
+        let status = match lambda {
+            None => post(&mut client, ERROR, tx.as_slice())?,
+            Some(prefix) => crate::lambda::post_error(&mut client, prefix, id, kind, tx)?,
+        };
+        #[cfg(not(feature = "lambda"))]
         let status = post(&mut client, ERROR, tx.as_slice())?;
         if !(200..300).contains(&status) {
-            let Route { method, path, .. } = ROUTES[ERROR];
+            let (method, path) = route_name(base + ERROR);
             Line::new()
                 .str("warning: ")
                 .str(method)
@@ -213,6 +252,62 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
                 .emit();
         }
     }
+}
+
+/// SCF's endpoint, also stored in `host` for messages.
+fn scf_endpoint(env: &Env, host: &mut [&'static [u8]; 4]) -> Result<Addrs, Fatal> {
+    let addrs;
+    (addrs, *host) = endpoint(env.api, env.port)?;
+    Ok(addrs)
+}
+
+/// Start-up after the endpoint is known: picks the handler and runs its
+/// init hook (whose message, on failure, is left in `tx`).
+fn start(env: &Env, ctx: &mut RawContext, tx: &mut Buf) -> Result<&'static Entry, Fatal> {
+    #[cfg(feature = "lambda")]
+    if let Some(m) = env.lambda.memory_size {
+        let value = m.to_bytes();
+        let why = "is not a number of megabytes";
+        ctx.memory_limit_mb = wire::parse_decimal(value).ok_or(Fatal::EnvInvalid {
+            var: "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            value,
+            why,
+        })?;
+    }
+    let entry = select(ffi::entries(), env.handler)?;
+    let code = entry.call_init(ctx, &mut Writer::new(tx));
+    if code != ffi::OK {
+        return Err(Fatal::InitFailed { name: entry.name(), code });
+    }
+    Ok(entry)
+}
+
+/// Fills `ctx` from SCF's context headers. The request id stays where it
+/// was received; a NUL written over the byte after it (part of the head's
+/// line ending, already parsed) makes it a C string too. Returns the name
+/// of a header that is present but invalid.
+fn scf_context(c: &wire::Context, buf: &mut [u8], ctx: &mut RawContext) -> Option<&'static str> {
+    ctx.request_id = Str { ptr: c"".as_ptr(), len: 0 };
+    if let Some(r) = c.request_id.clone() {
+        buf[r.end] = 0;
+        ctx.request_id = Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() };
+    }
+    let mut bad_header = None;
+    let mut number = |n: wire::Num, name: &'static str| match n {
+        wire::Num::Value(v) => v,
+        wire::Num::Absent => 0,
+        wire::Num::Invalid => {
+            bad_header = Some(name);
+            0
+        }
+    };
+    ctx.memory_limit_mb = number(c.memory_limit_mb, "memory_limit_in_mb");
+    ctx.time_limit_ms = number(c.time_limit_ms, "time_limit_in_ms");
+    ctx.deadline_ms = match ctx.time_limit_ms {
+        0 => 0,
+        limit => sys::realtime_ms().saturating_add(limit),
+    };
+    bad_header
 }
 
 /// Replaces the contents of `tx` with a message built by `build` (an error
@@ -267,7 +362,15 @@ impl Env {
         };
         let mut v = [None; 12];
         sys::getenv_many(&names, &mut v);
-        let [api, port, handler, function_name, namespace, version, region, ..] = v;
+        #[allow(unused_mut)]
+        let [api, port, handler, mut function_name, mut namespace, mut version, mut region, ..] = v;
+        #[cfg(feature = "lambda")]
+        let lambda = crate::lambda::Env { api: v[7], memory_size: v[10] };
+        // Serving Lambda, the context's metadata is Lambda's.
+        #[cfg(feature = "lambda")]
+        if lambda.api.is_some() {
+            (function_name, namespace, version, region) = (v[8], None, v[9], v[11]);
+        }
         Env {
             api,
             port,
@@ -277,7 +380,7 @@ impl Env {
             version,
             region,
             #[cfg(feature = "lambda")]
-            lambda: crate::lambda::Env::new([v[7], v[8], v[9], v[10], v[11]]),
+            lambda,
         }
     }
 }

@@ -54,7 +54,9 @@ pub enum Framing {
 
 /// A numeric context header (`memory_limit_in_mb`, `time_limit_in_ms`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "lambda", derive(Default))]
 pub enum Num {
+    #[cfg_attr(feature = "lambda", default)]
     Absent,
     Value(u64),
     /// Present but not a decimal number that fits in 64 bits.
@@ -88,13 +90,6 @@ pub struct LambdaContext {
     pub client_context: Option<Range<usize>>,
     /// `Lambda-Runtime-Cognito-Identity`
     pub cognito_identity: Option<Range<usize>>,
-}
-
-#[cfg(feature = "lambda")]
-impl Default for Num {
-    fn default() -> Num {
-        Num::Absent
-    }
 }
 
 /// A parsed response head.
