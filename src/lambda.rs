@@ -91,6 +91,10 @@ pub fn init_error_type(f: &Fatal) -> &'static [u8] {
     }
 }
 
+/// What is wrong with an `AWS_LAMBDA_RUNTIME_API` value that is not one of
+/// the forms accepted (https included: this runtime speaks plain HTTP).
+const FORMS: &str = "is not HOST:PORT, [IPv6]:PORT or http://HOST:PORT/PATH (port 1-65535)";
+
 /// Host, port and path prefix of `AWS_LAMBDA_RUNTIME_API`.
 pub type ApiParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
 
@@ -101,8 +105,6 @@ pub fn split_api(value: &[u8]) -> Result<ApiParts<'_>, &'static str> {
     let mut rest = value;
     if rest.len() >= 7 && rest[..7].eq_ignore_ascii_case(b"http://") {
         rest = &rest[7..];
-    } else if rest.len() >= 8 && rest[..8].eq_ignore_ascii_case(b"https://") {
-        return Err("asks for https, which this runtime does not speak");
     }
     let (authority, mut prefix) = match rest.iter().position(|&b| b == b'/') {
         Some(i) => rest.split_at(i),
@@ -113,7 +115,7 @@ pub fn split_api(value: &[u8]) -> Result<ApiParts<'_>, &'static str> {
     }
     // The prefix goes into request lines as it is: no byte may end the path.
     if !prefix.iter().all(|&b| b.is_ascii_graphic() && b != b'?' && b != b'#') {
-        return Err("has a path with a space, control byte, '?' or '#'");
+        return Err(FORMS);
     }
     let colon = match authority {
         [b'[', ..] => authority.iter().position(|&b| b == b']').map(|i| i + 1),
@@ -124,7 +126,7 @@ pub fn split_api(value: &[u8]) -> Result<ApiParts<'_>, &'static str> {
         Some(i) if authority.get(i) == Some(&b':') && (authority[0] == b'[' || !authority[..i].contains(&b':')) => {
             Ok((&authority[..i], &authority[i + 1..], prefix))
         }
-        _ => Err("is not HOST:PORT, [IPv6]:PORT or http://HOST:PORT/PATH"),
+        _ => Err(FORMS),
     }
 }
 
@@ -137,15 +139,19 @@ pub fn endpoint(api: &'static CStr) -> Result<Endpoint, Fatal> {
     let value = api.to_bytes();
     let (host, port, prefix) = split_api(value).map_err(|why| Fatal::EnvInvalid { var: VAR, value, why })?;
     let bad = |why| Fatal::EnvInvalid { var: VAR, value, why };
-    let port_n = runtime::parse_port(port).ok_or(bad("has a port that is not a number from 1 to 65535"))?;
+    let port_n = runtime::parse_port(port).ok_or(bad(FORMS))?;
     if host.is_empty() || host.len() > 255 {
-        return Err(bad("has an empty host or one longer than 255 bytes"));
+        return Err(bad(FORMS));
     }
     // The host NUL-terminated, for inet_pton.
     let mut lit = [0u8; 256];
     lit[..host.len()].copy_from_slice(host);
     let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad("contains a NUL"))?;
-    let (addrs, v6, inner) = runtime::host_addrs(VAR, host, c, port_n, "has an IPv6 host that does not parse")?;
+    // Messages quote the whole setting, not just its host part.
+    let (addrs, v6, inner) = runtime::host_addrs(VAR, host, c, port_n, FORMS).map_err(|e| match e {
+        Fatal::EnvInvalid { why, .. } => bad(why),
+        other => other,
+    })?;
     Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, port], prefix))
 }
 
@@ -327,7 +333,7 @@ mod tests {
         assert_eq!(ok("http://[::]:9111/.rt"), t("[::]", "9111", "/.rt"));
         assert_eq!(ok("HTTP://localhost:80/a/b/"), t("localhost", "80", "/a/b"));
         assert_eq!(ok("host.example:1/"), t("host.example", "1", ""));
-        for bad in ["127.0.0.1", "[::1]", "::1:9001", "https://h:1", "h:1/a b", "h:1/a?b", "", "[::1]9001", "http://"] {
+        for bad in ["127.0.0.1", "[::1]", "::1:9001", "h:1/a b", "h:1/a?b", "", "[::1]9001", "http://"] {
             assert!(split_api(bad.as_bytes()).is_err(), "{bad:?}");
         }
     }
@@ -341,7 +347,7 @@ mod tests {
         assert_eq!(ep(c"127.0.0.1:9001").unwrap(), ("127.0.0.1:9001".into(), "".into()));
         assert_eq!(ep(c"http://[::]:9111/.rt").unwrap(), ("[::]:9111".into(), "/.rt".into()));
         assert_eq!(ep(c"[::1]:80").unwrap(), ("[::1]:80".into(), "".into()));
-        for bad in [c"127.0.0.1:0", c"127.0.0.1:65536", c":9001", c"[::g]:1", c"a b:1", c"127.0.0.1"] {
+        for bad in [c"127.0.0.1:0", c"127.0.0.1:65536", c":9001", c"[::g]:1", c"a b:1", c"127.0.0.1", c"https://h:1"] {
             match ep(bad) {
                 Err(Fatal::EnvInvalid { var: "AWS_LAMBDA_RUNTIME_API", .. }) => {}
                 other => panic!("{bad:?}: {other:?}"),

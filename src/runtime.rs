@@ -543,12 +543,11 @@ pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
         }
         #[cfg(feature = "lambda")]
         Fatal::TwoPlatforms => {
-            l.str("both AWS_LAMBDA_RUNTIME_API (AWS Lambda) and SCF_RUNTIME_API (Tencent SCF) are set; unset one");
+            l.str("both AWS_LAMBDA_RUNTIME_API and SCF_RUNTIME_API are set: unset one");
         }
         #[cfg(feature = "lambda")]
         Fatal::BadRequestId => {
-            l.str("the runtime API sent an event without a Lambda-Runtime-Aws-Request-Id of 1 to ");
-            l.num(crate::lambda::MAX_REQUEST_ID as u64).str(" letters, digits, '-', '_', '.' or ':'");
+            l.str("the runtime API sent an event without a valid Lambda-Runtime-Aws-Request-Id");
         }
         Fatal::HandlerUnset => {
             l.str("_HANDLER is not set and more than one handler is linked in; available: ");
