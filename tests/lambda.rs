@@ -272,3 +272,51 @@ fn a_six_mb_event_is_echoed() {
     // And the loop goes on.
     assert_eq!(ok_body(&api.invoke(event("small", b"s", &[]), T), "small"), echo_of(b"s"));
 }
+
+#[test]
+fn a_warm_lambda_invocation_makes_the_same_five_syscalls_and_no_memory_ones() {
+    let ok = std::process::Command::new("strace").arg("-V").output().map(|o| o.status.success()).unwrap_or(false);
+    assert!(ok, "strace is required for this test (apt-get install strace)");
+    let api = LambdaApi::start("127.0.0.1:0", LambdaConfig { prefix: "/.rt".into(), ..LambdaConfig::default() });
+    let log = root().join(format!("target/it/strace-lambda-{}.txt", std::process::id()));
+    let value = api.env_value();
+    let mut cmd = std::process::Command::new("strace");
+    cmd.args(["-qq", "-e", "trace=all", "-e", "signal=none", "-o"]).arg(&log).arg(demo());
+    cmd.env_clear().envs([("AWS_LAMBDA_RUNTIME_API", value.as_str()), ("_HANDLER", "index.main_handler")]);
+    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let n = 50;
+    for i in 0..=n {
+        let id = format!("{i:08}-e9f4-11e8-9739-2dfe598c3fcd");
+        let deadline = (now_ms() + 3000).to_string();
+        let headers = [
+            ("Lambda-Runtime-Deadline-Ms", deadline.as_str()),
+            ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:123456789012:function:f"),
+            ("Lambda-Runtime-Trace-Id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Sampled=1"),
+        ];
+        let e = format!("{{\"i\":{i}}}");
+        let p = api.invoke(event(&id, e.as_bytes(), &headers), T);
+        assert_eq!(p.body, echo_of(e.as_bytes()));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    let lines: Vec<&str> = text.lines().collect();
+    let name = |l: &str| l.split('(').next().unwrap_or("").to_string();
+    // No ready: the first sendmsg is `next`, the second the first response.
+    let sends: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| name(l) == "sendmsg").map(|(i, _)| i).collect();
+    let first = lines[sends[0]];
+    assert!(first.contains(r#"iov_base="GET ""#) && first.contains(r#"iov_base="/.rt""#), "{first}");
+    let warm = &lines[sends[1] + 1..=sends[sends.len() - 1]];
+    let mut counts = std::collections::BTreeMap::new();
+    for l in warm.iter().filter(|l| !l.starts_with("+++") && !l.starts_with("---")) {
+        *counts.entry(name(l)).or_insert(0) += 1;
+    }
+    // As on SCF: read the response's answer, sendmsg next, read the event,
+    // clock_gettime (the time left before the deadline), writev (the demo's
+    // log line), sendmsg the response. No mmap, mremap, munmap or brk.
+    let want: std::collections::BTreeMap<String, usize> =
+        [("clock_gettime".into(), n), ("read".into(), 2 * n), ("sendmsg".into(), 2 * n), ("writev".into(), n)].into();
+    assert_eq!(counts, want, "{warm:#?}");
+}
