@@ -320,3 +320,24 @@ fn a_warm_lambda_invocation_makes_the_same_five_syscalls_and_no_memory_ones() {
         [("clock_gettime".into(), n), ("read".into(), 2 * n), ("sendmsg".into(), 2 * n), ("writev".into(), n)].into();
     assert_eq!(counts, want, "{warm:#?}");
 }
+
+#[test]
+fn a_handler_built_against_the_old_112_byte_context_works_on_both_platforms() {
+    let bin = build(&Build { name: "old-abi", handlers: &["tests/c/old_abi.c"], ..Default::default() });
+    let want = |id: &str, function: &str, region: &str| {
+        format!("size_at_least_112=yes request_id={id} function={function} region={region} event=ping").into_bytes()
+    };
+    let api = LambdaApi::start("127.0.0.1:0", LambdaConfig::default());
+    let _p = spawn_lambda(&bin, &api, "index.old_report", &[]);
+    assert_eq!(ok_body(&api.invoke(event("old-1", b"ping", &[]), T), "old-1"), want("old-1", "it-lambda", "eu-west-1"));
+
+    let scf = api_on("127.0.0.1:0", Quirks::default());
+    let _q = spawn(&bin, &scf, "index.old_report");
+    let inv = scf
+        .invoke_with(
+            b"ping",
+            InvokeOptions { timeout: T, request_id: Some("old-2".into()), ..InvokeOptions::default() },
+        )
+        .expect("invoke");
+    assert_eq!(inv.outcome, Outcome::Response(want("old-2", "it-function", "ap-guangzhou")));
+}
