@@ -210,7 +210,7 @@ fn a_handler_error_reaches_the_invoker_with_its_type_and_message() {
 fn a_crashing_handler_is_reported_to_the_invoker() {
     let Some(cl) = require_cargo_lambda() else { return };
     let watch = Watch::start(&cl, "crash");
-    let bin = build(&Build { name: "c-handlers", handlers: &["tests/c/handlers.c"], ..Default::default() });
+    let bin = build(&Build { name: "lambda-crash", handlers: &["tests/c/crash.c"], ..Default::default() });
     let p = watch.run(&bin, "index.crash");
     let (status, body) = watch.invoke_http(b"{}");
     assert_eq!(status, 500);

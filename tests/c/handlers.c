@@ -114,12 +114,3 @@ static int guarded(const uint8_t *event, size_t len, const scf_context *ctx, scf
     return scf_write(out, event, len);
 }
 SCF_HANDLER_WITH_INIT(guarded, guarded_init)
-
-/* Crashes (SIGSEGV) mid-invocation: the crash-reporting case. */
-static int crash(const uint8_t *event, size_t len, const scf_context *ctx, scf_writer *out) {
-    (void)event; (void)len; (void)ctx;
-    put(out, "partial");
-    volatile int *volatile nowhere = NULL;
-    return *nowhere;
-}
-SCF_HANDLER(crash)
