@@ -12,6 +12,11 @@
 //!            └─────── other ──► POST /runtime/invocation/error
 //! ```
 //!
+//! With the `lambda` feature the same loop also speaks AWS Lambda's
+//! dialect, chosen when `AWS_LAMBDA_RUNTIME_API` is set: no ready call,
+//! other paths and headers, JSON error bodies (see [`crate::lambda`]); the
+//! dialect switches are inside the loop, so everything else is shared.
+//!
 //! Anything that stops the loop (bad environment, a failed init hook, an
 //! unreachable or misbehaving runtime API) becomes a [`Fatal`] value that
 //! [`main`] prints as one line on standard error before exiting with
