@@ -248,9 +248,14 @@ impl<'b> Client<'b> {
         let mut digits = itoa::Buffer::new();
         #[cfg(not(feature = "lambda"))]
         let request = wire::request(req.route, self.tail.as_slice(), &mut digits, req.body);
-        #[cfg(feature = "lambda")]
-        let request = wire::request_parts(req.line, self.tail.as_slice(), &mut digits, req.body);
+        #[cfg(not(feature = "lambda"))]
         sys::send_all(fd, request).map_err(|e| failed(Cause::Send(e)))?;
+        #[cfg(feature = "lambda")]
+        {
+            let mut pieces: [&[u8]; wire::REQUEST_PIECES] = [b""; wire::REQUEST_PIECES];
+            let n = wire::request_parts(&mut pieces, req.line, self.tail.as_slice(), &mut digits, req.body);
+            sys::send_all_in(fd, &mut pieces[..n]).map_err(|e| failed(Cause::Send(e)))?;
+        }
 
         // Read until a final (non-1xx) head is complete.
         let mut received = false;

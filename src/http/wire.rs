@@ -322,34 +322,45 @@ pub const LINE_PIECES: usize = 7;
 pub const BODY_PIECES: usize = 5;
 
 /// A request whose line is not one constant (Lambda's paths carry a prefix
-/// and the request id), as pieces for one vectored write: `line` (its
-/// pieces joined make `METHOD PATH HTTP/1.1\r\n`, any further fields, and
-/// `Host: `), then `tail` as in [`request`], then, for a request with a
-/// body, its length's digits, the blank line and the body's pieces.
-/// Unused pieces are empty (and skipped by the write).
+/// and the request id), as pieces for one vectored write, written into
+/// `out` (returns how many): `line` (its pieces joined make `METHOD PATH
+/// HTTP/1.1\r\n`, any further fields, and `Host: `), then `tail` as in
+/// [`request`], then, for a request with a body, its length's digits, the
+/// blank line and the body's pieces. Empty pieces are skipped by the write.
 #[cfg(feature = "lambda")]
 pub fn request_parts<'a>(
+    out: &mut [&'a [u8]; REQUEST_PIECES],
     line: &[&'a [u8]],
     tail: &'a [u8],
     digits: &'a mut itoa::Buffer,
     body: Option<&[&'a [u8]]>,
-) -> [&'a [u8]; LINE_PIECES + 3 + BODY_PIECES] {
-    let mut out: [&[u8]; LINE_PIECES + 3 + BODY_PIECES] = [b""; LINE_PIECES + 3 + BODY_PIECES];
-    out[..line.len()].copy_from_slice(line);
+) -> usize {
+    let mut n = 0;
+    let mut push = |p: &'a [u8]| {
+        if let Some(o) = out.get_mut(n) {
+            *o = p;
+            n += 1;
+        }
+    };
+    line.iter().for_each(|p| push(p));
     match body {
         Some(body) => {
-            out[LINE_PIECES] = tail;
-            out[LINE_PIECES + 1] = digits.format(body.iter().map(|p| p.len()).sum::<usize>()).as_bytes();
-            out[LINE_PIECES + 2] = b"\r\n\r\n";
-            out[LINE_PIECES + 3..][..body.len()].copy_from_slice(body);
+            push(tail);
+            push(digits.format(body.iter().map(|p| p.len()).sum::<usize>()).as_bytes());
+            push(b"\r\n\r\n");
+            body.iter().for_each(|p| push(p));
         }
         None => {
-            out[LINE_PIECES] = &tail[..tail.len().saturating_sub(LENGTH_FIELD.len() - 2)];
-            out[LINE_PIECES + 1] = b"\r\n";
+            push(&tail[..tail.len().saturating_sub(LENGTH_FIELD.len() - 2)]);
+            push(b"\r\n");
         }
     }
-    out
+    n
 }
+
+/// Room for the pieces of any request ([`request_parts`]).
+#[cfg(feature = "lambda")]
+pub const REQUEST_PIECES: usize = LINE_PIECES + 3 + BODY_PIECES;
 
 /// The longest chunk-size or trailer line accepted.
 const MAX_LINE: usize = 4096;
