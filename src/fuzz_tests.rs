@@ -105,9 +105,8 @@ fn lambda_response_heads() {
             let l = h.context.lambda;
             // Every value lies inside the head, before its end: the runtime
             // writes a NUL over the byte after each.
-            for r in
-                [l.request_id, l.function_arn, l.trace_id, l.client_context, l.cognito_identity].into_iter().flatten()
-            {
+            let spans = [l.request_id, l.function_arn, l.trace_id, l.client_context, l.cognito_identity];
+            for r in spans.into_iter().flatten().map(wire::Span::range) {
                 assert!(r.start <= r.end && r.end < h.len, "{r:?} outside a head of {}", h.len);
             }
         }

@@ -312,7 +312,7 @@ pub fn context<'i>(
     ctx: &mut RawContext,
     id_mem: &'i mut [u8; MAX_REQUEST_ID + 1],
 ) -> Result<(&'i [u8], Option<&'static str>), Fatal> {
-    let id = match c.request_id.clone() {
+    let id = match c.request_id.map(wire::Span::range) {
         Some(r) if valid_request_id(&buf[r.clone()]) => {
             id_mem[..r.len()].copy_from_slice(&buf[r.clone()]);
             id_mem[r.len()] = 0;
@@ -327,7 +327,7 @@ pub fn context<'i>(
         (&c.client_context, &mut ctx.client_context),
         (&c.cognito_identity, &mut ctx.cognito_identity),
     ] {
-        *field = match range.clone() {
+        *field = match range.map(wire::Span::range) {
             Some(r) => {
                 buf[r.end] = 0;
                 Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() }

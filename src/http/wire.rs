@@ -74,22 +74,39 @@ pub struct Context {
     pub lambda: LambdaContext,
 }
 
-/// Lambda's six context headers (`Lambda-Runtime-*`).
+/// Lambda's six context headers (`Lambda-Runtime-*`). Kept small: it
+/// travels inside every parsed head, SCF's too.
 #[cfg(feature = "lambda")]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LambdaContext {
     /// `Lambda-Runtime-Aws-Request-Id`
-    pub request_id: Option<Range<usize>>,
+    pub request_id: Option<Span>,
     /// `Lambda-Runtime-Deadline-Ms`
     pub deadline_ms: Num,
     /// `Lambda-Runtime-Invoked-Function-Arn`
-    pub function_arn: Option<Range<usize>>,
+    pub function_arn: Option<Span>,
     /// `Lambda-Runtime-Trace-Id`
-    pub trace_id: Option<Range<usize>>,
+    pub trace_id: Option<Span>,
     /// `Lambda-Runtime-Client-Context`
-    pub client_context: Option<Range<usize>>,
+    pub client_context: Option<Span>,
     /// `Lambda-Runtime-Cognito-Identity`
-    pub cognito_identity: Option<Range<usize>>,
+    pub cognito_identity: Option<Span>,
+}
+
+/// Where a header value lies in the buffer its head was parsed from, in
+/// 32 bits a side (a head is at most 1 MiB, far below 4 GiB).
+#[cfg(feature = "lambda")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+#[cfg(feature = "lambda")]
+impl Span {
+    pub fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
 }
 
 /// A parsed response head.
@@ -139,7 +156,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
         #[cfg(feature = "lambda")]
         let range = || {
             let start = h.value.as_ptr() as usize - base;
-            Some(start..start + h.value.len())
+            Some(Span { start: start as u32, end: (start + h.value.len()) as u32 })
         };
         // Dispatch on the length first: one comparison per field instead of
         // six (this loop runs for every field of every response).
