@@ -24,6 +24,11 @@
  * `main_handler`) picks the handler at start-up; several handlers may be
  * linked into one bootstrap.
  *
+ * The same bootstrap serves AWS Lambda's runtime API (provided.al2023) when
+ * AWS_LAMBDA_RUNTIME_API is set (the default build; the `lambda` cargo
+ * feature). Handlers are called the same way on both platforms; the context
+ * says which one it is and fills the fields that platform provides.
+ *
  * Threads: the runtime calls handlers one at a time, from the process's main
  * thread. Nothing in this header may be called from another thread.
  */
@@ -60,7 +65,32 @@ typedef struct scf_str {
     size_t len;
 } scf_str;
 
+/* Values of scf_context.platform. */
+#define SCF_PLATFORM_SCF 1      /* Tencent Cloud SCF Custom Runtime */
+#define SCF_PLATFORM_LAMBDA 2   /* AWS Lambda custom runtime (provided.*) */
+
 /* What the runtime knows about the current invocation and the function.
+ *
+ * Which fields each platform fills (absent ones are NULL/0):
+ *
+ *   field               SCF                     Lambda
+ *   request_id          request_id header       Lambda-Runtime-Aws-Request-Id
+ *   memory_limit_mb     memory_limit_in_mb      AWS_LAMBDA_FUNCTION_MEMORY_SIZE
+ *   time_limit_ms       time_limit_in_ms        deadline - time received
+ *   deadline_ms         received + time limit   Lambda-Runtime-Deadline-Ms
+ *   function_name       SCF_FUNCTIONNAME        AWS_LAMBDA_FUNCTION_NAME
+ *   function_namespace  SCF_NAMESPACE           (absent)
+ *   function_version    SCF_FUNCTIONVERSION     AWS_LAMBDA_FUNCTION_VERSION
+ *   region              TENCENTCLOUD_REGION     AWS_REGION
+ *   platform            SCF_PLATFORM_SCF        SCF_PLATFORM_LAMBDA
+ *   function_arn        (absent)                Lambda-Runtime-Invoked-Function-Arn
+ *   trace_id            (absent)                Lambda-Runtime-Trace-Id
+ *   client_context      (absent)                Lambda-Runtime-Client-Context
+ *   cognito_identity    (absent)                Lambda-Runtime-Cognito-Identity
+ *
+ * On Lambda, a Lambda-Runtime-Deadline-Ms too small to be a time since the
+ * epoch (before 2001; cargo-lambda's emulator sends a constant 600000) is
+ * taken as milliseconds from the time the event was received.
  *
  * Lifetime: the context and every string it points to are owned by the
  * runtime and stay valid until the handler (or init hook) returns; copy what
@@ -88,6 +118,20 @@ typedef struct scf_context {
     scf_str function_namespace;
     scf_str function_version;
     scf_str region;
+    /* ---- appended with the Lambda dialect: present when
+     * ctx->size >= 184 (a runtime from before it builds 112 bytes). ---- */
+    /* SCF_PLATFORM_SCF or SCF_PLATFORM_LAMBDA. */
+    uint32_t platform;
+    uint32_t reserved;   /* 0 */
+    /* Lambda's Lambda-Runtime-Invoked-Function-Arn, -Trace-Id,
+     * -Client-Context and -Cognito-Identity headers of this invocation
+     * (the last two are JSON, sent for mobile SDK callers only); absent on
+     * SCF and when the header is absent. NUL-terminated when present. Like
+     * request_id, they are valid until the handler returns. */
+    scf_str function_arn;
+    scf_str trace_id;
+    scf_str client_context;
+    scf_str cognito_identity;
 } scf_context;
 
 /* Opaque sink for the response body (or, on failure, the error message).

@@ -95,7 +95,21 @@ pub struct RawContext {
     pub function_namespace: Str,
     pub function_version: Str,
     pub region: Str,
+    // Appended with the Lambda dialect (size 184); a runtime from before it
+    // builds a 112-byte context.
+    /// [`PLATFORM_SCF`] or [`PLATFORM_LAMBDA`].
+    pub platform: u32,
+    pub reserved: u32,
+    pub function_arn: Str,
+    pub trace_id: Str,
+    pub client_context: Str,
+    pub cognito_identity: Str,
 }
+
+/// `SCF_PLATFORM_SCF`: the context came from Tencent Cloud SCF's runtime API.
+pub const PLATFORM_SCF: u32 = 1;
+/// `SCF_PLATFORM_LAMBDA`: the context came from AWS Lambda's runtime API.
+pub const PLATFORM_LAMBDA: u32 = 2;
 
 /// `scf_handler_fn`
 pub type HandlerFn = unsafe extern "C" fn(*const u8, usize, *const RawContext, *mut Writer) -> c_int;
@@ -130,7 +144,7 @@ const _: () = {
     assert!(offset_of!(Entry, name) == 8);
     assert!(offset_of!(Entry, handle) == 16);
     assert!(offset_of!(Entry, init) == 24);
-    assert!(size_of::<RawContext>() == 112 && align_of::<RawContext>() == 8);
+    assert!(size_of::<RawContext>() == 184 && align_of::<RawContext>() == 8);
     assert!(offset_of!(RawContext, request_id) == 8);
     assert!(offset_of!(RawContext, memory_limit_mb) == 24);
     assert!(offset_of!(RawContext, time_limit_ms) == 32);
@@ -139,6 +153,11 @@ const _: () = {
     assert!(offset_of!(RawContext, function_namespace) == 64);
     assert!(offset_of!(RawContext, function_version) == 80);
     assert!(offset_of!(RawContext, region) == 96);
+    assert!(offset_of!(RawContext, platform) == 112);
+    assert!(offset_of!(RawContext, function_arn) == 120);
+    assert!(offset_of!(RawContext, trace_id) == 136);
+    assert!(offset_of!(RawContext, client_context) == 152);
+    assert!(offset_of!(RawContext, cognito_identity) == 168);
 };
 
 /// The blank record that guarantees the section exists.
@@ -319,6 +338,15 @@ pub extern "C" fn scf_runtime_abi_version() -> u32 {
     ABI_VERSION
 }
 
+/// The platform whose runtime API the bootstrap is serving.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Platform {
+    /// Tencent Cloud SCF (`SCF_RUNTIME_API`).
+    Scf,
+    /// AWS Lambda (`AWS_LAMBDA_RUNTIME_API`).
+    Lambda,
+}
+
 /// The invocation context as a Rust handler sees it.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
@@ -358,6 +386,29 @@ impl<'a> Context<'a> {
     }
     pub fn region(&self) -> Option<&'a [u8]> {
         self.opt(self.raw.region)
+    }
+    /// Which platform's runtime API the invocation came from.
+    pub fn platform(&self) -> Platform {
+        match self.raw.platform {
+            PLATFORM_LAMBDA => Platform::Lambda,
+            _ => Platform::Scf,
+        }
+    }
+    /// Lambda: `Lambda-Runtime-Invoked-Function-Arn`.
+    pub fn function_arn(&self) -> Option<&'a [u8]> {
+        self.opt(self.raw.function_arn)
+    }
+    /// Lambda: `Lambda-Runtime-Trace-Id` (X-Ray).
+    pub fn trace_id(&self) -> Option<&'a [u8]> {
+        self.opt(self.raw.trace_id)
+    }
+    /// Lambda: `Lambda-Runtime-Client-Context` (mobile SDK callers; JSON).
+    pub fn client_context(&self) -> Option<&'a [u8]> {
+        self.opt(self.raw.client_context)
+    }
+    /// Lambda: `Lambda-Runtime-Cognito-Identity` (mobile SDK callers; JSON).
+    pub fn cognito_identity(&self) -> Option<&'a [u8]> {
+        self.opt(self.raw.cognito_identity)
     }
 
     fn opt(&self, s: Str) -> Option<&'a [u8]> {

@@ -94,6 +94,46 @@ fn response_heads() {
     });
 }
 
+#[cfg(feature = "lambda")]
+#[test]
+fn lambda_response_heads() {
+    let seeds: &[&[u8]] = &[
+        b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: 8476a536-e9f4\r\nLambda-Runtime-Deadline-Ms: 1542409706888\r\n\
+          Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:1:function:f\r\nLambda-Runtime-Trace-Id: Root=1-5\r\n\
+          Lambda-Runtime-Client-Context: {}\r\nLambda-Runtime-Cognito-Identity: {}\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+    ];
+    run(seeds, 60_000, |input| {
+        if let Ok(Some(h)) = wire::parse_head(input) {
+            let l = h.context.lambda;
+            // Every value lies inside the head, before its end: the runtime
+            // writes a NUL over the byte after each.
+            let spans = [l.request_id, l.function_arn, l.trace_id, l.client_context, l.cognito_identity];
+            for r in spans.into_iter().flatten().map(wire::Span::range) {
+                assert!(r.start <= r.end && r.end < h.len, "{r:?} outside a head of {}", h.len);
+            }
+        }
+    });
+}
+
+#[cfg(feature = "lambda")]
+#[test]
+fn lambda_runtime_api_settings() {
+    let seeds: &[&[u8]] = &[b"127.0.0.1:9001", b"http://[::]:9111/.rt", b"[::1]:80", b"HTTP://host.example:1/a/b/"];
+    run(seeds, 40_000, |input| {
+        if let Ok((host, port, prefix)) = crate::lambda::split_api(input) {
+            // The parts are the setting's own bytes, in order.
+            let at = |part: &[u8]| part.as_ptr() as usize - input.as_ptr() as usize;
+            assert!(host.is_empty() || at(host) < input.len());
+            assert!(prefix.is_empty() || at(port) + port.len() <= at(prefix));
+            // Nothing that would end the request line's path, no trailing '/'.
+            assert!(prefix.iter().all(|&b| b.is_ascii_graphic() && b != b'?' && b != b'#'));
+            assert!(prefix.last() != Some(&b'/'));
+            assert!(!host.contains(&b':') || host.first() == Some(&b'['), "{host:?}");
+        }
+    });
+}
+
 #[test]
 fn chunked_bodies() {
     let seeds: &[&[u8]] = &[

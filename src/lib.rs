@@ -21,6 +21,8 @@
 //!   from `/etc/hosts` and DNS, parsed by pure functions.
 //! - [`runtime`]: the SCF protocol loop, init -> ready -> next -> handle ->
 //!   response/error, and the environment it reads.
+//! - `lambda` (cargo feature `lambda`, on by default): the AWS Lambda
+//!   dialect of the same loop, chosen when `AWS_LAMBDA_RUNTIME_API` is set.
 //! - [`ffi`]: the handler ABI of `include/scf_bootstrap.h`, the registry of
 //!   handlers linked into the binary, and the safe Rust API over it
 //!   ([`Context`], [`Response`], [`handler!`]).
@@ -53,6 +55,8 @@ pub mod crash;
 pub mod diag;
 pub mod ffi;
 pub mod http;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 #[cfg(feature = "resolve")]
 pub mod resolve;
 pub mod runtime;
@@ -63,7 +67,7 @@ pub mod sys;
 #[cfg(test)]
 mod fuzz_tests;
 
-pub use ffi::{Context, Response, TooLarge, WriteError};
+pub use ffi::{Context, Platform, Response, TooLarge, WriteError};
 #[cfg(feature = "std")]
 pub use std_api::run;
 

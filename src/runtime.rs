@@ -12,6 +12,11 @@
 //!            └─────── other ──► POST /runtime/invocation/error
 //! ```
 //!
+//! With the `lambda` feature the same loop also speaks AWS Lambda's
+//! dialect, chosen when `AWS_LAMBDA_RUNTIME_API` is set: no ready call,
+//! other paths and headers, JSON error bodies (see [`crate::lambda`]); the
+//! dialect switches are inside the loop, so everything else is shared.
+//!
 //! Anything that stops the loop (bad environment, a failed init hook, an
 //! unreachable or misbehaving runtime API) becomes a [`Fatal`] value that
 //! [`main`] prints as one line on standard error before exiting with
@@ -54,9 +59,16 @@ pub enum Fatal {
     },
     #[cfg(feature = "resolve")]
     Resolve {
+        var: &'static str,
         host: &'static [u8],
         err: crate::resolve::Error,
     },
+    /// Both `AWS_LAMBDA_RUNTIME_API` and `SCF_RUNTIME_API` are set.
+    #[cfg(feature = "lambda")]
+    TwoPlatforms,
+    /// A Lambda `/next` response without a usable request id.
+    #[cfg(feature = "lambda")]
+    BadRequestId,
     /// `_HANDLER` is unset and there is not exactly one handler to default to.
     HandlerUnset,
     UnknownHandler {
@@ -101,9 +113,25 @@ pub fn main() -> c_int {
 fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static [u8]; 4]) -> Result<Infallible, Fatal> {
     sys::open_stdio().map_err(Fatal::Stdio)?;
     let env = Env::read();
-    let entry = select(ffi::entries(), env.handler)?;
-    let addrs;
-    (addrs, *host) = endpoint(env.api, env.port)?;
+    // With the Lambda dialect built in, `lambda` is its path prefix when
+    // AWS_LAMBDA_RUNTIME_API chose it; everything below that is not
+    // dialect-specific is shared.
+    #[cfg(feature = "lambda")]
+    let (addrs, lambda) = match env.lambda.api {
+        None => (scf_endpoint(&env, host)?, None),
+        Some(_) if env.api.is_some() => return Err(Fatal::TwoPlatforms),
+        Some(api) => {
+            let (addrs, h, prefix) = crate::lambda::endpoint(api)?;
+            *host = h;
+            (addrs, Some(prefix))
+        }
+    };
+    #[cfg(not(feature = "lambda"))]
+    let addrs = scf_endpoint(&env, host)?;
+    #[cfg(feature = "lambda")]
+    let (platform, base) = if lambda.is_some() { (ffi::PLATFORM_LAMBDA, ROUTES.len()) } else { (ffi::PLATFORM_SCF, 0) };
+    #[cfg(not(feature = "lambda"))]
+    let (platform, base) = (ffi::PLATFORM_SCF, 0);
 
     let mut ctx = RawContext {
         size: core::mem::size_of::<RawContext>() as u32,
@@ -116,56 +144,68 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         function_namespace: Str::from_cstr(env.namespace),
         function_version: Str::from_cstr(env.version),
         region: Str::from_cstr(env.region),
+        platform,
+        reserved: 0,
+        function_arn: Str::NONE,
+        trace_id: Str::NONE,
+        client_context: Str::NONE,
+        cognito_identity: Str::NONE,
     };
-    // Crash reports are armed before the first user code runs: before the
-    // init hook if there is one, else after ready, which keeps their
-    // syscalls off the path to ready.
-    let hooked = entry.init.is_some();
-    if hooked {
-        crash::arm();
-        let scene = Scene { act: Act::Init, handler: entry, request_id: b"", post: None };
-        let code = crash::during(&scene, || entry.call_init(&ctx, &mut Writer::new(tx)));
-        if code != ffi::OK {
-            return Err(Fatal::InitFailed { name: entry.name(), code });
-        }
-    }
-
     let mut client = Client::new(addrs, *host, &ROUTES, tail, rx);
-    post(&mut client, READY, b" ")?;
-    if !hooked {
+    let entry = match start(&env, &mut ctx, tx) {
+        Ok(entry) => entry,
+        Err(f) => {
+            // Lambda hears of a failed start on init/error (the invocation
+            // that started the instance then fails with the reason); the
+            // line on stderr is printed by the caller either way.
+            #[cfg(feature = "lambda")]
+            if let Some(prefix) = lambda {
+                crate::lambda::init_error(&mut client, prefix, f, *host, tx);
+            }
+            return Err(f);
+        }
+    };
+
+    #[cfg(feature = "lambda")]
+    let ready = lambda.is_none();
+    #[cfg(not(feature = "lambda"))]
+    let ready = true;
+    if ready {
+        post(&mut client, READY, b" ")?;
+    }
+    // Without an init hook, crash reports are armed now, after ready (SCF),
+    // which keeps their syscalls off the path to ready; with one, `start`
+    // armed them before the hook ran.
+    if entry.init.is_none() {
         crash::arm();
     }
+    #[cfg(feature = "lambda")]
+    let mut id_mem = [0u8; crate::lambda::MAX_REQUEST_ID + 1];
     loop {
-        let next = client.request(NEXT, b"").map_err(|err| Fatal::Http { route: NEXT, err })?;
+        #[cfg(feature = "lambda")]
+        let next = match lambda {
+            None => client.request(NEXT, b""),
+            Some(prefix) => client.request_parts(&[b"GET ", prefix, crate::lambda::NEXT_LINE], None),
+        };
+        #[cfg(not(feature = "lambda"))]
+        let next = client.request(NEXT, b"");
+        let next = next.map_err(|err| Fatal::Http { route: base + NEXT, err })?;
+        #[cfg(feature = "lambda")]
+        if next.status == 204 && lambda.is_some() {
+            continue; // Lambda: nothing yet, poll again
+        }
         if next.status != 200 {
-            return Err(Fatal::Status { route: NEXT, status: next.status });
+            return Err(Fatal::Status { route: base + NEXT, status: next.status });
         }
         tx.clear();
 
-        // The request id stays where it was received; a NUL written over the
-        // byte after it (part of the head's line ending, already parsed)
-        // makes it a C string too.
-        ctx.request_id = Str { ptr: c"".as_ptr(), len: 0 };
-        if let Some(r) = next.context.request_id.clone() {
-            let buf = client.buffer_mut();
-            buf[r.end] = 0;
-            ctx.request_id = Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() };
-        }
-        let mut bad_header = None;
-        let mut number = |n: wire::Num, name: &'static str| match n {
-            wire::Num::Value(v) => v,
-            wire::Num::Absent => 0,
-            wire::Num::Invalid => {
-                bad_header = Some(name);
-                0
-            }
+        #[cfg(feature = "lambda")]
+        let (id, bad_header) = match lambda {
+            Some(_) => crate::lambda::context(&next.context.lambda, client.buffer_mut(), &mut ctx, &mut id_mem)?,
+            None => (&b""[..], scf_context(&next.context, client.buffer_mut(), &mut ctx)),
         };
-        ctx.memory_limit_mb = number(next.context.memory_limit_mb, "memory_limit_in_mb");
-        ctx.time_limit_ms = number(next.context.time_limit_ms, "time_limit_in_ms");
-        ctx.deadline_ms = match ctx.time_limit_ms {
-            0 => 0,
-            limit => sys::realtime_ms().saturating_add(limit),
-        };
+        #[cfg(not(feature = "lambda"))]
+        let bad_header = scf_context(&next.context, client.buffer_mut(), &mut ctx);
 
         let ok = match bad_header {
             Some(name) => {
@@ -175,11 +215,19 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
                 false
             }
             None => {
+                // A crash is posted to SCF's error endpoint. On Lambda, whose
+                // error request carries the id in its path and a JSON body,
+                // it is reported on stderr only (the platform then reports
+                // the process's exit).
+                #[cfg(feature = "lambda")]
+                let crash_post = if lambda.is_none() { Some((client.peer(), &ROUTES[ERROR])) } else { None };
+                #[cfg(not(feature = "lambda"))]
+                let crash_post = Some((client.peer(), &ROUTES[ERROR]));
                 let scene = Scene {
                     act: Act::Handler,
                     handler: entry,
                     request_id: ctx.request_id.bytes().unwrap_or(b""),
-                    post: Some((client.peer(), &ROUTES[ERROR])),
+                    post: crash_post,
                 };
                 let mut out = Writer::new(tx);
                 let code = crash::during(&scene, || entry.call(client.body(&next), &ctx, &mut out));
@@ -198,7 +246,16 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
             }
         };
 
+        // Lambda's errorType for a failure posted below.
+        #[cfg(feature = "lambda")]
+        let mut kind = if bad_header.is_some() { crate::lambda::INVALID_CONTEXT } else { crate::lambda::HANDLER_ERROR };
         if ok {
+            #[cfg(feature = "lambda")]
+            let status = match lambda {
+                None => post(&mut client, RESPONSE, tx.as_slice())?,
+                Some(prefix) => crate::lambda::respond(&mut client, prefix, id, tx.as_slice())?,
+            };
+            #[cfg(not(feature = "lambda"))]
             let status = post(&mut client, RESPONSE, tx.as_slice())?;
             if (200..300).contains(&status) {
                 continue;
@@ -206,10 +263,20 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
             // The API refused the result (a response too large, say): tell
             // it why on the error endpoint rather than lose it.
             message(tx, |l| _ = l.str("the runtime API refused the response with status ").num(u64::from(status)));
+            #[cfg(feature = "lambda")]
+            {
+                kind = crate::lambda::RESPONSE_REFUSED;
+            }
         }
+        #[cfg(feature = "lambda")]
+        let status = match lambda {
+            None => post(&mut client, ERROR, tx.as_slice())?,
+            Some(prefix) => crate::lambda::post_error(&mut client, prefix, id, kind, tx)?,
+        };
+        #[cfg(not(feature = "lambda"))]
         let status = post(&mut client, ERROR, tx.as_slice())?;
         if !(200..300).contains(&status) {
-            let Route { method, path, .. } = ROUTES[ERROR];
+            let (method, path) = route_name(base + ERROR);
             Line::new()
                 .str("warning: ")
                 .str(method)
@@ -234,9 +301,71 @@ fn refusal(l: &mut Line, name: &[u8], r: ffi::Refusal) {
     l.str(", so the response was not sent");
 }
 
+/// SCF's endpoint, also stored in `host` for messages.
+fn scf_endpoint(env: &Env, host: &mut [&'static [u8]; 4]) -> Result<Addrs, Fatal> {
+    let addrs;
+    (addrs, *host) = endpoint(env.api, env.port)?;
+    Ok(addrs)
+}
+
+/// Start-up after the endpoint is known: picks the handler and runs its
+/// init hook (whose message, on failure, is left in `tx`).
+fn start(env: &Env, ctx: &mut RawContext, tx: &mut Buf) -> Result<&'static Entry, Fatal> {
+    #[cfg(feature = "lambda")]
+    if let Some(m) = env.lambda.memory_size {
+        let value = m.to_bytes();
+        let why = "is not a number of megabytes";
+        ctx.memory_limit_mb = wire::parse_decimal(value).ok_or(Fatal::EnvInvalid {
+            var: "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            value,
+            why,
+        })?;
+    }
+    let entry = select(ffi::entries(), env.handler)?;
+    // Crash reports are armed before the first user code runs: here, before
+    // the init hook, if there is one (else in `serve`, after ready).
+    if entry.init.is_some() {
+        crash::arm();
+        let scene = Scene { act: Act::Init, handler: entry, request_id: b"", post: None };
+        let code = crash::during(&scene, || entry.call_init(ctx, &mut Writer::new(tx)));
+        if code != ffi::OK {
+            return Err(Fatal::InitFailed { name: entry.name(), code });
+        }
+    }
+    Ok(entry)
+}
+
+/// Fills `ctx` from SCF's context headers. The request id stays where it
+/// was received; a NUL written over the byte after it (part of the head's
+/// line ending, already parsed) makes it a C string too. Returns the name
+/// of a header that is present but invalid.
+fn scf_context(c: &wire::Context, buf: &mut [u8], ctx: &mut RawContext) -> Option<&'static str> {
+    ctx.request_id = Str { ptr: c"".as_ptr(), len: 0 };
+    if let Some(r) = c.request_id.clone() {
+        buf[r.end] = 0;
+        ctx.request_id = Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() };
+    }
+    let mut bad_header = None;
+    let mut number = |n: wire::Num, name: &'static str| match n {
+        wire::Num::Value(v) => v,
+        wire::Num::Absent => 0,
+        wire::Num::Invalid => {
+            bad_header = Some(name);
+            0
+        }
+    };
+    ctx.memory_limit_mb = number(c.memory_limit_mb, "memory_limit_in_mb");
+    ctx.time_limit_ms = number(c.time_limit_ms, "time_limit_in_ms");
+    ctx.deadline_ms = match ctx.time_limit_ms {
+        0 => 0,
+        limit => sys::realtime_ms().saturating_add(limit),
+    };
+    bad_header
+}
+
 /// Replaces the contents of `tx` with a message built by `build` (an error
 /// text for the error endpoint, without the log prefix).
-fn message(tx: &mut Buf, build: impl FnOnce(&mut Line)) {
+pub(crate) fn message(tx: &mut Buf, build: impl FnOnce(&mut Line)) {
     let mut l = Line::new();
     build(&mut l);
     tx.clear();
@@ -260,25 +389,52 @@ pub struct Env {
     pub namespace: Option<&'static CStr>,
     pub version: Option<&'static CStr>,
     pub region: Option<&'static CStr>,
+    #[cfg(feature = "lambda")]
+    pub lambda: crate::lambda::Env,
 }
 
 impl Env {
     fn read() -> Env {
-        let mut v = [None; 7];
-        sys::getenv_many(
-            &[
-                b"SCF_RUNTIME_API",
-                b"SCF_RUNTIME_API_PORT",
-                b"_HANDLER",
-                b"SCF_FUNCTIONNAME",
-                b"SCF_NAMESPACE",
-                b"SCF_FUNCTIONVERSION",
-                b"TENCENTCLOUD_REGION",
-            ],
-            &mut v,
-        );
-        let [api, port, handler, function_name, namespace, version, region] = v;
-        Env { api, port, handler: handler.map(CStr::to_bytes), function_name, namespace, version, region }
+        const SCF: [&[u8]; 7] = [
+            b"SCF_RUNTIME_API",
+            b"SCF_RUNTIME_API_PORT",
+            b"_HANDLER",
+            b"SCF_FUNCTIONNAME",
+            b"SCF_NAMESPACE",
+            b"SCF_FUNCTIONVERSION",
+            b"TENCENTCLOUD_REGION",
+        ];
+        #[cfg(not(feature = "lambda"))]
+        let names = SCF;
+        #[cfg(feature = "lambda")]
+        let names = {
+            let mut n: [&[u8]; 12] = [b""; 12];
+            n[..7].copy_from_slice(&SCF);
+            n[7..].copy_from_slice(&crate::lambda::ENV_NAMES);
+            n
+        };
+        let mut v = [None; 12];
+        sys::getenv_many(&names, &mut v);
+        #[allow(unused_mut)]
+        let [api, port, handler, mut function_name, mut namespace, mut version, mut region, ..] = v;
+        #[cfg(feature = "lambda")]
+        let lambda = crate::lambda::Env { api: v[7], memory_size: v[10] };
+        // Serving Lambda, the context's metadata is Lambda's.
+        #[cfg(feature = "lambda")]
+        if lambda.api.is_some() {
+            (function_name, namespace, version, region) = (v[8], None, v[9], v[11]);
+        }
+        Env {
+            api,
+            port,
+            handler: handler.map(CStr::to_bytes),
+            function_name,
+            namespace,
+            version,
+            region,
+            #[cfg(feature = "lambda")]
+            lambda,
+        }
     }
 }
 
@@ -326,18 +482,41 @@ fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(
     let api = api.ok_or(Fatal::EnvMissing(API))?;
     let pv = port.ok_or(Fatal::EnvMissing(PORT))?.to_bytes();
     let value = api.to_bytes();
-    let bad_api = |why| Fatal::EnvInvalid { var: API, value, why };
+    let port = parse_port(pv).ok_or(Fatal::EnvInvalid {
+        var: PORT,
+        value: pv,
+        why: "is not a port number from 1 to 65535",
+    })?;
+    let (addrs, v6, inner) =
+        host_addrs(API, value, api, port, "is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)")?;
+    Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, pv]))
+}
 
-    // 1 to 65535, digits only, no leading zero.
+/// A port number: 1 to 65535, digits only, no leading zero.
+pub(crate) fn parse_port(pv: &[u8]) -> Option<u16> {
     let mut port: u32 = 0;
     for &d in pv {
         port = if d.is_ascii_digit() && port <= 65535 { port * 10 + u32::from(d - b'0') } else { u32::MAX };
     }
     if pv.first() == Some(&b'0') || !(1..=65535).contains(&port) {
-        return Err(Fatal::EnvInvalid { var: PORT, value: pv, why: "is not a port number from 1 to 65535" });
+        return None;
     }
-    let port = port as u16;
+    Some(port as u16)
+}
 
+/// The addresses of the runtime API's host `value` (the setting of `var`,
+/// also given NUL-terminated as `c`), and the host as it goes in the Host
+/// header: whether it is IPv6 (and wants brackets) and the text inside any
+/// brackets. `v6_hint` is the message for an IPv6 literal that does not
+/// parse.
+pub(crate) fn host_addrs(
+    var: &'static str,
+    value: &'static [u8],
+    c: &CStr,
+    port: u16,
+    v6_hint: &'static str,
+) -> Result<(Addrs, bool, &'static [u8]), Fatal> {
+    let bad_api = |why| Fatal::EnvInvalid { var, value, why };
     if value.is_empty() {
         return Err(bad_api("is empty"));
     }
@@ -354,9 +533,18 @@ fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(
         let mut lit = [0u8; 256];
         lit[..inner.len()].copy_from_slice(inner);
         let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad_api("contains a NUL"))?;
-        let a = sys::inet_pton6(c).ok_or(bad_api("is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)"))?;
+        #[allow(unused_mut)]
+        let mut a = sys::inet_pton6(c).ok_or(Fatal::EnvInvalid { var, value, why: v6_hint })?;
+        // `[::]` (what cargo-lambda hands out) is where a server listens, not
+        // an address: as a destination it means this host.
+        #[cfg(feature = "lambda")]
+        if a == [0; 16] {
+            a[15] = 1;
+        }
         addrs.push(SockAddr::v6(a, port));
-    } else if let Some(a) = sys::inet_pton4(api) {
+    } else if let Some(a) = sys::inet_pton4(c) {
+        #[cfg(feature = "lambda")]
+        let a = if a == [0; 4] { [127, 0, 0, 1] } else { a };
         addrs.push(SockAddr::v4(a, port));
     } else if value.eq_ignore_ascii_case(b"localhost") {
         // Answered here rather than by the resolver: no /etc/hosts read on
@@ -366,23 +554,21 @@ fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(
     } else if !value.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_') {
         return Err(bad_api("is neither an IP address nor a host name"));
     } else {
-        resolve(api, port, &mut addrs)?;
+        resolve(var, value, port, &mut addrs)?;
     }
-
-    Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, pv]))
+    Ok((addrs, v6, inner))
 }
 
 #[cfg(feature = "resolve")]
-fn resolve(name: &'static CStr, port: u16, addrs: &mut Addrs) -> Result<(), Fatal> {
-    let host = name.to_bytes();
-    crate::resolve::lookup(host, port, addrs).map_err(|err| Fatal::Resolve { host, err })
+fn resolve(var: &'static str, host: &'static [u8], port: u16, addrs: &mut Addrs) -> Result<(), Fatal> {
+    crate::resolve::lookup(host, port, addrs).map_err(|err| Fatal::Resolve { var, host, err })
 }
 
 #[cfg(not(feature = "resolve"))]
-fn resolve(name: &'static CStr, _port: u16, _addrs: &mut Addrs) -> Result<(), Fatal> {
+fn resolve(var: &'static str, host: &'static [u8], _port: u16, _addrs: &mut Addrs) -> Result<(), Fatal> {
     Err(Fatal::EnvInvalid {
-        var: "SCF_RUNTIME_API",
-        value: name.to_bytes(),
+        var,
+        value: host,
         why: "is a host name, and this build resolves only IP literals and localhost (feature `resolve` is off)",
     })
 }
@@ -391,6 +577,11 @@ fn resolve(name: &'static CStr, _port: u16, _addrs: &mut Addrs) -> Result<(), Fa
 /// address (empty before it was parsed); `written` is what the init hook
 /// wrote, for an init failure.
 fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
+    describe(f, host, written).emit();
+}
+
+/// The one-line message for `f` (see [`report`]).
+pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
     let mut l = Line::new();
     match f {
         Fatal::Stdio(e) => {
@@ -403,8 +594,16 @@ fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
             l.str(var).str("=").quoted(value).str(" ").str(why);
         }
         #[cfg(feature = "resolve")]
-        Fatal::Resolve { host, err } => {
-            l.str("SCF_RUNTIME_API=").quoted(host).str(" cannot be resolved: ").str(err.describe());
+        Fatal::Resolve { var, host, err } => {
+            l.str(var).str("=").quoted(host).str(" cannot be resolved: ").str(err.describe());
+        }
+        #[cfg(feature = "lambda")]
+        Fatal::TwoPlatforms => {
+            l.str("both AWS_LAMBDA_RUNTIME_API and SCF_RUNTIME_API are set: unset one");
+        }
+        #[cfg(feature = "lambda")]
+        Fatal::BadRequestId => {
+            l.str("the runtime API sent an event without a valid Lambda-Runtime-Aws-Request-Id");
         }
         Fatal::HandlerUnset => {
             l.str("_HANDLER is not set and more than one handler is linked in; available: ");
@@ -430,7 +629,7 @@ fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
             }
         }
         Fatal::Http { route, err } => {
-            let Route { method, path, .. } = ROUTES[route];
+            let (method, path) = route_name(route);
             l.str(method).str(" ").str(path).str(" at ");
             host.iter().for_each(|p| _ = l.push(p));
             l.str(": ");
@@ -460,13 +659,24 @@ fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
             }
         }
         Fatal::Status { route, status } => {
-            let Route { method, path, .. } = ROUTES[route];
+            let (method, path) = route_name(route);
             l.str(method).str(" ").str(path).str(" at ");
             host.iter().for_each(|p| _ = l.push(p));
             l.str(": unexpected status ").num(u64::from(status));
         }
     }
-    l.emit();
+    l
+}
+
+/// The method and path of route `route` for messages: an index into
+/// [`ROUTES`], or past them into Lambda's routes.
+fn route_name(route: usize) -> (&'static str, &'static str) {
+    #[cfg(feature = "lambda")]
+    if let Some(&name) = route.checked_sub(ROUTES.len()).and_then(|i| crate::lambda::ROUTE_NAMES.get(i)) {
+        return name;
+    }
+    let Route { method, path, .. } = ROUTES[route];
+    (method, path)
 }
 
 fn list_handlers(l: &mut Line) {

@@ -228,12 +228,22 @@ pub fn connect(addr: &SockAddr) -> Result<OwnedFd, Errno> {
 /// are written: one syscall in the usual case, and no SIGPIPE when the peer
 /// has gone (the error comes back as `EPIPE` instead).
 pub fn send_all<const N: usize>(fd: &OwnedFd, mut parts: [&[u8]; N]) -> Result<(), Errno> {
+    send_all_in(fd, &mut parts)
+}
+
+/// [`send_all`] of pieces in the caller's slice (up to 16 non-empty ones
+/// go in each `sendmsg`), which is used up as the bytes go out: no copy of
+/// a long array of pieces.
+pub fn send_all_in(fd: &OwnedFd, parts: &mut [&[u8]]) -> Result<(), Errno> {
+    const MAX_IOV: usize = 16;
     loop {
-        let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; N];
+        let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; MAX_IOV];
         let (mut n, mut total) = (0, 0);
         for p in parts.iter().filter(|p| !p.is_empty()) {
-            iov[n] = libc::iovec { iov_base: p.as_ptr() as *mut c_void, iov_len: p.len() };
-            n += 1;
+            if n < MAX_IOV {
+                iov[n] = libc::iovec { iov_base: p.as_ptr() as *mut c_void, iov_len: p.len() };
+                n += 1;
+            }
             total += p.len();
         }
         if n == 0 {
@@ -252,7 +262,8 @@ pub fn send_all<const N: usize>(fd: &OwnedFd, mut parts: [&[u8]; N]) -> Result<(
             Err(Errno::INTR) => continue,
             Err(e) => return Err(e),
         };
-        // A short write: drop what went out and send the rest.
+        // A short write (or more pieces than one sendmsg takes): drop what
+        // went out and send the rest.
         for p in parts.iter_mut() {
             let take = sent.min(p.len());
             *p = &p[take..];

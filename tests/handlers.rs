@@ -39,7 +39,11 @@ fn check_context(case: HeaderCase, extra_headers: usize) {
     let after = now_ms();
     let Outcome::Response(body) = inv.outcome else { panic!("{:?}", inv.outcome) };
     let f = fields(&body);
-    assert_eq!(f["size"], "112");
+    assert_eq!(f["size"], "184");
+    assert_eq!(f["platform"], "1"); // SCF_PLATFORM_SCF
+    for absent in ["arn", "trace", "client_context", "cognito"] {
+        assert_eq!(f[absent], "(absent)", "{absent} on SCF");
+    }
     assert_eq!(f["abi"], "1");
     assert_eq!(f["request_id"], id, "{case:?}");
     assert_eq!(f["memory"], "256");

@@ -50,7 +50,17 @@ const Context = extern struct {
     function_namespace: Str,
     function_version: Str,
     region: Str,
+    // Appended with the Lambda dialect (size 184).
+    platform: u32,
+    reserved: u32,
+    function_arn: Str,
+    trace_id: Str,
+    client_context: Str,
+    cognito_identity: Str,
 };
+
+/// `SCF_PLATFORM_LAMBDA`: `ctx.platform` when serving AWS Lambda.
+const SCF_PLATFORM_LAMBDA: u32 = 2;
 
 /// `scf_writer`: opaque, owned by the runtime.
 const Writer = opaque {};
@@ -73,7 +83,10 @@ const Entry = extern struct {
 
 comptime {
     std.debug.assert(@sizeOf(Str) == 16);
-    std.debug.assert(@sizeOf(Context) == 112);
+    std.debug.assert(@sizeOf(Context) == 184);
+    std.debug.assert(@offsetOf(Context, "platform") == 112);
+    std.debug.assert(@offsetOf(Context, "trace_id") == 136);
+    std.debug.assert(@offsetOf(Context, "cognito_identity") == 168);
     std.debug.assert(@offsetOf(Context, "request_id") == 8);
     std.debug.assert(@offsetOf(Context, "deadline_ms") == 40);
     std.debug.assert(@offsetOf(Context, "region") == 96);
@@ -109,6 +122,10 @@ fn mainHandler(event_ptr: ?[*]const u8, event_len: usize, ctx: *const Context, o
 
     var num: [20]u8 = undefined;
     log(&.{ "request ", ctx.request_id.bytes(), ": ", decimal(&num, event.len), " bytes\n" });
+    // On Lambda, the X-Ray trace id too (a context from before the Lambda
+    // dialect is 112 bytes and has no such field).
+    if (ctx.size >= @sizeOf(Context) and ctx.platform == SCF_PLATFORM_LAMBDA and ctx.trace_id.ptr != null)
+        log(&.{ "trace ", ctx.trace_id.bytes(), "\n" });
 
     var chunk: [4096]u8 = undefined;
     var rest = event;

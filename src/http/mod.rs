@@ -80,6 +80,23 @@ pub struct Response {
     pub context: wire::Context,
 }
 
+/// What one attempt sends.
+#[cfg(not(feature = "lambda"))]
+#[derive(Clone, Copy)]
+struct Req<'r> {
+    route: &'r wire::Route,
+    body: &'r [u8],
+}
+
+/// What one attempt sends: every request goes out as pieces when the
+/// Lambda dialect is built in (one send path, not two).
+#[cfg(feature = "lambda")]
+#[derive(Clone, Copy)]
+struct Req<'r> {
+    line: &'r [&'r [u8]],
+    body: Option<&'r [&'r [u8]]>,
+}
+
 enum Attempt {
     /// An idle connection turned out to be closed: resend once, at once.
     Stale(Cause),
@@ -183,7 +200,24 @@ impl<'b> Client<'b> {
             }
         }
         let route = self.routes[route];
-        self.with_retries(|c| c.attempt(&route, body))
+        #[cfg(not(feature = "lambda"))]
+        return self.with_retries(|c| c.attempt(Req { route: &route, body }));
+        #[cfg(feature = "lambda")]
+        return self.request_parts(&[route.line.as_bytes()], route.with_body.then_some(&[body]));
+    }
+
+    /// Sends one request whose line comes in pieces (see
+    /// [`wire::request_parts`]; `body` is `None` for a request without
+    /// one) and reads its response, with the same retry policy as
+    /// [`Client::request`].
+    #[cfg(feature = "lambda")]
+    pub fn request_parts(&mut self, line: &[&[u8]], body: Option<&[&[u8]]>) -> Result<Response, Error> {
+        if self.tail.is_empty() {
+            for piece in wire::host_tail(self.host) {
+                self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
+            }
+        }
+        self.with_retries(|c| c.attempt(Req { line, body }))
     }
 
     fn with_retries<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, Attempt>) -> Result<T, Error> {
@@ -237,7 +271,7 @@ impl<'b> Client<'b> {
     }
 
     /// One try: the request, then the response.
-    fn attempt(&mut self, route: &wire::Route, body: &[u8]) -> Result<Response, Attempt> {
+    fn attempt(&mut self, req: Req) -> Result<Response, Attempt> {
         self.rx.consume(self.done);
         self.done = 0;
         if !self.rx.is_empty() && self.conn.is_some() {
@@ -248,8 +282,16 @@ impl<'b> Client<'b> {
         let failed = |c| if reused { Attempt::Stale(c) } else { Attempt::Retry(c) };
         let fd = self.conn.as_ref().ok_or(Attempt::Retry(Cause::Closed))?;
         let mut digits = itoa::Buffer::new();
-        let request = wire::request(route, self.tail.as_slice(), &mut digits, body);
+        #[cfg(not(feature = "lambda"))]
+        let request = wire::request(req.route, self.tail.as_slice(), &mut digits, req.body);
+        #[cfg(not(feature = "lambda"))]
         sys::send_all(fd, request).map_err(|e| failed(Cause::Send(e)))?;
+        #[cfg(feature = "lambda")]
+        {
+            let mut pieces: [&[u8]; wire::REQUEST_PIECES] = [b""; wire::REQUEST_PIECES];
+            let n = wire::request_parts(&mut pieces, req.line, self.tail.as_slice(), &mut digits, req.body);
+            sys::send_all_in(fd, &mut pieces[..n]).map_err(|e| failed(Cause::Send(e)))?;
+        }
 
         // Read until a final (non-1xx) head is complete.
         let mut received = false;

@@ -70,20 +70,59 @@ pub enum Framing {
 
 /// A numeric context header (`memory_limit_in_mb`, `time_limit_in_ms`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "lambda", derive(Default))]
 pub enum Num {
+    #[cfg_attr(feature = "lambda", default)]
     Absent,
     Value(u64),
     /// Present but not a decimal number that fits in 64 bits.
     Invalid,
 }
 
-/// The SCF context headers of a `/runtime/invocation/next` response, as
-/// offsets into the buffer the head was parsed from.
+/// The context headers of a `/next` response, as offsets into the buffer
+/// the head was parsed from: SCF's, and with the `lambda` feature Lambda's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Context {
     pub request_id: Option<Range<usize>>,
     pub memory_limit_mb: Num,
     pub time_limit_ms: Num,
+    #[cfg(feature = "lambda")]
+    pub lambda: LambdaContext,
+}
+
+/// Lambda's six context headers (`Lambda-Runtime-*`). Kept small: it
+/// travels inside every parsed head, SCF's too.
+#[cfg(feature = "lambda")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LambdaContext {
+    /// `Lambda-Runtime-Aws-Request-Id`
+    pub request_id: Option<Span>,
+    /// `Lambda-Runtime-Deadline-Ms`
+    pub deadline_ms: Num,
+    /// `Lambda-Runtime-Invoked-Function-Arn`
+    pub function_arn: Option<Span>,
+    /// `Lambda-Runtime-Trace-Id`
+    pub trace_id: Option<Span>,
+    /// `Lambda-Runtime-Client-Context`
+    pub client_context: Option<Span>,
+    /// `Lambda-Runtime-Cognito-Identity`
+    pub cognito_identity: Option<Span>,
+}
+
+/// Where a header value lies in the buffer its head was parsed from, in
+/// 32 bits a side (a head is at most 1 MiB, far below 4 GiB).
+#[cfg(feature = "lambda")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+#[cfg(feature = "lambda")]
+impl Span {
+    pub fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
 }
 
 /// A parsed response head.
@@ -128,10 +167,22 @@ pub fn parse_head(buf: &mut [u8]) -> Result<Option<Head>, Error> {
     let mut chunked = None;
     let mut close = false;
     let mut keep_alive_token = false;
-    let mut context = Context { request_id: None, memory_limit_mb: Num::Absent, time_limit_ms: Num::Absent };
+    let mut context = Context {
+        request_id: None,
+        memory_limit_mb: Num::Absent,
+        time_limit_ms: Num::Absent,
+        #[cfg(feature = "lambda")]
+        lambda: LambdaContext::default(),
+    };
     let base = buf.as_ptr() as usize;
     for h in res.headers.iter() {
         let name = h.name.as_bytes();
+        // The value borrows from buf: as an offset range it outlives the parse.
+        #[cfg(feature = "lambda")]
+        let range = || {
+            let start = h.value.as_ptr() as usize - base;
+            Some(Span { start: start as u32, end: (start + h.value.len()) as u32 })
+        };
         // Dispatch on the length first: one comparison per field instead of
         // six (this loop runs for every field of every response).
         let is = |want: &[u8]| eq_lowercase(name, want);
@@ -170,6 +221,20 @@ pub fn parse_head(buf: &mut [u8]) -> Result<Option<Head>, Error> {
             16 if is(b"time_limit_in_ms") => {
                 context.time_limit_ms = parse_decimal(h.value).map_or(Num::Invalid, Num::Value)
             }
+            #[cfg(feature = "lambda")]
+            29 if is(b"lambda-runtime-aws-request-id") => context.lambda.request_id = range(),
+            #[cfg(feature = "lambda")]
+            26 if is(b"lambda-runtime-deadline-ms") => {
+                context.lambda.deadline_ms = parse_decimal(h.value).map_or(Num::Invalid, Num::Value)
+            }
+            #[cfg(feature = "lambda")]
+            35 if is(b"lambda-runtime-invoked-function-arn") => context.lambda.function_arn = range(),
+            #[cfg(feature = "lambda")]
+            23 if is(b"lambda-runtime-trace-id") => context.lambda.trace_id = range(),
+            #[cfg(feature = "lambda")]
+            29 if is(b"lambda-runtime-client-context") => context.lambda.client_context = range(),
+            #[cfg(feature = "lambda")]
+            31 if is(b"lambda-runtime-cognito-identity") => context.lambda.cognito_identity = range(),
             _ => {}
         }
     }
@@ -324,6 +389,57 @@ pub fn request<'a>(route: &Route, tail: &'a [u8], digits: &'a mut itoa::Buffer, 
         [route.line.as_bytes(), &tail[..host_line], b"\r\n", b"", b""]
     }
 }
+
+/// The most pieces a request line may come in, with any header fields
+/// that go before `Host` (Lambda: the method, the path prefix, the path up
+/// to the request id, the id, the rest of the path and a field name, the
+/// field's value, and `\r\nHost: `).
+#[cfg(feature = "lambda")]
+pub const LINE_PIECES: usize = 7;
+/// The most pieces a request body may come in (Lambda's error JSON).
+#[cfg(feature = "lambda")]
+pub const BODY_PIECES: usize = 5;
+
+/// A request whose line is not one constant (Lambda's paths carry a prefix
+/// and the request id), as pieces for one vectored write, written into
+/// `out` (returns how many): `line` (its pieces joined make `METHOD PATH
+/// HTTP/1.1\r\n`, any further fields, and `Host: `), then `tail` as in
+/// [`request`], then, for a request with a body, its length's digits, the
+/// blank line and the body's pieces. Empty pieces are skipped by the write.
+#[cfg(feature = "lambda")]
+pub fn request_parts<'a>(
+    out: &mut [&'a [u8]; REQUEST_PIECES],
+    line: &[&'a [u8]],
+    tail: &'a [u8],
+    digits: &'a mut itoa::Buffer,
+    body: Option<&[&'a [u8]]>,
+) -> usize {
+    let mut n = 0;
+    let mut push = |p: &'a [u8]| {
+        if let Some(o) = out.get_mut(n) {
+            *o = p;
+            n += 1;
+        }
+    };
+    line.iter().for_each(|p| push(p));
+    match body {
+        Some(body) => {
+            push(tail);
+            push(digits.format(body.iter().map(|p| p.len()).sum::<usize>()).as_bytes());
+            push(b"\r\n\r\n");
+            body.iter().for_each(|p| push(p));
+        }
+        None => {
+            push(&tail[..tail.len().saturating_sub(LENGTH_FIELD.len() - 2)]);
+            push(b"\r\n");
+        }
+    }
+    n
+}
+
+/// Room for the pieces of any request ([`request_parts`]).
+#[cfg(feature = "lambda")]
+pub const REQUEST_PIECES: usize = LINE_PIECES + 3 + BODY_PIECES;
 
 /// The longest chunk-size line accepted, extensions included.
 pub const MAX_CHUNK_LINE: usize = 4096;

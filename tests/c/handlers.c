@@ -34,6 +34,13 @@ static int context_report(const uint8_t *event, size_t len, const scf_context *c
     put_str(out, " namespace=", ctx->function_namespace);
     put_str(out, " version=", ctx->function_version);
     put_str(out, " region=", ctx->region);
+    if (ctx->size >= 184) {
+        put(out, " platform="); put_u64(out, ctx->platform);
+        put_str(out, " arn=", ctx->function_arn);
+        put_str(out, " trace=", ctx->trace_id);
+        put_str(out, " client_context=", ctx->client_context);
+        put_str(out, " cognito=", ctx->cognito_identity);
+    }
     put(out, " event_len="); put_u64(out, len);
     put(out, " runtime="); put(out, scf_runtime_version());
     put(out, " runtime_number="); put_u64(out, scf_runtime_version_number());

@@ -3,6 +3,8 @@
 //! loopback runtime-API peer.
 #![allow(dead_code, unused_imports)]
 
+pub mod lambda;
+
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};

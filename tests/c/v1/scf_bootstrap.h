@@ -1,0 +1,163 @@
+/*
+ * scf_bootstrap.h -- the handler ABI of scf-bootstrap, a custom runtime for
+ * Tencent Cloud SCF "Custom Runtime" functions.
+ *
+ * This header is the whole contract between the runtime and the native code
+ * linked into it. Anything not declared here is not part of the API and may
+ * change without notice. Result codes and struct fields are only ever
+ * appended; existing values and offsets never change within one
+ * SCF_ABI_VERSION.
+ *
+ * A handler is an ordinary C function registered with SCF_HANDLER():
+ *
+ *     #include "scf_bootstrap.h"
+ *
+ *     static int main_handler(const uint8_t *event, size_t event_len,
+ *                             const scf_context *ctx, scf_writer *out) {
+ *         scf_write(out, "got ", 4);
+ *         scf_write(out, event, event_len);
+ *         return SCF_OK;
+ *     }
+ *     SCF_HANDLER(main_handler)
+ *
+ * The function part of the _HANDLER setting (`index.main_handler` ->
+ * `main_handler`) picks the handler at start-up; several handlers may be
+ * linked into one bootstrap.
+ *
+ * Threads: the runtime calls handlers one at a time, from the process's main
+ * thread. Nothing in this header may be called from another thread.
+ */
+#ifndef SCF_BOOTSTRAP_H
+#define SCF_BOOTSTRAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of this header. A handler records the ABI version it was compiled
+ * against in its registration entry; the runtime refuses, at start-up and
+ * before reporting ready, to run a handler whose ABI version it does not
+ * implement. */
+#define SCF_ABI_VERSION 1
+#define SCF_BOOTSTRAP_VERSION "0.1.0"
+#define SCF_BOOTSTRAP_VERSION_NUMBER 1000 /* major*1000000 + minor*1000 + patch */
+
+/* Result codes returned by handlers, init hooks and scf_write(). Any value
+ * other than SCF_OK that a handler returns is a failure; the two below are
+ * the ones the runtime itself produces. */
+#define SCF_OK 0
+#define SCF_ERROR 1   /* generic failure */
+#define SCF_NOMEM 2   /* scf_write(): the response would exceed the limit or memory ran out */
+
+/* A byte string that is not NUL-terminated unless stated. `ptr` is NULL and
+ * `len` is 0 when the value is absent. */
+typedef struct scf_str {
+    const char *ptr;
+    size_t len;
+} scf_str;
+
+/* What the runtime knows about the current invocation and the function.
+ *
+ * Lifetime: the context and every string it points to are owned by the
+ * runtime and stay valid until the handler (or init hook) returns; copy what
+ * you need to keep. The function metadata strings (function_name ...
+ * region) point into the process environment and stay valid for the life of
+ * the process. */
+typedef struct scf_context {
+    /* sizeof(scf_context) as the runtime built it: fields are only appended,
+     * so a handler may check `ctx->size` before reading a newer field. */
+    uint32_t size;
+    uint32_t abi_version;
+    /* The `request_id` header of this invocation; NUL-terminated as well
+     * (ptr[len] == '\0'). Empty (not NULL) in the init hook. */
+    scf_str request_id;
+    /* `memory_limit_in_mb` and `time_limit_in_ms` headers; 0 if absent. */
+    uint64_t memory_limit_mb;
+    uint64_t time_limit_ms;
+    /* Milliseconds since the Unix epoch by which the result must be pushed:
+     * the time the event was received plus time_limit_ms. 0 if unknown. */
+    uint64_t deadline_ms;
+    /* From SCF_FUNCTIONNAME, SCF_NAMESPACE, SCF_FUNCTIONVERSION and
+     * TENCENTCLOUD_REGION; each absent (NULL, 0) when the variable is unset.
+     * NUL-terminated when present. */
+    scf_str function_name;
+    scf_str function_namespace;
+    scf_str function_version;
+    scf_str region;
+} scf_context;
+
+/* Opaque sink for the response body (or, on failure, the error message).
+ * Owned by the runtime; valid only during the call it was passed to. */
+typedef struct scf_writer scf_writer;
+
+/* Appends `len` bytes from `data` to the body being built. `data` is only
+ * read during the call and may be NULL when `len` is 0. Returns SCF_OK, or
+ * SCF_NOMEM when the body would grow past the runtime's 6 MB response limit
+ * or memory ran out; the body is left as it was before the failed call. */
+int scf_write(scf_writer *out, const void *data, size_t len);
+
+/* Discards everything written so far (for a handler that starts writing a
+ * response and then decides to fail with a message of its own). */
+void scf_writer_reset(scf_writer *out);
+
+/* The handler. `event` points to the raw event body, `event_len` bytes of any
+ * value: it is neither NUL-terminated nor guaranteed to be UTF-8, and it is
+ * NULL only when `event_len` is 0. `event` and `ctx` are owned by the runtime
+ * and valid until the handler returns.
+ *
+ * Return SCF_OK to post what was written to `out` as the invocation's
+ * response. Return anything else to post it to the error endpoint instead;
+ * if nothing was written, the runtime posts a default message naming the
+ * handler and the returned code. */
+typedef int (*scf_handler_fn)(const uint8_t *event, size_t event_len,
+                              const scf_context *ctx, scf_writer *out);
+
+/* Optional init hook, run once before the runtime reports ready, with a
+ * context whose request fields are empty. Return SCF_OK to go on. On any
+ * other value the runtime prints one line to stderr with the handler's name,
+ * the code and what the hook wrote to `msg` (if anything), and exits with a
+ * non-zero status without reporting ready. */
+typedef int (*scf_init_fn)(const scf_context *ctx, scf_writer *msg);
+
+/* The registration record. Do not fill one in by hand: use SCF_HANDLER or
+ * SCF_HANDLER_WITH_INIT. Records are collected by the linker into the
+ * `scf_handlers` section; the runtime finds them through the linker-made
+ * symbols __start_scf_handlers and __stop_scf_handlers. The record is 32
+ * bytes on every 64-bit target; `abi_version` comes first so that a record
+ * from another ABI version can be recognised before anything else is read. */
+typedef struct scf_handler_entry {
+    uint32_t abi_version;   /* SCF_ABI_VERSION the handler was compiled with */
+    uint32_t reserved;      /* 0 */
+    const char *name;       /* NUL-terminated, static; matched against _HANDLER */
+    scf_handler_fn handle;
+    scf_init_fn init;       /* may be NULL */
+} scf_handler_entry;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SCF__ENTRY_ATTRS __attribute__((used, section("scf_handlers"), aligned(8)))
+#else
+#error "scf_bootstrap.h: SCF_HANDLER needs GCC- or Clang-style section attributes"
+#endif
+
+/* Registers `fn` (an scf_handler_fn) under its own name, with an init hook
+ * `init` (an scf_init_fn, or NULL). Use at file scope, once per handler. */
+#define SCF_HANDLER_WITH_INIT(fn, init)                                        \
+    static const scf_handler_entry scf__entry_##fn SCF__ENTRY_ATTRS = {        \
+        SCF_ABI_VERSION, 0, #fn, fn, init};
+
+#define SCF_HANDLER(fn) SCF_HANDLER_WITH_INIT(fn, NULL)
+
+/* The runtime's version string (e.g. "0.1.0"), static, NUL-terminated, and
+ * the ABI version it implements. Compare with SCF_BOOTSTRAP_VERSION and
+ * SCF_ABI_VERSION to detect a header/runtime mismatch. */
+const char *scf_runtime_version(void);
+uint32_t scf_runtime_abi_version(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SCF_BOOTSTRAP_H */
