@@ -50,12 +50,17 @@ const fn decimal(s: &str) -> u32 {
 /// SCF's limit on a synchronous invocation's response.
 pub const MAX_RESPONSE: usize = 6 << 20;
 
-/// `scf_str`
+/// `scf_str`: a pointer and a length, null when absent.
+///
+/// Its fields are private to this crate, whose code builds every `Str` from
+/// memory that outlives the context holding it (the header's lifetime
+/// rules); from outside, a `Str` comes from [`Str::NONE`], from a static
+/// string, or from [`Str::from_raw_parts`], whose caller promises the same.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Str {
-    pub ptr: *const c_char,
-    pub len: usize,
+    pub(crate) ptr: *const c_char,
+    pub(crate) len: usize,
 }
 
 impl Str {
@@ -68,16 +73,38 @@ impl Str {
         }
     }
 
-    /// The bytes, or `None` when absent.
-    pub fn bytes(&self) -> Option<&[u8]> {
+    /// A `Str` of `len` bytes at `ptr` (null: absent).
+    ///
+    /// # Safety
+    /// Unless `ptr` is null, it must point to `len` readable bytes that stay
+    /// valid and unchanged for as long as the `Str`, or any context holding
+    /// it, is read.
+    pub const unsafe fn from_raw_parts(ptr: *const c_char, len: usize) -> Str {
+        Str { ptr, len }
+    }
+
+    /// The bytes, or `None` when absent, for any lifetime the caller picks.
+    ///
+    /// # Safety
+    /// The memory must still be valid for `'a` (the promise of
+    /// [`Str::from_raw_parts`], or of the context the `Str` came from).
+    pub unsafe fn as_bytes<'a>(&self) -> Option<&'a [u8]> {
         if self.ptr.is_null() {
             None
         } else {
-            // SAFETY: every Str the runtime builds points to `len` readable
-            // bytes that outlive the context holding it (see the header's
-            // lifetime rules); absent values are null and handled above.
+            // SAFETY: the caller's promise; absent values are null and
+            // handled above.
             Some(unsafe { core::slice::from_raw_parts(self.ptr as *const u8, self.len) })
         }
+    }
+
+    /// The bytes, or `None` when absent.
+    pub(crate) fn bytes(&self) -> Option<&[u8]> {
+        // SAFETY: every Str this crate builds points to `len` readable bytes
+        // that outlive the context holding it (see the header's lifetime
+        // rules), and outside code can only make one through the unsafe
+        // from_raw_parts, which promises the same.
+        unsafe { self.as_bytes() }
     }
 }
 
@@ -97,7 +124,7 @@ pub struct RawContext {
     pub region: Str,
     // Appended with the Lambda dialect (size 184); a runtime from before it
     // builds a 112-byte context.
-    /// [`PLATFORM_SCF`] or [`PLATFORM_LAMBDA`].
+    /// `SCF_PLATFORM_SCF` (1) or `SCF_PLATFORM_LAMBDA` (2).
     pub platform: u32,
     pub reserved: u32,
     pub function_arn: Str,
@@ -120,11 +147,11 @@ pub type InitFn = unsafe extern "C" fn(*const RawContext, *mut Writer) -> c_int;
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Entry {
-    pub abi_version: u32,
-    pub reserved: u32,
-    pub name: *const c_char,
-    pub handle: Option<HandlerFn>,
-    pub init: Option<InitFn>,
+    pub(crate) abi_version: u32,
+    pub(crate) reserved: u32,
+    pub(crate) name: *const c_char,
+    pub(crate) handle: Option<HandlerFn>,
+    pub(crate) init: Option<InitFn>,
 }
 
 /// An [`Entry`] that may sit in a `static`: its pointers are to static
@@ -189,18 +216,31 @@ pub fn entries() -> &'static [Entry] {
 }
 
 impl Entry {
+    /// A record of this ABI version (what [`crate::handler!`] puts in the
+    /// `scf_handlers` section).
+    ///
+    /// # Safety
+    /// `name` must be null or point to a NUL-terminated string that lives
+    /// for the rest of the process; `handle` and `init` must keep the
+    /// header's contract for `scf_handler_fn` and `scf_init_fn` when called
+    /// with the runtime's valid event, context and writer.
+    pub const unsafe fn new(name: *const c_char, handle: Option<HandlerFn>, init: Option<InitFn>) -> Entry {
+        Entry { abi_version: ABI_VERSION, reserved: 0, name, handle, init }
+    }
+
     /// The handler's name, for a record of this ABI version.
-    pub fn name(&self) -> &'static [u8] {
+    pub(crate) fn name(&self) -> &'static [u8] {
         if self.name.is_null() {
             return b"";
         }
-        // SAFETY: SCF_HANDLER and handler! store a pointer to a static
-        // NUL-terminated string literal.
+        // SAFETY: SCF_HANDLER and handler! (through Entry::new, whose
+        // caller promises it) store a pointer to a static NUL-terminated
+        // string literal.
         unsafe { CStr::from_ptr(self.name) }.to_bytes()
     }
 
     /// Calls the handler. Returns its status code.
-    pub fn call(&self, event: &[u8], ctx: &RawContext, out: &mut Writer) -> c_int {
+    pub(crate) fn call(&self, event: &[u8], ctx: &RawContext, out: &mut Writer) -> c_int {
         let Some(f) = self.handle else { return ERROR };
         let ptr = if event.is_empty() { core::ptr::null() } else { event.as_ptr() };
         // SAFETY: the pointers are valid for the duration of the call, as
@@ -211,7 +251,7 @@ impl Entry {
     }
 
     /// Runs the init hook, if there is one.
-    pub fn call_init(&self, ctx: &RawContext, msg: &mut Writer) -> c_int {
+    pub(crate) fn call_init(&self, ctx: &RawContext, msg: &mut Writer) -> c_int {
         match self.init {
             // SAFETY: as in `call`.
             Some(f) => unsafe { f(ctx, msg) },
@@ -252,13 +292,13 @@ pub struct Writer<'a, 'b> {
 }
 
 impl<'a, 'b> Writer<'a, 'b> {
-    pub fn new(buf: &'a mut Buf<'b>) -> Self {
+    pub(crate) fn new(buf: &'a mut Buf<'b>) -> Self {
         Writer { buf, refused: None }
     }
 
     /// The first refusal since the body was last reset, with what the
     /// handler tried to write in all; `None` if every write was accepted.
-    pub fn refused(&self) -> Option<Refusal> {
+    pub(crate) fn refused(&self) -> Option<Refusal> {
         self.refused
     }
 
@@ -489,8 +529,8 @@ impl<'w> Response<'w> {
 /// error message (`E: core::fmt::Display`; a `&str` will do). Optionally
 /// `handler!(name, init = init_fn)` with `fn init_fn(&Context, &mut Response)
 /// -> Result<(), E>` adds an init hook, whose `Err(e)` is printed the same
-/// way. A panic in either is reported with its message and location (see
-/// [`crate::crash`]) and aborts the process.
+/// way. A panic in either is reported with its message and location (README,
+/// "Crash reports") and aborts the process.
 #[macro_export]
 macro_rules! handler {
     ($name:ident $(, init = $init:path)?) => {
@@ -499,52 +539,55 @@ macro_rules! handler {
             unsafe extern "C" fn __scf_call(
                 event: *const u8,
                 len: usize,
-                ctx: *const $crate::ffi::RawContext,
-                out: *mut $crate::ffi::Writer,
+                ctx: *const $crate::__private::RawContext,
+                out: *mut $crate::__private::Writer,
             ) -> ::core::ffi::c_int {
                 // SAFETY: the runtime passes a valid event range, context and
                 // writer that live for this call (the header's contract).
                 let event = if len == 0 { &[][..] } else { unsafe { ::core::slice::from_raw_parts(event, len) } };
-                let ctx = unsafe { $crate::ffi::Context::from_raw(ctx) };
-                let mut out = unsafe { $crate::ffi::Response::from_raw(out) };
+                let ctx = unsafe { $crate::Context::from_raw(ctx) };
+                let mut out = unsafe { $crate::Response::from_raw(out) };
                 match $name(event, &ctx, &mut out) {
-                    Ok(()) => $crate::ffi::OK,
-                    Err(e) => $crate::ffi::write_error(&mut out, &e),
+                    Ok(()) => $crate::__private::OK,
+                    Err(e) => $crate::__private::write_error(&mut out, &e),
                 }
             }
             $crate::handler!(@init $($init)?);
             #[used]
             #[link_section = "scf_handlers"]
-            static __SCF_ENTRY: $crate::ffi::Record = $crate::ffi::Record($crate::ffi::Entry {
-                abi_version: $crate::ffi::ABI_VERSION,
-                reserved: 0,
-                name: {
-                    const N: &::core::ffi::CStr = match ::core::ffi::CStr::from_bytes_with_nul(
-                        ::core::concat!(::core::stringify!($name), "\0").as_bytes()) {
-                        Ok(n) => n,
-                        Err(_) => panic!("handler name contains NUL"),
-                    };
-                    N.as_ptr()
-                },
-                handle: Some(__scf_call),
-                init: __SCF_INIT,
+            // SAFETY: the name is a static C string literal; both functions
+            // keep the header's contract (above).
+            #[allow(unsafe_code)]
+            static __SCF_ENTRY: $crate::__private::Record = $crate::__private::Record(unsafe {
+                $crate::__private::Entry::new(
+                    {
+                        const N: &::core::ffi::CStr = match ::core::ffi::CStr::from_bytes_with_nul(
+                            ::core::concat!(::core::stringify!($name), "\0").as_bytes()) {
+                            Ok(n) => n,
+                            Err(_) => panic!("handler name contains NUL"),
+                        };
+                        N.as_ptr()
+                    },
+                    Some(__scf_call),
+                    __SCF_INIT,
+                )
             });
         };
     };
     (@init) => {
-        const __SCF_INIT: Option<$crate::ffi::InitFn> = None;
+        const __SCF_INIT: Option<$crate::__private::InitFn> = None;
     };
     (@init $init:path) => {
         #[allow(unsafe_code)]
-        unsafe extern "C" fn __scf_init(ctx: *const $crate::ffi::RawContext, msg: *mut $crate::ffi::Writer) -> ::core::ffi::c_int {
+        unsafe extern "C" fn __scf_init(ctx: *const $crate::__private::RawContext, msg: *mut $crate::__private::Writer) -> ::core::ffi::c_int {
             // SAFETY: as for the handler call above.
-            let ctx = unsafe { $crate::ffi::Context::from_raw(ctx) };
-            let mut msg = unsafe { $crate::ffi::Response::from_raw(msg) };
+            let ctx = unsafe { $crate::Context::from_raw(ctx) };
+            let mut msg = unsafe { $crate::Response::from_raw(msg) };
             match $init(&ctx, &mut msg) {
-                Ok(()) => $crate::ffi::OK,
-                Err(e) => $crate::ffi::write_error(&mut msg, &e),
+                Ok(()) => $crate::__private::OK,
+                Err(e) => $crate::__private::write_error(&mut msg, &e),
             }
         }
-        const __SCF_INIT: Option<$crate::ffi::InitFn> = Some(__scf_init);
+        const __SCF_INIT: Option<$crate::__private::InitFn> = Some(__scf_init);
     };
 }

@@ -6,29 +6,40 @@
 //! `bootstrap` file at the zip's root; this crate builds that file.
 //!
 //! The crate is `no_std` and allocates only to grow its two reused buffers.
-//! It is layered like this, bottom up:
+//! Its public API is the handler side only: [`Context`], [`Response`],
+//! [`WriteError`] (alias [`TooLarge`]), [`Platform`], [`handler!`],
+//! [`entry!`], [`log`], [`MAX_RESPONSE`], [`VERSION`] and, with the cargo
+//! feature `std`, `run`; C, Zig and other languages use the functions that
+//! `include/scf_bootstrap.h` declares (`scf_write`, `scf_writer_reset`,
+//! `scf_runtime_version`, `scf_runtime_version_number`,
+//! `scf_runtime_abi_version`), exported by the binary. Everything else is
+//! private to the crate. Its modules, each using only those above it:
 //!
-//! - [`sys`]: the operating system. Every libc call (sockets, files, the
+//! - `sys`: the operating system. Every libc call (sockets, files, the
 //!   environment, clocks, `mmap` for buffer growth) is wrapped here, and this
-//!   module, [`crash`] and [`ffi`] are the only places where `unsafe` is
+//!   module, `ffi` and `crash` are the only places where `unsafe` is
 //!   allowed.
-//! - [`http`]: a blocking HTTP/1.1 client for one peer over one keep-alive
-//!   connection. Its framing half, [`http::wire`], is pure functions over byte
-//!   slices (requests as iovec pieces, response heads parsed zero-copy by
-//!   `httparse`, in-place de-chunking); the other half moves bytes and
-//!   applies the retry policy.
+//! - `diag`: the one-line messages on stderr (`Line`), with no allocation.
+//! - `ffi`: the handler ABI of `include/scf_bootstrap.h`, the registry of
+//!   handlers linked into the binary, and the safe Rust API over it.
+//! - `http::wire`, then `http`: a blocking HTTP/1.1 client for one peer over
+//!   one keep-alive connection. Its framing half, `wire`, is pure functions
+//!   over byte slices (requests as iovec pieces, response heads parsed
+//!   zero-copy by `httparse`, in-place de-chunking); the other half moves
+//!   bytes and applies the retry policy.
 //! - `resolve` (cargo feature `resolve`): host names for `SCF_RUNTIME_API`,
-//!   from `/etc/hosts` and DNS, parsed by pure functions.
-//! - [`runtime`]: the SCF protocol loop, init -> ready -> next -> handle ->
-//!   response/error, and the environment it reads.
-//! - `lambda` (cargo feature `lambda`, on by default): the AWS Lambda
-//!   dialect of the same loop, chosen when `AWS_LAMBDA_RUNTIME_API` is set.
-//! - [`ffi`]: the handler ABI of `include/scf_bootstrap.h`, the registry of
-//!   handlers linked into the binary, and the safe Rust API over it
-//!   ([`Context`], [`Response`], [`handler!`]).
-//! - [`crash`]: crash reports. A fault signal or a panic while a handler
-//!   runs is posted to the error endpoint and logged before the process
-//!   dies by the signal; signal plumbing, so it may use `unsafe` too.
+//!   from `/etc/hosts` and DNS, parsed by pure functions; it fills the
+//!   client's address list (`http::Addrs`).
+//! - `crash`: crash reports. A fault signal or a panic while a handler
+//!   runs is posted to the error endpoint (through `http`) and logged before
+//!   the process dies by the signal; signal plumbing, so it may use `unsafe`
+//!   too.
+//! - `runtime`: the SCF protocol loop, init -> ready -> next -> handle ->
+//!   response/error, and the environment it reads; and beside it `lambda`
+//!   (cargo feature `lambda`, on by default), the AWS Lambda dialect of the
+//!   same loop, chosen when `AWS_LAMBDA_RUNTIME_API` is set. These two use
+//!   each other (`lambda` reuses `runtime`'s errors and handler selection;
+//!   `runtime` hands over to `lambda`).
 //!
 //! A Rust handler crate depends on this one and writes:
 //!
@@ -44,32 +55,101 @@
 //! ```
 //!
 //! A handler crate that wants std (an allocator, `serde_json`) enables the
-//! cargo feature `std` and calls [`run`] from an ordinary `fn main`
+//! cargo feature `std` and calls `run` from an ordinary `fn main`
 //! instead of using `entry!` (see `examples/rust-serde`).
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(clippy::missing_safety_doc)]
 
-pub mod crash;
-pub mod diag;
-pub mod ffi;
-pub mod http;
+pub(crate) mod crash;
+pub(crate) mod diag;
+pub(crate) mod ffi;
+pub(crate) mod http;
 #[cfg(feature = "lambda")]
-pub mod lambda;
+pub(crate) mod lambda;
 #[cfg(feature = "resolve")]
-pub mod resolve;
-pub mod runtime;
+pub(crate) mod resolve;
+pub(crate) mod runtime;
 #[cfg(feature = "std")]
 mod std_api;
-pub mod sys;
+// Without `resolve`, sys's UDP and file helpers have no caller.
+#[cfg_attr(not(feature = "resolve"), allow(dead_code))]
+pub(crate) mod sys;
 
 #[cfg(test)]
 mod fuzz_tests;
 
-pub use ffi::{Context, Platform, Response, TooLarge, WriteError};
+pub use ffi::{Context, Platform, Response, TooLarge, WriteError, MAX_RESPONSE, VERSION};
 #[cfg(feature = "std")]
 pub use std_api::run;
+
+/// What the [`handler!`] and [`entry!`] macros expand to, and the
+/// `bootstrap` binary's own `main`: public only so that code expanded in a
+/// handler crate can name it. Not part of the API; it may change in any
+/// release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::crash::panicked;
+    pub use crate::ffi::{write_error, Entry, InitFn, RawContext, Record, Str, Writer, ABI_VERSION, OK};
+    pub use crate::runtime::main as runtime_main;
+}
+
+/// The parsers the fuzz targets in `fuzz/` drive, visible only in a build
+/// with `--cfg fuzzing` (what `cargo fuzz` passes). Not part of the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::http::wire;
+    #[cfg(feature = "resolve")]
+    pub use crate::resolve::{hosts_line, parse_answer, Conf};
+}
+
+/// An outside crate reaches neither the runtime's internals nor the raw
+/// pieces of the ABI in safe code. Each of these fails to compile:
+///
+/// ```compile_fail
+/// scf_bootstrap::sys::write_stderr(&[b"x"]);
+/// ```
+/// ```compile_fail
+/// use scf_bootstrap::http::wire;
+/// ```
+/// ```compile_fail
+/// use scf_bootstrap::runtime;
+/// ```
+/// ```compile_fail
+/// // A Str from an arbitrary pointer: its fields are private...
+/// let s = scf_bootstrap::__private::Str { ptr: 1 as _, len: 9 };
+/// ```
+/// ```compile_fail
+/// // ...and its bytes are not readable from outside the crate.
+/// let _ = scf_bootstrap::__private::Str::NONE.bytes();
+/// ```
+/// ```compile_fail
+/// // An Entry whose name or function is arbitrary needs the unsafe constructor.
+/// let e = scf_bootstrap::__private::Entry::new(1 as _, None, None);
+/// ```
+/// ```compile_fail
+/// let e = scf_bootstrap::__private::Entry { abi_version: 1, reserved: 0, name: 1 as _, handle: None, init: None };
+/// ```
+///
+/// The same things through their `unsafe` doors, whose contracts the caller
+/// then keeps, do compile (so the failures above are about privacy and
+/// safety, not typos):
+///
+/// ```
+/// use scf_bootstrap::__private::{Entry, Str};
+/// static NAME: &core::ffi::CStr = c"x";
+/// // SAFETY: a static string of 1 byte.
+/// let s = unsafe { Str::from_raw_parts(NAME.as_ptr(), 1) };
+/// // SAFETY: as for s.
+/// assert_eq!(unsafe { s.as_bytes() }, Some(&b"x"[..]));
+/// // SAFETY: a static NUL-terminated name and no functions.
+/// let _ = unsafe { Entry::new(NAME.as_ptr(), None, None) };
+/// assert!(!scf_bootstrap::VERSION.is_empty());
+/// ```
+#[cfg(doctest)]
+pub struct PublicSurface;
 
 /// Writes `parts` to standard error in one write (for handlers that log).
 pub fn log(parts: &[&[u8]]) {
@@ -88,12 +168,12 @@ macro_rules! entry {
             _argc: ::core::ffi::c_int,
             _argv: *const *const ::core::ffi::c_char,
         ) -> ::core::ffi::c_int {
-            $crate::runtime::main()
+            $crate::__private::runtime_main()
         }
 
         #[panic_handler]
         fn panic(info: &::core::panic::PanicInfo) -> ! {
-            $crate::crash::panicked(info)
+            $crate::__private::panicked(info)
         }
     };
 }

@@ -11,7 +11,7 @@ scf_bootstrap::entry!();
 
 #[cfg(not(target_env = "musl"))]
 fn main() {
-    std::process::exit(scf_bootstrap::runtime::main())
+    std::process::exit(scf_bootstrap::__private::runtime_main())
 }
 
 /// The demo handler of Tencent's Custom Runtime guide: logs the event to

@@ -16,6 +16,7 @@ pub struct Errno(pub i32);
 
 impl Errno {
     pub const CONNREFUSED: Errno = Errno(libc::ECONNREFUSED);
+    #[cfg(test)]
     pub const PIPE: Errno = Errno(libc::EPIPE);
     pub const INTR: Errno = Errno(libc::EINTR);
     pub const NOMEM: Errno = Errno(libc::ENOMEM);

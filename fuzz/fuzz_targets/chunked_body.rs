@@ -2,7 +2,7 @@
 //! verdict, and a decoded body lies inside what was consumed.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use scf_bootstrap::http::wire::{Chunked, Dechunker};
+use scf_bootstrap::fuzzing::wire::{Chunked, Dechunker};
 
 fuzz_target!(|data: &[u8]| {
     let mut whole = data.to_vec();

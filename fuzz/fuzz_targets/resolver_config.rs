@@ -2,7 +2,7 @@
 //! and every candidate name written fits the 253-byte limit.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use scf_bootstrap::resolve::{hosts_line, Conf};
+use scf_bootstrap::fuzzing::{hosts_line, Conf};
 
 fuzz_target!(|data: &[u8]| {
     let (name, text) = data.split_at(data.len().min(data.first().map_or(0, |&b| usize::from(b % 32))));

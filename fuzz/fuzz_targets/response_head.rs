@@ -2,7 +2,7 @@
 //! and a parsed head's offsets lie inside the input.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use scf_bootstrap::http::wire;
+use scf_bootstrap::fuzzing::wire;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(Some(head)) = wire::parse_head(&mut data.to_vec()) {

@@ -126,10 +126,6 @@ impl Addrs {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.list[0].is_none()
-    }
-
     /// The addresses, in the order they are tried.
     pub fn iter(&self) -> impl Iterator<Item = &SockAddr> {
         self.list.iter().flatten()
