@@ -59,6 +59,33 @@ pub enum Error {
     NoMemory,
 }
 
+/// The retry policy as a pure function of the clock, so that it can be
+/// tested without sleeping: a run of failures is retried with a doubling
+/// pause (10 ms up to 1 s) until [`RETRY_BUDGET_MS`] have passed since its
+/// first failure.
+struct Backoff {
+    failing_since: Option<u64>,
+    delay: u64,
+}
+
+impl Backoff {
+    const fn new() -> Backoff {
+        Backoff { failing_since: None, delay: 10 }
+    }
+
+    /// A failure at `now` (monotonic ms): how long to pause before the next
+    /// attempt, or `None` when the budget is spent.
+    fn after_failure(&mut self, now: u64) -> Option<u64> {
+        let since = *self.failing_since.get_or_insert(now);
+        if now.saturating_sub(since) >= RETRY_BUDGET_MS {
+            return None;
+        }
+        let pause = self.delay;
+        self.delay = (self.delay * 2).min(1000);
+        Some(pause)
+    }
+}
+
 /// Why one attempt failed in a way worth retrying.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cause {
@@ -218,8 +245,7 @@ impl<'b> Client<'b> {
 
     fn with_retries<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, Attempt>) -> Result<T, Error> {
         let mut resent = false;
-        let mut failing_since: Option<u64> = None;
-        let mut delay = 10;
+        let mut backoff = Backoff::new();
         loop {
             let cause = match f(self) {
                 Ok(v) => return Ok(v),
@@ -235,13 +261,10 @@ impl<'b> Client<'b> {
                 Err(Attempt::Stale(c) | Attempt::Retry(c)) => c,
             };
             self.conn = None;
-            let now = sys::monotonic_ms();
-            let since = *failing_since.get_or_insert(now);
-            if now.saturating_sub(since) >= RETRY_BUDGET_MS {
-                return Err(Error::Unreachable(cause));
+            match backoff.after_failure(sys::monotonic_ms()) {
+                Some(ms) => sys::sleep_ms(ms),
+                None => return Err(Error::Unreachable(cause)),
             }
-            sys::sleep_ms(delay);
-            delay = (delay * 2).min(1000);
         }
     }
 
@@ -400,5 +423,51 @@ impl<'b> Client<'b> {
             Ok(_) => Ok(()),
             Err(e) => Err(Attempt::Fatal(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Backoff, RETRY_BUDGET_MS};
+
+    /// Drives the policy over a simulated clock where each attempt takes
+    /// `cost` ms; returns the pauses and the clock when it gave up.
+    fn run(start: u64, cost: u64) -> (Vec<u64>, u64) {
+        let (mut b, mut now, mut pauses) = (Backoff::new(), start, Vec::new());
+        loop {
+            now += cost;
+            match b.after_failure(now) {
+                Some(ms) => {
+                    pauses.push(ms);
+                    now += ms;
+                }
+                None => return (pauses, now),
+            }
+        }
+    }
+
+    #[test]
+    fn retries_double_from_10_ms_to_1_s_for_the_budget_then_give_up() {
+        // An attempt that fails at once (connection refused).
+        let (pauses, end) = run(5_000, 0);
+        assert_eq!(pauses[..8], [10, 20, 40, 80, 160, 320, 640, 1000]);
+        assert!(pauses[7..].iter().all(|&p| p == 1000), "{pauses:?}");
+        // Gives up at the first failure at or past the budget: 1270 ms of
+        // growing pauses, then 9 of 1 s reach 10,270 ms.
+        assert_eq!((pauses.len(), end - 5_000), (16, 10_270));
+        // Slow attempts (a timeout each) spend the same budget in fewer tries.
+        let (pauses, end) = run(0, 3_000);
+        assert_eq!(pauses, [10, 20, 40, 80]);
+        assert!((RETRY_BUDGET_MS..RETRY_BUDGET_MS + 3_000).contains(&(end - 3_000)), "{end}");
+    }
+
+    #[test]
+    fn a_success_starts_a_new_run_with_the_whole_budget() {
+        let mut b = Backoff::new();
+        assert_eq!(b.after_failure(0), Some(10));
+        assert_eq!(b.after_failure(RETRY_BUDGET_MS - 1), Some(20));
+        assert_eq!(b.after_failure(RETRY_BUDGET_MS), None);
+        // with_retries makes a new Backoff for every request.
+        assert_eq!(Backoff::new().after_failure(RETRY_BUDGET_MS * 5), Some(10));
     }
 }
