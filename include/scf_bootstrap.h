@@ -55,7 +55,7 @@ extern "C" {
  * the ones the runtime itself produces. */
 #define SCF_OK 0
 #define SCF_ERROR 1   /* generic failure */
-#define SCF_NOMEM 2   /* scf_write(): the response would exceed the 6 MiB limit, or memory ran out
+#define SCF_NOMEM 2   /* scf_write(): the response would exceed SCF's 6 MB limit, or memory ran out
                        * (the runtime's error message says which) */
 
 /* A byte string that is not NUL-terminated unless stated. `ptr` is NULL and
@@ -140,7 +140,7 @@ typedef struct scf_writer scf_writer;
 
 /* Appends `len` bytes from `data` to the body being built. `data` is only
  * read during the call and may be NULL when `len` is 0. Returns SCF_OK, or
- * SCF_NOMEM when the body would grow past SCF's 6 MiB (6291456-byte)
+ * SCF_NOMEM when the body would grow past SCF's 6 MB (6291456-byte)
  * response limit or memory ran out; the body is left as it was before the
  * failed call. A refused write makes the invocation an error, whatever the
  * handler returns: the runtime posts a message saying the response was

@@ -47,7 +47,12 @@ const fn decimal(s: &str) -> u32 {
     }
     n
 }
-/// SCF's limit on a synchronous invocation's response.
+/// SCF's limit on a synchronous invocation's response, "6 MB" in its
+/// documentation, enforced as 6 × 2^20 = 6291456 bytes: the larger reading
+/// of "MB" (Tencent Cloud sizes memory in binary megabytes too, and its
+/// platform refuses only what is over the limit, with status 407), so the
+/// runtime never refuses a response SCF would accept. Every message and
+/// document calls it "6 MB" and, where bytes matter, 6291456.
 pub const MAX_RESPONSE: usize = 6 << 20;
 
 /// `scf_str`: a pointer and a length, null when absent.
@@ -264,7 +269,7 @@ impl Entry {
 /// messages say which.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WriteError {
-    /// The body would grow past SCF's 6 MiB response limit ([`MAX_RESPONSE`]).
+    /// The body would grow past SCF's 6 MB response limit ([`MAX_RESPONSE`]).
     TooLarge,
     /// The body was within the limit but memory for it ran out.
     NoMemory,
@@ -470,8 +475,8 @@ pub struct Response<'w> {
 impl core::fmt::Display for WriteError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
-            WriteError::TooLarge => "the response would exceed SCF's 6 MiB response limit",
-            WriteError::NoMemory => "memory ran out for the response (it is within SCF's 6 MiB limit)",
+            WriteError::TooLarge => "the response would exceed SCF's 6 MB response limit",
+            WriteError::NoMemory => "memory ran out for the response (it is within SCF's 6 MB limit)",
         })
     }
 }

@@ -16,7 +16,7 @@ fn main() {
 
 /// The demo handler of Tencent's Custom Runtime guide: logs the event to
 /// stderr and answers `Echoing request: '<event>'`. An event too big to
-/// echo within SCF's 6 MiB response limit, or with the memory there is, gets
+/// echo within SCF's 6 MB response limit, or with the memory there is, gets
 /// an error saying which.
 #[cfg(scf_demo)]
 fn main_handler(
@@ -41,8 +41,8 @@ impl core::fmt::Display for TooBigToEcho {
         f.write_str("the echo of a ")?;
         f.write_str(itoa::Buffer::new().format(self.0))?;
         f.write_str(match self.1 {
-            scf_bootstrap::WriteError::TooLarge => "-byte event exceeds SCF's 6 MiB response limit",
-            scf_bootstrap::WriteError::NoMemory => "-byte event ran out of memory (it is within the 6 MiB limit)",
+            scf_bootstrap::WriteError::TooLarge => "-byte event exceeds SCF's 6 MB response limit",
+            scf_bootstrap::WriteError::NoMemory => "-byte event ran out of memory (it is within SCF's 6 MB limit)",
         })
     }
 }

@@ -294,9 +294,9 @@ fn refusal(l: &mut Line, name: &[u8], r: ffi::Refusal) {
     l.str("handler ").quoted(name).str(" tried to write a ").num(r.wanted as u64).str("-byte response; ");
     match r.why {
         ffi::WriteError::TooLarge => {
-            l.str("writes past SCF's 6 MiB response limit (").num(ffi::MAX_RESPONSE as u64).str(" bytes) were refused")
+            l.str("writes past SCF's 6 MB response limit (").num(ffi::MAX_RESPONSE as u64).str(" bytes) were refused")
         }
-        ffi::WriteError::NoMemory => l.str("memory ran out below the 6 MiB response limit and writes were refused"),
+        ffi::WriteError::NoMemory => l.str("memory ran out below SCF's 6 MB response limit and writes were refused"),
     };
     l.str(", so the response was not sent");
 }

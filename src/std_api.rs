@@ -42,7 +42,7 @@ pub fn run() -> ! {
 }
 
 /// Appends to the response body, as [`Response::write`] does; a write past
-/// SCF's 6 MiB response limit fails with [`io::ErrorKind::OutOfMemory`] and
+/// SCF's 6 MB response limit fails with [`io::ErrorKind::OutOfMemory`] and
 /// leaves the body as it was.
 impl io::Write for Response<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {

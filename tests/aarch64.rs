@@ -150,7 +150,7 @@ fn errors_500s_on_next_and_bad_environment() {
     match api.invoke(&vec![b'x'; 6 << 20], T).unwrap() {
         Outcome::Error(msg) => assert_eq!(
             String::from_utf8(msg).unwrap(),
-            "the echo of a 6291456-byte event exceeds SCF's 6 MiB response limit"
+            "the echo of a 6291456-byte event exceeds SCF's 6 MB response limit"
         ),
         other => panic!("{other:?}"),
     }

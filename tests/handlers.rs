@@ -144,7 +144,7 @@ fn a_handler_that_ignores_a_refused_write_is_reported_as_an_error() {
             Outcome::Error(msg) => assert_eq!(
                 String::from_utf8(msg).unwrap(),
                 format!(
-                    "handler 'ignores_refusal' tried to write a {}-byte response; writes past SCF's 6 MiB response \
+                    "handler 'ignores_refusal' tried to write a {}-byte response; writes past SCF's 6 MB response \
                      limit (6291456 bytes) were refused, so the response was not sent",
                     (7 << 20) + 1
                 )

@@ -24,7 +24,8 @@ fn six_megabyte_event() {
     let api = api(Quirks::default());
     let _p = spawn(&demo(), &api, "index.main_handler");
     // 6 MB (decimal), so that the echo (+19 bytes) stays within SCF's
-    // 6 MiB response limit; tests/handlers.rs sends a full 6 MiB event.
+    // 6 MB response limit (6291456 bytes); tests/handlers.rs sends a
+    // 6291456-byte event.
     let event: Vec<u8> = (0..6_000_000u32).map(|i| b'a' + (i % 26) as u8).collect();
     assert_eq!(invoke_ok(&api, &event), echo_of(&event));
     // And the grown buffer serves small events afterwards.
@@ -39,7 +40,7 @@ fn an_echo_over_the_response_limit_is_a_clear_error() {
     match api.invoke(&event, T).unwrap() {
         Outcome::Error(msg) => assert_eq!(
             String::from_utf8(msg).unwrap(),
-            "the echo of a 6291456-byte event exceeds SCF's 6 MiB response limit"
+            "the echo of a 6291456-byte event exceeds SCF's 6 MB response limit"
         ),
         other => panic!("{other:?}"),
     }
@@ -199,7 +200,7 @@ fn address_space_for_a_six_megabyte_echo(event: &[u8]) -> u64 {
 /// What a 6 MB echo costs in address space (the README quotes this test's
 /// figure; `cargo test --test protocol address_space -- --nocapture` prints
 /// it): the binary and stack, the event read straight into memory of its
-/// size (5.7 MiB), and the response grown to at most SCF's 6 MiB limit.
+/// size (5.7 MiB), and the response grown to at most SCF's 6 MB limit.
 /// Just below that, memory runs out while the echo is written, and the
 /// message says so rather than blaming the size limit.
 #[test]
@@ -211,7 +212,7 @@ fn address_space_for_a_six_megabyte_echo_and_out_of_memory_named_as_such() {
     match invoke_under_address_space_limit(need - 4096, &event) {
         Some(Outcome::Error(msg)) => assert_eq!(
             String::from_utf8(msg).unwrap(),
-            "the echo of a 6000000-byte event ran out of memory (it is within the 6 MiB limit)"
+            "the echo of a 6000000-byte event ran out of memory (it is within SCF's 6 MB limit)"
         ),
         other => panic!("{:?}", other.map(|o| o.body().len())),
     }

@@ -18,7 +18,10 @@ use serde::Serialize;
 use std::time::Duration;
 
 /// SCF's synchronous event and response limit: 6 MB ("6 MB for sync request
-/// events", status 406; "exceeds the upper limit (6MB)", status 407).
+/// events", status 406; "exceeds the upper limit (6MB)", status 407), taken
+/// as 6291456 bytes (6 × 2^20), the byte count the runtime enforces too
+/// (`scf_bootstrap::MAX_RESPONSE`, which says why). The emulator's one
+/// definition of the figure; its messages name it "6 MB".
 pub const SYNC_LIMIT: usize = 6 * 1024 * 1024;
 
 /// The outcome class of an invocation, with SCF's status code.

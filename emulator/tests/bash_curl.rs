@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use scf_emulator::code::TempDir;
+use scf_emulator::report::SYNC_LIMIT;
 use scf_emulator::{Emulator, FunctionConfig, Status};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -296,9 +297,9 @@ fn oversized_and_non_json_events_are_refused_without_starting() {
     let dir = copy_fixture("bash-curl");
     let em = emulator(dir.path(), config(dir.path()));
     let mut big = br#"{"pad":""#.to_vec();
-    big.resize(6 * 1024 * 1024 - 1, b'x');
+    big.resize(SYNC_LIMIT - 1, b'x');
     big.extend_from_slice(b"\"}");
-    assert_eq!(big.len(), 6 * 1024 * 1024 + 1);
+    assert_eq!(big.len(), SYNC_LIMIT + 1);
     let r = em.invoke(&big);
     let v = json(&r);
     assert_eq!(r.status, Status::RequestTooLarge);
@@ -344,10 +345,10 @@ fn oversized_response_is_407() {
     // Exactly 6 MB is allowed.
     let mut cfg = config(dir.path());
     cfg.env
-        .push(("RESPONSE_BYTES".into(), (6 * 1024 * 1024).to_string()));
+        .push(("RESPONSE_BYTES".into(), (SYNC_LIMIT).to_string()));
     let r = emulator(dir.path(), cfg).invoke(EVENT.as_bytes());
     assert_eq!(r.status, Status::Success);
-    assert_eq!(r.ret_msg.len(), 6 * 1024 * 1024);
+    assert_eq!(r.ret_msg.len(), SYNC_LIMIT);
 }
 
 #[test]

@@ -10,6 +10,7 @@
 mod common;
 
 use common::*;
+use scf_emulator::report::SYNC_LIMIT;
 use scf_emulator::{CloseMode, HeaderCase, Quirks, Status};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -85,18 +86,18 @@ fn event_size_limits() {
         e
     };
     // Over 6 MB: refused before anything runs.
-    let r = em.invoke(&event_of(6 * 1024 * 1024 + 1));
+    let r = em.invoke(&event_of(SYNC_LIMIT + 1));
     assert_eq!(r.status, Status::RequestTooLarge);
     assert_eq!(em.instance_pid(), None);
     // Just under: the echo comes back whole.
-    let event = event_of(6 * 1024 * 1024 - 64);
+    let event = event_of(SYNC_LIMIT - 64);
     let r = em.invoke(&event);
     assert_eq!(r.status, Status::Success, "{}", r.err_msg);
     assert_eq!(r.ret_msg.len(), event.len() + echo("").len());
     // Exactly 6 MB is a valid event, but its echo is over the response
     // limit: either the bootstrap pushes it and the platform refuses it
     // (407), or the bootstrap notices and pushes an error (430).
-    let r = em.invoke(&event_of(6 * 1024 * 1024));
+    let r = em.invoke(&event_of(SYNC_LIMIT));
     assert!(
         matches!(
             r.status,

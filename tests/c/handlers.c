@@ -116,7 +116,7 @@ static int guarded(const uint8_t *event, size_t len, const scf_context *ctx, scf
 }
 SCF_HANDLER_WITH_INIT(guarded, guarded_init)
 
-/* Writes 7 MiB ignoring what scf_write returns (it refuses past 6 MiB),
+/* Writes 7 MiB ignoring what scf_write returns (it refuses past SCF's 6 MB, 6291456 bytes),
  * then reports success: the runtime must not post the cut-off body. */
 static int ignores_refusal(const uint8_t *event, size_t len, const scf_context *ctx, scf_writer *out) {
     (void)event; (void)len; (void)ctx;
