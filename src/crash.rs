@@ -281,7 +281,7 @@ pub fn panicked(info: &core::panic::PanicInfo) -> ! {
         }
         l.str(" panicked");
         if let Some(at) = info.location() {
-            l.str(" at ").str(at.file()).str(":").num(at.line().into()).str(":").num(at.column().into());
+            l.str(" at ").str(at.file()).str(":").num(u64::from(at.line())).str(":").num(u64::from(at.column()));
         }
         l.str(": ");
         let message = info.message();
