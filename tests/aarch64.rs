@@ -38,25 +38,6 @@ fn c_arm() -> &'static Path {
     })
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target/it/aarch64").join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn run_package(args: &[&str], zip: &Path) -> std::process::Output {
-    Command::new(root().join("scripts/package"))
-        .current_dir(root())
-        .args(["--quiet", "--target-dir"])
-        .arg(root().join("target/it"))
-        .args(args)
-        .arg("-o")
-        .arg(zip)
-        .output()
-        .expect("run scripts/package (needs python3)")
-}
-
 /// The `bootstrap` inside `zip`, unpacked next to it (with unzip, which
 /// also checks the CRC).
 fn unzip(zip: &Path) -> PathBuf {
@@ -206,7 +187,7 @@ fn c_handler_sees_its_context_uses_libc_and_fails_cleanly() {
 /// context.
 #[test]
 fn rust_handler_packaged_for_lambda_arm64_answers() {
-    let dir = scratch("rust");
+    let dir = scratch("aarch64", "rust");
     let zip = dir.join("rust.zip");
     let o = run_package(&["--target", AARCH64, "--platform", "lambda", "--handler", "examples/rust"], &zip);
     assert!(o.status.success(), "scripts/package: {}", String::from_utf8_lossy(&o.stderr));
@@ -232,7 +213,7 @@ fn rust_handler_packaged_for_lambda_arm64_answers() {
 /// arm64: upper-cases the event.
 #[test]
 fn zig_handler_packaged_for_lambda_arm64_answers() {
-    let dir = scratch("zig");
+    let dir = scratch("aarch64", "zig");
     let zip = dir.join("zig.zip");
     let o = run_package(&["--target", AARCH64, "--platform", "lambda", "--handler", "examples/zig/upper.zig"], &zip);
     assert!(o.status.success(), "scripts/package: {}", String::from_utf8_lossy(&o.stderr));
@@ -248,7 +229,7 @@ fn zig_handler_packaged_for_lambda_arm64_answers() {
 /// or given; the same binary packages for Lambda.
 #[test]
 fn aarch64_is_packaged_for_lambda_and_refused_for_scf() {
-    let dir = scratch("platform");
+    let dir = scratch("aarch64", "platform");
     let bin = demo_arm().to_str().unwrap();
     let scf = "scripts/package: error: SCF runs x86_64 only, as far as its public documentation shows: \
                no aarch64-unknown-linux-musl zip for it (--platform lambda takes aarch64-unknown-linux-musl)\n";

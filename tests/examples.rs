@@ -7,22 +7,14 @@
 //! toolchain (`pip install ziglang`); a missing tool fails its test with a
 //! message naming the package, it never skips.
 
+mod common;
+
+use common::{emulator_bin, root, run_package, target_it};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
-use json::Json;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// target/it: shared with tests/common's builds (scripts/package takes the
-/// same lock file there).
-fn target() -> PathBuf {
-    root().join("target/it")
-}
+use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures/examples").join(name)
@@ -31,18 +23,10 @@ fn fixture(name: &str) -> PathBuf {
 /// Runs `scripts/package ARGS -o target/it/zips/NAME.zip` and returns the
 /// zip's path.
 fn package(name: &str, args: &[&str]) -> PathBuf {
-    let dir = target().join("zips");
+    let dir = target_it().join("zips");
     fs::create_dir_all(&dir).unwrap();
     let zip = dir.join(format!("{name}.zip"));
-    let out = Command::new(root().join("scripts/package"))
-        .current_dir(root())
-        .args(["--quiet", "--target-dir"])
-        .arg(target())
-        .args(args)
-        .arg("-o")
-        .arg(&zip)
-        .output()
-        .expect("run scripts/package (needs python3)");
+    let out = run_package(args, &zip);
     assert!(
         out.status.success(),
         "scripts/package {args:?} failed:\n{}{}",
@@ -52,21 +36,6 @@ fn package(name: &str, args: &[&str]) -> PathBuf {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("bootstrap: ") && text.contains(" bytes"), "no sizes printed: {text}");
     zip
-}
-
-/// The `scf-emulator` binary, built once per test process into target/it.
-fn emulator() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root())
-            .args(["build", "--quiet", "-p", "scf-emulator", "--bin", "scf-emulator", "--target-dir"])
-            .arg(target())
-            .output()
-            .expect("run cargo");
-        assert!(out.status.success(), "building scf-emulator failed:\n{}", String::from_utf8_lossy(&out.stderr));
-        target().join("debug/scf-emulator")
-    })
 }
 
 /// What `scf-emulator invoke` printed: the Invoke API's `Result`.
@@ -79,7 +48,7 @@ struct Invoked {
 }
 
 fn invoke(zip: &Path, event: &Path, extra: &[&str]) -> Invoked {
-    let out = Command::new(emulator())
+    let out = Command::new(emulator_bin())
         .arg("invoke")
         .arg(zip)
         .arg("--event")
@@ -95,14 +64,14 @@ fn invoke(zip: &Path, event: &Path, extra: &[&str]) -> Invoked {
         zip.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    let v = Json::parse(&text).unwrap_or_else(|e| panic!("invoke printed bad JSON ({e}): {text}"));
-    let r = v.get("Result");
+    let v = parse(&text).unwrap_or_else(|e| panic!("invoke printed bad JSON ({e}): {text}"));
+    let r = v.at("Result");
     let inv = Invoked {
-        ret_msg: r.get("RetMsg").str().to_string(),
-        err_msg: r.get("ErrMsg").str().to_string(),
-        log: r.get("Log").str().to_string(),
-        request_id: r.get("FunctionRequestId").str().to_string(),
-        invoke_result: r.get("InvokeResult").num(),
+        ret_msg: r.at("RetMsg").str().to_string(),
+        err_msg: r.at("ErrMsg").str().to_string(),
+        log: r.at("Log").str().to_string(),
+        request_id: r.at("FunctionRequestId").str().to_string(),
+        invoke_result: r.at("InvokeResult").num(),
     };
     assert_eq!(code == Some(0), inv.invoke_result == 0.0, "exit status vs InvokeResult: {text}");
     inv
@@ -148,14 +117,14 @@ fn c_apigw_answers_with_an_integrated_response() {
     assert_eq!(ok(&inv), expected);
 
     // And what the gateway makes of it: the body is a JSON document.
-    let resp = Json::parse(&inv.ret_msg).unwrap();
-    assert_eq!(resp.get("statusCode").num(), 200.0);
-    assert_eq!(resp.get("isBase64Encoded"), &Json::Bool(false));
-    assert_eq!(resp.get("headers").get("Content-Type").str(), "application/json");
-    let body = Json::parse(resp.get("body").str()).unwrap();
-    assert_eq!(body.get("path").str(), "/hello/世界");
-    assert_eq!(body.get("queryString").get("q").str(), "say \"hi\"\\n");
-    assert_eq!(body.get("queryString").get("lang").str(), "zh-CN");
+    let resp = parse(&inv.ret_msg).unwrap();
+    assert_eq!(resp.at("statusCode").num(), 200.0);
+    assert_eq!(resp.at("isBase64Encoded"), &Value::Bool(false));
+    assert_eq!(resp.at("headers").at("Content-Type").str(), "application/json");
+    let body = parse(resp.at("body").str()).unwrap();
+    assert_eq!(body.at("path").str(), "/hello/世界");
+    assert_eq!(body.at("queryString").at("q").str(), "say \"hi\"\\n");
+    assert_eq!(body.at("queryString").at("lang").str(), "zh-CN");
 }
 
 /// A bad request is a handler error: the error endpoint gets the message
@@ -163,7 +132,7 @@ fn c_apigw_answers_with_an_integrated_response() {
 #[test]
 fn c_apigw_bad_requests_are_handler_errors() {
     let zip = package("c-apigw-bad-requests", &["--handler", "examples/c/apigw.c"]);
-    let not_json = target().join("zips/not-json.txt");
+    let not_json = target_it().join("zips/not-json.txt");
     fs::write(&not_json, "GET / HTTP/1.1").unwrap();
     for (event, message) in [
         (fixture("apigw-no-path.json"), "bad request: the event has no \"path\" member"),
@@ -183,7 +152,7 @@ fn c_apigw_bad_requests_are_handler_errors() {
 /// fixtures, every prefix of each, single-byte mutations, deep nesting.
 #[test]
 fn c_apigw_scanner_is_safe_on_any_input() {
-    let dir = target().join("apigw-harness");
+    let dir = target_it().join("apigw-harness");
     fs::create_dir_all(&dir).unwrap();
     let bin = dir.join("harness");
     let out = Command::new("cc")
@@ -257,7 +226,7 @@ fn zig_handler_links_and_answers() {
     // no compiler_rt, stack-probe or sanitizer symbols.
     let nm = Command::new("nm")
         .arg("-u")
-        .arg(target().join("zig-handlers/x86_64-unknown-linux-musl/upper.o"))
+        .arg(target_it().join("zig-handlers/x86_64-unknown-linux-musl/upper.o"))
         .output()
         .expect("run nm (binutils)");
     let undefined = String::from_utf8_lossy(&nm.stdout);
@@ -294,7 +263,7 @@ fn rust_handler_crate_answers_with_its_context() {
 #[test]
 fn rust_serde_apigw_answers_typed_integrated_responses() {
     let zip = package("rust-serde", &["--handler", "examples/rust-serde"]);
-    let dir = target().join("zips/rust-serde-events");
+    let dir = target_it().join("zips/rust-serde-events");
     fs::create_dir_all(&dir).unwrap();
     let guide = fs::read_to_string(fixture("apigw-guide.json")).unwrap();
     let delete = dir.join("delete.json");
@@ -349,21 +318,21 @@ fn rust_serde_apigw_answers_typed_integrated_responses() {
     ];
     for (event, status, allow, members, log) in cases {
         let inv = invoke(&zip, &event, &[]);
-        let resp = Json::parse(ok(&inv)).unwrap_or_else(|e| panic!("{}: {e}: {}", event.display(), inv.ret_msg));
-        assert_eq!(resp.get("statusCode").num(), status, "{}", event.display());
-        assert_eq!(resp.get("isBase64Encoded"), &Json::Bool(false));
-        assert_eq!(resp.get("headers").get("Content-Type").str(), "application/json; charset=utf-8");
-        match (allow, &resp.get("headers")) {
-            (Some(a), h) => assert_eq!(h.get("Allow").str(), a),
-            (None, Json::Obj(h)) => assert_eq!(h.len(), 1, "{}: {:?}", event.display(), h),
+        let resp = parse(ok(&inv)).unwrap_or_else(|e| panic!("{}: {e}: {}", event.display(), inv.ret_msg));
+        assert_eq!(resp.at("statusCode").num(), status, "{}", event.display());
+        assert_eq!(resp.at("isBase64Encoded"), &Value::Bool(false));
+        assert_eq!(resp.at("headers").at("Content-Type").str(), "application/json; charset=utf-8");
+        match (allow, &resp.at("headers")) {
+            (Some(a), h) => assert_eq!(h.at("Allow").str(), a),
+            (None, Value::Object(h)) => assert_eq!(h.len(), 1, "{}: {:?}", event.display(), h),
             (None, h) => panic!("headers: {h:?}"),
         }
-        let body = Json::parse(resp.get("body").str()).unwrap();
+        let body = parse(resp.at("body").str()).unwrap();
         for (k, v) in members {
-            assert_eq!(body.get(k).str(), *v, "{}: {k}", event.display());
+            assert_eq!(body.at(k).str(), *v, "{}: {k}", event.display());
         }
         if status == 200.0 {
-            assert_eq!(body.get("requestId").str(), inv.request_id);
+            assert_eq!(body.at("requestId").str(), inv.request_id);
         }
         assert!(inv.log.contains(log), "{}: log {:?}", event.display(), inv.log);
     }
@@ -375,192 +344,27 @@ fn rust_serde_apigw_answers_typed_integrated_responses() {
     assert_eq!(inv.ret_msg, "");
 }
 
-/// Just enough JSON to read the emulator's Invoke answer and check the
-/// gateway response: a strict recursive-descent parser (RFC 8259).
-mod json {
-    #[derive(Debug, PartialEq)]
-    pub enum Json {
-        Null,
-        Bool(bool),
-        Num(f64),
-        Str(String),
-        Arr(Vec<Json>),
-        Obj(Vec<(String, Json)>),
+/// Reading the emulator's Invoke answer and the gateway responses with
+/// serde_json: a member that is missing, or of the wrong type, panics with
+/// what was there.
+trait Member {
+    fn at(&self, key: &str) -> &Value;
+    fn str(&self) -> &str;
+    fn num(&self) -> f64;
+}
+
+impl Member for Value {
+    fn at(&self, key: &str) -> &Value {
+        self.get(key).unwrap_or_else(|| panic!("no member {key:?} in {self}"))
     }
-
-    impl Json {
-        pub fn parse(text: &str) -> Result<Json, String> {
-            let mut p = Parser { b: text.as_bytes(), i: 0 };
-            let v = p.value(0)?;
-            p.ws();
-            if p.i != p.b.len() {
-                return Err(format!("trailing data at byte {}", p.i));
-            }
-            Ok(v)
-        }
-
-        /// The member `key` of an object; panics if there is none.
-        pub fn get(&self, key: &str) -> &Json {
-            match self {
-                Json::Obj(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-                _ => None,
-            }
-            .unwrap_or_else(|| panic!("no member {key:?} in {self:?}"))
-        }
-
-        pub fn str(&self) -> &str {
-            match self {
-                Json::Str(s) => s,
-                _ => panic!("not a string: {self:?}"),
-            }
-        }
-
-        pub fn num(&self) -> f64 {
-            match self {
-                Json::Num(n) => *n,
-                _ => panic!("not a number: {self:?}"),
-            }
-        }
+    fn str(&self) -> &str {
+        self.as_str().unwrap_or_else(|| panic!("not a string: {self}"))
     }
-
-    struct Parser<'a> {
-        b: &'a [u8],
-        i: usize,
+    fn num(&self) -> f64 {
+        self.as_f64().unwrap_or_else(|| panic!("not a number: {self}"))
     }
+}
 
-    impl Parser<'_> {
-        fn ws(&mut self) {
-            while matches!(self.b.get(self.i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-                self.i += 1;
-            }
-        }
-
-        fn err<T>(&self, what: &str) -> Result<T, String> {
-            Err(format!("{what} at byte {}", self.i))
-        }
-
-        fn eat(&mut self, c: u8) -> bool {
-            self.ws();
-            let hit = self.b.get(self.i) == Some(&c);
-            self.i += hit as usize;
-            hit
-        }
-
-        fn value(&mut self, depth: usize) -> Result<Json, String> {
-            if depth > 128 {
-                return self.err("too deep");
-            }
-            self.ws();
-            match self.b.get(self.i) {
-                Some(b'{') => {
-                    self.i += 1;
-                    let mut members = Vec::new();
-                    if self.eat(b'}') {
-                        return Ok(Json::Obj(members));
-                    }
-                    loop {
-                        self.ws();
-                        let k = self.string()?;
-                        if !self.eat(b':') {
-                            return self.err("expected ':'");
-                        }
-                        members.push((k, self.value(depth + 1)?));
-                        if self.eat(b'}') {
-                            return Ok(Json::Obj(members));
-                        }
-                        if !self.eat(b',') {
-                            return self.err("expected ',' or '}'");
-                        }
-                    }
-                }
-                Some(b'[') => {
-                    self.i += 1;
-                    let mut items = Vec::new();
-                    if self.eat(b']') {
-                        return Ok(Json::Arr(items));
-                    }
-                    loop {
-                        items.push(self.value(depth + 1)?);
-                        if self.eat(b']') {
-                            return Ok(Json::Arr(items));
-                        }
-                        if !self.eat(b',') {
-                            return self.err("expected ',' or ']'");
-                        }
-                    }
-                }
-                Some(b'"') => Ok(Json::Str(self.string()?)),
-                Some(b't') => self.word("true", Json::Bool(true)),
-                Some(b'f') => self.word("false", Json::Bool(false)),
-                Some(b'n') => self.word("null", Json::Null),
-                Some(b'-' | b'0'..=b'9') => {
-                    let start = self.i;
-                    while matches!(self.b.get(self.i), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
-                        self.i += 1;
-                    }
-                    let s = std::str::from_utf8(&self.b[start..self.i]).unwrap();
-                    s.parse().map(Json::Num).or_else(|_| self.err("bad number"))
-                }
-                _ => self.err("expected a value"),
-            }
-        }
-
-        fn word(&mut self, w: &str, v: Json) -> Result<Json, String> {
-            if self.b[self.i..].starts_with(w.as_bytes()) {
-                self.i += w.len();
-                Ok(v)
-            } else {
-                self.err("bad literal")
-            }
-        }
-
-        fn hex4(&mut self) -> Result<u32, String> {
-            let h = self.b.get(self.i..self.i + 4).and_then(|h| std::str::from_utf8(h).ok());
-            let v = h.and_then(|h| u32::from_str_radix(h, 16).ok());
-            self.i += 4;
-            v.map_or_else(|| self.err("bad \\u escape"), Ok)
-        }
-
-        fn string(&mut self) -> Result<String, String> {
-            if self.b.get(self.i) != Some(&b'"') {
-                return self.err("expected a string");
-            }
-            self.i += 1;
-            let mut out = Vec::new();
-            loop {
-                let Some(&c) = self.b.get(self.i) else { return self.err("unterminated string") };
-                self.i += 1;
-                match c {
-                    b'"' => return String::from_utf8(out).or_else(|_| self.err("not UTF-8")),
-                    b'\\' => {
-                        let Some(&e) = self.b.get(self.i) else { return self.err("unterminated string") };
-                        self.i += 1;
-                        let ch = match e {
-                            b'"' => '"',
-                            b'\\' => '\\',
-                            b'/' => '/',
-                            b'b' => '\u{8}',
-                            b'f' => '\u{c}',
-                            b'n' => '\n',
-                            b'r' => '\r',
-                            b't' => '\t',
-                            b'u' => {
-                                let mut cp = self.hex4()?;
-                                if (0xD800..0xDC00).contains(&cp) && self.b[self.i..].starts_with(b"\\u") {
-                                    self.i += 2;
-                                    let lo = self.hex4()?;
-                                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF);
-                                }
-                                char::from_u32(cp).unwrap_or('\u{FFFD}')
-                            }
-                            _ => return self.err("bad escape"),
-                        };
-                        out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
-                    }
-                    0..=0x1F => return self.err("control character in a string"),
-                    _ => out.push(c),
-                }
-            }
-        }
-    }
+fn parse(text: &str) -> Result<Value, serde_json::Error> {
+    serde_json::from_str(text)
 }

@@ -11,17 +11,6 @@ fn c_build() -> std::path::PathBuf {
     build(&Build { name: "c-handlers", handlers: &["tests/c/handlers.c"], ..Default::default() })
 }
 
-fn fields(report: &[u8]) -> std::collections::HashMap<String, String> {
-    String::from_utf8(report.to_vec())
-        .unwrap()
-        .split(' ')
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap();
-            (k.to_string(), v.to_string())
-        })
-        .collect()
-}
-
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
 }

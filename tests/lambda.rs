@@ -6,7 +6,6 @@ mod common;
 
 use common::lambda::{Event, LambdaApi, LambdaConfig, Posted};
 use common::*;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -41,17 +40,6 @@ fn event(id: &str, body: &[u8], headers: &[(&str, &str)]) -> Event {
         body: body.to_vec(),
         headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
     }
-}
-
-fn fields(report: &[u8]) -> HashMap<String, String> {
-    String::from_utf8(report.to_vec())
-        .unwrap()
-        .split(' ')
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap();
-            (k.to_string(), v.to_string())
-        })
-        .collect()
 }
 
 fn ok_body(p: &Posted, id: &str) -> Vec<u8> {

@@ -11,14 +11,13 @@
 //! Needs what tests/examples.rs needs (musl-gcc, python3, the Zig
 //! toolchain), and binutils' readelf.
 
+mod common;
+
+use common::{emulator_bin, root, run_package};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Mutex, OnceLock};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::sync::Mutex;
 
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
@@ -50,20 +49,6 @@ fn new_function(args: &[&str], cwd: &Path) -> Output {
         .args(args)
         .output()
         .expect("run scripts/new-function (needs python3)")
-}
-
-fn emulator() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let out = Command::new(cargo())
-            .current_dir(root())
-            .args(["build", "--quiet", "-p", "scf-emulator", "--bin", "scf-emulator", "--target-dir"])
-            .arg(root().join("target/it"))
-            .output()
-            .expect("run cargo");
-        assert!(out.status.success(), "building scf-emulator failed:\n{}", String::from_utf8_lossy(&out.stderr));
-        root().join("target/it/debug/scf-emulator")
-    })
 }
 
 /// `readelf -hSW` of `bin`.
@@ -101,7 +86,7 @@ struct Invoked {
 }
 
 fn invoke(zip: &Path, event: &Path) -> Invoked {
-    let out = Command::new(emulator()).arg("invoke").arg(zip).arg("--event").arg(event).output().unwrap();
+    let out = Command::new(emulator_bin()).arg("invoke").arg(zip).arg("--event").arg(event).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "invoke {} failed:\n{text}{}", zip.display(), String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -114,14 +99,7 @@ fn invoke(zip: &Path, event: &Path) -> Invoked {
 }
 
 fn package(args: &[&str], zip: &Path) {
-    let o = Command::new(root().join("scripts/package"))
-        .args(["--quiet", "--target-dir"])
-        .arg(root().join("target/it"))
-        .args(args)
-        .arg("-o")
-        .arg(zip)
-        .output()
-        .expect("run scripts/package");
+    let o = run_package(args, zip);
     assert!(o.status.success(), "scripts/package {args:?}:\n{}", String::from_utf8_lossy(&o.stderr));
     assert!(o.stderr.is_empty(), "a warning for a bootstrap of this runtime: {}", String::from_utf8_lossy(&o.stderr));
 }

@@ -6,32 +6,12 @@
 //! `zipfile`, an independent reader that also verifies the CRC. The
 //! emulator's reader runs it in tests/examples.rs.
 
+mod common;
+
+use common::{root, run_package, scratch};
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target/it/package-tests").join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn run_package(args: &[&str], out: &Path) -> Output {
-    Command::new(root().join("scripts/package"))
-        .current_dir(root())
-        .args(["--quiet", "--target-dir"])
-        .arg(root().join("target/it"))
-        .args(args)
-        .arg("-o")
-        .arg(out)
-        .output()
-        .expect("run scripts/package (needs python3)")
-}
+use std::path::Path;
+use std::process::Command;
 
 fn package(args: &[&str], out: &Path) -> Vec<u8> {
     let o = run_package(args, out);
@@ -98,7 +78,7 @@ fn python_unzip(zip: &Path, dest: &Path) -> Vec<u8> {
 
 #[test]
 fn zip_holds_one_executable_bootstrap_and_is_reproducible() {
-    let dir = scratch("layout");
+    let dir = scratch("package-tests", "layout");
     let first = package(&["--handler", "examples/c/echo.c"], &dir.join("a.zip"));
     // Another build in between, so the second is rebuilt, not reused.
     package(&[], &dir.join("demo.zip"));
@@ -131,7 +111,7 @@ fn zopfli_zip_is_smaller_plain_deflate_and_reproducible() {
         matches!(have, Ok(s) if s.success()),
         "the Zopfli compressor is missing: `pip install zopfli` (tested with 0.4.3)"
     );
-    let dir = scratch("zopfli");
+    let dir = scratch("package-tests", "zopfli");
     let plain = package(&[], &dir.join("plain.zip"));
     let binary = python_unzip(&dir.join("plain.zip"), &dir.join("bootstrap"));
     let bin = dir.join("bootstrap");
@@ -178,7 +158,7 @@ fn dynamic(entries: &[(i64, u64)]) -> Vec<u8> {
 
 #[test]
 fn refuses_files_that_cannot_start_on_scf() {
-    let dir = scratch("refuse");
+    let dir = scratch("package-tests", "refuse");
     let load = (PT_LOAD, vec![0u8; 16]);
     let cases: Vec<(&str, Option<Vec<u8>>, &str)> = vec![
         ("arm64", Some(elf(2, 183, 2, std::slice::from_ref(&load))), "is built for ELF machine 183, not x86_64"),
@@ -212,7 +192,7 @@ const PT_INTERP: u32 = 3;
 /// none. The entry is mode 0755 even when the file was not executable.
 #[test]
 fn packages_what_scf_runs_warning_about_dynamic_binaries_and_scripts() {
-    let dir = scratch("accept");
+    let dir = scratch("package-tests", "accept");
     let load = (PT_LOAD, vec![0u8; 16]);
 
     // A real dynamically linked program, from the host's C compiler.
@@ -274,7 +254,7 @@ fn packages_what_scf_runs_warning_about_dynamic_binaries_and_scripts() {
 
 #[test]
 fn refuses_handlers_it_cannot_build() {
-    let dir = scratch("bad-handler");
+    let dir = scratch("package-tests", "bad-handler");
     for (args, message) in [
         (&["--handler", "Cargo.toml"][..], "expected a .c, .o, .a or .zig file, or a Rust crate directory"),
         (&["--handler", "examples/c/no-such.c"][..], "is not a file"),
@@ -296,7 +276,7 @@ fn refuses_handlers_it_cannot_build() {
 /// them into the SDK's models.
 #[test]
 fn scf_deploy_takes_the_packaged_zip() {
-    let dir = scratch("scf-deploy");
+    let dir = scratch("package-tests", "scf-deploy");
     let zip = dir.join("function.zip");
     let bytes = package(&[], &zip);
     let o = Command::new(root().join("deploy/scf-deploy"))

@@ -19,6 +19,61 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// target/it: the integration tests' shared target dir (builds, zips,
+/// scratch directories).
+pub fn target_it() -> PathBuf {
+    root().join("target/it")
+}
+
+/// An emptied directory target/it/`group`/`name`.
+pub fn scratch(group: &str, name: &str) -> PathBuf {
+    let dir = target_it().join(group).join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `scripts/package --quiet --target-dir target/it ARGS -o OUT` from
+/// the repository root.
+pub fn run_package(args: &[&str], out: &Path) -> std::process::Output {
+    Command::new(root().join("scripts/package"))
+        .current_dir(root())
+        .args(["--quiet", "--target-dir"])
+        .arg(target_it())
+        .args(args)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .expect("run scripts/package (needs python3)")
+}
+
+/// The `scf-emulator` binary, built once per test process into target/it.
+pub fn emulator_bin() -> &'static Path {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root())
+            .args(["build", "--quiet", "-p", "scf-emulator", "--bin", "scf-emulator", "--target-dir"])
+            .arg(target_it())
+            .output()
+            .expect("run cargo");
+        assert!(out.status.success(), "building scf-emulator failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        target_it().join("debug/scf-emulator")
+    })
+}
+
+/// A test handler's `key=value key=value ...` report as a map.
+pub fn fields(report: &[u8]) -> std::collections::HashMap<String, String> {
+    String::from_utf8(report.to_vec())
+        .unwrap()
+        .split(' ')
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
 /// How one bootstrap binary is built.
 #[derive(Clone, Debug, Default)]
 pub struct Build<'a> {
