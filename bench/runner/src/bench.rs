@@ -697,7 +697,8 @@ mod tests {
             .unwrap();
         assert!(status.success(), "{cc} could not build floor.c");
         for f in ["bootstrap", "index.sh"] {
-            fs::copy(bench_dir().join("contenders/bash-curl").join(f), stage.join("bash-curl").join(f)).unwrap();
+            fs::copy(bench_dir().join("../emulator/tests/fixtures/bash-curl").join(f), stage.join("bash-curl").join(f))
+                .unwrap();
         }
         (stage, root.join("results"))
     }
