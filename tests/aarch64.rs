@@ -68,11 +68,11 @@ fn echoes_the_guide_event_and_logs_it() {
     let api = api(Quirks::default());
     let p = spawn(demo_arm(), &api, "index.main_handler");
     assert!(api.wait_ready(T), "no init/ready");
-    let event = br#"{"key1":"test value 1","key2":"test value 2"}"#;
+    let event = GUIDE_EVENT;
     assert_eq!(invoke_ok(&api, event), echo_of(event));
     drop(api);
     let (_, stderr, _) = p.wait(T);
-    assert!(stderr.starts_with(r#"{"key1":"test value 1","key2":"test value 2"}"#), "{stderr}");
+    assert!(stderr.starts_with(scf_emulator::GUIDE_EVENT), "{stderr}");
 }
 
 #[test]
@@ -221,7 +221,7 @@ fn zig_handler_packaged_for_lambda_arm64_answers() {
     assert_eq!(elf_machine(&bin), Some(183));
     let api = api(Quirks::default());
     let _p = spawn(&bin, &api, "index.main_handler");
-    let event = br#"{"key1":"test value 1","key2":"test value 2"}"#;
+    let event = GUIDE_EVENT;
     assert_eq!(invoke_ok(&api, event), event.to_ascii_uppercase());
 }
 

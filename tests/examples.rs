@@ -93,6 +93,7 @@ fn guide_echo(event: &[u8]) -> String {
 fn echo_demo_and_c_echo_answer_like_the_guide() {
     let event = fixture("guide-event.json");
     let bytes = fs::read(&event).unwrap();
+    assert_eq!(bytes, common::GUIDE_EVENT, "the fixture is the guide's event");
     for (name, args) in [
         ("demo", &[][..]),
         ("c-echo", &["--handler", "examples/c/echo.c"][..]),

@@ -10,13 +10,13 @@ fn demo_echoes_the_guide_event_and_logs_it() {
     let api = api(Quirks::default());
     let p = spawn(&demo(), &api, "index.main_handler");
     assert!(api.wait_ready(T), "no init/ready");
-    let event = br#"{"key1":"test value 1","key2":"test value 2"}"#;
+    let event = GUIDE_EVENT;
     assert_eq!(invoke_ok(&api, event), echo_of(event));
     assert_eq!(api.stats().ready_posts, 1);
     drop(api);
     let (status, stderr, _) = p.wait(T);
     assert!(!status.success());
-    assert!(stderr.starts_with(r#"{"key1":"test value 1","key2":"test value 2"}"#.to_owned().as_str()), "{stderr}");
+    assert!(stderr.starts_with(scf_emulator::GUIDE_EVENT), "{stderr}");
 }
 
 #[test]

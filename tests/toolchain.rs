@@ -139,7 +139,7 @@ fn an_object_for_another_machine_is_refused_by_name() {
 fn answers_the_guide_echo(bin: &Path) {
     let api = api(Quirks::default());
     let _p = spawn(bin, &api, "index.main_handler");
-    let event = br#"{"key1":"test value 1","key2":"test value 2"}"#;
+    let event = GUIDE_EVENT;
     assert_eq!(invoke_ok(&api, event), echo_of(event));
 }
 

@@ -49,6 +49,11 @@ mod server;
 pub mod sys;
 pub mod zip;
 
+/// The test event of Tencent's Custom Runtime guide, the one every test
+/// and example of the project sends first (also
+/// `tests/fixtures/examples/guide-event.json`, for the command line).
+pub const GUIDE_EVENT: &str = r#"{"key1":"test value 1","key2":"test value 2"}"#;
+
 pub use api::{
     ApiConfig, CloseMode, HeaderCase, Invocation, InvokeError, InvokeOptions, Outcome, Quirks,
     RuntimeApi, Stats,

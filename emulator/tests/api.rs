@@ -459,7 +459,7 @@ fn quirk_chunked_events() {
         chunked_events: true,
         ..Quirks::default()
     });
-    let event = br#"{"key1":"test value 1","key2":"test value 2"}"#;
+    let event = scf_emulator::GUIDE_EVENT.as_bytes();
     let h = invoke_in_background(&api, event);
     let mut c = Raw::connect(&api);
     let w = c.next();

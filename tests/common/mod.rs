@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 pub use scf_emulator::{ApiConfig, CloseMode, HeaderCase, InvokeOptions, Outcome, Quirks, RuntimeApi};
 
+/// The guide's test event (the emulator's [`scf_emulator::GUIDE_EVENT`]).
+pub const GUIDE_EVENT: &[u8] = scf_emulator::GUIDE_EVENT.as_bytes();
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

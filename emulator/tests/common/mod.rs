@@ -16,7 +16,7 @@ use std::thread;
 use std::time::Duration;
 
 /// The guide's example event.
-pub const EVENT: &str = r#"{"key1":"test value 1","key2":"test value 2"}"#;
+pub const EVENT: &str = scf_emulator::GUIDE_EVENT;
 
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
