@@ -70,8 +70,7 @@ fn echoes_the_guide_event_and_logs_it() {
     assert!(api.wait_ready(T), "no init/ready");
     let event = GUIDE_EVENT;
     assert_eq!(invoke_ok(&api, event), echo_of(event));
-    drop(api);
-    let (_, stderr, _) = p.wait(T);
+    let stderr = p.stop();
     assert!(stderr.starts_with(scf_emulator::GUIDE_EVENT), "{stderr}");
 }
 

@@ -172,6 +172,16 @@ pub struct Proc {
 impl Proc {
     /// Waits up to `limit` for the process to exit; kills it and fails the
     /// test if it does not.
+    /// Kills the process and returns what it wrote on stderr: for a test
+    /// that has seen what it came for (letting the runtime notice a peer
+    /// that went away would wait out its 10 s retry budget, which
+    /// tests/faults.rs and the unit tests of the retry policy cover).
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.stderr.take().map(|t| t.join().unwrap()).unwrap_or_default()
+    }
+
     pub fn wait(mut self, limit: Duration) -> (ExitStatus, String, Duration) {
         let start = Instant::now();
         loop {
