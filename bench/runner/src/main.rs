@@ -13,7 +13,7 @@
 //! `DIR/../results` next to the stage.
 //!
 //! Layers: [`peer`] is the runtime API side (pure request framing and a
-//! poll loop), [`proc`] starts, stops and inspects contenders, [`bench`]
+//! poll loop), [`proc`] starts, stops and inspects contenders, [`bench`](mod@bench)
 //! defines each measurement as a peer session, [`report`] turns the figures
 //! into Markdown and SVG. [`sys`] holds the only `unsafe` code.
 
