@@ -5,7 +5,8 @@
 
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
+use scf_emulator::http::{parse_request_head, Conn};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::ExitStatusExt;
 use std::thread;
@@ -63,34 +64,23 @@ fn scripted_peer(replies: Vec<Option<Vec<u8>>>) -> (u16, thread::JoinHandle<Vec<
         let mut seen = Vec::new();
         let mut replies = replies.into_iter().peekable();
         'conns: while let Ok((s, _)) = l.accept() {
-            let mut r = BufReader::new(s.try_clone().unwrap());
-            let mut w = s;
+            let mut conn = Conn::new(s);
             loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 {
-                    continue 'conns;
-                }
-                let mut len = 0;
-                loop {
-                    let mut h = String::new();
-                    r.read_line(&mut h).unwrap();
-                    if h == "\r\n" || h.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap();
-                    }
-                }
-                let mut body = vec![0; len];
-                r.read_exact(&mut body).unwrap();
+                // The emulator's framer reads each request; a closed or
+                // broken connection ends it.
+                let Ok(Some(raw)) = conn.read_head_bytes() else { continue 'conns };
+                let head = parse_request_head(&raw).expect("a request head");
+                let body = conn.read_body(head.framing().expect("framed"), 1 << 20).expect("a body");
                 seen.push(format!(
-                    "{}{}",
-                    line.trim_end(),
-                    if len > 0 { format!(" <{}>", String::from_utf8_lossy(&body)) } else { String::new() }
+                    "{} {} HTTP/1.{}{}",
+                    head.method,
+                    head.target,
+                    head.minor_version,
+                    if body.is_empty() { String::new() } else { format!(" <{}>", String::from_utf8_lossy(&body)) }
                 ));
                 match replies.next() {
                     Some(Some(reply)) => {
-                        w.write_all(&reply).unwrap();
+                        conn.send(&reply).unwrap();
                         if replies.peek().is_none() {
                             break 'conns;
                         }
