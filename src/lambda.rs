@@ -81,6 +81,24 @@ pub const INVALID_CONTEXT: &[u8] = b"Runtime.InvalidContext";
 /// ... of a response the runtime API refused (too large, say).
 pub const RESPONSE_REFUSED: &[u8] = b"Runtime.ResponseRefused";
 
+/// ... of a handler or init hook that crashed (a fault signal or a Rust
+/// panic; see [`crate::crash`]). The `Runtime.` category is the one AWS
+/// uses for failures of the runtime process rather than an error the
+/// handler returned (`Runtime.ExitError` is what Lambda itself reports
+/// once the process has died by the signal).
+pub const CRASH: &[u8] = b"Runtime.Crash";
+
+/// The pieces of a crash report's request line for invocation `id` (see
+/// [`crate::crash::Post`]); the body is built in the signal handler.
+pub fn crash_line<'a>(prefix: &'a [u8], id: &'a [u8]) -> [&'a [u8]; 7] {
+    [b"POST ", prefix, INVOCATION, id, ERROR_LINE, CRASH, HOST_FIELD]
+}
+
+/// ... and of a crash in the init hook, posted to init/error.
+pub fn crash_init_line(prefix: &[u8]) -> [&[u8]; 5] {
+    [b"POST ", prefix, INIT_ERROR_LINE, CRASH, HOST_FIELD]
+}
+
 /// The `errorType` posted to `init/error` for a start-up failure.
 pub fn init_error_type(f: &Fatal) -> &'static [u8] {
     match f {

@@ -174,6 +174,17 @@ impl<'b> Client<'b> {
         Client { addrs, conn: None, reused: false, rx, done: 0, tail, host, routes, warned: false }
     }
 
+    /// Joins the Host value and what follows it (done by the first
+    /// request; earlier for a [`Peer`] that must post before any request).
+    pub fn join_tail(&mut self) -> Result<(), Error> {
+        if self.tail.is_empty() {
+            for piece in wire::host_tail(self.host) {
+                self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The bytes of `r`'s body, valid until the next request.
     pub fn body(&self, r: &Response) -> &[u8] {
         &self.rx.as_slice()[r.body.clone()]
@@ -194,11 +205,7 @@ impl<'b> Client<'b> {
     /// to [`Client::new`]) and reads its response, with the retry policy in
     /// the module docs. `body` is sent on routes that take one.
     pub fn request(&mut self, route: usize, body: &[u8]) -> Result<Response, Error> {
-        if self.tail.is_empty() {
-            for piece in wire::host_tail(self.host) {
-                self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
-            }
-        }
+        self.join_tail()?;
         let route = self.routes[route];
         #[cfg(not(feature = "lambda"))]
         return self.with_retries(|c| c.attempt(Req { route: &route, body }));
@@ -212,11 +219,7 @@ impl<'b> Client<'b> {
     /// [`Client::request`].
     #[cfg(feature = "lambda")]
     pub fn request_parts(&mut self, line: &[&[u8]], body: Option<&[&[u8]]>) -> Result<Response, Error> {
-        if self.tail.is_empty() {
-            for piece in wire::host_tail(self.host) {
-                self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
-            }
-        }
+        self.join_tail()?;
         self.with_retries(|c| c.attempt(Req { line, body }))
     }
 
