@@ -152,6 +152,10 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         cognito_identity: Str::NONE,
     };
     let mut client = Client::new(addrs, *host, &ROUTES, tail, rx);
+    #[cfg(feature = "lambda")]
+    if lambda.is_some() {
+        client.read_lambda_context();
+    }
     // A crash in the init hook is posted to Lambda's init/error; SCF has no
     // such route (stderr only).
     #[cfg(feature = "lambda")]
@@ -217,7 +221,10 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
 
         #[cfg(feature = "lambda")]
         let (id, bad_header) = match lambda {
-            Some(_) => crate::lambda::context(&next.context.lambda, client.buffer_mut(), &mut ctx, &mut id_mem)?,
+            Some(_) => {
+                let c = client.lambda_context();
+                crate::lambda::context(&c, client.buffer_mut(), &mut ctx, &mut id_mem)?
+            }
             None => (&b""[..], scf_context(&next.context, client.buffer_mut(), &mut ctx)),
         };
         #[cfg(not(feature = "lambda"))]
