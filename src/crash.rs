@@ -290,6 +290,21 @@ fn report_signal(sig: c_int, info: &libc::siginfo_t, uctx: &libc::ucontext_t) {
 
 /// The `#[panic_handler]` of a bootstrap (see [`crate::entry!`]).
 pub fn panicked(info: &core::panic::PanicInfo) -> ! {
+    report_panic(info, true)
+}
+
+/// The `#[panic_handler]` of a bootstrap whose only Rust code is the
+/// runtime's (C and Zig handlers; src/main.rs): a message given as a plain
+/// string is reported, a formatted one is not formatted. That leaves
+/// `core::fmt`'s number and padding code, and what the runtime's own panic
+/// sites would format, out of the binary (about 1 KiB); a runtime panic is
+/// a bug, and its location says where.
+pub fn panicked_plain(info: &core::panic::PanicInfo) -> ! {
+    report_panic(info, false)
+}
+
+#[inline(always)]
+fn report_panic(info: &core::panic::PanicInfo, format: bool) -> ! {
     if STATE.swap(REPORTING, Ordering::AcqRel) == QUIET {
         let mut l = Line::new();
         let scene = take_scene();
@@ -301,11 +316,11 @@ pub fn panicked(info: &core::panic::PanicInfo) -> ! {
         if let Some(at) = info.location() {
             l.str(" at ").str(at.file()).str(":").num(at.line().into()).str(":").num(at.column().into());
         }
-        l.str(": ");
         let message = info.message();
         match message.as_str() {
-            Some(s) => _ = l.str(s),
-            None => _ = core::fmt::write(&mut Text(&mut l), format_args!("{message}")),
+            Some(s) => _ = l.str(": ").str(s),
+            None if format => _ = core::fmt::write(&mut Text(l.str(": ")), format_args!("{message}")),
+            None => _ = l.str(" (a formatted message, which this build does not format)"),
         }
         finish(&mut l, scene);
         STATE.store(REPORTED, Ordering::Release);

@@ -360,7 +360,8 @@ fn a_stripped_binary_that_does_not_start_is_refused() {
                  m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n\
                  try:\n    out, note = m.strip_checked(open(sys.argv[2], 'rb').read())\n    print('accepted', len(out), note)\n\
                  except m.Refused as e:\n    print('refused:', e)\n";
-    let o = Command::new("python3").arg("-c").arg(check).arg(root().join("scripts/package")).arg(&path).output().unwrap();
+    let o =
+        Command::new("python3").arg("-c").arg(check).arg(root().join("scripts/package")).arg(&path).output().unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.starts_with("refused: the bootstrap without its section headers does not start"), "{out}");
