@@ -28,14 +28,14 @@ use crate::runtime::{self, Fatal};
 use crate::sys::{self, Buf};
 use core::ffi::CStr;
 
-/// The Lambda variables the runtime reads (`runtime::Env::read` takes
-/// them in this order).
+/// The Lambda variables the runtime reads, after their shared `AWS_`
+/// (`runtime::Env::read` takes them in this order).
 pub const ENV_NAMES: [&[u8]; 5] = [
-    b"AWS_LAMBDA_RUNTIME_API",
-    b"AWS_LAMBDA_FUNCTION_NAME",
-    b"AWS_LAMBDA_FUNCTION_VERSION",
-    b"AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    b"AWS_REGION",
+    b"LAMBDA_RUNTIME_API",
+    b"LAMBDA_FUNCTION_NAME",
+    b"LAMBDA_FUNCTION_VERSION",
+    b"LAMBDA_FUNCTION_MEMORY_SIZE",
+    b"REGION",
 ];
 
 /// What of Lambda's environment only the Lambda dialect uses (the

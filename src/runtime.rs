@@ -426,28 +426,22 @@ pub struct Env {
 
 impl Env {
     fn read() -> Env {
-        const SCF: [&[u8]; 7] = [
-            b"SCF_RUNTIME_API",
-            b"SCF_RUNTIME_API_PORT",
-            b"_HANDLER",
-            b"SCF_FUNCTIONNAME",
-            b"SCF_NAMESPACE",
-            b"SCF_FUNCTIONVERSION",
-            b"TENCENTCLOUD_REGION",
+        // Grouped by shared prefix, so an entry is compared with a group's
+        // names only after its prefix matched (see sys::getenv_grouped);
+        // the slots of `v` follow the names in this order.
+        const SCF: [&[u8]; 5] =
+            [b"RUNTIME_API", b"RUNTIME_API_PORT", b"FUNCTIONNAME", b"NAMESPACE", b"FUNCTIONVERSION"];
+        let groups: &[(&[u8], &[&[u8]])] = &[
+            (b"SCF_", &SCF),
+            (b"_HANDLER", &[b""]),
+            (b"TENCENTCLOUD_REGION", &[b""]),
+            #[cfg(feature = "lambda")]
+            (b"AWS_", &crate::lambda::ENV_NAMES),
         ];
-        #[cfg(not(feature = "lambda"))]
-        let names = SCF;
-        #[cfg(feature = "lambda")]
-        let names = {
-            let mut n: [&[u8]; 12] = [b""; 12];
-            n[..7].copy_from_slice(&SCF);
-            n[7..].copy_from_slice(&crate::lambda::ENV_NAMES);
-            n
-        };
         let mut v = [None; 12];
-        sys::getenv_many(&names, &mut v);
+        sys::getenv_grouped(groups, &mut v);
         #[allow(unused_mut)]
-        let [api, port, handler, mut function_name, mut namespace, mut version, mut region, ..] = v;
+        let [api, port, mut function_name, mut namespace, mut version, handler, mut region, ..] = v;
         #[cfg(feature = "lambda")]
         let lambda = crate::lambda::Env { api: v[7], memory_size: v[10] };
         // Serving Lambda, the context's metadata is Lambda's.
