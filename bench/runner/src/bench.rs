@@ -212,7 +212,7 @@ pub struct Measured {
 }
 
 impl Measured {
-    fn new() -> Measured {
+    pub fn new() -> Measured {
         fn skipped<T>() -> Result<T, String> {
             Err("not measured".into())
         }

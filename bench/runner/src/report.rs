@@ -752,6 +752,43 @@ mod tests {
         assert!(splice(doc, "bench:lambda-summary", "x").is_none());
     }
 
+    /// Figures for one contender: cold median time (µs), instructions to
+    /// the first response, idle RSS (KiB), zip (bytes).
+    fn measured(first_us: f64, ir: u64, rss: u64, zip: u64) -> Measured {
+        let mut m = Measured::new();
+        m.cold_first_us = vec![first_us];
+        m.cold_ir = Ok(ir);
+        m.rss_idle = Ok(crate::bench::Rss { kib: rss, processes: 1 });
+        m.zip = Ok(zip);
+        m
+    }
+
+    #[test]
+    fn computes_issue_12s_targets_at_their_bounds() {
+        let cs = crate::bench::LAMBDA_CONTENDERS;
+        let ids: Vec<&str> = cs.iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["floor", "bootstrap", "lambda_runtime", "awslambdaric", "bootstrap-aarch64"]);
+        let verdicts = |ours: Measured| {
+            let m = [
+                measured(100.0, 5_000, 20, 3_000),
+                ours,
+                measured(300.0, 200_000, 1_000, 800_000),
+                measured(40_000.0, 1e8 as u64, 14_000, 770_000),
+                measured(0.0, 0, 0, 32_000),
+            ];
+            lambda_verdicts(&cs, &m).into_iter().map(|v| v.pass).collect::<Vec<_>>()
+        };
+        // Exactly at each bound: 1/20 of the instructions, 1/10 of the
+        // RSS, 1/20 of the zip, 1.10x the floor's time.
+        assert_eq!(verdicts(measured(110.0, 10_000, 100, 40_000)), [Some(true); 4]);
+        // Just past each one.
+        assert_eq!(verdicts(measured(110.5, 10_001, 101, 40_001)), [Some(false); 4]);
+        // A figure that is missing gives no verdict, not a pass.
+        let mut m = measured(100.0, 1, 1, 1);
+        m.cold_ir = Err("valgrind not found".into());
+        assert_eq!(verdicts(m)[0], None);
+    }
+
     #[test]
     fn formats_numbers() {
         assert_eq!(thousands(0), "0");
