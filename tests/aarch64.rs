@@ -173,7 +173,7 @@ fn c_handler_sees_its_context_uses_libc_and_fails_cleanly() {
     let inv = limits.invoke_with(b"12345", opts).unwrap();
     let body = String::from_utf8(inv.outcome.body().to_vec()).unwrap();
     for field in [
-        "size=112",
+        "size=184",
         "abi=1",
         "request_id=req-arm",
         "memory=256",

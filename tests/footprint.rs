@@ -120,11 +120,18 @@ fn a_warm_invocation_is_five_syscalls_plus_the_demo_s_log_line() {
             assert_eq!(invoke_ok(api, e.as_bytes()), echo_of(e.as_bytes()));
         }
     });
-    // Skip start-up and the first invocation: after the third sendmsg (the
-    // first response) up to the last one (the last response) lie exactly `n`
-    // warm invocations.
-    let sends: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| name(l) == "sendmsg").map(|(i, _)| i).collect();
-    let warm = &lines[sends[2] + 1..=sends[sends.len() - 1]];
+    // Skip start-up and the first invocation: after the first response's
+    // sendmsg up to the last response's lie exactly `n` warm invocations.
+    // (Anchored on the responses: the runtime may already have asked for the
+    // next event before strace stops.)
+    let responses: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| name(l) == "sendmsg" && l.contains("POST /runtime/invocation/respons"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(responses.len(), n + 1, "{lines:#?}");
+    let warm = &lines[responses[0] + 1..=responses[n]];
     let mut counts = std::collections::BTreeMap::new();
     for l in warm.iter().filter(|l| !l.starts_with("+++") && !l.starts_with("---")) {
         *counts.entry(name(l).to_string()).or_insert(0) += 1;
