@@ -42,7 +42,9 @@
 
 use crate::diag::Line;
 use crate::ffi::Entry;
-use crate::http::{wire, Peer};
+#[cfg(feature = "lambda")]
+use crate::http::wire;
+use crate::http::Peer;
 use crate::sys::{self, OwnedFd};
 use core::ffi::{c_int, c_void};
 use core::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
@@ -71,9 +73,25 @@ pub struct Scene<'a> {
     pub handler: &'a Entry,
     /// The request being handled (empty in the init hook).
     pub request_id: &'a [u8],
-    /// The runtime API and the route to post a handler's crash to; `None`
-    /// during the init hook.
-    pub post: Option<(Peer<'a>, &'a wire::Route)>,
+    /// Where to post the report; `None` to report on stderr only (SCF's
+    /// init hook: there is no invocation to fail and no init error route).
+    pub post: Option<Post<'a>>,
+}
+
+/// A crash report's request, prepared before user code is called.
+#[derive(Clone, Copy)]
+pub struct Post<'a> {
+    /// The runtime API: its kept connection, Host tail and addresses.
+    pub peer: Peer<'a>,
+    /// The request line and any fields before `Host: `, in pieces: SCF's
+    /// error route's constant line; on Lambda the method, path prefix, path
+    /// with the request id (its stack copy) and the error-type field.
+    pub line: &'a [&'a [u8]],
+    /// The body is Lambda's error object, `{"errorMessage": LINE,
+    /// "errorType": "Runtime.Crash"}` (the line JSON-escaped), rather than
+    /// the line itself.
+    #[cfg(feature = "lambda")]
+    pub json: bool,
 }
 
 /// The scene while user code runs; null otherwise, and null once a report
@@ -272,6 +290,21 @@ fn report_signal(sig: c_int, info: &libc::siginfo_t, uctx: &libc::ucontext_t) {
 
 /// The `#[panic_handler]` of a bootstrap (see [`crate::entry!`]).
 pub fn panicked(info: &core::panic::PanicInfo) -> ! {
+    report_panic(info, true)
+}
+
+/// The `#[panic_handler]` of a bootstrap whose only Rust code is the
+/// runtime's (C and Zig handlers; src/main.rs): a message given as a plain
+/// string is reported, a formatted one is not formatted. That leaves
+/// `core::fmt`'s number and padding code, and what the runtime's own panic
+/// sites would format, out of the binary (about 1 KiB); a runtime panic is
+/// a bug, and its location says where.
+pub fn panicked_plain(info: &core::panic::PanicInfo) -> ! {
+    report_panic(info, false)
+}
+
+#[inline(always)]
+fn report_panic(info: &core::panic::PanicInfo, format: bool) -> ! {
     if STATE.swap(REPORTING, Ordering::AcqRel) == QUIET {
         let mut l = Line::new();
         let scene = take_scene();
@@ -283,11 +316,11 @@ pub fn panicked(info: &core::panic::PanicInfo) -> ! {
         if let Some(at) = info.location() {
             l.str(" at ").str(at.file()).str(":").num(u64::from(at.line())).str(":").num(u64::from(at.column()));
         }
-        l.str(": ");
         let message = info.message();
         match message.as_str() {
-            Some(s) => _ = l.str(s),
-            None => _ = core::fmt::write(&mut Text(&mut l), format_args!("{message}")),
+            Some(s) => _ = l.str(": ").str(s),
+            None if format => _ = core::fmt::write(&mut Text(l.str(": ")), format_args!("{message}")),
+            None => _ = l.str(" (a formatted message, which this build does not format)"),
         }
         finish(&mut l, scene);
         STATE.store(REPORTED, Ordering::Release);
@@ -328,8 +361,8 @@ fn finish(l: &mut Line, scene: Option<&Scene>) {
     if s.act == Act::Handler {
         l.str(" while handling request ").push(s.request_id);
     }
-    if let Some((peer, route)) = s.post {
-        post(&peer, route, l.message());
+    if let Some(p) = s.post {
+        post(&p, l.message());
     }
     l.emit();
 }
@@ -416,30 +449,115 @@ fn stack_pointer(uctx: &libc::ucontext_t) -> usize {
     return 0;
 }
 
-/// Posts `body` on `route`: on the kept connection, or, if it is closed
+/// Posts `body` as `p` says: on the kept connection, or, if it is closed
 /// (or turns out to be), once on a new one. Gives up, without resending,
 /// when the API does not answer within [`ANSWER_WAIT_MS`].
-fn post(peer: &Peer, route: &wire::Route, body: &[u8]) {
+fn post(p: &Post, body: &[u8]) {
     let mut digits = itoa::Buffer::new();
-    let request = wire::request(route, peer.tail, &mut digits, body);
-    if let Some(fd) = peer.conn {
-        if exchange(fd, request) != Some(false) {
+    #[cfg(feature = "lambda")]
+    let mut escaped = [0u8; ESCAPED_MAX];
+    #[cfg(feature = "lambda")]
+    let json;
+    #[cfg(feature = "lambda")]
+    let body: &[&[u8]] = if p.json {
+        let n = escape_into(body, &mut escaped);
+        json = [JSON_HEAD, &escaped[..n], JSON_TAIL];
+        &json
+    } else {
+        &[body]
+    };
+    #[cfg(feature = "lambda")]
+    let (pieces, n) = {
+        let mut pieces: [&[u8]; wire::REQUEST_PIECES] = [b""; wire::REQUEST_PIECES];
+        let n = wire::request_parts(&mut pieces, p.line, p.peer.tail, &mut digits, Some(body));
+        (pieces, n)
+    };
+    #[cfg(not(feature = "lambda"))]
+    let (pieces, n) = ([p.line[0], p.peer.tail, digits.format(body.len()).as_bytes(), b"\r\n\r\n", body], 5);
+    if let Some(fd) = p.peer.conn {
+        if exchange(fd, pieces, n) != Some(false) {
             return;
         }
     }
-    if let Some(fd) = peer.addrs.iter().find_map(|a| sys::connect(a).ok()) {
-        exchange(&fd, request);
+    if let Some(fd) = p.peer.addrs.iter().find_map(|a| sys::connect(a).ok()) {
+        exchange(&fd, pieces, n);
     }
+}
+
+/// Room for the JSON-escaped line: most lines have nothing to escape, and
+/// one made of control bytes only (6 bytes each) is cut short.
+#[cfg(feature = "lambda")]
+const ESCAPED_MAX: usize = 2048;
+#[cfg(feature = "lambda")]
+const JSON_HEAD: &[u8] = b"{\"errorMessage\":\"";
+#[cfg(feature = "lambda")]
+const JSON_TAIL: &[u8] = b"\",\"errorType\":\"Runtime.Crash\"}";
+
+/// JSON-escapes `s` into `out` (see [`crate::lambda::escape_json`]); what
+/// does not fit is left out, cut at a whole escape and a whole UTF-8
+/// sequence so the result stays a valid JSON string. Returns its length.
+#[cfg(feature = "lambda")]
+fn escape_into(s: &[u8], out: &mut [u8]) -> usize {
+    let mut at = 0;
+    let mut full = false;
+    crate::lambda::escape_json(s, &mut |piece| {
+        if full {
+            return;
+        }
+        let mut k = piece.len().min(out.len() - at);
+        if k < piece.len() {
+            full = true;
+            // An escape goes whole or not at all; raw text is cut before
+            // the sequence that would be split.
+            k = if piece.first() == Some(&b'\\') { 0 } else { utf8_floor(piece, k) };
+        }
+        out[at..at + k].copy_from_slice(&piece[..k]);
+        at += k;
+    });
+    at
+}
+
+/// The largest `k' <= k` at which `s` (valid UTF-8 up to its end) can be
+/// cut without splitting a sequence.
+#[cfg(feature = "lambda")]
+fn utf8_floor(s: &[u8], mut k: usize) -> usize {
+    while k > 0 && k < s.len() && s[k] & 0xc0 == 0x80 {
+        k -= 1;
+    }
+    k
 }
 
 /// Sends `request` and waits for the first bytes of the answer: `Some(true)`
 /// answered, `Some(false)` the connection is closed, `None` no answer in time.
-fn exchange(fd: &OwnedFd, request: [&[u8]; 5]) -> Option<bool> {
-    if sys::send_all(fd, request).is_err() {
+fn exchange<const N: usize>(fd: &OwnedFd, mut request: [&[u8]; N], n: usize) -> Option<bool> {
+    if sys::send_all_in(fd, &mut request[..n]).is_err() {
         return Some(false);
     }
     if !sys::poll_in(fd, ANSWER_WAIT_MS) {
         return None;
     }
     Some(matches!(sys::read(fd, &mut [0u8; 64]), Ok(n) if n > 0))
+}
+
+#[cfg(all(test, feature = "lambda"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_escaped_line_is_cut_at_whole_escapes_and_whole_characters() {
+        let cut = |s: &[u8]| {
+            let mut out = [0u8; 8];
+            let n = escape_into(s, &mut out);
+            out[..n].to_vec()
+        };
+        // A quote's escape does not fit whole after seven letters.
+        assert_eq!(cut(b"abcdefg\"x"), b"abcdefg");
+        // A two-byte character does not fit after seven letters.
+        assert_eq!(cut("abcdefg\u{e9}".as_bytes()), b"abcdefg");
+        // Everything fits.
+        assert_eq!(cut(b"a\"\n"), b"a\\\"\\n");
+        let mut big = [0u8; ESCAPED_MAX];
+        let n = escape_into(&[1u8; 1024], &mut big);
+        assert_eq!(n, ESCAPED_MAX / 6 * 6, "only whole \\u0001 escapes");
+    }
 }

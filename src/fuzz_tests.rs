@@ -105,8 +105,8 @@ fn lambda_response_heads() {
     ];
     run(seeds, 60_000, |input| {
         let mut buf = input.to_vec();
-        if let Ok(Some(h)) = wire::parse_head(&mut buf) {
-            let l = h.context.lambda;
+        let mut l = wire::LambdaContext::default();
+        if let Ok(Some(h)) = wire::parse_head_in(&mut buf, Some(&mut l)) {
             // Every value lies inside the head, before its end: the runtime
             // writes a NUL over the byte after each.
             let spans = [l.request_id, l.function_arn, l.trace_id, l.client_context, l.cognito_identity];

@@ -28,14 +28,14 @@ use crate::runtime::{self, Fatal};
 use crate::sys::{self, Buf};
 use core::ffi::CStr;
 
-/// The Lambda variables the runtime reads (`runtime::Env::read` takes
-/// them in this order).
+/// The Lambda variables the runtime reads, after their shared `AWS_`
+/// (`runtime::Env::read` takes them in this order).
 pub const ENV_NAMES: [&[u8]; 5] = [
-    b"AWS_LAMBDA_RUNTIME_API",
-    b"AWS_LAMBDA_FUNCTION_NAME",
-    b"AWS_LAMBDA_FUNCTION_VERSION",
-    b"AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    b"AWS_REGION",
+    b"LAMBDA_RUNTIME_API",
+    b"LAMBDA_FUNCTION_NAME",
+    b"LAMBDA_FUNCTION_VERSION",
+    b"LAMBDA_FUNCTION_MEMORY_SIZE",
+    b"REGION",
 ];
 
 /// What of Lambda's environment only the Lambda dialect uses (the
@@ -80,6 +80,24 @@ pub const HANDLER_ERROR: &[u8] = b"Handler.Error";
 pub const INVALID_CONTEXT: &[u8] = b"Runtime.InvalidContext";
 /// ... of a response the runtime API refused (too large, say).
 pub const RESPONSE_REFUSED: &[u8] = b"Runtime.ResponseRefused";
+
+/// ... of a handler or init hook that crashed (a fault signal or a Rust
+/// panic; see [`crate::crash`]). The `Runtime.` category is the one AWS
+/// uses for failures of the runtime process rather than an error the
+/// handler returned (`Runtime.ExitError` is what Lambda itself reports
+/// once the process has died by the signal).
+pub const CRASH: &[u8] = b"Runtime.Crash";
+
+/// The pieces of a crash report's request line for invocation `id` (see
+/// [`crate::crash::Post`]); the body is built in the signal handler.
+pub fn crash_line<'a>(prefix: &'a [u8], id: &'a [u8]) -> [&'a [u8]; 7] {
+    [b"POST ", prefix, INVOCATION, id, ERROR_LINE, CRASH, HOST_FIELD]
+}
+
+/// ... and of a crash in the init hook, posted to init/error.
+pub fn crash_init_line(prefix: &[u8]) -> [&[u8]; 5] {
+    [b"POST ", prefix, INIT_ERROR_LINE, CRASH, HOST_FIELD]
+}
 
 /// The `errorType` posted to `init/error` for a start-up failure.
 pub fn init_error_type(f: &Fatal) -> &'static [u8] {

@@ -6,8 +6,21 @@
 //! that link std into everything), it is the same runtime under std's `main`.
 #![cfg_attr(target_env = "musl", no_std, no_main)]
 
+// What `scf_bootstrap::entry!()` defines, with the panic handler that does
+// not format messages: the only Rust code here that can panic is the
+// runtime's own (see `crash::panicked_plain`).
 #[cfg(target_env = "musl")]
-scf_bootstrap::entry!();
+#[allow(unsafe_code)]
+#[no_mangle]
+pub extern "C" fn main(_argc: core::ffi::c_int, _argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
+    scf_bootstrap::runtime::main()
+}
+
+#[cfg(target_env = "musl")]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    scf_bootstrap::crash::panicked_plain(info)
+}
 
 #[cfg(not(target_env = "musl"))]
 fn main() {

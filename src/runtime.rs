@@ -24,7 +24,7 @@
 //! invalid context header, a response the API refuses) are posted to the
 //! error endpoint and the loop goes on.
 
-use crate::crash::{self, Act, Scene};
+use crate::crash::{self, Act, Post, Scene};
 use crate::diag::Line;
 use crate::ffi::{self, Entry, RawContext, Str, Writer};
 use crate::http::wire::{self, route, Route};
@@ -152,7 +152,27 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         cognito_identity: Str::NONE,
     };
     let mut client = Client::new(addrs, *host, &ROUTES, tail, rx);
-    let entry = match start(&env, &mut ctx, tx) {
+    #[cfg(feature = "lambda")]
+    if lambda.is_some() {
+        client.read_lambda_context();
+    }
+    // A crash in the init hook is posted to Lambda's init/error; SCF has no
+    // such route (stderr only).
+    #[cfg(feature = "lambda")]
+    let init_line;
+    #[cfg(feature = "lambda")]
+    let init_post = match lambda {
+        Some(prefix) => {
+            // The request's Host tail, which the first request would join.
+            client.join_tail().map_err(|err| Fatal::Http { route: base + READY, err })?;
+            init_line = crate::lambda::crash_init_line(prefix);
+            Some(Post { peer: client.peer(), line: &init_line, json: true })
+        }
+        None => None,
+    };
+    #[cfg(not(feature = "lambda"))]
+    let init_post = None;
+    let entry = match start(&env, &mut ctx, tx, init_post) {
         Ok(entry) => entry,
         Err(f) => {
             // Lambda hears of a failed start on init/error (the invocation
@@ -201,7 +221,10 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
 
         #[cfg(feature = "lambda")]
         let (id, bad_header) = match lambda {
-            Some(_) => crate::lambda::context(&next.context.lambda, client.buffer_mut(), &mut ctx, &mut id_mem)?,
+            Some(_) => {
+                let c = client.lambda_context();
+                crate::lambda::context(&c, client.buffer_mut(), &mut ctx, &mut id_mem)?
+            }
             None => (&b""[..], scf_context(&next.context, client.buffer_mut(), &mut ctx)),
         };
         #[cfg(not(feature = "lambda"))]
@@ -215,19 +238,26 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
                 false
             }
             None => {
-                // A crash is posted to SCF's error endpoint. On Lambda, whose
-                // error request carries the id in its path and a JSON body,
-                // it is reported on stderr only (the platform then reports
-                // the process's exit).
+                // A crash is posted to the error endpoint: SCF's constant
+                // line, or Lambda's with the id (its stack copy) in the path.
+                let scf_line = [ROUTES[ERROR].line.as_bytes()];
                 #[cfg(feature = "lambda")]
-                let crash_post = if lambda.is_none() { Some((client.peer(), &ROUTES[ERROR])) } else { None };
+                let lambda_line;
+                #[cfg(feature = "lambda")]
+                let post = match lambda {
+                    None => Post { peer: client.peer(), line: &scf_line, json: false },
+                    Some(prefix) => {
+                        lambda_line = crate::lambda::crash_line(prefix, id);
+                        Post { peer: client.peer(), line: &lambda_line, json: true }
+                    }
+                };
                 #[cfg(not(feature = "lambda"))]
-                let crash_post = Some((client.peer(), &ROUTES[ERROR]));
+                let post = Post { peer: client.peer(), line: &scf_line };
                 let scene = Scene {
                     act: Act::Handler,
                     handler: entry,
                     request_id: ctx.request_id.bytes().unwrap_or(b""),
-                    post: crash_post,
+                    post: Some(post),
                 };
                 let mut out = Writer::new(tx);
                 let code = crash::during(&scene, || entry.call(client.body(&next), &ctx, &mut out));
@@ -310,7 +340,8 @@ fn scf_endpoint(env: &Env, host: &mut [&'static [u8]; 4]) -> Result<Addrs, Fatal
 
 /// Start-up after the endpoint is known: picks the handler and runs its
 /// init hook (whose message, on failure, is left in `tx`).
-fn start(env: &Env, ctx: &mut RawContext, tx: &mut Buf) -> Result<&'static Entry, Fatal> {
+/// `post` is where a crash in the hook is posted (Lambda's init/error).
+fn start(env: &Env, ctx: &mut RawContext, tx: &mut Buf, post: Option<Post>) -> Result<&'static Entry, Fatal> {
     #[cfg(feature = "lambda")]
     if let Some(m) = env.lambda.memory_size {
         let value = m.to_bytes();
@@ -326,7 +357,7 @@ fn start(env: &Env, ctx: &mut RawContext, tx: &mut Buf) -> Result<&'static Entry
     // the init hook, if there is one (else in `serve`, after ready).
     if entry.init.is_some() {
         crash::arm();
-        let scene = Scene { act: Act::Init, handler: entry, request_id: b"", post: None };
+        let scene = Scene { act: Act::Init, handler: entry, request_id: b"", post };
         let code = crash::during(&scene, || entry.call_init(ctx, &mut Writer::new(tx)));
         if code != ffi::OK {
             return Err(Fatal::InitFailed { name: entry.name(), code });
@@ -395,28 +426,22 @@ pub struct Env {
 
 impl Env {
     fn read() -> Env {
-        const SCF: [&[u8]; 7] = [
-            b"SCF_RUNTIME_API",
-            b"SCF_RUNTIME_API_PORT",
-            b"_HANDLER",
-            b"SCF_FUNCTIONNAME",
-            b"SCF_NAMESPACE",
-            b"SCF_FUNCTIONVERSION",
-            b"TENCENTCLOUD_REGION",
+        // Grouped by shared prefix, so an entry is compared with a group's
+        // names only after its prefix matched (see sys::getenv_grouped);
+        // the slots of `v` follow the names in this order.
+        const SCF: [&[u8]; 5] =
+            [b"RUNTIME_API", b"RUNTIME_API_PORT", b"FUNCTIONNAME", b"NAMESPACE", b"FUNCTIONVERSION"];
+        let groups: &[(&[u8], &[&[u8]])] = &[
+            (b"SCF_", &SCF),
+            (b"_HANDLER", &[b""]),
+            (b"TENCENTCLOUD_REGION", &[b""]),
+            #[cfg(feature = "lambda")]
+            (b"AWS_", &crate::lambda::ENV_NAMES),
         ];
-        #[cfg(not(feature = "lambda"))]
-        let names = SCF;
-        #[cfg(feature = "lambda")]
-        let names = {
-            let mut n: [&[u8]; 12] = [b""; 12];
-            n[..7].copy_from_slice(&SCF);
-            n[7..].copy_from_slice(&crate::lambda::ENV_NAMES);
-            n
-        };
         let mut v = [None; 12];
-        sys::getenv_many(&names, &mut v);
+        sys::getenv_grouped(groups, &mut v);
         #[allow(unused_mut)]
-        let [api, port, handler, mut function_name, mut namespace, mut version, mut region, ..] = v;
+        let [api, port, mut function_name, mut namespace, mut version, handler, mut region, ..] = v;
         #[cfg(feature = "lambda")]
         let lambda = crate::lambda::Env { api: v[7], memory_size: v[10] };
         // Serving Lambda, the context's metadata is Lambda's.

@@ -297,42 +297,59 @@ pub fn write_stderr(parts: &[&[u8]]) {
     unsafe { libc::writev(2, iov.as_ptr(), parts.len().min(8) as c_int) };
 }
 
-/// Looks up every name of `names` in the process environment in one pass
-/// (where a `getenv(3)` per name would scan it once each) and stores each
-/// value in the matching slot of `out`; as with `getenv`, the first
-/// definition of a name counts. The values live as long as the process:
-/// nothing in this program calls `setenv` or `putenv`.
-pub fn getenv_many(names: &[&[u8]], out: &mut [Option<&'static CStr>]) {
+/// Looks up names in the process environment in one pass (where a
+/// `getenv(3)` per name would scan it once each). The names come in groups
+/// that share a prefix, `(prefix, rests)`: an entry is compared with a
+/// group's rests only once the prefix matched, so an entry costs one test
+/// per group, not one per name. Each value is stored in the slot of `out`
+/// that follows the names in order (the group's first name after the
+/// previous group's last); as with `getenv`, the first definition of a name
+/// counts. Prefixes must be disjoint (no entry matches two). The values
+/// live as long as the process: nothing in this program calls `setenv` or
+/// `putenv`.
+pub fn getenv_grouped(groups: &[(&[u8], &[&[u8]])], out: &mut [Option<&'static CStr>]) {
     // SAFETY: musl sets `environ` before main to a NULL-terminated array of
     // NUL-terminated strings, which this program never modifies.
     let mut p = unsafe { ENVIRON };
     if p.is_null() {
         return;
     }
+    // Whether the entry at `e` starts with `s` (a mismatch, the entry's NUL
+    // at the latest, as names hold no NUL, stops the comparison first).
+    let starts = |e: *const u8, s: &[u8]| {
+        s.iter().enumerate().all(|(i, &c)| {
+            // SAFETY: every index read is at or before the first byte that
+            // differs from `s`, so at or before the entry's NUL.
+            (unsafe { *e.add(i) }) == c
+        })
+    };
     loop {
         // SAFETY: p points into that array, at or before its NULL end.
         let entry = unsafe { *p } as *const u8;
         if entry.is_null() {
             return;
         }
-        // SAFETY: an entry has at least its NUL.
-        let first = unsafe { *entry };
-        for (name, slot) in names.iter().zip(out.iter_mut()) {
-            // Most pairs differ in the first byte: test it before anything
-            // else. Then compare byte by byte; a mismatch (the entry's NUL
-            // at the latest, as names hold no NUL) stops before its end.
-            // SAFETY: every index read is at or before the first byte that
-            // differs from `name`, so at or before the entry's NUL.
-            let matches = name.first() == Some(&first)
-                && slot.is_none()
-                && name.iter().enumerate().skip(1).all(|(i, &c)| unsafe { *entry.add(i) } == c)
-                && unsafe { *entry.add(name.len()) } == b'=';
-            if matches {
-                // SAFETY: the value starts after '=' and ends at the entry's
-                // NUL; it lives for the process (see above).
-                *slot = Some(unsafe { CStr::from_ptr(entry.add(name.len() + 1) as *const c_char) });
+        let mut base = 0;
+        for &(prefix, rests) in groups {
+            // The first byte before anything else: most entries differ there.
+            // SAFETY: an entry has at least its NUL.
+            if prefix.first() == Some(&unsafe { *entry }) && starts(entry, prefix) {
+                // SAFETY: the prefix matched, so the entry is at least that
+                // long before its NUL.
+                let rest = unsafe { entry.add(prefix.len()) };
+                for (k, name) in rests.iter().enumerate() {
+                    // SAFETY: `rest` starts with `name` (so is at least that
+                    // long before its NUL) when the byte after it is read.
+                    if out[base + k].is_none() && starts(rest, name) && unsafe { *rest.add(name.len()) } == b'=' {
+                        // SAFETY: the value starts after '=' and ends at the
+                        // entry's NUL; it lives for the process (see above).
+                        out[base + k] = Some(unsafe { CStr::from_ptr(rest.add(name.len() + 1) as *const c_char) });
+                        break;
+                    }
+                }
                 break;
             }
+            base += rests.len();
         }
         // SAFETY: the current slot was not the NULL terminator.
         p = unsafe { p.add(1) };

@@ -206,7 +206,6 @@ fn a_handler_error_reaches_the_invoker_with_its_type_and_message() {
 }
 
 #[test]
-#[ignore = "depends on issue 11 (crash reporting around the handler call)"]
 fn a_crashing_handler_is_reported_to_the_invoker() {
     let Some(cl) = require_cargo_lambda() else { return };
     let watch = Watch::start(&cl, "crash");

@@ -329,3 +329,82 @@ fn a_handler_built_against_the_old_112_byte_context_works_on_both_platforms() {
         .expect("invoke");
     assert_eq!(inv.outcome, Outcome::Response(want("old-2", "it-function", "ap-guangzhou")));
 }
+
+/// Starts `bin` as [`spawn_lambda`] does, without core dumps (a crash is
+/// the point).
+fn spawn_lambda_no_core(bin: &std::path::Path, api: &LambdaApi, handler: &str) -> Proc {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(bin);
+    cmd.env_clear()
+        .envs([("AWS_LAMBDA_RUNTIME_API", api.env_value().as_str()), ("_HANDLER", handler)])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: setrlimit is async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(|| {
+            let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            if libc::setrlimit(libc::RLIMIT_CORE, &none) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    Proc::spawn(cmd)
+}
+
+fn crashes_build() -> PathBuf {
+    build(&Build { name: "lambda-crashes", handlers: &["tests/c/crashes.c"], ..Default::default() })
+}
+
+/// The body of a crash report: `{"errorMessage": ..., "errorType":
+/// "Runtime.Crash"}` and nothing else; returns the message.
+fn crash_message(p: &Posted) -> String {
+    assert_eq!(p.header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.Crash"), "{p:?}");
+    let v: serde_json::Value = serde_json::from_slice(&p.body).unwrap_or_else(|e| panic!("{e}: {p:?}"));
+    let o = v.as_object().unwrap();
+    assert_eq!(o.len(), 2, "{v}");
+    assert_eq!(o["errorType"], "Runtime.Crash");
+    o["errorMessage"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_crashing_handler_posts_one_json_error_and_dies_by_the_signal() {
+    use std::os::unix::process::ExitStatusExt;
+    for (handler, signal, want) in [
+        ("null_deref", libc::SIGSEGV, "SIGSEGV (invalid memory access at address 0x0)"),
+        ("calls_abort", libc::SIGABRT, "SIGABRT (abort() called)"),
+    ] {
+        let api = LambdaApi::start("127.0.0.1:0", LambdaConfig::default());
+        let p = spawn_lambda_no_core(&crashes_build(), &api, &format!("index.{handler}"));
+        let id = format!("c-{handler}");
+        let post = api.invoke(event(&id, b"{}", &[]), T);
+        assert_eq!(
+            (post.method.as_str(), post.path.as_str()),
+            ("POST", &*format!("/2018-06-01/runtime/invocation/{id}/error"))
+        );
+        let msg = crash_message(&post);
+        assert_eq!(msg, format!("handler '{handler}' crashed: {want} while handling request {id}"));
+        let (status, stderr, _) = p.wait(T);
+        assert_eq!(status.signal(), Some(signal), "{handler}: {status:?} {stderr}");
+        assert_eq!(stderr, format!("scf-bootstrap: {msg}\n"));
+        let posts: Vec<_> = api.log().into_iter().filter(|r| r.method == "POST").collect();
+        assert_eq!(posts.len(), 1, "exactly one post: {posts:?}");
+    }
+}
+
+#[test]
+fn a_crashing_init_hook_posts_to_init_error_and_dies_by_the_signal() {
+    use std::os::unix::process::ExitStatusExt;
+    let api = LambdaApi::start("127.0.0.1:0", LambdaConfig::default());
+    let p = spawn_lambda_no_core(&crashes_build(), &api, "index.crashing_init");
+    let (status, stderr, _) = p.wait(T);
+    assert_eq!(status.signal(), Some(libc::SIGSEGV), "{status:?} {stderr}");
+    let post = api.init_error(Duration::ZERO).expect("init/error posted");
+    assert_eq!(post.path, "/2018-06-01/runtime/init/error");
+    let msg = crash_message(&post);
+    assert_eq!(msg, "init hook of handler 'crashing_init' crashed: SIGSEGV (invalid memory access at address 0x0)");
+    assert_eq!(stderr, format!("scf-bootstrap: {msg}\n"));
+    let log = api.log();
+    assert_eq!(log.len(), 1, "init/error only, no next: {log:?}");
+}

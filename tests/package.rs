@@ -302,3 +302,48 @@ fn scf_deploy_takes_the_packaged_zip() {
     }
     assert!(text.contains(&format!(r#""ZipBytes": {}"#, bytes.len())), "{text}");
 }
+
+/// A bootstrap the script builds is packaged without its section header
+/// table, and it still starts: with an empty environment it says the
+/// runtime API variable is missing and exits with status 1.
+#[test]
+fn the_packaged_bootstrap_has_no_section_headers_and_starts() {
+    let dir = scratch("elfstrip");
+    package(&["--handler", "examples/c/echo.c"], &dir.join("a.zip"));
+    let binary = python_unzip(&dir.join("a.zip"), &dir.join("bootstrap"));
+    let shoff = u64::from_le_bytes(binary[40..48].try_into().unwrap());
+    assert_eq!((shoff, u16_at(&binary, 60), u16_at(&binary, 62)), (0, 0, 0), "e_shoff, e_shnum, e_shstrndx");
+    let path = dir.join("run");
+    fs::write(&path, &binary).unwrap();
+    fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let o = Command::new(&path).env_clear().output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "scf-bootstrap: SCF_RUNTIME_API is not set\n");
+}
+
+/// A binary that no longer starts once stripped is refused with one line:
+/// here an executable whose only segment is 16 zero bytes, with a section
+/// table after it for the strip to remove.
+#[test]
+fn a_stripped_binary_that_does_not_start_is_refused() {
+    let dir = scratch("elfstrip-refused");
+    let mut f = elf(2, 62, 2, &[(PT_LOAD, vec![0u8; 16])]);
+    let shoff = f.len() as u64;
+    f.extend_from_slice(&[0u8; 64]);
+    f[40..48].copy_from_slice(&shoff.to_le_bytes());
+    f[58..60].copy_from_slice(&64u16.to_le_bytes()); // e_shentsize
+    f[60..62].copy_from_slice(&1u16.to_le_bytes()); // e_shnum
+    let path = dir.join("broken");
+    fs::write(&path, &f).unwrap();
+    let check = "import importlib.machinery, importlib.util, sys\n\
+                 spec = importlib.util.spec_from_loader('package', importlib.machinery.SourceFileLoader('package', sys.argv[1]))\n\
+                 m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n\
+                 try:\n    out, note = m.strip_checked(open(sys.argv[2], 'rb').read())\n    print('accepted', len(out), note)\n\
+                 except m.Refused as e:\n    print('refused:', e)\n";
+    let o =
+        Command::new("python3").arg("-c").arg(check).arg(root().join("scripts/package")).arg(&path).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.starts_with("refused: the bootstrap without its section headers does not start"), "{out}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+}

@@ -107,21 +107,14 @@ pub struct Response {
     pub context: wire::Context,
 }
 
-/// What one attempt sends.
-#[cfg(not(feature = "lambda"))]
+/// What one attempt sends: a route's constant line joined with the Host
+/// line, in five pieces (SCF), or, with the Lambda dialect built in, a line
+/// in pieces (Lambda's paths carry a prefix and the request id).
 #[derive(Clone, Copy)]
-struct Req<'r> {
-    route: &'r wire::Route,
-    body: &'r [u8],
-}
-
-/// What one attempt sends: every request goes out as pieces when the
-/// Lambda dialect is built in (one send path, not two).
-#[cfg(feature = "lambda")]
-#[derive(Clone, Copy)]
-struct Req<'r> {
-    line: &'r [&'r [u8]],
-    body: Option<&'r [&'r [u8]]>,
+enum Req<'r> {
+    Route(&'r wire::Route, &'r [u8]),
+    #[cfg(feature = "lambda")]
+    Parts(&'r [&'r [u8]], Option<&'r [&'r [u8]]>),
 }
 
 enum Attempt {
@@ -188,13 +181,61 @@ pub struct Client<'b> {
     routes: &'b [wire::Route],
     /// An out-of-step connection was reported on stderr already.
     warned: bool,
+    /// Serving Lambda: the last response's Lambda context headers (`None`
+    /// for SCF, whose heads are not searched for them).
+    #[cfg(feature = "lambda")]
+    lambda: Option<wire::LambdaContext>,
 }
 
 impl<'b> Client<'b> {
     /// A client for `routes`. `host` is the Host header value in pieces;
     /// `tail` is memory for it (a host name and port fit in 300 bytes).
     pub fn new(addrs: Addrs, host: [&'b [u8]; 4], routes: &'b [wire::Route], tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
-        Client { addrs, conn: None, reused: false, rx, done: 0, tail, host, routes, warned: false }
+        Client {
+            addrs,
+            conn: None,
+            reused: false,
+            rx,
+            done: 0,
+            tail,
+            host,
+            routes,
+            warned: false,
+            #[cfg(feature = "lambda")]
+            lambda: None,
+        }
+    }
+
+    /// Has every response head searched for Lambda's context headers too
+    /// (see [`Client::lambda_context`]).
+    #[cfg(feature = "lambda")]
+    pub fn read_lambda_context(&mut self) {
+        self.lambda = Some(wire::LambdaContext::default());
+    }
+
+    /// The last response's Lambda context headers (all absent unless
+    /// [`Client::read_lambda_context`] was called).
+    #[cfg(feature = "lambda")]
+    pub fn lambda_context(&self) -> wire::LambdaContext {
+        self.lambda.unwrap_or_default()
+    }
+
+    /// Joins the Host value and what follows it (done by the first
+    /// request; earlier for a [`Peer`] that must post before any request).
+    #[inline(always)]
+    pub fn join_tail(&mut self) -> Result<(), Error> {
+        match self.tail.is_empty() {
+            true => self.join_tail_now(),
+            false => Ok(()),
+        }
+    }
+
+    #[cold]
+    fn join_tail_now(&mut self) -> Result<(), Error> {
+        for piece in wire::host_tail(self.host) {
+            self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
+        }
+        Ok(())
     }
 
     /// The bytes of `r`'s body, valid until the next request.
@@ -217,16 +258,8 @@ impl<'b> Client<'b> {
     /// to [`Client::new`]) and reads its response, with the retry policy in
     /// the module docs. `body` is sent on routes that take one.
     pub fn request(&mut self, route: usize, body: &[u8]) -> Result<Response, Error> {
-        if self.tail.is_empty() {
-            for piece in wire::host_tail(self.host) {
-                self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
-            }
-        }
         let route = self.routes[route];
-        #[cfg(not(feature = "lambda"))]
-        return self.with_retries(|c| c.attempt(Req { route: &route, body }));
-        #[cfg(feature = "lambda")]
-        return self.request_parts(&[route.line.as_bytes()], route.with_body.then_some(&[body]));
+        self.send(Req::Route(&route, body))
     }
 
     /// Sends one request whose line comes in pieces (see
@@ -235,12 +268,15 @@ impl<'b> Client<'b> {
     /// [`Client::request`].
     #[cfg(feature = "lambda")]
     pub fn request_parts(&mut self, line: &[&[u8]], body: Option<&[&[u8]]>) -> Result<Response, Error> {
-        if self.tail.is_empty() {
-            for piece in wire::host_tail(self.host) {
-                self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
-            }
-        }
-        self.with_retries(|c| c.attempt(Req { line, body }))
+        self.send(Req::Parts(line, body))
+    }
+
+    /// Both kinds of request: one call of [`Client::attempt`], so that it
+    /// is inlined into the retry loop (a second call site would keep it a
+    /// function, and its response would be copied out of each call).
+    fn send(&mut self, req: Req) -> Result<Response, Error> {
+        self.join_tail()?;
+        self.with_retries(|c| c.attempt(req))
     }
 
     fn with_retries<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, Attempt>) -> Result<T, Error> {
@@ -301,21 +337,25 @@ impl<'b> Client<'b> {
         let failed = |c| if reused { Attempt::Stale(c) } else { Attempt::Retry(c) };
         let fd = self.conn.as_ref().ok_or(Attempt::Retry(Cause::Closed))?;
         let mut digits = itoa::Buffer::new();
-        #[cfg(not(feature = "lambda"))]
-        let request = wire::request(req.route, self.tail.as_slice(), &mut digits, req.body);
-        #[cfg(not(feature = "lambda"))]
-        sys::send_all(fd, request).map_err(|e| failed(Cause::Send(e)))?;
-        #[cfg(feature = "lambda")]
-        {
-            let mut pieces: [&[u8]; wire::REQUEST_PIECES] = [b""; wire::REQUEST_PIECES];
-            let n = wire::request_parts(&mut pieces, req.line, self.tail.as_slice(), &mut digits, req.body);
-            sys::send_all_in(fd, &mut pieces[..n]).map_err(|e| failed(Cause::Send(e)))?;
-        }
+        let sent = match req {
+            Req::Route(route, body) => sys::send_all(fd, wire::request(route, self.tail.as_slice(), &mut digits, body)),
+            #[cfg(feature = "lambda")]
+            Req::Parts(line, body) => {
+                let mut pieces: [&[u8]; wire::REQUEST_PIECES] = [b""; wire::REQUEST_PIECES];
+                let n = wire::request_parts(&mut pieces, line, self.tail.as_slice(), &mut digits, body);
+                sys::send_all_in(fd, &mut pieces[..n])
+            }
+        };
+        sent.map_err(|e| failed(Cause::Send(e)))?;
 
         // Read until a final (non-1xx) head is complete.
         let mut received = false;
         let head = loop {
-            match wire::parse_head(self.rx.as_mut_slice()).map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
+            #[cfg(feature = "lambda")]
+            let parsed = wire::parse_head_in(self.rx.as_mut_slice(), self.lambda.as_mut());
+            #[cfg(not(feature = "lambda"))]
+            let parsed = wire::parse_head(self.rx.as_mut_slice());
+            match parsed.map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
                 Some(h) if (100..200).contains(&h.status) => self.rx.consume(h.len),
                 Some(h) => break h,
                 None if self.rx.len() >= MAX_HEAD => return Err(Attempt::Fatal(Error::TooLarge(self.rx.len() as u64))),

@@ -79,21 +79,20 @@ pub enum Num {
     Invalid,
 }
 
-/// The context headers of a `/next` response, as offsets into the buffer
-/// the head was parsed from: SCF's, and with the `lambda` feature Lambda's.
+/// SCF's context headers of a `/next` response, as offsets into the
+/// buffer the head was parsed from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Context {
     pub request_id: Option<Range<usize>>,
     pub memory_limit_mb: Num,
     pub time_limit_ms: Num,
-    #[cfg(feature = "lambda")]
-    pub lambda: LambdaContext,
 }
 
-/// Lambda's six context headers (`Lambda-Runtime-*`). Kept small: it
-/// travels inside every parsed head, SCF's too.
+/// Lambda's six context headers (`Lambda-Runtime-*`), matched only when
+/// the caller asks for them ([`parse_head_in`]): SCF's heads pay nothing
+/// for them.
 #[cfg(feature = "lambda")]
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LambdaContext {
     /// `Lambda-Runtime-Aws-Request-Id`
     pub request_id: Option<Span>,
@@ -147,6 +146,19 @@ pub struct Head {
 /// replaced in `buf` itself (hence `&mut`): it stays a slice of the head,
 /// and heads without folds are not touched.
 pub fn parse_head(buf: &mut [u8]) -> Result<Option<Head>, Error> {
+    parse_head_in(
+        buf,
+        #[cfg(feature = "lambda")]
+        None,
+    )
+}
+
+/// [`parse_head`], also filling `lambda` (cleared first) with Lambda's
+/// context headers when given.
+pub fn parse_head_in(
+    buf: &mut [u8],
+    #[cfg(feature = "lambda")] mut lambda: Option<&mut LambdaContext>,
+) -> Result<Option<Head>, Error> {
     // Left uninitialised: httparse fills only what it parses, so a head of
     // ten fields costs ten, not a 8 KiB clear of all 256 slots per response.
     let mut headers = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
@@ -167,22 +179,14 @@ pub fn parse_head(buf: &mut [u8]) -> Result<Option<Head>, Error> {
     let mut chunked = None;
     let mut close = false;
     let mut keep_alive_token = false;
-    let mut context = Context {
-        request_id: None,
-        memory_limit_mb: Num::Absent,
-        time_limit_ms: Num::Absent,
-        #[cfg(feature = "lambda")]
-        lambda: LambdaContext::default(),
-    };
+    let mut context = Context { request_id: None, memory_limit_mb: Num::Absent, time_limit_ms: Num::Absent };
+    #[cfg(feature = "lambda")]
+    if let Some(l) = lambda.as_deref_mut() {
+        *l = LambdaContext::default();
+    }
     let base = buf.as_ptr() as usize;
     for h in res.headers.iter() {
         let name = h.name.as_bytes();
-        // The value borrows from buf: as an offset range it outlives the parse.
-        #[cfg(feature = "lambda")]
-        let range = || {
-            let start = h.value.as_ptr() as usize - base;
-            Some(Span { start: start as u32, end: (start + h.value.len()) as u32 })
-        };
         // Dispatch on the length first: one comparison per field instead of
         // six (this loop runs for every field of every response).
         let is = |want: &[u8]| eq_lowercase(name, want);
@@ -222,19 +226,12 @@ pub fn parse_head(buf: &mut [u8]) -> Result<Option<Head>, Error> {
                 context.time_limit_ms = parse_decimal(h.value).map_or(Num::Invalid, Num::Value)
             }
             #[cfg(feature = "lambda")]
-            29 if is(b"lambda-runtime-aws-request-id") => context.lambda.request_id = range(),
-            #[cfg(feature = "lambda")]
-            26 if is(b"lambda-runtime-deadline-ms") => {
-                context.lambda.deadline_ms = parse_decimal(h.value).map_or(Num::Invalid, Num::Value)
+            _ => {
+                if let Some(l) = lambda.as_deref_mut() {
+                    lambda_field(l, name, h.value, base);
+                }
             }
-            #[cfg(feature = "lambda")]
-            35 if is(b"lambda-runtime-invoked-function-arn") => context.lambda.function_arn = range(),
-            #[cfg(feature = "lambda")]
-            23 if is(b"lambda-runtime-trace-id") => context.lambda.trace_id = range(),
-            #[cfg(feature = "lambda")]
-            29 if is(b"lambda-runtime-client-context") => context.lambda.client_context = range(),
-            #[cfg(feature = "lambda")]
-            31 if is(b"lambda-runtime-cognito-identity") => context.lambda.cognito_identity = range(),
+            #[cfg(not(feature = "lambda"))]
             _ => {}
         }
     }
@@ -256,6 +253,27 @@ pub fn parse_head(buf: &mut [u8]) -> Result<Option<Head>, Error> {
         }
     }
     Ok(Some(Head { status, len, framing, keep_alive, context }))
+}
+
+/// Stores `value` (a slice of the head at `base`) if `name` is one of
+/// Lambda's context headers.
+#[cfg(feature = "lambda")]
+fn lambda_field(l: &mut LambdaContext, name: &[u8], value: &[u8], base: usize) {
+    let is = |want: &[u8]| eq_lowercase(name, want);
+    // The value borrows from buf: as an offset range it outlives the parse.
+    let start = value.as_ptr() as usize - base;
+    let span = Some(Span { start: start as u32, end: (start + value.len()) as u32 });
+    match name.len() {
+        29 if is(b"lambda-runtime-aws-request-id") => l.request_id = span,
+        26 if is(b"lambda-runtime-deadline-ms") => {
+            l.deadline_ms = parse_decimal(value).map_or(Num::Invalid, Num::Value)
+        }
+        35 if is(b"lambda-runtime-invoked-function-arn") => l.function_arn = span,
+        23 if is(b"lambda-runtime-trace-id") => l.trace_id = span,
+        29 if is(b"lambda-runtime-client-context") => l.client_context = span,
+        31 if is(b"lambda-runtime-cognito-identity") => l.cognito_identity = span,
+        _ => {}
+    }
 }
 
 /// Replaces each obsolete line fold in a field value, with the blanks
@@ -284,10 +302,33 @@ pub fn unfold(v: &mut [u8]) -> usize {
 }
 
 /// Whether `name` is `want` (lowercase letters, digits, `-`, `_`) in any
-/// letter case. Cheaper than `eq_ignore_ascii_case`, which folds both sides.
+/// letter case. Cheaper than `eq_ignore_ascii_case`, which folds both sides:
+/// eight bytes at a time (see [`fold8`]), the rest one by one.
+#[inline(never)]
 fn eq_lowercase(name: &[u8], want: &[u8]) -> bool {
-    name.len() == want.len()
-        && name.iter().zip(want).all(|(&b, &w)| b == w || (w.is_ascii_lowercase() && b | 0x20 == w))
+    if name.len() != want.len() {
+        return false;
+    }
+    let (mut n8, mut w8) = (name.chunks_exact(8), want.chunks_exact(8));
+    let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+    if !n8.by_ref().zip(w8.by_ref()).all(|(n, w)| fold8(word(n)) == word(w)) {
+        return false;
+    }
+    let rest = n8.remainder().iter().zip(w8.remainder());
+    rest.into_iter().all(|(&b, &w)| b == w || (w.is_ascii_lowercase() && b | 0x20 == w))
+}
+
+/// Eight bytes with each ASCII capital letter made lowercase, every other
+/// byte unchanged (exact for all 256 values; bytes from 0x80 up are left
+/// alone). Per byte, with its top bit cleared to `h`: `h + 0x3f` has bit 7
+/// set from `A` (0x41) up and `h + 0x25` from past `Z` (0x5b) up, neither
+/// carrying into the next byte; their difference in bit 7 marks `A..=Z`,
+/// and that bit shifted to 0x20 is the case bit.
+fn fold8(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let h = x & (0x7f * ONES);
+    let upper = ((h + 0x3f * ONES) ^ (h + 0x25 * ONES)) & !x & (0x80 * ONES);
+    x | (upper >> 2)
 }
 
 fn describe_httparse(e: httparse::Error) -> &'static str {
@@ -767,6 +808,19 @@ mod tests {
             ("xemory_limit_in_mb", "memory_limit_in_mb", false),
         ] {
             assert_eq!(eq_lowercase(name.as_bytes(), want.as_bytes()), eq, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn fold8_lowercases_exactly_the_ascii_capitals_in_every_lane() {
+        for lane in 0..8 {
+            for b in 0..=255u8 {
+                let mut x = *b"Ab-_9zZ\xff";
+                x[lane] = b;
+                let mut want = x;
+                want.iter_mut().for_each(|c| *c = c.to_ascii_lowercase());
+                assert_eq!(fold8(u64::from_le_bytes(x)).to_le_bytes(), want, "{x:?}");
+            }
         }
     }
 

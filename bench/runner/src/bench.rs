@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::peer::{self, Outcome, Peer, Plan, Timeline};
+use crate::peer::{self, Dialect, Outcome, Peer, Plan, Timeline};
 use crate::proc::{self, Started};
 use crate::stats::{self, Summary};
 use crate::sys;
@@ -35,40 +35,79 @@ pub enum Role {
     Ours,
     TencentScf,
     BashCurl,
+    /// AWS's Rust runtime, `lambda_runtime`.
+    LambdaRuntime,
+    /// AWS's Python runtime interface client, `awslambdaric`.
+    PythonRic,
+}
+
+impl Role {
+    /// Whether the contender's runtime sends the handler's result
+    /// JSON-encoded (lambda_runtime and awslambdaric serialise every
+    /// result; the echo, a string, arrives as a quoted JSON string).
+    pub fn answers_json(self) -> bool {
+        matches!(self, Role::LambdaRuntime | Role::PythonRic)
+    }
 }
 
 /// A contender: a directory of the stage holding an executable `bootstrap`
 /// (run with that directory as working directory, as SCF runs the unpacked
-/// zip in /var/user) and the other files of its zip.
+/// zip in /var/user and Lambda in /var/task) and the other files of its
+/// zip.
+#[derive(Clone, Copy)]
 pub struct Contender {
     pub id: &'static str,
     pub label: &'static str,
     pub role: Role,
+    /// What goes into the zip; empty: the whole directory.
     pub files: &'static [&'static str],
+    /// Built for another architecture: only its size is measured.
+    pub size_only: bool,
 }
 
-pub const CONTENDERS: [Contender; 5] = [
-    Contender { id: "floor", label: "floor (C, raw syscalls)", role: Role::Floor, files: &["bootstrap"] },
-    Contender { id: "bootstrap", label: "scf-bootstrap, default", role: Role::Ours, files: &["bootstrap"] },
-    Contender {
-        id: "bootstrap-small",
-        label: "scf-bootstrap, --no-default-features",
-        role: Role::Ours,
-        files: &["bootstrap"],
-    },
-    Contender { id: "tencent_scf", label: "tencent_scf 0.1.3", role: Role::TencentScf, files: &["bootstrap"] },
-    Contender {
-        id: "bash-curl",
-        label: "guide's bash + curl",
-        role: Role::BashCurl,
-        files: &["bootstrap", "index.sh"],
-    },
+const fn contender(id: &'static str, label: &'static str, role: Role, files: &'static [&'static str]) -> Contender {
+    Contender { id, label, role, files, size_only: false }
+}
+
+const fn size_only(id: &'static str, label: &'static str) -> Contender {
+    Contender { id, label, role: Role::Ours, files: &["bootstrap"], size_only: true }
+}
+
+/// SCF's contenders.
+pub const CONTENDERS: [Contender; 7] = [
+    contender("floor", "floor (C, raw syscalls)", Role::Floor, &["bootstrap"]),
+    contender("bootstrap", "scf-bootstrap, default", Role::Ours, &["bootstrap"]),
+    contender("bootstrap-small", "scf-bootstrap, --no-default-features", Role::Ours, &["bootstrap"]),
+    contender("tencent_scf", "tencent_scf 0.1.3", Role::TencentScf, &["bootstrap"]),
+    contender("bash-curl", "guide's bash + curl", Role::BashCurl, &["bootstrap", "index.sh"]),
+    size_only("bootstrap-aarch64", "scf-bootstrap, default, aarch64"),
+    size_only("bootstrap-small-aarch64", "scf-bootstrap, --no-default-features, aarch64"),
 ];
+
+/// AWS Lambda's contenders. The minimal build (`--no-default-features`)
+/// has no Lambda dialect, so it is not one of them.
+pub const LAMBDA_CONTENDERS: [Contender; 5] = [
+    contender("floor", "floor (C, raw syscalls, Lambda dialect)", Role::Floor, &["bootstrap"]),
+    contender("bootstrap", "scf-bootstrap, default", Role::Ours, &["bootstrap"]),
+    contender("lambda_runtime", "lambda_runtime 0.14 (Rust, tokio)", Role::LambdaRuntime, &["bootstrap"]),
+    contender("awslambdaric", "awslambdaric 4.2.2 (Python)", Role::PythonRic, &[]),
+    size_only("bootstrap-aarch64", "scf-bootstrap, default, aarch64"),
+];
+
+/// The contenders of a platform.
+pub fn contenders(dialect: Dialect) -> &'static [Contender] {
+    match dialect {
+        Dialect::Scf => &CONTENDERS,
+        Dialect::Lambda => &LAMBDA_CONTENDERS,
+    }
+}
 
 /// How much to measure.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub quick: bool,
+    /// The platform whose runtime API the peer speaks.
+    pub dialect: Dialect,
     /// Cold starts per contender (interleaved rounds).
     pub cold_runs: usize,
     /// Warm-path invocations measured per run, after `warm_warmup`
@@ -89,6 +128,7 @@ impl Settings {
     pub fn full() -> Settings {
         Settings {
             quick: false,
+            dialect: Dialect::Scf,
             cold_runs: 300,
             warm_n: 2000,
             warm_warmup: 20,
@@ -103,6 +143,7 @@ impl Settings {
     pub fn quick() -> Settings {
         Settings {
             quick: true,
+            dialect: Dialect::Scf,
             cold_runs: 5,
             warm_n: 200,
             warm_warmup: 5,
@@ -171,7 +212,7 @@ pub struct Measured {
 }
 
 impl Measured {
-    fn new() -> Measured {
+    pub fn new() -> Measured {
         fn skipped<T>() -> Result<T, String> {
             Err("not measured".into())
         }
@@ -200,21 +241,57 @@ impl Measured {
     }
 }
 
-/// A pre-serialised event and the echo it must come back as.
+/// A pre-serialised event and the echo it must come back as: as it is, or
+/// as a JSON string (see [`Role::answers_json`]).
 struct Event {
     reply: Vec<u8>,
+    request_id: &'static str,
     expected: Vec<u8>,
+    expected_json: Vec<u8>,
     len: usize,
 }
 
 impl Event {
-    fn new(body: &[u8], request_id: &str) -> Event {
+    fn new(dialect: Dialect, body: &[u8], request_id: &'static str, deadline_ms: u64) -> Event {
         let mut expected = b"Echoing request: '".to_vec();
         expected.extend_from_slice(body);
         expected.push(b'\'');
-        Event { reply: peer::event_reply(body, request_id), expected, len: body.len() }
+        Event {
+            reply: peer::event_reply(dialect, body, request_id, deadline_ms),
+            request_id,
+            expected_json: json_string(&expected),
+            expected,
+            len: body.len(),
+        }
     }
 }
+
+/// `s` as a JSON string, escaped as serde_json and Python's `json.dumps`
+/// both escape ASCII: `\"`, `\\`, the short forms of \b \f \n \r \t, and
+/// `\u00XX` for the other control characters. (They differ on non-ASCII,
+/// which the benchmark's events do not contain.)
+pub fn json_string(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + s.len() / 8 + 2);
+    out.push(b'"');
+    for &b in s {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0..=0x1f => out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+    out
+}
+
+/// The PATH every contender gets.
+pub const CONTENDER_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// Pause before each timed cold start.
 const SETTLE: Duration = Duration::from_millis(3);
@@ -269,6 +346,12 @@ fn micros(d: Duration) -> f64 {
 
 impl Bench {
     pub fn new(stage: &Path, scratch: &Path, settings: Settings) -> io::Result<Bench> {
+        let d = settings.dialect;
+        // Lambda's deadline: epoch milliseconds, a day after the run
+        // starts (no contender enforces it; they only pass it on).
+        let deadline_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |t| t.as_millis() as u64 + 86_400_000);
         // Absolute: contenders run in their own directories, and TMPDIR
         // (for bash's mktemp) must point here from there.
         fs::create_dir_all(scratch.join("tmp"))?;
@@ -281,19 +364,47 @@ impl Bench {
             valgrind,
             peer: Peer::new()?,
             tl: Timeline::default(),
-            cold: Event::new(COLD_EVENT.as_bytes(), "c0ld5ta7-0000-4000-8000-000000000001"),
-            warm: Event::new(&json_event(WARM_EVENT_LEN), "3a7m0000-0000-4000-8000-000000000002"),
-            big: Event::new(&json_event(BIG_EVENT_LEN), "b1660000-0000-4000-8000-000000000003"),
+            cold: Event::new(d, COLD_EVENT.as_bytes(), "c0ld5ta7-0000-4000-8000-000000000001", deadline_ms),
+            warm: Event::new(d, &json_event(WARM_EVENT_LEN), "3a7m0000-0000-4000-8000-000000000002", deadline_ms),
+            big: Event::new(d, &json_event(BIG_EVENT_LEN), "b1660000-0000-4000-8000-000000000003", deadline_ms),
             settings,
         })
     }
 
-    /// The environment SCF gives a Custom Runtime function, identical for
-    /// every contender (tencent_scf refuses to start without the metadata
-    /// variables). TMPDIR keeps bash's mktemp files out of /tmp.
-    fn env(&self, port: u16) -> Vec<(String, String)> {
+    /// The environment the platform gives a custom runtime, identical for
+    /// every contender of the platform. SCF: tencent_scf refuses to start
+    /// without the metadata variables; TMPDIR keeps bash's mktemp files out
+    /// of /tmp. Lambda: lambda_runtime refuses to start without the
+    /// function name, version, memory size and log group and stream;
+    /// LAMBDA_TASK_ROOT is the contender's directory (Lambda's /var/task);
+    /// PYTHONDONTWRITEBYTECODE stands for Lambda's read-only /var/task,
+    /// where Python cannot leave compiled modules for the next cold start.
+    fn env(&self, port: u16, dir: &Path) -> Vec<(String, String)> {
+        let tmp = self.scratch.join("tmp");
+        if self.settings.dialect == Dialect::Lambda {
+            let dir = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+            return [
+                ("PATH", CONTENDER_PATH),
+                ("AWS_LAMBDA_RUNTIME_API", &format!("127.0.0.1:{port}")),
+                ("_HANDLER", "index.main_handler"),
+                ("AWS_LAMBDA_FUNCTION_NAME", "bench-echo"),
+                ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+                ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+                ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench-echo"),
+                ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/30/[$LATEST]00000000000000000000000000000000"),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_DEFAULT_REGION", "us-east-1"),
+                ("LAMBDA_TASK_ROOT", &dir.to_string_lossy()),
+                ("TZ", ":UTC"),
+                ("PYTHONDONTWRITEBYTECODE", "1"),
+                ("TMPDIR", &tmp.to_string_lossy()),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        }
         [
-            ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            ("PATH", CONTENDER_PATH),
             ("SCF_RUNTIME_API", "127.0.0.1"),
             ("SCF_RUNTIME_API_PORT", &port.to_string()),
             ("_HANDLER", "index.main_handler"),
@@ -304,7 +415,7 @@ impl Bench {
             ("TENCENTCLOUD_APPID", "1250000000"),
             ("TENCENTCLOUD_UIN", "100000000001"),
             ("TENCENTCLOUD_RUNENV", "SCF"),
-            ("TMPDIR", &self.scratch.join("tmp").to_string_lossy()),
+            ("TMPDIR", &tmp.to_string_lossy()),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -332,11 +443,11 @@ impl Bench {
             let _ = fs::remove_dir_all(&tmp);
             fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
         }
-        let env = self.env(self.peer.port());
+        let dir = self.stage.join(c.id);
+        let env = self.env(self.peer.port(), &dir);
         let bootstrap = OsStr::new("./bootstrap");
         let mut argv: Vec<&OsStr> = wrapper.iter().map(OsString::as_os_str).collect();
         argv.push(bootstrap);
-        let dir = self.stage.join(c.id);
         let started =
             proc::start(&dir, &argv, &env, stderr).map_err(|e| format!("cannot start {}: {e}", dir.display()))?;
         let ev = match which {
@@ -344,8 +455,15 @@ impl Bench {
             Which::Warm => &self.warm,
             Which::Big => &self.big,
         };
-        let plan =
-            Plan { event: &ev.reply, expected: &ev.expected, events, stop_after, deadline: started.at + timeout };
+        let plan = Plan {
+            dialect: self.settings.dialect,
+            request_id: ev.request_id.as_bytes(),
+            event: &ev.reply,
+            expected: if c.role.answers_json() { &ev.expected_json } else { &ev.expected },
+            events,
+            stop_after,
+            deadline: started.at + timeout,
+        };
         match self.peer.serve(&plan, &mut self.tl, Some(started.pid)) {
             Ok(outcome) => Ok((started, outcome)),
             Err(e) => {
@@ -460,16 +578,20 @@ impl Bench {
     /// Bytes of the zip's files, and of the zip (deflate, level 9).
     pub fn sizes(&self, c: &Contender) -> (Result<u64, String>, Result<u64, String>) {
         let dir = self.stage.join(c.id);
+        let all = [".".to_string()];
+        let owned: Vec<String> = c.files.iter().map(|f| f.to_string()).collect();
+        let files = if c.files.is_empty() { &all[..] } else { &owned[..] };
         let mut size = 0;
-        for f in c.files {
-            match fs::metadata(dir.join(f)) {
-                Ok(m) => size += m.len(),
+        for f in files {
+            match tree_bytes(&dir.join(f)) {
+                Ok(n) => size += n,
                 Err(e) => return (Err(format!("{f}: {e}")), Err("no files".into())),
             }
         }
         let zip = self.scratch.join(format!("{}.zip", c.id));
         let _ = fs::remove_file(&zip); // zip adds to an existing archive
-        let status = Command::new("zip").args(["-q", "-9", "-X"]).arg(&zip).args(c.files).current_dir(&dir).status();
+        let status =
+            Command::new("zip").args(["-q", "-r", "-9", "-X"]).arg(&zip).args(files).current_dir(&dir).status();
         let zipped = match status {
             Ok(s) if s.success() => fs::metadata(&zip).map(|m| m.len()).map_err(|e| e.to_string()),
             Ok(s) => Err(format!("zip failed ({s})")),
@@ -485,6 +607,10 @@ impl Bench {
         let mut ok = vec![true; contenders.len()];
         for (i, c) in contenders.iter().enumerate() {
             (out[i].size, out[i].zip) = self.sizes(c);
+            if c.size_only {
+                ok[i] = false;
+                continue;
+            }
             if let Err(e) = self.check(c) {
                 eprintln!("bench: {} does not work: {e}", c.id);
                 out[i].cold_failures.push(e);
@@ -587,6 +713,19 @@ impl Bench {
     }
 }
 
+/// Bytes of a file, or of every file under a directory.
+fn tree_bytes(path: &Path) -> io::Result<u64> {
+    let meta = fs::symlink_metadata(path)?;
+    if !meta.is_dir() {
+        return Ok(meta.len());
+    }
+    let mut total = 0;
+    for entry in fs::read_dir(path)? {
+        total += tree_bytes(&entry?.path())?;
+    }
+    Ok(total)
+}
+
 /// A small deterministic generator for the run order (xorshift64), so
 /// that a rerun uses the same orders.
 struct XorShift(u64);
@@ -686,21 +825,67 @@ mod tests {
         let root = std::env::temp_dir().join(format!("scf-bench-test-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         let stage = root.join("stage");
-        fs::create_dir_all(stage.join("floor")).unwrap();
         fs::create_dir_all(stage.join("bash-curl")).unwrap();
-        let cc = if which("musl-gcc").is_some() { "musl-gcc" } else { "cc" };
-        let status = Command::new(cc)
-            .args(["-static", "-Os", "-Wall", "-Wextra", "-Werror", "-o"])
-            .arg(stage.join("floor/bootstrap"))
-            .arg(bench_dir().join("floor/floor.c"))
-            .status()
-            .unwrap();
-        assert!(status.success(), "{cc} could not build floor.c");
+        build_floor(&stage, false);
         for f in ["bootstrap", "index.sh"] {
             fs::copy(bench_dir().join("../emulator/tests/fixtures/bash-curl").join(f), stage.join("bash-curl").join(f))
                 .unwrap();
         }
         (stage, root.join("results"))
+    }
+
+    /// floor.c built into `stage/floor/bootstrap`, in Lambda's dialect
+    /// (`-DLAMBDA`) or SCF's.
+    fn build_floor(stage: &Path, lambda: bool) {
+        fs::create_dir_all(stage.join("floor")).unwrap();
+        let cc = if which("musl-gcc").is_some() { "musl-gcc" } else { "cc" };
+        let status = Command::new(cc)
+            .args(["-static", "-Os", "-Wall", "-Wextra", "-Werror"])
+            .args(lambda.then_some("-DLAMBDA"))
+            .arg("-o")
+            .arg(stage.join("floor/bootstrap"))
+            .arg(bench_dir().join("floor/floor.c"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "{cc} could not build floor.c (lambda: {lambda})");
+    }
+
+    #[test]
+    fn measures_the_lambda_floor_end_to_end() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let root = std::env::temp_dir().join(format!("scf-bench-test-{}-lambda", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let stage = root.join("stage");
+        build_floor(&stage, true);
+        let settings = Settings { dialect: Dialect::Lambda, ..Settings::quick() };
+        let mut b = Bench::new(&stage, &root.join("results"), settings).unwrap();
+        let floor = &LAMBDA_CONTENDERS[0];
+        assert_eq!(floor.role, Role::Floor);
+
+        // Ready is the first /next; the result must come back under the
+        // event's request id (the peer checks it).
+        b.check(floor).unwrap();
+        let cold = b.cold_once(floor, Stdio::null()).unwrap();
+        let (ready, first) = (cold.ready_us, cold.first_us);
+        assert!(0.0 < ready && ready < first && first < 5e6, "first next {ready} µs, first response {first} µs");
+
+        let run = b.warm(floor, 100).unwrap();
+        assert_eq!(run.latencies.len(), 100);
+        let idle = b.rss(floor, false).unwrap();
+        let big = b.rss(floor, true).unwrap();
+        assert!(big.kib > idle.kib + 5_000, "6 MB event: {} KiB, idle: {} KiB", big.kib, idle.kib);
+
+        if have("valgrind") {
+            let one = b.instructions(floor, 1, false).unwrap();
+            assert!((1_000..100_000).contains(&one), "cold: {one}");
+        }
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn json_strings_escape_like_serde_json_and_python() {
+        assert_eq!(json_string(b"Echoing request: '{\"a\":1}'"), b"\"Echoing request: '{\\\"a\\\":1}'\"");
+        assert_eq!(json_string(b"a\\b\n\t\x01/"), b"\"a\\\\b\\n\\t\\u0001/\"");
     }
 
     #[test]

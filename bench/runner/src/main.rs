@@ -2,15 +2,19 @@
 //! writes the report.
 //!
 //! ```text
-//! scf-bench --stage DIR --out DIR [--quick] [--no-callgrind] [--only ID,ID] [--readme FILE]
-//!           [--cold-runs N] [--warm-n N] [--no-pin]
+//! scf-bench --stage DIR --out DIR [--platform scf|lambda] [--quick] [--no-callgrind] [--only ID,ID]
+//!           [--readme FILE] [--cold-runs N] [--warm-n N] [--no-pin]
 //! ```
 //!
-//! `--stage` holds one directory per contender (see [`bench::CONTENDERS`])
-//! and `build-info.txt` (`key: value` lines for the report); `--out` gets
-//! `report.md` and `report.svg`; `--readme` names a file whose
-//! `bench:summary` block gets the headline table. Raw samples and scratch files go to
-//! `DIR/../results` next to the stage.
+//! `--stage` holds one directory per contender (see [`bench::CONTENDERS`]
+//! and, with `--platform lambda`, [`bench::LAMBDA_CONTENDERS`]) and
+//! `build-info.txt` (`key: value` lines for the report); `--out` gets
+//! `report.md` and `report.svg` (Lambda: `report-lambda.md` and
+//! `report-lambda.svg`); `--readme` (repeatable) names a file whose
+//! `bench:summary` (Lambda: `bench:lambda-summary`) block gets the headline
+//! table, its link to the report relative to that file. Raw
+//! samples and scratch files go to `DIR/../results` (Lambda:
+//! `results-lambda`) next to the stage.
 //!
 //! Layers: [`peer`] is the runtime API side (pure request framing and a
 //! poll loop), [`proc`] starts, stops and inspects contenders, [`bench`](mod@bench)
@@ -30,7 +34,8 @@ use std::path::{Path, PathBuf};
 use std::process::{exit, Command};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use bench::{Bench, Contender, Measured, Settings, CONTENDERS};
+use bench::{Bench, Contender, Measured, Settings};
+use peer::Dialect;
 
 struct Args {
     stage: PathBuf,
@@ -38,15 +43,19 @@ struct Args {
     quick: bool,
     callgrind: bool,
     only: Option<Vec<String>>,
-    readme: Option<PathBuf>,
+    readme: Vec<PathBuf>,
     cold_runs: Option<usize>,
     warm_n: Option<usize>,
     pin: bool,
+    dialect: Dialect,
 }
 
 fn usage() -> ! {
-    eprintln!("usage: scf-bench --stage DIR --out DIR [--quick] [--no-callgrind] [--only ID,ID,...] [--readme FILE] [--cold-runs N] [--warm-n N] [--no-pin]");
-    eprintln!("contender ids: {}", CONTENDERS.iter().map(|c| c.id).collect::<Vec<_>>().join(", "));
+    eprintln!("usage: scf-bench --stage DIR --out DIR [--platform scf|lambda] [--quick] [--no-callgrind] [--only ID,ID,...] [--readme FILE] [--cold-runs N] [--warm-n N] [--no-pin]");
+    for d in [Dialect::Scf, Dialect::Lambda] {
+        let ids = bench::contenders(d).iter().map(|c| c.id).collect::<Vec<_>>().join(", ");
+        eprintln!("contender ids, {}: {ids}", report::platform_name(d));
+    }
     exit(2)
 }
 
@@ -56,10 +65,11 @@ fn parse_args() -> Args {
     let mut quick = false;
     let mut callgrind = true;
     let mut only = None;
-    let mut readme = None;
+    let mut readme = Vec::new();
     let mut cold_runs = None;
     let mut warm_n = None;
     let mut pin = true;
+    let mut dialect = Dialect::Scf;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -68,15 +78,22 @@ fn parse_args() -> Args {
             "--quick" => quick = true,
             "--no-callgrind" => callgrind = false,
             "--no-pin" => pin = false,
+            "--platform" => {
+                dialect = match it.next().as_deref() {
+                    Some("scf") => Dialect::Scf,
+                    Some("lambda") => Dialect::Lambda,
+                    _ => usage(),
+                }
+            }
             "--only" => only = it.next().map(|s| s.split(',').map(str::to_string).collect()),
-            "--readme" => readme = it.next().map(PathBuf::from),
+            "--readme" => readme.push(it.next().map(PathBuf::from).unwrap_or_else(|| usage())),
             "--cold-runs" => cold_runs = Some(it.next().and_then(|n| n.parse().ok()).unwrap_or_else(|| usage())),
             "--warm-n" => warm_n = Some(it.next().and_then(|n| n.parse().ok()).unwrap_or_else(|| usage())),
             _ => usage(),
         }
     }
     let (Some(stage), Some(out)) = (stage, out) else { usage() };
-    Args { stage, out, quick, callgrind, only, readme, cold_runs, warm_n, pin }
+    Args { stage, out, quick, callgrind, only, readme, cold_runs, warm_n, pin, dialect }
 }
 
 fn main() {
@@ -84,14 +101,18 @@ fn main() {
     let t0 = Instant::now();
     let mut settings = if args.quick { Settings::quick() } else { Settings::full() };
     settings.callgrind = args.callgrind;
+    settings.dialect = args.dialect;
     if let Some(n) = args.cold_runs {
         settings.cold_runs = n;
     }
     if let Some(n) = args.warm_n {
         settings.warm_n = n;
     }
-    let contenders: Vec<Contender> =
-        CONTENDERS.into_iter().filter(|c| args.only.as_ref().is_none_or(|o| o.iter().any(|id| id == c.id))).collect();
+    let contenders: Vec<Contender> = bench::contenders(args.dialect)
+        .iter()
+        .copied()
+        .filter(|c| args.only.as_ref().is_none_or(|o| o.iter().any(|id| id == c.id)))
+        .collect();
     if contenders.is_empty() {
         usage();
     }
@@ -112,7 +133,8 @@ fn main() {
     } else {
         None
     };
-    let results = args.stage.parent().unwrap_or(Path::new(".")).join("results");
+    let lambda = args.dialect == Dialect::Lambda;
+    let results = args.stage.parent().unwrap_or(Path::new(".")).join(if lambda { "results-lambda" } else { "results" });
     let load_before = loadavg();
     let mut bench = Bench::new(&args.stage, &results, settings.clone()).unwrap_or_else(|e| {
         eprintln!("bench: cannot set up: {e}");
@@ -133,7 +155,10 @@ fn main() {
         load_before,
         load_after: loadavg(),
         build_info: build_info(&args.stage),
-        platform_bytes: Some((with_libraries("bash"), with_libraries("curl"))).filter(|(a, b)| *a > 0 && *b > 0),
+        platform_bytes: Some((with_libraries("bash", None), with_libraries("curl", None)))
+            .filter(|(a, b)| *a > 0 && *b > 0),
+        // The python3 the awslambdaric contender finds on its PATH.
+        python_bytes: Some(with_libraries("python3", Some(bench::CONTENDER_PATH))).filter(|n| *n > 0),
         settings,
         cold_event_len,
         pinned,
@@ -149,18 +174,27 @@ fn main() {
         }
         eprintln!("bench: wrote {}", path.display());
     };
-    write("report.md", &md);
-    write("report.svg", &svg);
-    if let Some(readme) = &args.readme {
-        let summary = report::summary(&contenders, &measured, &ctx);
-        let spliced = fs::read_to_string(readme).ok().and_then(|doc| report::splice(&doc, &summary));
+    let (md_name, svg_name) = report::file_names(args.dialect);
+    write(md_name, &md);
+    write(svg_name, &svg);
+    for readme in &args.readme {
+        let link = relative_to(&args.out.join(md_name), readme.parent().unwrap_or(Path::new("")));
+        let summary = report::summary(&contenders, &measured, &ctx, &link);
+        let marker = report::summary_marker(args.dialect);
+        let spliced = fs::read_to_string(readme).ok().and_then(|doc| report::splice(&doc, marker, &summary));
         match spliced.map(|doc| fs::write(readme, doc)) {
             Some(Ok(())) => eprintln!("bench: updated the summary in {}", readme.display()),
             Some(Err(e)) => eprintln!("bench: cannot write {}: {e}", readme.display()),
-            None => eprintln!("bench: {} has no bench:summary markers; not updated", readme.display()),
+            None => eprintln!("bench: {} has no {marker} markers; not updated", readme.display()),
         }
     }
     print!("{md}");
+}
+
+/// `path` as seen from directory `dir` when `path` lies under it, else
+/// `path` itself (both relative to the same working directory).
+fn relative_to(path: &Path, dir: &Path) -> String {
+    path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned()
 }
 
 /// Every cold-start and warm-path sample, for anyone who wants more than
@@ -219,13 +253,13 @@ fn build_info(stage: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Bytes of the executable `name` (found on PATH) plus the shared
-/// libraries `ldd` lists for it: what the platform image must provide for
-/// the bash + curl bootstrap to run. 0 if it cannot be found.
-fn with_libraries(name: &str) -> u64 {
-    let Some(path) =
-        std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file()))
-    else {
+/// Bytes of the executable `name` (found on `path`, else on PATH) plus the
+/// shared libraries `ldd` lists for it: what the platform image must
+/// provide for the bash + curl bootstrap (or the Python one) to run. 0 if
+/// it cannot be found.
+fn with_libraries(name: &str, path: Option<&str>) -> u64 {
+    let search = path.map(std::ffi::OsString::from).or_else(|| std::env::var_os("PATH"));
+    let Some(path) = search.and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file())) else {
         return 0;
     };
     let mut total = fs::metadata(&path).map_or(0, |m| m.len());
@@ -268,6 +302,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::civil_from_days;
+
+    #[test]
+    fn report_links_are_relative_to_the_readme() {
+        use std::path::Path;
+        assert_eq!(super::relative_to(Path::new("bench/report-lambda.md"), Path::new("bench")), "report-lambda.md");
+        assert_eq!(super::relative_to(Path::new("bench/report-lambda.md"), Path::new("")), "bench/report-lambda.md");
+    }
 
     #[test]
     fn civil_dates() {

@@ -15,6 +15,13 @@
 //!   the `read` that completed a request, or just before the `write` that
 //!   sends an event.
 //!
+//! It speaks either platform's dialect ([`Dialect`]): SCF's
+//! (`/runtime/init/ready`, `/runtime/invocation/{next,response,error}`,
+//! `request_id` and limits as headers) or AWS Lambda's (no `init/ready`: the
+//! first `/next` is the ready signal; `/2018-06-01/runtime/invocation/next`,
+//! results to `/2018-06-01/runtime/invocation/{id}/response`, the
+//! `Lambda-Runtime-*` context headers, `202 Accepted`).
+//!
 //! Request framing is a pure function ([`parse_head`]) so it is unit-tested
 //! without sockets. Only `Content-Length` bodies are accepted: no contender
 //! sends chunked requests, and one that started would be reported, not
@@ -27,6 +34,13 @@ use std::time::{Duration, Instant};
 
 use crate::sys::{self, Poller};
 
+/// Which runtime API the peer serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Scf,
+    Lambda,
+}
+
 /// The endpoint a request is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -34,8 +48,15 @@ pub enum Route {
     Next,
     Response,
     Error,
+    /// Lambda's `POST /2018-06-01/runtime/init/error`.
+    InitError,
     Other,
 }
+
+/// Lambda's endpoints, under the API version.
+const LAMBDA_NEXT: &[u8] = b"/2018-06-01/runtime/invocation/next";
+const LAMBDA_INVOCATION: &[u8] = b"/2018-06-01/runtime/invocation/";
+const LAMBDA_INIT_ERROR: &[u8] = b"/2018-06-01/runtime/init/error";
 
 /// A parsed request head.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +68,9 @@ pub struct Head {
     pub body_len: usize,
     /// The client sent `Expect: 100-continue` and waits for a go-ahead.
     pub expect_continue: bool,
+    /// Lambda: where the request id of `.../invocation/{id}/response` or
+    /// `/error` lies in the head (start, end); empty otherwise.
+    pub id: (usize, usize),
 }
 
 /// Why a request head was refused.
@@ -75,10 +99,12 @@ impl HeadError {
 
 pub const MAX_HEAD: usize = 64 << 10;
 
-/// Parses the request head at the start of `buf`. `Ok(None)` means the
-/// head is not complete yet; `scan_from` is where to resume looking for its
-/// end (bytes before it are known not to contain it).
-pub fn parse_head(buf: &[u8], scan_from: usize) -> Result<Option<Head>, HeadError> {
+/// Parses the request head at the start of `buf`, routing it by
+/// `dialect`'s endpoints (the other platform's paths are
+/// [`Route::Other`]). `Ok(None)` means the head is not complete yet;
+/// `scan_from` is where to resume looking for its end (bytes before it are
+/// known not to contain it).
+pub fn parse_head(buf: &[u8], scan_from: usize, dialect: Dialect) -> Result<Option<Head>, HeadError> {
     let from = scan_from.saturating_sub(3);
     let Some(end) = buf[from..].windows(4).position(|w| w == b"\r\n\r\n").map(|p| from + p + 4) else {
         return if buf.len() > MAX_HEAD { Err(HeadError::TooLong) } else { Ok(None) };
@@ -96,14 +122,20 @@ pub fn parse_head(buf: &[u8], scan_from: usize) -> Result<Option<Head>, HeadErro
     if !version.starts_with(b"HTTP/1.") {
         return Err(HeadError::RequestLine);
     }
-    let route = match (method, target) {
-        (b"POST", b"/runtime/init/ready") => Route::Ready,
-        (b"GET", b"/runtime/invocation/next") => Route::Next,
-        (b"POST", b"/runtime/invocation/response") => Route::Response,
-        (b"POST", b"/runtime/invocation/error") => Route::Error,
-        _ => Route::Other,
+    let (route, id) = match dialect {
+        Dialect::Scf => (
+            match (method, target) {
+                (b"POST", b"/runtime/init/ready") => Route::Ready,
+                (b"GET", b"/runtime/invocation/next") => Route::Next,
+                (b"POST", b"/runtime/invocation/response") => Route::Response,
+                (b"POST", b"/runtime/invocation/error") => Route::Error,
+                _ => Route::Other,
+            },
+            (0, 0),
+        ),
+        Dialect::Lambda => lambda_route(method, target, line),
     };
-    let mut head = Head { route, head_len: end, body_len: 0, expect_continue: false };
+    let mut head = Head { route, head_len: end, body_len: 0, expect_continue: false, id };
     for line in lines {
         let colon = line.iter().position(|&b| b == b':').ok_or(HeadError::HeaderLine)?;
         let (name, value) = (&line[..colon], trim(&line[colon + 1..]));
@@ -121,6 +153,33 @@ pub fn parse_head(buf: &[u8], scan_from: usize) -> Result<Option<Head>, HeadErro
     Ok(Some(head))
 }
 
+/// Lambda's routes; the request id of a result is returned as its place in
+/// the request line (`line` starts the head, `target` lies within it).
+fn lambda_route(method: &[u8], target: &[u8], line: &[u8]) -> (Route, (usize, usize)) {
+    let none = (0, 0);
+    match method {
+        b"GET" if target == LAMBDA_NEXT => (Route::Next, none),
+        b"POST" if target == LAMBDA_INIT_ERROR => (Route::InitError, none),
+        b"POST" => {
+            let Some(rest) = target.strip_prefix(LAMBDA_INVOCATION) else { return (Route::Other, none) };
+            let (id, route) = if let Some(id) = rest.strip_suffix(b"/response") {
+                (id, Route::Response)
+            } else if let Some(id) = rest.strip_suffix(b"/error") {
+                (id, Route::Error)
+            } else {
+                return (Route::Other, none);
+            };
+            if id.is_empty() || id.contains(&b'/') {
+                return (Route::Other, none);
+            }
+            // `id` is a subslice of `line`, which starts the head.
+            let start = id.as_ptr() as usize - line.as_ptr() as usize;
+            (route, (start, start + id.len()))
+        }
+        _ => (Route::Other, none),
+    }
+}
+
 fn trim(mut v: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = v {
         v = rest;
@@ -132,25 +191,46 @@ fn trim(mut v: &[u8]) -> &[u8] {
 }
 
 /// Serialises the reply to `/next` that hands out `event`, with the context
-/// headers the platform sends.
-pub fn event_reply(event: &[u8], request_id: &str) -> Vec<u8> {
-    let mut r = Vec::with_capacity(event.len() + 256);
-    write!(
-        r,
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nrequest_id: {request_id}\r\n\
-         memory_limit_in_mb: 128\r\ntime_limit_in_ms: 3000\r\nContent-Length: {}\r\n\r\n",
-        event.len()
-    )
+/// headers the platform sends. Lambda's deadline is `deadline_ms` (epoch
+/// milliseconds); `Content-Type` is sent in both dialects (awslambdaric
+/// fails without it).
+pub fn event_reply(dialect: Dialect, event: &[u8], request_id: &str, deadline_ms: u64) -> Vec<u8> {
+    let mut r = Vec::with_capacity(event.len() + 512);
+    match dialect {
+        Dialect::Scf => write!(
+            r,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nrequest_id: {request_id}\r\n\
+             memory_limit_in_mb: 128\r\ntime_limit_in_ms: 3000\r\nContent-Length: {}\r\n\r\n",
+            event.len()
+        ),
+        Dialect::Lambda => write!(
+            r,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+             Lambda-Runtime-Aws-Request-Id: {request_id}\r\n\
+             Lambda-Runtime-Deadline-Ms: {deadline_ms}\r\n\
+             Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:bench-echo\r\n\
+             Lambda-Runtime-Trace-Id: Root=1-5e1b4151-43a0913a12345678901234567;Parent=53995c3f42cd8ad8;Sampled=0\r\n\
+             Content-Length: {}\r\n\r\n",
+            event.len()
+        ),
+    }
     .expect("writing to a Vec");
     r.extend_from_slice(event);
     r
 }
 
 const OK_EMPTY: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+/// What AWS answers to a result.
+const LAMBDA_ACCEPTED: &[u8] =
+    b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n";
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// What one session serves, and when it stops.
 pub struct Plan<'a> {
+    pub dialect: Dialect,
+    /// Lambda: the request id in the event's headers, which every result's
+    /// path must carry.
+    pub request_id: &'a [u8],
     /// The whole reply to `/next` (see [`event_reply`]), sent for each event.
     pub event: &'a [u8],
     /// The response body every invocation must post.
@@ -169,7 +249,8 @@ pub struct Plan<'a> {
 /// When things happened in one session.
 #[derive(Default, Debug)]
 pub struct Timeline {
-    /// The first `/init/ready` was completely received.
+    /// The first `/init/ready` (Lambda: the first `/next`) was completely
+    /// received.
     pub ready: Option<Instant>,
     /// Each event was about to be written to the socket.
     pub sent: Vec<Instant>,
@@ -345,7 +426,7 @@ impl Peer {
             let c = &mut self.conns[i];
             let head = match c.head {
                 Some(h) => h,
-                None => match parse_head(&c.buf[c.start..c.filled], c.scanned) {
+                None => match parse_head(&c.buf[c.start..c.filled], c.scanned, plan.dialect) {
                     Ok(Some(h)) => {
                         c.head = Some(h);
                         if h.expect_continue && c.filled - c.start < h.head_len + h.body_len {
@@ -365,6 +446,7 @@ impl Peer {
                 return Ok(Step::Continue);
             }
             let body = c.start + head.head_len..c.start + len;
+            let id = c.start + head.id.0..c.start + head.id.1;
             c.start += len;
             c.head = None;
             c.scanned = 0;
@@ -372,18 +454,21 @@ impl Peer {
                 c.start = 0;
                 c.filled = 0;
             }
-            if let Some(outcome) = self.handle(i, head.route, body, now, plan, tl)? {
+            if let Some(outcome) = self.handle(i, head.route, id, body, now, plan, tl)? {
                 return Ok(Step::Stop(outcome));
             }
         }
     }
 
-    /// Acts on one complete request; `body` indexes the connection buffer
-    /// (still intact: it is only overwritten by the next read).
+    /// Acts on one complete request; `id` (Lambda's request id in the
+    /// path) and `body` index the connection buffer (still intact: it is
+    /// only overwritten by the next read).
+    #[allow(clippy::too_many_arguments)]
     fn handle(
         &mut self,
         i: usize,
         route: Route,
+        id: std::ops::Range<usize>,
         body: std::ops::Range<usize>,
         now: Instant,
         plan: &Plan,
@@ -396,6 +481,10 @@ impl Peer {
                 c.stream.write_all(OK_EMPTY)?;
             }
             Route::Next => {
+                if plan.dialect == Dialect::Lambda {
+                    // No init/ready on Lambda: the first /next is the signal.
+                    tl.ready.get_or_insert(now);
+                }
                 if tl.sent.len() == plan.events {
                     return Ok(Some(if plan.stop_after == 0 {
                         Outcome::Idle
@@ -410,6 +499,12 @@ impl Peer {
             }
             Route::Response => {
                 tl.responses.push(now);
+                if plan.dialect == Dialect::Lambda && c.buf[id.clone()] != *plan.request_id {
+                    let shown = String::from_utf8_lossy(&c.buf[id]).into_owned();
+                    return Ok(Some(Outcome::Failed(format!(
+                        "response for request id {shown:?}, not the one handed out"
+                    ))));
+                }
                 let got = &c.buf[body];
                 if got != plan.expected {
                     let shown = String::from_utf8_lossy(&got[..got.len().min(80)]).into_owned();
@@ -422,12 +517,20 @@ impl Peer {
                 if tl.responses.len() == plan.stop_after {
                     return Ok(Some(Outcome::Done));
                 }
-                c.stream.write_all(OK_EMPTY)?;
+                c.stream.write_all(match plan.dialect {
+                    Dialect::Scf => OK_EMPTY,
+                    Dialect::Lambda => LAMBDA_ACCEPTED,
+                })?;
             }
             Route::Error => {
                 let got = &c.buf[body];
                 let shown = String::from_utf8_lossy(&got[..got.len().min(200)]).into_owned();
                 return Ok(Some(Outcome::Failed(format!("posted an invocation error: {shown:?}"))));
+            }
+            Route::InitError => {
+                let got = &c.buf[body];
+                let shown = String::from_utf8_lossy(&got[..got.len().min(200)]).into_owned();
+                return Ok(Some(Outcome::Failed(format!("posted an init error: {shown:?}"))));
             }
             Route::Other => return Ok(Some(Outcome::Failed("request to an unknown endpoint".into()))),
         }
@@ -446,7 +549,7 @@ mod tests {
     use super::*;
 
     fn head(s: &str) -> Result<Option<Head>, HeadError> {
-        parse_head(s.as_bytes(), 0)
+        parse_head(s.as_bytes(), 0, Dialect::Scf)
     }
 
     #[test]
@@ -466,14 +569,49 @@ mod tests {
     }
 
     #[test]
+    fn parses_lambdas_endpoints_and_the_request_id() {
+        let lambda = |s: &str| parse_head(s.as_bytes(), 0, Dialect::Lambda).unwrap().unwrap();
+        let h = lambda("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!((h.route, h.id), (Route::Next, (0, 0)));
+        let req =
+            "POST /2018-06-01/runtime/invocation/8476a536-e9f4-11e8/response HTTP/1.1\r\nContent-Length: 3\r\n\r\n";
+        let h = lambda(req);
+        assert_eq!((h.route, h.body_len, h.head_len), (Route::Response, 3, req.len()));
+        assert_eq!(&req[h.id.0..h.id.1], "8476a536-e9f4-11e8");
+        let req = "POST /2018-06-01/runtime/invocation/abc/error HTTP/1.1\r\nContent-Length: 2\r\n\r\n";
+        let h = lambda(req);
+        assert_eq!((h.route, &req[h.id.0..h.id.1]), (Route::Error, "abc"));
+        assert_eq!(lambda("POST /2018-06-01/runtime/init/error HTTP/1.1\r\n\r\n").route, Route::InitError);
+        // Not Lambda's: SCF's paths, no id, an id with a slash, a wrong
+        // method, an unknown result kind.
+        for req in [
+            "POST /runtime/init/ready HTTP/1.1\r\n\r\n",
+            "GET /runtime/invocation/next HTTP/1.1\r\n\r\n",
+            "POST /runtime/invocation/response HTTP/1.1\r\n\r\n",
+            "POST /2018-06-01/runtime/invocation//response HTTP/1.1\r\n\r\n",
+            "POST /2018-06-01/runtime/invocation/a/b/response HTTP/1.1\r\n\r\n",
+            "GET /2018-06-01/runtime/invocation/abc/response HTTP/1.1\r\n\r\n",
+            "POST /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n",
+            "POST /2018-06-01/runtime/invocation/abc/result HTTP/1.1\r\n\r\n",
+        ] {
+            assert_eq!(lambda(req).route, Route::Other, "{req:?}");
+        }
+        // And Lambda's paths are not SCF's.
+        assert_eq!(
+            head("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n").unwrap().unwrap().route,
+            Route::Other
+        );
+    }
+
+    #[test]
     fn incomplete_heads_wait_and_resume_scanning() {
         let req = b"POST /runtime/init/ready HTTP/1.1\r\nContent-Length: 1\r\n\r\n ";
         for cut in 0..req.len() - 2 {
-            assert_eq!(parse_head(&req[..cut], 0), Ok(None), "cut at {cut}");
+            assert_eq!(parse_head(&req[..cut], 0, Dialect::Scf), Ok(None), "cut at {cut}");
         }
         // Resuming from any point before the end finds the same head.
         for from in 0..req.len() - 1 {
-            assert_eq!(parse_head(req, from).unwrap().unwrap().head_len, req.len() - 1);
+            assert_eq!(parse_head(req, from, Dialect::Scf).unwrap().unwrap().head_len, req.len() - 1);
         }
     }
 
@@ -498,19 +636,107 @@ mod tests {
         for (req, err) in table {
             assert_eq!(head(req), Err(err), "{req:?}");
         }
-        assert_eq!(parse_head(&vec![b'a'; MAX_HEAD + 1], 0), Err(HeadError::TooLong));
+        assert_eq!(parse_head(&vec![b'a'; MAX_HEAD + 1], 0, Dialect::Scf), Err(HeadError::TooLong));
     }
 
     #[test]
     fn event_reply_frames_the_event() {
-        let r = event_reply(b"{\"a\":1}", "rid-1");
+        let r = event_reply(Dialect::Scf, b"{\"a\":1}", "rid-1", 0);
         let text = String::from_utf8(r).unwrap();
         assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
         assert!(text.contains("\r\nrequest_id: rid-1\r\n"));
         assert!(text.ends_with("Content-Length: 7\r\n\r\n{\"a\":1}"));
     }
 
-    /// A client that speaks the protocol like the contenders do: `reconnect`
+    #[test]
+    fn lambda_event_reply_carries_the_context_headers() {
+        let r = event_reply(Dialect::Lambda, b"{}", "id-9", 1_764_547_200_000);
+        let text = String::from_utf8(r).unwrap();
+        for h in [
+            "\r\nContent-Type: application/json\r\n",
+            "\r\nLambda-Runtime-Aws-Request-Id: id-9\r\n",
+            "\r\nLambda-Runtime-Deadline-Ms: 1764547200000\r\n",
+            "\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:",
+            "\r\nLambda-Runtime-Trace-Id: Root=",
+        ] {
+            assert!(text.contains(h), "{h:?} missing from {text:?}");
+        }
+        assert!(text.ends_with("Content-Length: 2\r\n\r\n{}"));
+        assert!(!text.contains("request_id"));
+    }
+
+    /// A Lambda-dialect client on one keep-alive connection: no ready,
+    /// `next`, then the echo posted under the id of the event's header
+    /// (or under `wrong_id`).
+    fn lambda_client(port: u16, invocations: usize, wrong_id: Option<&str>) {
+        let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        s.set_nodelay(true).unwrap();
+        for _ in 0..invocations {
+            s.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let (head, event) = read_reply_with_head(&mut s);
+            let id = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Lambda-Runtime-Aws-Request-Id: "))
+                .expect("a request id header")
+                .to_string();
+            let mut echo = b"Echoing request: '".to_vec();
+            echo.extend_from_slice(&event);
+            echo.push(b'\'');
+            let id = wrong_id.unwrap_or(&id);
+            write!(
+                s,
+                "POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+                echo.len()
+            )
+            .unwrap();
+            s.write_all(&echo).unwrap();
+            let (head, body) = read_reply_with_head(&mut s);
+            assert!(head.starts_with("HTTP/1.1 202 "), "{head}");
+            assert_eq!(body, b"{\"status\":\"OK\"}\n");
+        }
+    }
+
+    fn lambda_session(invocations: usize, wrong_id: Option<&'static str>) -> (Outcome, Timeline) {
+        let mut peer = Peer::new().unwrap();
+        let port = peer.port();
+        let reply = event_reply(Dialect::Lambda, b"{\"k\":1}", "req-1", 1_764_547_200_000);
+        let plan = Plan {
+            dialect: Dialect::Lambda,
+            request_id: b"req-1",
+            event: &reply,
+            expected: b"Echoing request: '{\"k\":1}'",
+            events: invocations,
+            stop_after: invocations,
+            deadline: Instant::now() + Duration::from_secs(20),
+        };
+        let t = std::thread::spawn(move || {
+            let _ = std::panic::catch_unwind(|| lambda_client(port, invocations, wrong_id));
+        });
+        let mut tl = Timeline::default();
+        let outcome = peer.serve(&plan, &mut tl, None).unwrap();
+        drop(peer);
+        t.join().unwrap();
+        (outcome, tl)
+    }
+
+    #[test]
+    fn serves_a_lambda_client_without_init_ready() {
+        let (outcome, tl) = lambda_session(20, None);
+        assert_eq!(outcome, Outcome::Done);
+        assert_eq!((tl.sent.len(), tl.responses.len(), tl.connections), (20, 20, 1));
+        // Ready is the first /next, just before the first event went out.
+        assert!(tl.ready.unwrap() <= tl.sent[0]);
+    }
+
+    #[test]
+    fn refuses_a_lambda_result_under_another_id() {
+        match lambda_session(1, Some("someone-else")).0 {
+            Outcome::Failed(msg) => assert!(msg.contains("\"someone-else\""), "{msg}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A client that speaks the protocol like the contenders do:    /// A client that speaks the protocol like the contenders do: `reconnect`
     /// opens a connection per request (curl), otherwise one keep-alive
     /// connection is used; bodies are sent with `Expect: 100-continue`
     /// when `expect` is set.
@@ -561,14 +787,34 @@ mod tests {
         body
     }
 
+    /// Reads one reply: its head as text and its body.
+    fn read_reply_with_head(s: &mut TcpStream) -> (String, Vec<u8>) {
+        let mut buf = Vec::new();
+        let mut byte = [0u8];
+        while !buf.ends_with(b"\r\n\r\n") {
+            s.read_exact(&mut byte).unwrap();
+            buf.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&buf).into_owned();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+            .unwrap();
+        let mut body = vec![0; len];
+        s.read_exact(&mut body).unwrap();
+        (head, body)
+    }
+
     fn run(invocations: usize, event: &[u8], reconnect: bool, expect: bool) -> (Outcome, Timeline) {
         let mut peer = Peer::new().unwrap();
         let port = peer.port();
-        let reply = event_reply(event, "r");
+        let reply = event_reply(Dialect::Scf, event, "r", 0);
         let mut expected = b"Echoing request: '".to_vec();
         expected.extend_from_slice(event);
         expected.push(b'\'');
         let plan = Plan {
+            dialect: Dialect::Scf,
+            request_id: b"r",
             event: &reply,
             expected: &expected,
             events: invocations,
@@ -624,8 +870,10 @@ mod tests {
         peer.write_timeout = Duration::from_millis(200);
         let port = peer.port();
         let event = vec![b'e'; 6_000_000];
-        let reply = event_reply(&event, "r");
+        let reply = event_reply(Dialect::Scf, &event, "r", 0);
         let plan = Plan {
+            dialect: Dialect::Scf,
+            request_id: b"r",
             event: &reply,
             expected: b"",
             events: 1,
@@ -648,8 +896,10 @@ mod tests {
     fn reports_a_wrong_echo_and_an_idle_client() {
         let mut peer = Peer::new().unwrap();
         let port = peer.port();
-        let reply = event_reply(b"abc", "r");
+        let reply = event_reply(Dialect::Scf, b"abc", "r", 0);
         let plan = Plan {
+            dialect: Dialect::Scf,
+            request_id: b"r",
             event: &reply,
             expected: b"something else",
             events: 1,

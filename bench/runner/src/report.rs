@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::bench::{Contender, Measured, Role, Settings, BIG_EVENT_LEN, WARM_EVENT_LEN};
+use crate::peer::Dialect;
 use crate::stats::Summary;
 
 /// Where and how the run happened.
@@ -17,11 +18,42 @@ pub struct Context {
     pub load_after: String,
     pub build_info: Vec<(String, String)>,
     pub platform_bytes: Option<(u64, u64)>,
+    /// Bytes of the python3 executable with its shared libraries.
+    pub python_bytes: Option<u64>,
     pub settings: Settings,
     pub cold_event_len: usize,
     /// The CPU the peer and the contenders were confined to, if any.
     pub pinned: Option<usize>,
     pub elapsed_s: f64,
+}
+
+pub fn platform_name(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Scf => "SCF",
+        Dialect::Lambda => "AWS Lambda",
+    }
+}
+
+/// The report's Markdown and SVG file names.
+pub fn file_names(d: Dialect) -> (&'static str, &'static str) {
+    match d {
+        Dialect::Scf => ("report.md", "report.svg"),
+        Dialect::Lambda => ("report-lambda.md", "report-lambda.svg"),
+    }
+}
+
+/// The name of the README block that holds the platform's summary.
+pub fn summary_marker(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Scf => "bench:summary",
+        Dialect::Lambda => "bench:lambda-summary",
+    }
+}
+
+/// The contenders that were run (not the size-only builds), with their
+/// figures.
+fn timed<'a>(cs: &'a [Contender], m: &'a [Measured]) -> impl Iterator<Item = (&'a Contender, &'a Measured)> {
+    cs.iter().zip(m).filter(|(c, _)| !c.size_only)
 }
 
 /// One issue target, evaluated.
@@ -82,15 +114,19 @@ fn mark(pass: Option<bool>) -> &'static str {
 }
 
 fn index_of(cs: &[Contender], role: Role) -> Option<usize> {
-    cs.iter().position(|c| c.role == role)
+    cs.iter().position(|c| c.role == role && !c.size_only)
 }
 
-/// The issue's targets, for each build of this project.
-pub fn verdicts(cs: &[Contender], m: &[Measured]) -> Vec<Verdict> {
+/// The issue's targets, for each build of this project: issue 5's on SCF,
+/// issue 12's on Lambda.
+pub fn verdicts(cs: &[Contender], m: &[Measured], d: Dialect) -> Vec<Verdict> {
+    if d == Dialect::Lambda {
+        return lambda_verdicts(cs, m);
+    }
     let floor = index_of(cs, Role::Floor).map(|i| &m[i]);
     let tencent = index_of(cs, Role::TencentScf).map(|i| &m[i]);
     let mut out = Vec::new();
-    for (c, ours) in cs.iter().zip(m).filter(|(c, _)| c.role == Role::Ours) {
+    for (c, ours) in timed(cs, m).filter(|(c, _)| c.role == Role::Ours) {
         let who = c.label;
 
         let v = floor.and_then(|f| Some(ours.cold_first()?.median / f.cold_first()?.median));
@@ -133,12 +169,60 @@ pub fn verdicts(cs: &[Contender], m: &[Measured]) -> Vec<Verdict> {
     out
 }
 
+/// Issue 12's targets: against `lambda_runtime` and the Lambda floor.
+fn lambda_verdicts(cs: &[Contender], m: &[Measured]) -> Vec<Verdict> {
+    let floor = index_of(cs, Role::Floor).map(|i| &m[i]);
+    let lr = index_of(cs, Role::LambdaRuntime).map(|i| &m[i]);
+    let mut out = Vec::new();
+    for (c, ours) in timed(cs, m).filter(|(c, _)| c.role == Role::Ours) {
+        let who = c.label;
+
+        let v = lr.and_then(|l| Some((*ours.cold_ir.as_ref().ok()?, *l.cold_ir.as_ref().ok()?)));
+        out.push(Verdict {
+            target: format!("{who}: instructions exec → first response ≤ 1/20 of lambda_runtime's"),
+            measured: v.map_or("n/a".into(), |(o, l)| {
+                format!("{} vs {} (1/{:.0})", thousands(o), thousands(l), l as f64 / o.max(1) as f64)
+            }),
+            pass: v.map(|(o, l)| o * 20 <= l),
+        });
+
+        let v = lr.and_then(|l| Some((ours.rss_idle.as_ref().ok()?.kib, l.rss_idle.as_ref().ok()?.kib)));
+        out.push(Verdict {
+            target: format!("{who}: idle peak RSS ≤ 1/10 of lambda_runtime's"),
+            measured: v.map_or("n/a".into(), |(o, l)| {
+                format!("{} KiB vs {} KiB (1/{:.1})", thousands(o), thousands(l), l as f64 / o.max(1) as f64)
+            }),
+            pass: v.map(|(o, l)| o * 10 <= l),
+        });
+
+        let v = lr.and_then(|l| Some((*ours.zip.as_ref().ok()?, *l.zip.as_ref().ok()?)));
+        out.push(Verdict {
+            target: format!("{who}: zip ≤ 1/20 of lambda_runtime's"),
+            measured: v.map_or("n/a".into(), |(o, l)| {
+                format!("{} B vs {} B (1/{:.0})", thousands(o), thousands(l), l as f64 / o.max(1) as f64)
+            }),
+            pass: v.map(|(o, l)| o * 20 <= l),
+        });
+
+        let v = floor.and_then(|f| Some(ours.cold_first()?.median / f.cold_first()?.median));
+        out.push(Verdict {
+            target: format!("{who}: exec → first response within 1.10× the Lambda floor (median time)"),
+            measured: v.map_or("n/a".into(), ratio),
+            pass: v.map(|v| v <= 1.10),
+        });
+    }
+    out
+}
+
 pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
     let st = &ctx.settings;
+    let d = st.dialect;
+    let lambda = d == Dialect::Lambda;
+    let has = |role: Role| index_of(cs, role).is_some();
     let floor = index_of(cs, Role::Floor).map(|i| &m[i]);
     let mut r = String::new();
     let w = &mut r;
-    let _ = writeln!(w, "# scf-bootstrap benchmark: cold start, warm path, memory and size\n");
+    let _ = writeln!(w, "# scf-bootstrap benchmark on {}: cold start, warm path, memory and size\n", platform_name(d));
     if st.quick {
         let _ = writeln!(
             w,
@@ -162,11 +246,21 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
             None => "The peer and the contenders were not pinned to a CPU.".into(),
         }
     );
-    let _ = writeln!(w, "![Cold start and zip size per contender](report.svg)\n");
+    if lambda {
+        let _ = writeln!(
+            w,
+            "The peer speaks AWS Lambda's runtime API (`/2018-06-01/runtime/...`, no `init/ready`: \
+             \"ready\" below is the first `/next`; the six context headers, `Content-Type: application/json`, \
+             results under the request id, `202 Accepted`). `lambda_runtime` and `awslambdaric` send the echo \
+             JSON-encoded, as they send every result; the peer expects each contender's own form byte for byte. \
+             The minimal build (`--no-default-features`) has no Lambda dialect and is not a contender here.\n"
+        );
+    }
+    let _ = writeln!(w, "![Cold start and zip size per contender]({})\n", file_names(d).1);
 
-    let _ = writeln!(w, "## Targets (issue 5)\n");
+    let _ = writeln!(w, "## Targets (issue {})\n", if lambda { 12 } else { 5 });
     let _ = writeln!(w, "| target | measured | verdict |\n|---|---|---|");
-    for v in verdicts(cs, m) {
+    for v in verdicts(cs, m, d) {
         let _ = writeln!(w, "| {} | {} | {} |", v.target, v.measured, mark(v.pass));
     }
 
@@ -183,12 +277,13 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
     );
     let _ = writeln!(
         w,
-        "| contender | exec → ready, median | p90 | exec → first response, median | p90 | × floor | instructions | × floor | \
-         page faults |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|"
+        "| contender | exec → {}, median | p90 | exec → first response, median | p90 | × floor | instructions | × floor | \
+         page faults |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        if lambda { "first `next`" } else { "ready" }
     );
     let floor_first = floor.and_then(Measured::cold_first).map(|s| s.median);
     let floor_ir = floor.and_then(|f| f.cold_ir.as_ref().ok().copied());
-    for (c, x) in cs.iter().zip(m) {
+    for (c, x) in timed(cs, m) {
         let ready = x.cold_ready();
         let first = x.cold_first();
         let cell =
@@ -216,26 +311,28 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
 
     let (n1, n2) = st.cg_warm;
     let (b1, b2) = st.cg_warm_bash;
+    let bash = has(Role::BashCurl);
     let _ = writeln!(
         w,
         "\n## Warm path\n\n{} runs per contender, interleaved (a new order each round), each of {} sequential {}-byte echoes after {} \
-         unmeasured ones (bash + curl: one run of {}). \
+         unmeasured ones{}. \
          Latency: from the peer starting to write the event to the complete receipt of the response, per invocation, \
          pooled over the runs. Invocations/s: back to back, including the peer's replies; median of the runs. Instructions per invocation: (I(N2) − I(N1)) / (N2 − N1) with \
-         N1 = {n1}, N2 = {}, all processes, callgrind ({b1} and {b2} for bash + curl).\n",
+         N1 = {n1}, N2 = {}, all processes, callgrind{}.\n",
         st.warm_runs,
         thousands(st.warm_n as u64),
         thousands(WARM_EVENT_LEN as u64),
         st.warm_warmup,
-        thousands(st.bash_warm_n as u64),
-        thousands(n2 as u64)
+        if bash { format!(" (bash + curl: one run of {})", thousands(st.bash_warm_n as u64)) } else { String::new() },
+        thousands(n2 as u64),
+        if bash { format!(" ({b1} and {b2} for bash + curl)") } else { String::new() },
     );
     let _ = writeln!(
         w,
         "| contender | runs × invocations | latency, median | p90 | invocations/s | instructions per invocation |\n\
          |---|--:|--:|--:|--:|--:|"
     );
-    for (c, x) in cs.iter().zip(m) {
+    for (c, x) in timed(cs, m) {
         let _ = writeln!(
             w,
             "| {} | {} | {} | {} | {} | {} |",
@@ -251,10 +348,14 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
     let _ = writeln!(
         w,
         "\n## Peak memory\n\nVmHWM from /proc/PID/status, in KiB: *idle* when the first `/next` \
-         arrives with no event to give; *6 MB* when the response to one {}-byte event has arrived. \
-         For bash + curl it is the sum over the processes alive at that moment (bash and the \
-         waiting curl; helpers that already exited are not counted).\n",
-        thousands(BIG_EVENT_LEN as u64)
+         arrives with no event to give; *6 MB* when the response to one {}-byte event has arrived.{}\n",
+        thousands(BIG_EVENT_LEN as u64),
+        if bash {
+            " For bash + curl it is the sum over the processes alive at that moment (bash and the \
+             waiting curl; helpers that already exited are not counted)."
+        } else {
+            ""
+        }
     );
     let _ = writeln!(w, "| contender | idle | after a 6 MB event |\n|---|--:|--:|");
     let rss = |r: &Result<crate::bench::Rss, String>| match r {
@@ -262,16 +363,32 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
         Ok(v) => thousands(v.kib),
         Err(e) => format!("fails: {}", e.replace('|', "\\|")),
     };
-    for (c, x) in cs.iter().zip(m) {
+    for (c, x) in timed(cs, m) {
         let _ = writeln!(w, "| {} | {} | {} |", c.label, rss(&x.rss_idle), rss(&x.rss_big));
     }
 
     let _ = writeln!(
         w,
-        "\n## Size\n\nBytes. *Files*: what goes into the function zip (the stripped binary; for bash + curl \
-         the two scripts). *Zip*: those files deflated at level 9 (`zip -9 -X`)."
+        "\n## Size\n\nBytes. *Files*: what goes into the function zip (the stripped binary; {}). \
+         *Zip*: those files deflated at level 9 (`zip -r -9 -X`). The aarch64 rows are the same builds for \
+         `aarch64-unknown-linux-musl` (AWS Lambda arm64), sizes only: they are not run.",
+        if lambda {
+            "for awslambdaric the `bootstrap` script, `index.py` and awslambdaric 4.2.2 with its dependencies as \
+             `pip install --target` vendors them (`simplejson`, `snapshot_restore_py`, the `runtime_client` extension)"
+        } else {
+            "for bash + curl the two scripts"
+        }
     );
-    if let Some((bash, curl)) = ctx.platform_bytes {
+    if let (true, Some(py)) = (has(Role::PythonRic), ctx.python_bytes) {
+        let _ = writeln!(
+            w,
+            "The Python interpreter is not in that zip: `provided.al2023` has none (a function would have to bring \
+             one, or use a managed `python3.x` runtime, whose image already holds awslambdaric); python3 is {} \
+             bytes with its shared libraries here, plus its standard library.",
+            thousands(py)
+        );
+    }
+    if let (true, Some((bash, curl))) = (bash, ctx.platform_bytes) {
         let _ = writeln!(
             w,
             "The bash + curl zip holds only the scripts: bash ({} bytes with its shared libraries) and \
@@ -292,9 +409,7 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
         );
     }
 
-    let failures: Vec<String> = cs
-        .iter()
-        .zip(m)
+    let failures: Vec<String> = timed(cs, m)
         .flat_map(|(c, x)| {
             let mut v = Vec::new();
             if !x.cold_failures.is_empty() {
@@ -336,9 +451,12 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
 
 /// The headline table, for a README: one row per contender, the figures
 /// the issue's targets are about.
-pub fn summary(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
+/// `report` is the link to the full report from where the table goes. On
+/// Lambda the issue's targets follow as a table of their own.
+pub fn summary(cs: &[Contender], m: &[Measured], ctx: &Context, report: &str) -> String {
     let floor = index_of(cs, Role::Floor).map(|i| &m[i]);
     let floor_first = floor.and_then(Measured::cold_first).map(|s| s.median);
+    let d = ctx.settings.dialect;
     let mut w = String::new();
     let _ = writeln!(
         w,
@@ -346,7 +464,7 @@ pub fn summary(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
          warm latency (median) | warm instructions per invocation | idle peak RSS | zip |\n\
          |---|--:|--:|--:|--:|--:|--:|--:|"
     );
-    for (c, x) in cs.iter().zip(m) {
+    for (c, x) in timed(cs, m) {
         let first = x.cold_first();
         let _ = writeln!(
             w,
@@ -364,12 +482,13 @@ pub fn summary(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
             or_na(&x.zip, |n| format!("{} B", thousands(*n))),
         );
     }
-    let verdicts = verdicts(cs, m);
+    let verdicts = verdicts(cs, m, d);
     let passed = verdicts.iter().filter(|v| v.pass == Some(true)).count();
     let _ = writeln!(
         w,
-        "\n{} of {} target checks pass ([report](report.md)). {}, {} logical cores, Linux {}, {}; {} cold starts \
+        "\n{}{} of {} target checks pass ([report]({report})). {}, {} logical cores, Linux {}, {}; {} cold starts \
          per contender.",
+        if ctx.settings.quick { "Quick mode (a smoke test, too few runs to quote). " } else { "" },
         passed,
         verdicts.len(),
         ctx.cpu,
@@ -378,16 +497,22 @@ pub fn summary(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
         ctx.date_utc,
         ctx.settings.cold_runs
     );
+    if d == Dialect::Lambda {
+        let _ = writeln!(w, "\n| target (issue 12) | measured | verdict |\n|---|---|---|");
+        for v in &verdicts {
+            let _ = writeln!(w, "| {} | {} | {} |", v.target, v.measured, mark(v.pass));
+        }
+    }
     w
 }
 
-/// Replaces what lies between the `<!-- bench:summary:begin -->` and
-/// `<!-- bench:summary:end -->` lines of `doc` with `summary`.
-pub fn splice(doc: &str, summary: &str) -> Option<String> {
-    const BEGIN: &str = "<!-- bench:summary:begin -->";
-    const END: &str = "<!-- bench:summary:end -->";
-    let b = doc.find(BEGIN)? + BEGIN.len();
-    let e = b + doc[b..].find(END)?;
+/// Replaces what lies between the `<!-- NAME:begin -->` and
+/// `<!-- NAME:end -->` lines of `doc` with `summary`.
+pub fn splice(doc: &str, name: &str, summary: &str) -> Option<String> {
+    let begin = format!("<!-- {name}:begin -->");
+    let end = format!("<!-- {name}:end -->");
+    let b = doc.find(&begin)? + begin.len();
+    let e = b + doc[b..].find(&end)?;
     Some(format!("{}\n{}{}", &doc[..b], summary, &doc[e..]))
 }
 
@@ -503,6 +628,8 @@ fn color(role: Role) -> &'static str {
         Role::Ours => "#1f6fb4",
         Role::TencentScf => "#d9822b",
         Role::BashCurl => "#b23b3b",
+        Role::LambdaRuntime => "#d9822b",
+        Role::PythonRic => "#3b8b5a",
     }
 }
 
@@ -541,10 +668,12 @@ pub fn svg(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
         title: "Cold start: exec → first response (log scale)",
         unit: unit_time,
         axis: axis_time,
-        legend: "bar: median, whisker: p90; lighter bar: exec → init/ready (median)",
-        rows: cs
-            .iter()
-            .zip(m)
+        legend: if ctx.settings.dialect == Dialect::Lambda {
+            "bar: median, whisker: p90; lighter bar: exec → first /next (median)"
+        } else {
+            "bar: median, whisker: p90; lighter bar: exec → init/ready (median)"
+        },
+        rows: timed(cs, m)
             .map(|(c, x)| {
                 let first = x.cold_first();
                 let ready = x.cold_ready();
@@ -561,8 +690,13 @@ pub fn svg(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
         title: "Size (log scale)",
         unit: unit_bytes,
         axis: axis_bytes,
-        legend: "bar: function zip (deflate -9); lighter bar: files in it (stripped binary or scripts). \
-                 bash + curl: the scripts only, bash and curl come with the platform",
+        legend: if ctx.settings.dialect == Dialect::Lambda {
+            "bar: function zip (deflate -9); lighter bar: files in it. awslambdaric: scripts and packages, \
+             not the Python interpreter"
+        } else {
+            "bar: function zip (deflate -9); lighter bar: files in it (stripped binary or scripts). \
+             bash + curl: the scripts only, bash and curl come with the platform"
+        },
         rows: cs
             .iter()
             .zip(m)
@@ -577,8 +711,9 @@ pub fn svg(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
     let y = panel(&mut body, &cold, 10.0);
     let y = panel(&mut body, &size, y + 10.0);
     let foot = format!(
-        "{}{}; {} cold starts per contender; {}",
+        "{}{}, {}; {} cold starts per contender; {}",
         if ctx.settings.quick { "QUICK MODE (smoke test), " } else { "" },
+        platform_name(ctx.settings.dialect),
         ctx.date_utc,
         ctx.settings.cold_runs,
         ctx.cpu
@@ -609,10 +744,49 @@ mod tests {
     #[test]
     fn splices_between_the_markers() {
         let doc = "a\n<!-- bench:summary:begin -->\nold\n<!-- bench:summary:end -->\nb\n";
-        let out = splice(doc, "new\n").unwrap();
+        let out = splice(doc, "bench:summary", "new\n").unwrap();
         assert_eq!(out, "a\n<!-- bench:summary:begin -->\nnew\n<!-- bench:summary:end -->\nb\n");
-        assert_eq!(splice(&out, "new\n").unwrap(), out);
-        assert!(splice("no markers", "x").is_none());
+        assert_eq!(splice(&out, "bench:summary", "new\n").unwrap(), out);
+        assert!(splice("no markers", "bench:summary", "x").is_none());
+        // Each platform's block is its own.
+        assert!(splice(doc, "bench:lambda-summary", "x").is_none());
+    }
+
+    /// Figures for one contender: cold median time (µs), instructions to
+    /// the first response, idle RSS (KiB), zip (bytes).
+    fn measured(first_us: f64, ir: u64, rss: u64, zip: u64) -> Measured {
+        let mut m = Measured::new();
+        m.cold_first_us = vec![first_us];
+        m.cold_ir = Ok(ir);
+        m.rss_idle = Ok(crate::bench::Rss { kib: rss, processes: 1 });
+        m.zip = Ok(zip);
+        m
+    }
+
+    #[test]
+    fn computes_issue_12s_targets_at_their_bounds() {
+        let cs = crate::bench::LAMBDA_CONTENDERS;
+        let ids: Vec<&str> = cs.iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["floor", "bootstrap", "lambda_runtime", "awslambdaric", "bootstrap-aarch64"]);
+        let verdicts = |ours: Measured| {
+            let m = [
+                measured(100.0, 5_000, 20, 3_000),
+                ours,
+                measured(300.0, 200_000, 1_000, 800_000),
+                measured(40_000.0, 1e8 as u64, 14_000, 770_000),
+                measured(0.0, 0, 0, 32_000),
+            ];
+            lambda_verdicts(&cs, &m).into_iter().map(|v| v.pass).collect::<Vec<_>>()
+        };
+        // Exactly at each bound: 1/20 of the instructions, 1/10 of the
+        // RSS, 1/20 of the zip, 1.10x the floor's time.
+        assert_eq!(verdicts(measured(110.0, 10_000, 100, 40_000)), [Some(true); 4]);
+        // Just past each one.
+        assert_eq!(verdicts(measured(110.5, 10_001, 101, 40_001)), [Some(false); 4]);
+        // A figure that is missing gives no verdict, not a pass.
+        let mut m = measured(100.0, 1, 1, 1);
+        m.cold_ir = Err("valgrind not found".into());
+        assert_eq!(verdicts(m)[0], None);
     }
 
     #[test]
