@@ -90,7 +90,7 @@ pub use std_api::run;
 /// release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::crash::panicked;
+    pub use crate::crash::{panicked, panicked_plain};
     pub use crate::ffi::{write_error, Entry, InitFn, RawContext, Record, Str, Writer, ABI_VERSION, OK};
     pub use crate::runtime::main as runtime_main;
 }

@@ -13,13 +13,13 @@
 #[allow(unsafe_code)]
 #[no_mangle]
 pub extern "C" fn main(_argc: core::ffi::c_int, _argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
-    scf_bootstrap::runtime::main()
+    scf_bootstrap::__private::runtime_main()
 }
 
 #[cfg(target_env = "musl")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    scf_bootstrap::crash::panicked_plain(info)
+    scf_bootstrap::__private::panicked_plain(info)
 }
 
 #[cfg(not(target_env = "musl"))]

@@ -308,7 +308,7 @@ fn scf_deploy_takes_the_packaged_zip() {
 /// runtime API variable is missing and exits with status 1.
 #[test]
 fn the_packaged_bootstrap_has_no_section_headers_and_starts() {
-    let dir = scratch("elfstrip");
+    let dir = scratch("package-tests", "elfstrip");
     package(&["--handler", "examples/c/echo.c"], &dir.join("a.zip"));
     let binary = python_unzip(&dir.join("a.zip"), &dir.join("bootstrap"));
     let shoff = u64::from_le_bytes(binary[40..48].try_into().unwrap());
@@ -326,7 +326,7 @@ fn the_packaged_bootstrap_has_no_section_headers_and_starts() {
 /// table after it for the strip to remove.
 #[test]
 fn a_stripped_binary_that_does_not_start_is_refused() {
-    let dir = scratch("elfstrip-refused");
+    let dir = scratch("package-tests", "elfstrip-refused");
     let mut f = elf(2, 62, 2, &[(PT_LOAD, vec![0u8; 16])]);
     let shoff = f.len() as u64;
     f.extend_from_slice(&[0u8; 64]);
