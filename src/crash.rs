@@ -314,7 +314,7 @@ fn report_panic(info: &core::panic::PanicInfo, format: bool) -> ! {
         }
         l.str(" panicked");
         if let Some(at) = info.location() {
-            l.str(" at ").str(at.file()).str(":").num(u64::from(at.line())).str(":").num(u64::from(at.column()));
+            l.str(" at ").str(at.file()).str(":").num(at.line().into()).str(":").num(at.column().into());
         }
         let message = info.message();
         match message.as_str() {

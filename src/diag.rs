@@ -35,9 +35,11 @@ impl Line {
         self.push(s.as_bytes())
     }
 
-    /// Pushes `n` in decimal (any integer type; callers widen to `u64` or
-    /// `i64`, so that only those two copies are compiled).
-    pub fn num(&mut self, n: impl itoa::Integer) -> &mut Line {
+    pub fn num(&mut self, n: u64) -> &mut Line {
+        self.push(itoa::Buffer::new().format(n).as_bytes())
+    }
+
+    pub fn int(&mut self, n: i64) -> &mut Line {
         self.push(itoa::Buffer::new().format(n).as_bytes())
     }
 

@@ -268,7 +268,7 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
                     message(tx, |l| refusal(l, entry.name(), r));
                 } else if code != ffi::OK && tx.is_empty() {
                     message(tx, |l| {
-                        l.str("handler ").quoted(entry.name()).str(" failed with status ").num(i64::from(code));
+                        l.str("handler ").quoted(entry.name()).str(" failed with status ").int(i64::from(code));
                         l.str(" and no message");
                     });
                 }
@@ -648,7 +648,7 @@ pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
             l.str("; rebuild it with this release's scf_bootstrap.h");
         }
         Fatal::InitFailed { name, code } => {
-            l.str("init hook of handler ").quoted(name).str(" failed with status ").num(i64::from(code));
+            l.str("init hook of handler ").quoted(name).str(" failed with status ").int(i64::from(code));
             if !written.is_empty() {
                 l.str(": ").quoted(written);
             }
