@@ -59,32 +59,24 @@ pub enum Error {
     NoMemory,
 }
 
-/// The retry policy as a pure function of the clock, so that it can be
-/// tested without sleeping: a run of failures is retried with a doubling
-/// pause (10 ms up to 1 s) until [`RETRY_BUDGET_MS`] have passed since its
-/// first failure.
-struct Backoff {
-    failing_since: Option<u64>,
-    delay: u64,
+/// The retry policy as pure functions of the clock, so that it can be
+/// tested without sleeping: a run of failures that began at `since` is
+/// given up at a failure at `now` (monotonic ms) once [`RETRY_BUDGET_MS`]
+/// have passed; until then each failure is followed by a pause that starts
+/// at [`FIRST_DELAY_MS`] and doubles up to 1 s.
+#[inline(always)]
+const fn budget_spent(since: u64, now: u64) -> bool {
+    now.saturating_sub(since) >= RETRY_BUDGET_MS
 }
 
-impl Backoff {
-    const fn new() -> Backoff {
-        Backoff { failing_since: None, delay: 10 }
-    }
-
-    /// A failure at `now` (monotonic ms): how long to pause before the next
-    /// attempt, or `None` when the budget is spent.
-    fn after_failure(&mut self, now: u64) -> Option<u64> {
-        let since = *self.failing_since.get_or_insert(now);
-        if now.saturating_sub(since) >= RETRY_BUDGET_MS {
-            return None;
-        }
-        let pause = self.delay;
-        self.delay = (self.delay * 2).min(1000);
-        Some(pause)
-    }
+/// The pause after one of `delay` ms (see [`budget_spent`]).
+#[inline(always)]
+fn next_delay(delay: u64) -> u64 {
+    (delay * 2).min(1000)
 }
+
+/// The first pause of a run of failures.
+const FIRST_DELAY_MS: u64 = 10;
 
 /// Why one attempt failed in a way worth retrying.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,7 +273,8 @@ impl<'b> Client<'b> {
 
     fn with_retries<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, Attempt>) -> Result<T, Error> {
         let mut resent = false;
-        let mut backoff = Backoff::new();
+        let mut failing_since: Option<u64> = None;
+        let mut delay = FIRST_DELAY_MS;
         loop {
             let cause = match f(self) {
                 Ok(v) => return Ok(v),
@@ -297,10 +290,13 @@ impl<'b> Client<'b> {
                 Err(Attempt::Stale(c) | Attempt::Retry(c)) => c,
             };
             self.conn = None;
-            match backoff.after_failure(sys::monotonic_ms()) {
-                Some(ms) => sys::sleep_ms(ms),
-                None => return Err(Error::Unreachable(cause)),
+            let now = sys::monotonic_ms();
+            let since = *failing_since.get_or_insert(now);
+            if budget_spent(since, now) {
+                return Err(Error::Unreachable(cause));
             }
+            sys::sleep_ms(delay);
+            delay = next_delay(delay);
         }
     }
 
@@ -468,18 +464,28 @@ impl<'b> Client<'b> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Backoff, RETRY_BUDGET_MS};
+    use super::{budget_spent, next_delay, FIRST_DELAY_MS, RETRY_BUDGET_MS};
 
-    /// Drives the policy over a simulated clock where each attempt takes
+    /// The policy as `Client::with_retries` applies it: after a failure at
+    /// `now` in a run that began at `since`, the pause to take and the
+    /// next one, or `None` to give up.
+    fn backoff(since: u64, now: u64, delay: u64) -> Option<(u64, u64)> {
+        (!budget_spent(since, now)).then(|| (delay, next_delay(delay)))
+    }
+
+    /// Drives the policy as `Client::with_retries` does (the run starts at
+    /// its first failure) over a simulated clock where each attempt takes
     /// `cost` ms; returns the pauses and the clock when it gave up.
     fn run(start: u64, cost: u64) -> (Vec<u64>, u64) {
-        let (mut b, mut now, mut pauses) = (Backoff::new(), start, Vec::new());
+        let (mut now, mut delay, mut pauses) = (start, FIRST_DELAY_MS, Vec::new());
+        let since = start + cost;
         loop {
             now += cost;
-            match b.after_failure(now) {
-                Some(ms) => {
-                    pauses.push(ms);
-                    now += ms;
+            match backoff(since, now, delay) {
+                Some((pause, next)) => {
+                    pauses.push(pause);
+                    now += pause;
+                    delay = next;
                 }
                 None => return (pauses, now),
             }
@@ -502,12 +508,11 @@ mod tests {
     }
 
     #[test]
-    fn a_success_starts_a_new_run_with_the_whole_budget() {
-        let mut b = Backoff::new();
-        assert_eq!(b.after_failure(0), Some(10));
-        assert_eq!(b.after_failure(RETRY_BUDGET_MS - 1), Some(20));
-        assert_eq!(b.after_failure(RETRY_BUDGET_MS), None);
-        // with_retries makes a new Backoff for every request.
-        assert_eq!(Backoff::new().after_failure(RETRY_BUDGET_MS * 5), Some(10));
+    fn the_budget_is_counted_from_the_first_failure() {
+        assert_eq!(backoff(0, 0, FIRST_DELAY_MS), Some((10, 20)));
+        assert_eq!(backoff(0, RETRY_BUDGET_MS - 1, 1000), Some((1000, 1000)));
+        assert_eq!(backoff(0, RETRY_BUDGET_MS, 20), None);
+        // A new run (after a success) has the whole budget again.
+        assert_eq!(backoff(RETRY_BUDGET_MS * 5, RETRY_BUDGET_MS * 5, FIRST_DELAY_MS), Some((10, 20)));
     }
 }
