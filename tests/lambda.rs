@@ -333,23 +333,13 @@ fn a_handler_built_against_the_old_112_byte_context_works_on_both_platforms() {
 /// Starts `bin` as [`spawn_lambda`] does, without core dumps (a crash is
 /// the point).
 fn spawn_lambda_no_core(bin: &std::path::Path, api: &LambdaApi, handler: &str) -> Proc {
-    use std::os::unix::process::CommandExt;
     let mut cmd = std::process::Command::new(bin);
     cmd.env_clear()
         .envs([("AWS_LAMBDA_RUNTIME_API", api.env_value().as_str()), ("_HANDLER", handler)])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
-    // SAFETY: setrlimit is async-signal-safe, as pre_exec requires.
-    unsafe {
-        cmd.pre_exec(|| {
-            let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-            if libc::setrlimit(libc::RLIMIT_CORE, &none) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    no_core_dumps(&mut cmd);
     Proc::spawn(cmd)
 }
 

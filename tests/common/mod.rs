@@ -254,6 +254,22 @@ pub fn command(bin: &Path) -> Command {
 }
 
 /// Starts `bin` with exactly the environment given (nothing inherited).
+/// Makes `cmd`'s process start with a core-file limit of 0, so the tests
+/// that crash a bootstrap on purpose leave no core files behind.
+pub fn no_core_dumps(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(|| {
+            let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            if libc::setrlimit(libc::RLIMIT_CORE, &none) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 pub fn spawn_env(bin: &Path, env: &[(&str, &str)]) -> Proc {
     let mut cmd = command(bin);
     cmd.env_clear().envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
