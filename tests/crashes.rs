@@ -27,7 +27,9 @@ fn zig_object() -> PathBuf {
             .args(["-m", "ziglang", "build-obj", "-target", "x86_64-linux-musl", "-O", "ReleaseSmall"])
             .args(["-fno-stack-check", "-fno-sanitize-c", "-fno-PIC", "-fstrip", "-fcompiler-rt"])
             .arg(format!("-femit-bin={}", obj.display()))
-            .arg(root().join("tests/zig/panics.zig"))
+            .args(["--dep", "scf_bootstrap"])
+            .arg(format!("-Mroot={}", root().join("tests/zig/panics.zig").display()))
+            .arg(format!("-Mscf_bootstrap={}", root().join("include/scf_bootstrap.zig").display()))
             .env("ZIG_LOCAL_CACHE_DIR", dir.join("cache"))
             .env("ZIG_GLOBAL_CACHE_DIR", dir.join("global-cache"))
             .output()
@@ -117,6 +119,17 @@ fn is_hex_address(s: &str) -> bool {
     s.strip_prefix("0x").is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// The address in a crash message `<prefix><address>)`; fails the test if
+/// `msg` has another form or the address is not a hexadecimal number.
+fn address_after<'a>(msg: &'a str, prefix: &str) -> &'a str {
+    let addr = msg
+        .strip_prefix(prefix)
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{msg}"));
+    assert!(is_hex_address(addr), "{msg}");
+    addr
+}
+
 #[test]
 fn null_dereference_is_reported_as_sigsegv_at_address_zero() {
     let msg = crash(&native_build(), "null_deref", b"{}", libc::SIGSEGV);
@@ -138,11 +151,7 @@ fn a_crash_after_the_platform_closed_the_connection_is_posted_on_a_new_one() {
 #[test]
 fn stack_overflow_is_reported_from_the_alternate_stack() {
     let msg = crash(&native_build(), "stack_overflow", b"{}", libc::SIGSEGV);
-    let addr = msg
-        .strip_prefix("handler 'stack_overflow' crashed: SIGSEGV (stack overflow at address ")
-        .and_then(|r| r.strip_suffix(')'))
-        .unwrap_or_else(|| panic!("{msg}"));
-    assert!(is_hex_address(addr), "{msg}");
+    address_after(&msg, "handler 'stack_overflow' crashed: SIGSEGV (stack overflow at address ");
 }
 
 #[test]
@@ -154,21 +163,15 @@ fn abort_is_reported_as_sigabrt() {
 #[test]
 fn integer_division_by_zero_is_reported_as_sigfpe() {
     let msg = crash(&native_build(), "divides_by_zero", b"{}", libc::SIGFPE);
-    let addr = msg
-        .strip_prefix("handler 'divides_by_zero' crashed: SIGFPE (integer divide by zero at address ")
-        .and_then(|r| r.strip_suffix(')'))
-        .unwrap_or_else(|| panic!("{msg}"));
-    assert!(is_hex_address(addr) && addr != "0x0", "{msg}");
+    let addr = address_after(&msg, "handler 'divides_by_zero' crashed: SIGFPE (integer divide by zero at address ");
+    assert_ne!(addr, "0x0", "{msg}");
 }
 
 #[test]
 fn builtin_trap_is_reported_as_sigill() {
     let msg = crash(&native_build(), "traps", b"{}", libc::SIGILL);
-    let addr = msg
-        .strip_prefix("handler 'traps' crashed: SIGILL (illegal instruction at address ")
-        .and_then(|r| r.strip_suffix(')'))
-        .unwrap_or_else(|| panic!("{msg}"));
-    assert!(is_hex_address(addr) && addr != "0x0", "{msg}");
+    let addr = address_after(&msg, "handler 'traps' crashed: SIGILL (illegal instruction at address ");
+    assert_ne!(addr, "0x0", "{msg}");
 }
 
 #[test]

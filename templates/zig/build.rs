@@ -19,6 +19,7 @@ const ZIG_FLAGS: &[&str] = &[
 
 fn main() {
     println!("cargo:rerun-if-changed=src/handler.zig");
+    println!("cargo:rerun-if-changed=src/scf_bootstrap.zig");
     println!("cargo:rerun-if-env-changed=ZIG");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     let obj = out.join("handler.o");
