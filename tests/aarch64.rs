@@ -78,7 +78,7 @@ fn echoes_the_guide_event_and_logs_it() {
 fn six_megabyte_event_then_a_small_one() {
     let api = api(Quirks::default());
     let _p = spawn(demo_arm(), &api, "index.main_handler");
-    let event: Vec<u8> = (0..6_000_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let event = six_mb_event();
     assert_eq!(invoke_ok(&api, &event), echo_of(&event));
     assert_eq!(invoke_ok(&api, b"small"), echo_of(b"small"));
 }

@@ -122,10 +122,7 @@ fn is_hex_address(s: &str) -> bool {
 /// The address in a crash message `<prefix><address>)`; fails the test if
 /// `msg` has another form or the address is not a hexadecimal number.
 fn address_after<'a>(msg: &'a str, prefix: &str) -> &'a str {
-    let addr = msg
-        .strip_prefix(prefix)
-        .and_then(|r| r.strip_suffix(')'))
-        .unwrap_or_else(|| panic!("{msg}"));
+    let addr = msg.strip_prefix(prefix).and_then(|r| r.strip_suffix(')')).unwrap_or_else(|| panic!("{msg}"));
     assert!(is_hex_address(addr), "{msg}");
     addr
 }

@@ -255,7 +255,7 @@ fn the_unspecified_address_cargo_lambda_hands_out_means_this_host() {
 fn a_six_mb_event_is_echoed() {
     let api = LambdaApi::start("127.0.0.1:0", LambdaConfig::default());
     let _p = spawn_lambda(&demo(), &api, "index.main_handler", &[]);
-    let big: Vec<u8> = (0..6_000_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let big = six_mb_event();
     assert!(ok_body(&api.invoke(event("big", &big, &[]), T), "big") == echo_of(&big));
     // And the loop goes on.
     assert_eq!(ok_body(&api.invoke(event("small", b"s", &[]), T), "small"), echo_of(b"s"));

@@ -24,7 +24,7 @@ fn six_megabyte_event() {
     // 6 MB (decimal), so that the echo (+19 bytes) stays within SCF's
     // 6 MB response limit (6291456 bytes); tests/handlers.rs sends a
     // 6291456-byte event.
-    let event: Vec<u8> = (0..6_000_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let event = six_mb_event();
     assert_eq!(invoke_ok(&api, &event), echo_of(&event));
     // And the grown buffer serves small events afterwards.
     assert_eq!(invoke_ok(&api, b"small"), echo_of(b"small"));
@@ -203,7 +203,7 @@ fn address_space_for_a_six_megabyte_echo(event: &[u8]) -> u64 {
 /// message says so rather than blaming the size limit.
 #[test]
 fn address_space_for_a_six_megabyte_echo_and_out_of_memory_named_as_such() {
-    let event: Vec<u8> = (0..6_000_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let event = six_mb_event();
     let need = address_space_for_a_six_megabyte_echo(&event);
     println!("a 6,000,000-byte echo needs {need} bytes ({:.2} MiB) of address space", need as f64 / (1 << 20) as f64);
     assert!(need <= 12 << 20, "{need} bytes");

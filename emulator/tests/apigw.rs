@@ -98,17 +98,7 @@ fn a_failed_invocation_is_a_502_naming_the_failure() {
     // The guide's echo answers text, and fails on "fail": neither is an
     // integrated response.
     let dir = copy_fixture("bash-curl-error");
-    let tmp = format!("TMPDIR={}", dir.path().join("tmp").display());
-    let emu = Running::start(&[
-        "run",
-        dir.path().to_str().unwrap(),
-        "--apigw",
-        "--listen",
-        "127.0.0.1:0",
-        "--quiet",
-        "-e",
-        &tmp,
-    ]);
+    let emu = Running::serve(dir.path(), dir.path(), &["--apigw"]);
     let addr = emu.endpoint();
     let r = Client::connect(addr, T)
         .unwrap()

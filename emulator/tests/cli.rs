@@ -21,19 +21,25 @@ fn tmp_env(dir: &std::path::Path) -> String {
     format!("TMPDIR={}", dir.join("tmp").display())
 }
 
+/// `scf-emulator invoke DIR --event EVENT`, the bootstrap's temporary files
+/// under DIR/tmp.
+fn invoke_event(dir: &std::path::Path, event: &std::path::Path) -> Output {
+    output(&[
+        "invoke",
+        dir.to_str().unwrap(),
+        "--event",
+        event.to_str().unwrap(),
+        "-e",
+        &tmp_env(dir),
+    ])
+}
+
 #[test]
 fn invoke_prints_the_json_and_exits_0() {
     let dir = copy_fixture("bash-curl");
     let event = dir.path().join("event.json");
     std::fs::write(&event, EVENT).unwrap();
-    let out = output(&[
-        "invoke",
-        dir.path().to_str().unwrap(),
-        "--event",
-        event.to_str().unwrap(),
-        "-e",
-        &tmp_env(dir.path()),
-    ]);
+    let out = invoke_event(dir.path(), &event);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -88,14 +94,7 @@ fn failed_invocation_exits_1_with_the_json() {
     let dir = copy_fixture("bash-curl-error");
     let event = dir.path().join("event.json");
     std::fs::write(&event, r#"{"x":"fail"}"#).unwrap();
-    let out = output(&[
-        "invoke",
-        dir.path().to_str().unwrap(),
-        "--event",
-        event.to_str().unwrap(),
-        "-e",
-        &tmp_env(dir.path()),
-    ]);
+    let out = invoke_event(dir.path(), &event);
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["Result"]["InvokeResult"], 430);
@@ -190,15 +189,7 @@ fn invoke_over_http(addr: SocketAddr, event: &[u8]) -> Value {
 fn run_serves_invoke_requests_one_at_a_time_and_cleans_up_on_sigterm() {
     let index = "function main_handler () {\nsleep 0.1\necho \"pid $$ got $1\"\n}\n";
     let dir = bash_function(index);
-    let emu = Running::start(&[
-        "run",
-        dir.path().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--quiet",
-        "-e",
-        &tmp_env(dir.path()),
-    ]);
+    let emu = Running::serve(dir.path(), dir.path(), &[]);
     let addr = emu.endpoint();
     let handles: Vec<_> = (0..3)
         .map(|i| thread::spawn(move || invoke_over_http(addr, format!("{{\"n\":{i}}}").as_bytes())))
@@ -260,15 +251,7 @@ fn run_unpacks_a_zip_and_removes_it_on_exit() {
     let zip_path = work.path().join("demo.zip");
     std::fs::write(&zip_path, zip).unwrap();
     std::fs::create_dir(work.path().join("tmp")).unwrap();
-    let emu = Running::start(&[
-        "run",
-        zip_path.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--quiet",
-        "-e",
-        &tmp_env(work.path()),
-    ]);
+    let emu = Running::serve(&zip_path, work.path(), &[]);
     let mut root = None;
     let addr = loop {
         let line = emu.lines.recv_timeout(Duration::from_secs(10)).unwrap();
@@ -363,13 +346,7 @@ fn invoke_output_switches_env_file_and_several_events() {
                  echo \"log line for $1\" >&2\n\
                  case \"$1\" in *fail*) echo \"failed: $MY_VAR\"; return 1 ;; esac\n\
                  echo \"$MY_VAR|$OTHER|$1\"\n}\n";
-    let dir = bash_function(index);
-    // The error-pushing variant of the guide's bootstrap.
-    fs::copy(
-        fixture("bash-curl-error/bootstrap"),
-        dir.path().join("bootstrap"),
-    )
-    .unwrap();
+    let dir = bash_error_function(index);
     let d = dir.path().to_str().unwrap();
     let env_file = dir.path().join("fn.env");
     fs::write(
@@ -460,24 +437,12 @@ fn invoke_output_switches_env_file_and_several_events() {
     );
 
     // --log-type None empties Log; Tail (the default) keeps it.
-    let (_, out, _) = invoke_cli(
-        &[
-            &base[..],
-            &["--log-type", "None", "--event", e1.to_str().unwrap()],
-        ]
-        .concat(),
-    );
-    let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["Result"]["Log"], "");
-    let (_, out, _) = invoke_cli(
-        &[
-            &base[..],
-            &["--log-type", "Tail", "--event", e1.to_str().unwrap()],
-        ]
-        .concat(),
-    );
-    let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["Result"]["Log"], "log line for {\"n\":1}\n");
+    for (log_type, log) in [("None", ""), ("Tail", "log line for {\"n\":1}\n")] {
+        let args = ["--log-type", log_type, "--event", e1.to_str().unwrap()];
+        let (_, out, _) = invoke_cli(&[&base[..], &args].concat());
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["Result"]["Log"], log, "--log-type {log_type}");
+    }
 
     // A bad env file line is named with its line number.
     fs::write(&env_file, "GOOD=1\nnot a setting\n").unwrap();
@@ -503,16 +468,7 @@ fn run_watch_reloads_a_repackaged_zip() {
     };
     let zip_path = work.path().join("fn.zip");
     std::fs::write(&zip_path, package("first version")).unwrap();
-    let emu = Running::start(&[
-        "run",
-        zip_path.to_str().unwrap(),
-        "--watch",
-        "--listen",
-        "127.0.0.1:0",
-        "--quiet",
-        "-e",
-        &tmp_env(work.path()),
-    ]);
+    let emu = Running::serve(&zip_path, work.path(), &["--watch"]);
     let addr = emu.endpoint();
     let v = invoke_over_http(addr, b"{}");
     assert_eq!(v["Result"]["RetMsg"], "first version {}");

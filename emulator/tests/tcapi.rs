@@ -20,27 +20,12 @@ fn serve() -> (Running, SocketAddr, scf_emulator::code::TempDir) {
                  echo \"log: $1\" >&2\n\
                  case \"$1\" in *fail*) echo \"parse event error\"; return 1 ;; *sleep*) sleep 30 ;; esac\n\
                  echo \"Echoing request: '$1'\"\n}\n";
-    let dir = bash_function(index);
-    fs::copy(
-        fixture("bash-curl-error/bootstrap"),
-        dir.path().join("bootstrap"),
-    )
-    .unwrap();
-    let tmp = format!("TMPDIR={}", dir.path().join("tmp").display());
-    let d = dir.path().to_str().unwrap().to_string();
-    let emu = Running::start(&[
-        "run",
-        &d,
-        "--name",
-        "sdkfn",
-        "--timeout",
-        "1",
-        "--listen",
-        "127.0.0.1:0",
-        "--quiet",
-        "-e",
-        &tmp,
-    ]);
+    let dir = bash_error_function(index);
+    let emu = Running::serve(
+        dir.path(),
+        dir.path(),
+        &["--name", "sdkfn", "--timeout", "1"],
+    );
     let addr = emu.endpoint();
     (emu, addr, dir)
 }

@@ -17,6 +17,12 @@ pub use scf_emulator::{ApiConfig, CloseMode, HeaderCase, InvokeOptions, Outcome,
 /// The guide's test event (the emulator's [`scf_emulator::GUIDE_EVENT`]).
 pub const GUIDE_EVENT: &[u8] = scf_emulator::GUIDE_EVENT.as_bytes();
 
+/// A 6,000,000-byte event of the letters a to z repeated: near SCF's
+/// 6 MB limit, so it makes the runtime grow its buffer to the largest size.
+pub fn six_mb_event() -> Vec<u8> {
+    (0..6_000_000u32).map(|i| b'a' + (i % 26) as u8).collect()
+}
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -697,20 +697,40 @@ mod tests {
     }
 
     fn lambda_session(invocations: usize, wrong_id: Option<&'static str>) -> (Outcome, Timeline) {
+        let client = move |port| lambda_client(port, invocations, wrong_id);
+        session(Dialect::Lambda, b"{\"k\":1}", "req-1", 1_764_547_200_000, invocations, client)
+    }
+
+    /// The peer serving `invocations` of `event` (the echo's answer
+    /// expected) to `client`, which runs on its own thread against the
+    /// peer's port: the peer's outcome and timeline.
+    fn session(
+        dialect: Dialect,
+        event: &[u8],
+        request_id: &'static str,
+        deadline_ms: u64,
+        invocations: usize,
+        client: impl FnOnce(u16) + Send + 'static,
+    ) -> (Outcome, Timeline) {
         let mut peer = Peer::new().unwrap();
         let port = peer.port();
-        let reply = event_reply(Dialect::Lambda, b"{\"k\":1}", "req-1", 1_764_547_200_000);
+        let reply = event_reply(dialect, event, request_id, deadline_ms);
+        let mut expected = b"Echoing request: '".to_vec();
+        expected.extend_from_slice(event);
+        expected.push(b'\'');
         let plan = Plan {
-            dialect: Dialect::Lambda,
-            request_id: b"req-1",
+            dialect,
+            request_id: request_id.as_bytes(),
             event: &reply,
-            expected: b"Echoing request: '{\"k\":1}'",
+            expected: &expected,
             events: invocations,
             stop_after: invocations,
             deadline: Instant::now() + Duration::from_secs(20),
         };
         let t = std::thread::spawn(move || {
-            let _ = std::panic::catch_unwind(|| lambda_client(port, invocations, wrong_id));
+            // The client blocks on the unanswered last response; closing
+            // the peer's side (by dropping it) ends the thread with an error.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client(port)));
         });
         let mut tl = Timeline::default();
         let outcome = peer.serve(&plan, &mut tl, None).unwrap();
@@ -773,18 +793,7 @@ mod tests {
     }
 
     fn read_reply(s: &mut TcpStream) -> Vec<u8> {
-        let mut buf = Vec::new();
-        let mut byte = [0u8];
-        while !buf.ends_with(b"\r\n\r\n") {
-            s.read_exact(&mut byte).unwrap();
-            buf.push(byte[0]);
-        }
-        let text = String::from_utf8_lossy(&buf).to_ascii_lowercase();
-        let len: usize =
-            text.lines().find_map(|l| l.strip_prefix("content-length:")).map(|v| v.trim().parse().unwrap()).unwrap();
-        let mut body = vec![0; len];
-        s.read_exact(&mut body).unwrap();
-        body
+        read_reply_with_head(s).1
     }
 
     /// Reads one reply: its head as text and its body.
@@ -806,31 +815,8 @@ mod tests {
     }
 
     fn run(invocations: usize, event: &[u8], reconnect: bool, expect: bool) -> (Outcome, Timeline) {
-        let mut peer = Peer::new().unwrap();
-        let port = peer.port();
-        let reply = event_reply(Dialect::Scf, event, "r", 0);
-        let mut expected = b"Echoing request: '".to_vec();
-        expected.extend_from_slice(event);
-        expected.push(b'\'');
-        let plan = Plan {
-            dialect: Dialect::Scf,
-            request_id: b"r",
-            event: &reply,
-            expected: &expected,
-            events: invocations,
-            stop_after: invocations,
-            deadline: Instant::now() + Duration::from_secs(20),
-        };
-        let t = std::thread::spawn(move || {
-            // The client blocks on the unanswered last response; closing
-            // the peer's side (by dropping it) ends the thread with an error.
-            let _ = std::panic::catch_unwind(|| client(port, invocations, reconnect, expect));
-        });
-        let mut tl = Timeline::default();
-        let outcome = peer.serve(&plan, &mut tl, None).unwrap();
-        drop(peer);
-        t.join().unwrap();
-        (outcome, tl)
+        let client = move |port| client(port, invocations, reconnect, expect);
+        session(Dialect::Scf, event, "r", 0, invocations, client)
     }
 
     #[test]

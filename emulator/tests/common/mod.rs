@@ -41,6 +41,19 @@ pub fn bash_function(index_sh: &str) -> TempDir {
     dir
 }
 
+/// [`bash_function`] with the error-pushing variant of the guide's
+/// bootstrap (fixtures/bash-curl-error: a handler that returns non-zero
+/// has its output posted to the error endpoint).
+pub fn bash_error_function(index_sh: &str) -> TempDir {
+    let dir = bash_function(index_sh);
+    fs::copy(
+        fixture("bash-curl-error/bootstrap"),
+        dir.path().join("bootstrap"),
+    )
+    .unwrap();
+    dir
+}
+
 /// Test defaults: short timeouts, and `TMPDIR` inside the function
 /// directory, because the guide's bootstrap leaves a `mktemp` file behind
 /// for every event.
@@ -264,6 +277,24 @@ impl Running {
             }
         });
         Running { child, lines }
+    }
+
+    /// `scf-emulator run CODE --listen 127.0.0.1:0 --quiet -e
+    /// TMPDIR=<work>/tmp` and then `extra`: a server on a free loopback
+    /// port whose bootstrap keeps its temporary files under `work`.
+    pub fn serve(code: &Path, work: &Path, extra: &[&str]) -> Running {
+        let tmp = format!("TMPDIR={}", work.join("tmp").display());
+        let code = code.to_str().unwrap();
+        let base = [
+            "run",
+            code,
+            "--listen",
+            "127.0.0.1:0",
+            "--quiet",
+            "-e",
+            &tmp,
+        ];
+        Running::start(&[&base[..], extra].concat())
     }
 
     /// The address printed on the "invoke endpoint http://ADDR/invoke" (or
