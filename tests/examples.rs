@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{emulator_bin, root, run_package, target_it};
+use common::{emulator_bin, package_target_dir, root, run_package, target_it};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -227,7 +227,10 @@ fn zig_handler_links_and_answers() {
     // no compiler_rt, stack-probe or sanitizer symbols.
     let nm = Command::new("nm")
         .arg("-u")
-        .arg(target_it().join("zig-handlers/x86_64-unknown-linux-musl/upper.o"))
+        .arg(
+            package_target_dir(&["--handler", "examples/zig/upper.zig"])
+                .join("zig-handlers/x86_64-unknown-linux-musl/upper.o"),
+        )
         .output()
         .expect("run nm (binutils)");
     let undefined = String::from_utf8_lossy(&nm.stdout);

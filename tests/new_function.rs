@@ -118,9 +118,10 @@ fn project_builds_packages_and_answers(lang: &str, extra: &[&str], expected: imp
     assert!(String::from_utf8_lossy(&o.stdout).starts_with(&format!("created {what} function {name} in {name}\n")));
 
     // As a user builds it: in its directory, no target or flags given. The
-    // target directory is shared between the languages (and kept) only to
-    // reuse the compiled dependencies.
-    let target = root().join("target/it/new-function");
+    // target directory is kept, one per kind of project, only to reuse the
+    // compiled dependencies (the runtime is built with other features or
+    // handlers for each kind).
+    let target = root().join("target/it/new-function").join(&tag);
     // The binary's path is the same for every language: build and copy
     // under one lock.
     static BUILD: Mutex<()> = Mutex::new(());

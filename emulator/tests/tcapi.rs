@@ -6,7 +6,6 @@ mod common;
 use common::*;
 use scf_emulator::http::client::Client;
 use serde_json::Value;
-use std::fs;
 use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;

@@ -42,13 +42,44 @@ pub fn scratch(group: &str, name: &str) -> PathBuf {
     dir
 }
 
-/// Runs `scripts/package --quiet --target-dir target/it ARGS -o OUT` from
-/// the repository root.
+/// The target directory of one build configuration (`key`) under
+/// target/it/builds. Each configuration (handlers, features, target,
+/// profile) keeps its own: in a shared one, every build of another
+/// configuration would rebuild the runtime (its build script reruns when
+/// SCF_HANDLER_LIBS changes, and the release build is one LTO unit), so
+/// test files that build different bootstraps would rebuild each other's
+/// on every run. Apart, a build already made is fresh and takes no time.
+pub fn build_dir(key: &str) -> PathBuf {
+    let key: String =
+        key.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.+".contains(c) { c } else { '_' }).collect();
+    target_it().join("builds").join(key)
+}
+
+/// The target directory `run_package(args, ..)` builds in: one per set of
+/// build arguments (handlers, --minimal, --target), see [`build_dir`].
+pub fn package_target_dir(args: &[&str]) -> PathBuf {
+    let mut key = String::from("package");
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match *a {
+            "--handler" | "--target" => {
+                key.push('-');
+                key.push_str(it.next().unwrap_or(&""));
+            }
+            "--minimal" | "--no-default-features" => key.push_str("-minimal"),
+            _ => {}
+        }
+    }
+    build_dir(&key)
+}
+
+/// Runs `scripts/package --quiet --target-dir DIR ARGS -o OUT` from the
+/// repository root, DIR being [`package_target_dir`]`(ARGS)`.
 pub fn run_package(args: &[&str], out: &Path) -> std::process::Output {
     Command::new(root().join("scripts/package"))
         .current_dir(root())
         .args(["--quiet", "--target-dir"])
-        .arg(target_it())
+        .arg(package_target_dir(args))
         .args(args)
         .arg("-o")
         .arg(out)
@@ -107,19 +138,20 @@ static BUILD: Mutex<()> = Mutex::new(());
 
 /// Builds the static musl `bootstrap` described by `b` with the real
 /// `cargo build --release --target <target>` path and
-/// returns the path of a private copy. Builds share one target dir
-/// (target/it) and are serialised: in this process by a mutex, across test
-/// processes by a file lock.
+/// returns the path of a private copy. Each `name` builds in its own
+/// target dir (see [`build_dir`]), so one name must always mean the same
+/// handlers and features. Builds are serialised: in this process by a
+/// mutex, across test processes by a file lock (target/it/.build-lock).
 pub fn build(b: &Build) -> PathBuf {
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     let root = root();
-    let target = root.join("target/it");
-    fs::create_dir_all(&target).unwrap();
-    let lock = File::create(target.join(".build-lock")).unwrap();
+    fs::create_dir_all(target_it()).unwrap();
+    let lock = File::create(target_it().join(".build-lock")).unwrap();
     lock.lock().unwrap();
 
     let profile = if b.profile.is_empty() { "release" } else { b.profile };
     let triple = if b.target.is_empty() { X86_64 } else { b.target };
+    let target = build_dir(&format!("{}-{profile}-{triple}", b.name));
     let libs: Vec<String> = b.handlers.iter().map(|h| root.join(h).display().to_string()).collect();
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(&root)
@@ -144,7 +176,7 @@ pub fn build(b: &Build) -> PathBuf {
     let out = cmd.output().expect("run cargo");
     assert!(out.status.success(), "building bootstrap {:?} failed:\n{}", b, String::from_utf8_lossy(&out.stderr));
     let built = target.join(triple).join(profile).join("bootstrap");
-    let dir = target.join("bin").join(b.name);
+    let dir = target_it().join("bin").join(b.name);
     fs::create_dir_all(&dir).unwrap();
     let dest = dir.join("bootstrap");
     let tmp = dir.join("bootstrap.tmp");
