@@ -43,6 +43,50 @@ impl Drop for TempDir {
     }
 }
 
+/// The project `made` (by scripts/new-function), copied into a directory
+/// that is kept between runs, also outside the repository: only the files
+/// that differ are written, and files the project no longer has are
+/// removed, so the kept copy is always what new-function makes now. A
+/// fresh directory each run would make its builds start over (cargo keys
+/// a package's build on its path: the Zig handler, the runtime built with
+/// the C handler, the std project's LTO), some two minutes of the test
+/// suite; on the kept copy cargo rebuilds what the generated files change.
+fn kept_copy(made: &Path, tag: &str) -> PathBuf {
+    let checkout: String = root().display().to_string().chars().map(|c| if c == '/' { '_' } else { c }).collect();
+    let kept = std::env::temp_dir().join(format!("scf-new-function-kept{checkout}")).join(tag);
+    let dest = kept.join(made.file_name().unwrap());
+    assert!(!dest.starts_with(root()), "{} is inside the repository", dest.display());
+    fn files(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                files(&path, base, out);
+            } else {
+                out.push(path.strip_prefix(base).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut want = Vec::new();
+    files(made, made, &mut want);
+    for rel in &want {
+        let (from, to) = (made.join(rel), dest.join(rel));
+        let text = fs::read(&from).unwrap();
+        if fs::read(&to).ok().as_ref() != Some(&text) {
+            fs::create_dir_all(to.parent().unwrap()).unwrap();
+            fs::write(&to, &text).unwrap();
+        }
+    }
+    if dest.is_dir() {
+        let mut have = Vec::new();
+        files(&dest, &dest, &mut have);
+        // Cargo.lock: written by cargo build in the project, not by new-function.
+        for rel in have.iter().filter(|r| !want.contains(r) && r.as_os_str() != "Cargo.lock") {
+            fs::remove_file(dest.join(rel)).unwrap();
+        }
+    }
+    dest
+}
+
 fn new_function(args: &[&str], cwd: &Path) -> Output {
     Command::new(root().join("scripts/new-function"))
         .current_dir(cwd)
@@ -113,7 +157,8 @@ fn project_builds_packages_and_answers(lang: &str, extra: &[&str], expected: imp
     let name = format!("hello-{tag}");
     let o = new_function(&[&[&name, "--lang", lang][..], extra].concat(), &tmp.0);
     assert!(o.status.success(), "new-function: {}", String::from_utf8_lossy(&o.stderr));
-    let dir = tmp.0.join(&name);
+    let made = tmp.0.join(&name);
+    let dir = kept_copy(&made, &tag);
     let what = if extra.is_empty() { lang.to_string() } else { format!("{lang} (std)") };
     assert!(String::from_utf8_lossy(&o.stdout).starts_with(&format!("created {what} function {name} in {name}\n")));
 
