@@ -128,6 +128,15 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
     };
     #[cfg(not(feature = "lambda"))]
     let addrs = scf_endpoint(&env, host)?;
+    #[allow(unused_mut)]
+    let mut pipeline = pipelining(env.pipeline)?;
+    #[cfg(feature = "lambda")]
+    if pipeline && lambda.is_some() {
+        Line::new()
+            .str("warning: SCF_BOOTSTRAP_PIPELINE=1 is for SCF only; requests to Lambda go one at a time")
+            .emit();
+        pipeline = false;
+    }
     #[cfg(feature = "lambda")]
     let (platform, base) = if lambda.is_some() { (ffi::PLATFORM_LAMBDA, ROUTES.len()) } else { (ffi::PLATFORM_SCF, 0) };
     #[cfg(not(feature = "lambda"))]
@@ -201,14 +210,21 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
     }
     #[cfg(feature = "lambda")]
     let mut id_mem = [0u8; crate::lambda::MAX_REQUEST_ID + 1];
+    // An event already received: the answer to a pipelined /next that came
+    // when the result before it was refused (see `post_result`).
+    let mut held = None;
     loop {
         #[cfg(feature = "lambda")]
-        let next = match lambda {
-            None => client.request(NEXT, b""),
-            Some(prefix) => client.request_parts(&[b"GET ", prefix, crate::lambda::NEXT_LINE], None),
+        let next = match (held.take(), lambda) {
+            (Some(n), _) => Ok(n),
+            (None, None) => client.request(NEXT, b""),
+            (None, Some(prefix)) => client.request_parts(&[b"GET ", prefix, crate::lambda::NEXT_LINE], None),
         };
         #[cfg(not(feature = "lambda"))]
-        let next = client.request(NEXT, b"");
+        let next = match held.take() {
+            Some(n) => Ok(n),
+            None => client.request(NEXT, b""),
+        };
         let next = next.map_err(|err| Fatal::Http { route: base + NEXT, err })?;
         #[cfg(feature = "lambda")]
         if next.status == 204 && lambda.is_some() {
@@ -282,14 +298,12 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         if ok {
             #[cfg(feature = "lambda")]
             let status = match lambda {
-                None => post(&mut client, RESPONSE, tx.as_slice())?,
-                Some(prefix) => crate::lambda::respond(&mut client, prefix, id, tx.as_slice())?,
+                None => post_result(&mut client, RESPONSE, tx.as_slice(), pipeline, &ctx, &mut held)?,
+                Some(prefix) => Some(crate::lambda::respond(&mut client, prefix, id, tx.as_slice())?),
             };
             #[cfg(not(feature = "lambda"))]
-            let status = post(&mut client, RESPONSE, tx.as_slice())?;
-            if (200..300).contains(&status) {
-                continue;
-            }
+            let status = post_result(&mut client, RESPONSE, tx.as_slice(), pipeline, &ctx, &mut held)?;
+            let Some(status) = status.filter(|s| !(200..300).contains(s)) else { continue };
             // The API refused the result (a response too large, say): tell
             // it why on the error endpoint rather than lose it.
             message(tx, |l| _ = l.str("the runtime API refused the response with status ").num(u64::from(status)));
@@ -300,11 +314,11 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         }
         #[cfg(feature = "lambda")]
         let status = match lambda {
-            None => post(&mut client, ERROR, tx.as_slice())?,
+            None => post_result(&mut client, ERROR, tx.as_slice(), pipeline, &ctx, &mut held)?.unwrap_or(200),
             Some(prefix) => crate::lambda::post_error(&mut client, prefix, id, kind, tx)?,
         };
         #[cfg(not(feature = "lambda"))]
-        let status = post(&mut client, ERROR, tx.as_slice())?;
+        let status = post_result(&mut client, ERROR, tx.as_slice(), pipeline, &ctx, &mut held)?.unwrap_or(200);
         if !(200..300).contains(&status) {
             let (method, path) = route_name(base + ERROR);
             Line::new()
@@ -410,6 +424,76 @@ fn post(client: &mut Client, route: usize, body: &[u8]) -> Result<u16, Fatal> {
     client.request(route, body).map(|r| r.status).map_err(|err| Fatal::Http { route, err })
 }
 
+/// The setting `SCF_BOOTSTRAP_PIPELINE`: `1` sends each result and the
+/// next `/next` in one write (HTTP/1.1 pipelining), `0` or unset sends
+/// them one at a time. Off by default: neither Tencent nor AWS documents
+/// whether its runtime API reads pipelined requests.
+fn pipelining(value: Option<&'static CStr>) -> Result<bool, Fatal> {
+    match value.map(CStr::to_bytes) {
+        None | Some(b"0") => Ok(false),
+        Some(b"1") => Ok(true),
+        Some(value) => Err(Fatal::EnvInvalid {
+            var: "SCF_BOOTSTRAP_PIPELINE",
+            value,
+            why: "is neither 0 (pipelining off) nor 1 (on)",
+        }),
+    }
+}
+
+/// Posts an invocation's result, `body` on `route` (response or error),
+/// and returns the status; with `pipeline`, the next `/next` goes out in
+/// the same write, and the loop reads its answer.
+///
+/// A response refused with a `/next` already on its way is the one case
+/// that needs more: the error that says why may only be posted while the
+/// refused invocation is still the current one. The `/next`'s answer
+/// tells: the same request id (a repeated `/next` returns the current
+/// event) means it is, and the caller posts the error as without
+/// pipelining; a new one means the platform has moved on, and anything
+/// posted now would count for the new event, so the refusal is told on
+/// stderr, the new event is left in `held`, and `None` returned.
+fn post_result(
+    client: &mut Client,
+    route: usize,
+    body: &[u8],
+    pipeline: bool,
+    ctx: &RawContext,
+    held: &mut Option<http::Response>,
+) -> Result<Option<u16>, Fatal> {
+    if !pipeline {
+        return post(client, route, body).map(Some);
+    }
+    // The id lives in the receive buffer, which the answers overwrite:
+    // its length and first bytes are kept to compare with.
+    let mut id = [0u8; 128];
+    let len = ctx.request_id.bytes().map_or(0, |b| {
+        let n = b.len().min(id.len());
+        id[..n].copy_from_slice(&b[..n]);
+        b.len()
+    });
+    let status = client.request_then(route, body, NEXT).map_err(|err| Fatal::Http { route, err })?.status;
+    if (200..300).contains(&status) || route != RESPONSE {
+        return Ok(Some(status));
+    }
+    let next = client.request(NEXT, b"").map_err(|err| Fatal::Http { route: NEXT, err })?;
+    let got = next.context.request_id.clone().map_or(&b""[..], |r| &client.buffer_mut()[r]);
+    if next.status != 200 {
+        // The loop stops on it.
+        *held = Some(next);
+        return Ok(None);
+    }
+    if got.len() == len && got[..len.min(id.len())] == id[..len.min(id.len())] {
+        return Ok(Some(status));
+    }
+    Line::new()
+        .str("warning: the runtime API refused the response with status ")
+        .num(u64::from(status))
+        .str(" and the pipelined /next brought the next event, so no error was posted for the refused one")
+        .emit();
+    *held = Some(next);
+    Ok(None)
+}
+
 /// The environment the platform gives the runtime. Every value lives in the
 /// process environment, so borrowing it for 'static costs no copy.
 pub struct Env {
@@ -420,6 +504,8 @@ pub struct Env {
     pub namespace: Option<&'static CStr>,
     pub version: Option<&'static CStr>,
     pub region: Option<&'static CStr>,
+    /// `SCF_BOOTSTRAP_PIPELINE` (see [`pipelining`]).
+    pub pipeline: Option<&'static CStr>,
     #[cfg(feature = "lambda")]
     pub lambda: crate::lambda::Env,
 }
@@ -429,8 +515,14 @@ impl Env {
         // Grouped by shared prefix, so an entry is compared with a group's
         // names only after its prefix matched (see sys::getenv_grouped);
         // the slots of `v` follow the names in this order.
-        const SCF: [&[u8]; 5] =
-            [b"RUNTIME_API", b"RUNTIME_API_PORT", b"FUNCTIONNAME", b"NAMESPACE", b"FUNCTIONVERSION"];
+        const SCF: [&[u8]; 6] = [
+            b"RUNTIME_API",
+            b"RUNTIME_API_PORT",
+            b"FUNCTIONNAME",
+            b"NAMESPACE",
+            b"FUNCTIONVERSION",
+            b"BOOTSTRAP_PIPELINE",
+        ];
         let groups: &[(&[u8], &[&[u8]])] = &[
             (b"SCF_", &SCF),
             (b"_HANDLER", &[b""]),
@@ -438,16 +530,16 @@ impl Env {
             #[cfg(feature = "lambda")]
             (b"AWS_", &crate::lambda::ENV_NAMES),
         ];
-        let mut v = [None; 12];
+        let mut v = [None; 13];
         sys::getenv_grouped(groups, &mut v);
         #[allow(unused_mut)]
-        let [api, port, mut function_name, mut namespace, mut version, handler, mut region, ..] = v;
+        let [api, port, mut function_name, mut namespace, mut version, pipeline, handler, mut region, ..] = v;
         #[cfg(feature = "lambda")]
-        let lambda = crate::lambda::Env { api: v[7], memory_size: v[10] };
+        let lambda = crate::lambda::Env { api: v[8], memory_size: v[11] };
         // Serving Lambda, the context's metadata is Lambda's.
         #[cfg(feature = "lambda")]
         if lambda.api.is_some() {
-            (function_name, namespace, version, region) = (v[8], None, v[9], v[11]);
+            (function_name, namespace, version, region) = (v[9], None, v[10], v[12]);
         }
         Env {
             api,
@@ -457,6 +549,7 @@ impl Env {
             namespace,
             version,
             region,
+            pipeline,
             #[cfg(feature = "lambda")]
             lambda,
         }
