@@ -29,6 +29,8 @@ fn main() {
     let rounds: usize = args.get(2).map_or(10, |a| a.parse().expect(USAGE));
     let n: usize = args.get(3).map_or(500, |a| a.parse().expect(USAGE));
     fs::create_dir_all(&dir).expect("create the scratch directory");
+    // Absolute: nginx takes relative paths as relative to its prefix.
+    let dir = dir.canonicalize().expect("the scratch directory");
 
     let api = RuntimeApi::start(ApiConfig {
         timeout_ms: 60_000,
@@ -52,9 +54,8 @@ fn main() {
                 port,
                 proxy: Some(child),
             }),
-            Some(mut child) => {
-                let _ = child.kill();
-                let _ = child.wait();
+            Some(child) => {
+                stop(child);
                 println!(
                     "{name}: started but not listening on 127.0.0.1:{port}; skipped (see {})",
                     dir.display()
@@ -130,12 +131,20 @@ fn main() {
         "every outcome was the demo's echo; requests that reached the runtime API pipelined: {pipelined_at_peer} \
          (the proxies forward one request at a time)"
     );
-    for p in &mut paths {
-        if let Some(c) = p.proxy.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
+    for p in paths {
+        if let Some(c) = p.proxy {
+            stop(c);
         }
     }
+}
+
+/// Stops a proxy by its PID with SIGTERM, on which the nginx master also
+/// stops its worker (SIGKILL would leave the worker running).
+fn stop(mut child: Child) {
+    // SAFETY: kill(2) on the PID of a child this program started and has
+    // not reaped yet, so the PID is still its.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let _ = child.wait();
 }
 
 struct Path_ {
@@ -267,7 +276,7 @@ fn nginx(dir: &Path, port: u16, upstream: u16) -> Option<Child> {
         .arg(&path)
         .args(["-g", "daemon off;"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(fs::File::create(dir.join("nginx-stderr.log")).ok()?)
         .spawn()
         .ok()
 }
@@ -289,7 +298,7 @@ fn haproxy(dir: &Path, port: u16, upstream: u16) -> Option<Child> {
         .arg("-f")
         .arg(&path)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(fs::File::create(dir.join("haproxy-stderr.log")).ok()?)
         .spawn()
         .ok()
 }
