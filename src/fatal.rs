@@ -72,19 +72,16 @@ impl ScfEndpoint {
 }
 
 impl Endpoint {
-    /// The method and path, for messages.
-    pub fn name(self) -> (&'static str, &'static str) {
+    /// The method and path (`POST /runtime/init/ready`), for messages.
+    pub fn name(self) -> &'static str {
         match self {
-            Endpoint::Scf(e) => {
-                let Route { method, path, .. } = *e.route();
-                (method, path)
-            }
+            Endpoint::Scf(e) => e.route().name(),
             #[cfg(feature = "lambda")]
             Endpoint::Lambda(e) => match e {
-                LambdaEndpoint::InitError => ("POST", "/2018-06-01/runtime/init/error"),
-                LambdaEndpoint::Next => ("GET", "/2018-06-01/runtime/invocation/next"),
-                LambdaEndpoint::Response => ("POST", "/2018-06-01/runtime/invocation/{id}/response"),
-                LambdaEndpoint::Error => ("POST", "/2018-06-01/runtime/invocation/{id}/error"),
+                LambdaEndpoint::InitError => "POST /2018-06-01/runtime/init/error",
+                LambdaEndpoint::Next => "GET /2018-06-01/runtime/invocation/next",
+                LambdaEndpoint::Response => "POST /2018-06-01/runtime/invocation/{id}/response",
+                LambdaEndpoint::Error => "POST /2018-06-01/runtime/invocation/{id}/error",
             },
         }
     }
@@ -238,8 +235,7 @@ pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
             }
         }
         Fatal::Http { endpoint, err } => {
-            let (method, path) = endpoint.name();
-            l.str(method).str(" ").str(path).str(" at ");
+            l.str(endpoint.name()).str(" at ");
             host.iter().for_each(|p| _ = l.push(p));
             l.str(": ");
             match err {
@@ -268,8 +264,7 @@ pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
             }
         }
         Fatal::Status { endpoint, status } => {
-            let (method, path) = endpoint.name();
-            l.str(method).str(" ").str(path).str(" at ");
+            l.str(endpoint.name()).str(" at ");
             host.iter().for_each(|p| _ = l.push(p));
             l.str(": unexpected status ").num(u64::from(status));
         }
@@ -295,6 +290,29 @@ fn list_handlers(l: &mut Line) {
 mod tests {
     use super::*;
     use core::ffi::CStr;
+
+    #[test]
+    fn endpoint_names_are_the_method_and_path() {
+        let scf = [ScfEndpoint::Ready, ScfEndpoint::Next, ScfEndpoint::Response, ScfEndpoint::Error];
+        let names: Vec<&str> = scf.iter().map(|&e| Endpoint::from(e).name()).collect();
+        assert_eq!(
+            names,
+            [
+                "POST /runtime/init/ready",
+                "GET /runtime/invocation/next",
+                "POST /runtime/invocation/response",
+                "POST /runtime/invocation/error"
+            ]
+        );
+        for e in scf {
+            assert_eq!(e.route().line, format!("{} HTTP/1.1\r\nHost: ", Endpoint::from(e).name()));
+        }
+        #[cfg(feature = "lambda")]
+        {
+            assert_eq!(ScfEndpoint::Ready.in_lambda().name(), "POST /2018-06-01/runtime/init/error");
+            assert_eq!(ScfEndpoint::Error.in_lambda().name(), "POST /2018-06-01/runtime/invocation/{id}/error");
+        }
+    }
 
     #[test]
     fn handler_function_part() {

@@ -253,12 +253,9 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         #[cfg(not(feature = "lambda"))]
         let status = post(&mut client, ScfEndpoint::Error, tx.as_slice())?;
         if !(200..300).contains(&status) {
-            let (method, path) = on(ScfEndpoint::Error).name();
             Line::new()
                 .str("warning: ")
-                .str(method)
-                .str(" ")
-                .str(path)
+                .str(on(ScfEndpoint::Error).name())
                 .str(" answered status ")
                 .num(u64::from(status))
                 .emit();

@@ -381,8 +381,6 @@ pub fn parse_decimal(v: &[u8]) -> Option<u64> {
 /// only part of a request head made at run time is the Host value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Route {
-    pub method: &'static str,
-    pub path: &'static str,
     /// `METHOD PATH HTTP/1.1\r\nHost: `
     pub line: &'static str,
     /// Requests carry a body and its `Content-Length` (POST).
@@ -392,23 +390,24 @@ pub struct Route {
 /// `route!(GET "/path")` or `route!(POST "/path")`: a [`Route`] constant.
 macro_rules! route {
     (GET $path:literal) => {
-        $crate::http::wire::Route {
-            method: "GET",
-            path: $path,
-            line: concat!("GET ", $path, " HTTP/1.1\r\nHost: "),
-            with_body: false,
-        }
+        $crate::http::wire::Route { line: concat!("GET ", $path, " HTTP/1.1\r\nHost: "), with_body: false }
     };
     (POST $path:literal) => {
-        $crate::http::wire::Route {
-            method: "POST",
-            path: $path,
-            line: concat!("POST ", $path, " HTTP/1.1\r\nHost: "),
-            with_body: true,
-        }
+        $crate::http::wire::Route { line: concat!("POST ", $path, " HTTP/1.1\r\nHost: "), with_body: true }
     };
 }
 pub(crate) use route;
+
+/// What follows the path in a [`Route`]'s line.
+const AFTER_PATH: &str = " HTTP/1.1\r\nHost: ";
+
+impl Route {
+    /// `METHOD PATH`, for messages (the front of the line).
+    pub fn name(&self) -> &'static str {
+        let line = self.line;
+        line.get(..line.len().saturating_sub(AFTER_PATH.len())).unwrap_or(line)
+    }
+}
 
 const LENGTH_FIELD: &[u8] = b"\r\nContent-Length: ";
 
