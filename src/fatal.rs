@@ -11,7 +11,7 @@
 use crate::diag::Line;
 use crate::ffi::{self, Entry};
 use crate::http;
-use crate::http::wire::{route, Route};
+use crate::http::wire::{route, Host, Route};
 use crate::sys;
 use core::ffi::c_int;
 
@@ -187,7 +187,7 @@ pub fn select(entries: &'static [Entry], setting: Option<&'static [u8]>) -> Resu
 /// The one-line message for `f`. `host` is the runtime API's address
 /// (empty before it was parsed); `written` is what the init hook wrote,
 /// for an init failure.
-pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
+pub(crate) fn describe(f: Fatal, host: &Host, written: &[u8]) -> Line {
     let mut l = Line::new();
     match f {
         Fatal::Stdio(e) => {
@@ -236,7 +236,7 @@ pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
         }
         Fatal::Http { endpoint, err } => {
             l.str(endpoint.name()).str(" at ");
-            host.iter().for_each(|p| _ = l.push(p));
+            host.pieces().iter().for_each(|p| _ = l.push(p));
             l.str(": ");
             match err {
                 http::Error::Unreachable(cause) => {
@@ -265,7 +265,7 @@ pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
         }
         Fatal::Status { endpoint, status } => {
             l.str(endpoint.name()).str(" at ");
-            host.iter().for_each(|p| _ = l.push(p));
+            host.pieces().iter().for_each(|p| _ = l.push(p));
             l.str(": unexpected status ").num(u64::from(status));
         }
     }

@@ -25,7 +25,8 @@
 use crate::address;
 use crate::fatal::{self, Fatal, LambdaEndpoint};
 use crate::ffi::{RawContext, Str};
-use crate::http::{wire, Client};
+use crate::http::wire::{self, Host};
+use crate::http::Client;
 use crate::sys::{self, Buf};
 use core::ffi::CStr;
 
@@ -134,8 +135,8 @@ pub fn split_api(value: &[u8]) -> Result<ApiParts<'_>, &'static str> {
     }
 }
 
-/// The addresses to try, the Host value in pieces and the path prefix.
-pub type Api = (crate::http::Addrs, [&'static [u8]; 4], &'static [u8]);
+/// The addresses to try, the Host value and the path prefix.
+pub type Api = (crate::http::Addrs, Host<'static>, &'static [u8]);
 
 /// The [`Api`] that `AWS_LAMBDA_RUNTIME_API` names.
 pub fn endpoint(api: &'static CStr) -> Result<Api, Fatal> {
@@ -156,7 +157,7 @@ pub fn endpoint(api: &'static CStr) -> Result<Api, Fatal> {
         Fatal::EnvInvalid { why, .. } => bad(why),
         other => other,
     })?;
-    Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, port], prefix))
+    Ok((addrs, Host::new(inner, v6, port), prefix))
 }
 
 /// A `Lambda-Runtime-Deadline-Ms` value below this (2001-09-09) is not a
@@ -302,7 +303,7 @@ pub fn post_error(client: &mut Client, prefix: &[u8], id: &[u8], kind: &[u8], tx
 /// log line says it; `tx` holds what an init hook wrote). A failure to
 /// report it is not reported: the start fails either way, and the caller
 /// prints `f`.
-pub fn init_error(client: &mut Client, prefix: &[u8], f: Fatal, host: [&[u8]; 4], tx: &mut Buf) {
+pub fn init_error(client: &mut Client, prefix: &[u8], f: Fatal, host: &Host, tx: &mut Buf) {
     let mut l = fatal::describe(f, host, tx.as_slice());
     tx.clear();
     let _ = tx.extend(l.message());
@@ -383,7 +384,8 @@ mod tests {
     }
 
     fn ep(v: &'static CStr) -> Result<(String, String), Fatal> {
-        endpoint(v).map(|(_, h, p)| (String::from_utf8(h.concat()).unwrap(), String::from_utf8(p.to_vec()).unwrap()))
+        endpoint(v)
+            .map(|(_, h, p)| (String::from_utf8(h.pieces().concat()).unwrap(), String::from_utf8(p.to_vec()).unwrap()))
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub mod wire;
 
 use crate::sys::{self, Buf, Errno, OwnedFd, SockAddr};
 use core::ops::Range;
-use wire::Route;
+use wire::{Host, Route};
 
 /// How long connection failures and 5xx answers are retried before giving up.
 pub const RETRY_BUDGET_MS: u64 = 10_000;
@@ -170,7 +170,7 @@ pub struct Client<'b> {
     /// The Host value and what follows it ([`wire::host_tail`]), joined on
     /// the first request.
     tail: Buf<'b>,
-    host: [&'b [u8]; 4],
+    host: Host<'b>,
     /// An out-of-step connection was reported on stderr already.
     warned: bool,
     /// Serving Lambda: the last response's Lambda context headers (`None`
@@ -180,10 +180,10 @@ pub struct Client<'b> {
 }
 
 impl<'b> Client<'b> {
-    /// A client for the peer at `addrs`. `host` is the Host header value
-    /// in pieces; `tail` is memory for it (a host name and port fit in 300
-    /// bytes).
-    pub fn new(addrs: Addrs, host: [&'b [u8]; 4], tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
+    /// A client for the peer at `addrs`, named `host` in requests; `tail`
+    /// is memory for the Host value and what follows it (a host name and
+    /// port fit in 300 bytes).
+    pub fn new(addrs: Addrs, host: Host<'b>, tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
         Client {
             addrs,
             conn: None,
@@ -224,7 +224,7 @@ impl<'b> Client<'b> {
 
     #[cold]
     fn join_tail_now(&mut self) -> Result<(), Error> {
-        for piece in wire::host_tail(self.host) {
+        for piece in wire::host_tail(&self.host) {
             self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
         }
         Ok(())
