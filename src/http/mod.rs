@@ -44,6 +44,7 @@ pub mod wire;
 
 use crate::sys::{self, Buf, Errno, OwnedFd, SockAddr};
 use core::ops::Range;
+use wire::{Host, Route};
 
 /// How long connection failures and 5xx answers are retried before giving up.
 pub const RETRY_BUDGET_MS: u64 = 10_000;
@@ -120,13 +121,12 @@ enum Req<'r> {
 }
 
 /// What an attempt does besides its own request: nothing, send the
-/// request on a route (an index into the client's routes) in the same
-/// write (pipelining), or nothing but read, its request having gone out
-/// with the one before.
+/// request on a route in the same write (pipelining), or nothing but read,
+/// its request having gone out with the one before.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pipe {
     Alone,
-    Then(usize),
+    Then(&'static Route),
     Sent,
 }
 
@@ -190,13 +190,12 @@ pub struct Client<'b> {
     /// The Host value and what follows it ([`wire::host_tail`]), joined on
     /// the first request.
     tail: Buf<'b>,
-    host: [&'b [u8]; 4],
-    routes: &'b [wire::Route],
+    host: Host<'b>,
     /// An out-of-step connection was reported on stderr already.
     warned: bool,
     /// The route whose request went out with the last one and whose
     /// answer is still to be read from the connection.
-    pending: Option<usize>,
+    pending: Option<&'static Route>,
     /// Serving Lambda: the last response's Lambda context headers (`None`
     /// for SCF, whose heads are not searched for them).
     #[cfg(feature = "lambda")]
@@ -204,9 +203,10 @@ pub struct Client<'b> {
 }
 
 impl<'b> Client<'b> {
-    /// A client for `routes`. `host` is the Host header value in pieces;
-    /// `tail` is memory for it (a host name and port fit in 300 bytes).
-    pub fn new(addrs: Addrs, host: [&'b [u8]; 4], routes: &'b [wire::Route], tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
+    /// A client for the peer at `addrs`, named `host` in requests; `tail`
+    /// is memory for the Host value and what follows it (a host name and
+    /// port fit in 300 bytes).
+    pub fn new(addrs: Addrs, host: Host<'b>, tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
         Client {
             addrs,
             conn: None,
@@ -215,7 +215,6 @@ impl<'b> Client<'b> {
             done: 0,
             tail,
             host,
-            routes,
             warned: false,
             pending: None,
             #[cfg(feature = "lambda")]
@@ -249,7 +248,7 @@ impl<'b> Client<'b> {
 
     #[cold]
     fn join_tail_now(&mut self) -> Result<(), Error> {
-        for piece in wire::host_tail(self.host) {
+        for piece in wire::host_tail(&self.host) {
             self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
         }
         Ok(())
@@ -271,36 +270,33 @@ impl<'b> Client<'b> {
         self.rx.as_mut_slice()
     }
 
-    /// Sends one request on route `route` (an index into the routes given
-    /// to [`Client::new`]) and reads its response, with the retry policy in
-    /// the module docs. `body` is sent on routes that take one.
-    pub fn request(&mut self, route: usize, body: &[u8]) -> Result<Response, Error> {
+    /// Sends one request on `route` and reads its response, with the retry
+    /// policy in the module docs. `body` is sent on routes that take one.
+    pub fn request(&mut self, route: &Route, body: &[u8]) -> Result<Response, Error> {
         let pipe = self.take_pending(Some(route));
-        let route = self.routes[route];
-        self.send(Req::Route(&route, body), pipe)
+        self.send(Req::Route(route, body), pipe)
     }
 
-    /// [`Client::request`] on `route` with the request on route `then`
-    /// (without a body) in the same `sendmsg`; returns the first answer.
-    /// The second is read by the next [`Client::request`] on `then`,
-    /// which sends nothing if the connection it went out on is still open
-    /// (any other request drops that connection first). If the first
-    /// request has to be sent again, it goes alone.
-    pub fn request_then(&mut self, route: usize, body: &[u8], then: usize) -> Result<Response, Error> {
+    /// [`Client::request`] on `route` with the request on `then` (without
+    /// a body) in the same `sendmsg`; returns the first answer. The second
+    /// is read by the next [`Client::request`] on `then`, which sends
+    /// nothing if the connection it went out on is still open (any other
+    /// request drops that connection first). If the first request has to
+    /// be sent again, it goes alone.
+    pub fn request_then(&mut self, route: &Route, body: &[u8], then: &'static Route) -> Result<Response, Error> {
         let pipe = match self.take_pending(Some(route)) {
             Pipe::Sent => Pipe::Sent,
             _ => Pipe::Then(then),
         };
-        let route = self.routes[route];
-        self.send(Req::Route(&route, body), pipe)
+        self.send(Req::Route(route, body), pipe)
     }
 
-    /// How the next request on `route` (`None`: not one of the routes)
-    /// goes out: its answer may already be on its way. A request other
-    /// than the one that went out with the last drops that connection, so
-    /// that the unread answer is not taken for its own.
+    /// How the next request on `route` (`None`: not a [`Route`]) goes out:
+    /// its answer may already be on its way. A request other than the one
+    /// that went out with the last drops that connection, so that the
+    /// unread answer is not taken for its own.
     #[inline(always)]
-    fn take_pending(&mut self, route: Option<usize>) -> Pipe {
+    fn take_pending(&mut self, route: Option<&Route>) -> Pipe {
         match self.pending.take() {
             None => Pipe::Alone,
             Some(p) if Some(p) == route => Pipe::Sent,
@@ -406,7 +402,7 @@ impl<'b> Client<'b> {
             (Req::Route(route, body), Pipe::Then(then)) => {
                 let [a, b, c, d, e] = wire::request(route, self.tail.as_slice(), &mut digits, body);
                 let mut none = itoa::Buffer::new();
-                let [f, g, h, ..] = wire::request(&self.routes[then], self.tail.as_slice(), &mut none, b"");
+                let [f, g, h, ..] = wire::request(then, self.tail.as_slice(), &mut none, b"");
                 sys::send_all(fd, [a, b, c, d, e, f, g, h])
             }
             (Req::Route(route, body), _) => {
