@@ -72,6 +72,15 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
     let addrs = scf_endpoint(&env, host)?;
     #[allow(unused_mut)]
     let mut pipeline = pipelining(env.pipeline)?;
+    // Without the feature, `pipeline` is false from here on, and the code
+    // that sends and reads pipelined requests is left out of the build.
+    #[cfg(not(feature = "pipeline"))]
+    if pipeline {
+        Line::new()
+            .str("warning: SCF_BOOTSTRAP_PIPELINE=1 is ignored: this build has no pipelining (feature `pipeline` is off)")
+            .emit();
+        pipeline = false;
+    }
     #[cfg(feature = "lambda")]
     if pipeline && lambda.is_some() {
         Line::new()

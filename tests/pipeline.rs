@@ -269,3 +269,23 @@ fn a_5xx_on_a_pipelined_response_resends_the_response_alone() {
     assert_eq!(seen, [READY, NEXT, &response("hi"), &alone, NEXT, &response("yo"), NEXT]);
     assert!(warnings.is_empty(), "{warnings:?}");
 }
+
+/// A build without the `pipeline` feature (the minimal one) refuses the
+/// setting with one warning and serves one request at a time.
+#[test]
+fn a_build_without_the_feature_refuses_the_setting_with_one_warning() {
+    let api = api(Quirks::default());
+    let bin = build(&Build { name: "minimal", no_default_features: true, ..Default::default() });
+    let p = spawn_pipelined(&bin, &api, "index.main_handler");
+    for e in [&b"a"[..], b"b"] {
+        assert_eq!(invoke_ok(&api, e), echo_of(e));
+    }
+    assert_eq!(api.stats().pipelined, 0);
+    let stderr = p.stop();
+    let ours: Vec<&str> = stderr.lines().filter(|l| l.starts_with("scf-bootstrap: ")).collect();
+    assert_eq!(
+        ours,
+        ["scf-bootstrap: warning: SCF_BOOTSTRAP_PIPELINE=1 is ignored: this build has no pipelining (feature `pipeline` \
+          is off)"]
+    );
+}
