@@ -5,8 +5,7 @@
 use crate::fatal::Fatal;
 #[cfg(doc)]
 use crate::http::wire::Host;
-use crate::http::Addrs;
-use crate::sys::{self, SockAddr};
+use crate::sys::{self, Addrs, SockAddr};
 use core::ffi::CStr;
 
 /// A port number: 1 to 65535, digits only, no leading zero.

@@ -30,8 +30,8 @@ use crate::diag::Line;
 use crate::fatal::{self, Endpoint, Fatal, ScfEndpoint};
 use crate::ffi::{self, Entry, RawContext, Str, Writer};
 use crate::http::wire::{self, Host};
-use crate::http::{Addrs, Client};
-use crate::sys::{self, Buf};
+use crate::http::Client;
+use crate::sys::{self, Addrs, Buf};
 use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
 use core::mem::MaybeUninit;
@@ -316,7 +316,7 @@ fn start(env: &Env, ctx: &mut RawContext, tx: &mut Buf, post: Option<Post>) -> R
     if let Some(m) = env.lambda.memory_size {
         let value = m.to_bytes();
         let why = "is not a number of megabytes";
-        ctx.memory_limit_mb = wire::parse_decimal(value).ok_or(Fatal::EnvInvalid {
+        ctx.memory_limit_mb = crate::text::parse_decimal(value).ok_or(Fatal::EnvInvalid {
             var: "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
             value,
             why,

@@ -42,7 +42,7 @@
 
 pub mod wire;
 
-use crate::sys::{self, Buf, Errno, OwnedFd, SockAddr};
+use crate::sys::{self, Addrs, Buf, Errno, OwnedFd};
 use core::ops::Range;
 use wire::{Host, Route};
 
@@ -135,34 +135,6 @@ enum Attempt {
     Stale(Cause),
     Retry(Cause),
     Fatal(Error),
-}
-
-/// Up to four addresses to try, in order.
-#[derive(Clone, Copy, Default)]
-pub struct Addrs {
-    list: [Option<SockAddr>; 4],
-}
-
-impl Addrs {
-    pub const fn new() -> Addrs {
-        Addrs { list: [None; 4] }
-    }
-
-    /// Adds `a`; returns false when the list is full.
-    pub fn push(&mut self, a: SockAddr) -> bool {
-        match self.list.iter_mut().find(|s| s.is_none()) {
-            Some(slot) => {
-                *slot = Some(a);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// The addresses, in the order they are tried.
-    pub fn iter(&self) -> impl Iterator<Item = &SockAddr> {
-        self.list.iter().flatten()
-    }
 }
 
 /// What it takes to send one more request to the client's peer without
@@ -361,7 +333,7 @@ impl<'b> Client<'b> {
             return Ok(());
         }
         let mut last = Errno::CONNREFUSED;
-        for a in self.addrs.list.iter().flatten() {
+        for a in self.addrs.iter() {
             match sys::connect(a) {
                 Ok(fd) => {
                     self.conn = Some(fd);

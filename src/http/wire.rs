@@ -4,6 +4,7 @@
 //! Every function here works on byte slices only, so it can be unit-tested
 //! and fuzzed without a socket.
 
+use crate::text::{parse_decimal, trim};
 use core::mem::MaybeUninit;
 use core::ops::Range;
 
@@ -344,36 +345,6 @@ fn describe_httparse(e: httparse::Error) -> &'static str {
         httparse::Error::Version => "not an HTTP/1.x status line",
         httparse::Error::TooManyHeaders => "more than 256 header fields",
     }
-}
-
-/// A field value or list element without the blanks around it. CR and LF
-/// count as blanks: httparse lets them into a value only as part of an
-/// obsolete line fold, which stands for a space.
-fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t' | b'\r' | b'\n', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t' | b'\r' | b'\n'] = s {
-        s = rest;
-    }
-    s
-}
-
-/// A non-empty decimal number that fits in a u64, with optional surrounding
-/// blanks (httparse leaves trailing ones in the value).
-pub fn parse_decimal(v: &[u8]) -> Option<u64> {
-    let v = trim(v);
-    if v.is_empty() {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &b in v {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    Some(n)
 }
 
 /// One runtime-API endpoint as the client sends it. The request line and
@@ -1010,21 +981,6 @@ mod tests {
             (Error::FramingTooLong, MAX_FRAMING),
         ] {
             assert!(e.describe().contains(&format!(" {bound} bytes")), "{e:?}");
-        }
-    }
-
-    #[test]
-    fn decimals() {
-        for (s, want) in [
-            ("0", Some(0)),
-            (" 42\t", Some(42)),
-            ("18446744073709551615", Some(u64::MAX)),
-            ("18446744073709551616", None),
-            ("", None),
-            ("+1", None),
-            ("1 2", None),
-        ] {
-            assert_eq!(parse_decimal(s.as_bytes()), want, "{s:?}");
         }
     }
 }
