@@ -403,14 +403,16 @@ fn pipelining(value: Option<&'static CStr>) -> Result<bool, Fatal> {
 /// and returns the status; with `pipeline`, the next `/next` goes out in
 /// the same write, and the loop reads its answer.
 ///
-/// A response refused with a `/next` already on its way is the one case
-/// that needs more: the error that says why may only be posted while the
-/// refused invocation is still the current one. The `/next`'s answer
-/// tells: the same request id (a repeated `/next` returns the current
-/// event) means it is, and the caller posts the error as without
-/// pipelining; a new one means the platform has moved on, and anything
-/// posted now would count for the new event, so the refusal is told on
-/// stderr, the new event is left in `held`, and `None` returned.
+/// A result refused, or left without an answer (a connection failure, a
+/// 5xx), with a `/next` already on its way needs more: anything posted
+/// for the invocation (the error saying why, the result again) may only
+/// go while it is still the current one. The `/next`'s answer tells: the
+/// same request id (a repeated `/next` returns the current event) means
+/// it is, and the caller posts the error, or the result is sent again
+/// alone, as without pipelining; a new one means the platform has moved
+/// on, and anything posted now would count for the new event, so nothing
+/// is (a refusal is told on stderr), the new event is left in `held`, and
+/// `None` returned.
 fn post_result(
     client: &mut Client,
     endpoint: ScfEndpoint,
@@ -431,13 +433,15 @@ fn post_result(
         b.len()
     });
     let next_route = ScfEndpoint::Next.route();
-    let status = client
-        .request_then(endpoint.route(), body, next_route)
-        .map_err(|err| Fatal::Http { endpoint: endpoint.into(), err })?
-        .status;
-    if (200..300).contains(&status) || endpoint != ScfEndpoint::Response {
-        return Ok(Some(status));
-    }
+    // The answer to the result: accepted, refused (its status), or none
+    // (the connection failed before it, or a 5xx: the platform may or may
+    // not have taken the result, and the /next behind it).
+    let refused = match client.request_then(endpoint.route(), body, next_route) {
+        Ok(r) if (200..300).contains(&r.status) || endpoint != ScfEndpoint::Response => return Ok(Some(r.status)),
+        Ok(r) => Some(r.status),
+        Err(crate::http::Error::Unreachable(_)) => None,
+        Err(err) => return Err(Fatal::Http { endpoint: endpoint.into(), err }),
+    };
     let next =
         client.request(next_route, b"").map_err(|err| Fatal::Http { endpoint: ScfEndpoint::Next.into(), err })?;
     let got = next.context.request_id.clone().map_or(&b""[..], |r| &client.buffer_mut()[r]);
@@ -447,13 +451,22 @@ fn post_result(
         return Ok(None);
     }
     if got.len() == len && got[..len.min(id.len())] == id[..len.min(id.len())] {
-        return Ok(Some(status));
+        // Still the current invocation: a refusal is posted as an error by
+        // the caller; a result without an answer is sent again, alone.
+        return match refused {
+            Some(status) => Ok(Some(status)),
+            None => post(client, endpoint, body).map(Some),
+        };
     }
-    Line::new()
-        .str("warning: the runtime API refused the response with status ")
-        .num(u64::from(status))
-        .str(" and the pipelined /next brought the next event, so no error was posted for the refused one")
-        .emit();
+    // The platform has moved on: an unanswered result was taken (or the
+    // invocation ended otherwise); a refused one can no longer be told.
+    if let Some(status) = refused {
+        Line::new()
+            .str("warning: the runtime API refused the response with status ")
+            .num(u64::from(status))
+            .str(" and the pipelined /next brought the next event, so no error was posted for the refused one")
+            .emit();
+    }
     *held = Some(next);
     Ok(None)
 }

@@ -29,12 +29,12 @@
 //! Pipelining (opt-in, see [`Client::request_then`]): a request may take
 //! the next one along in its `sendmsg`; its answer is then the next
 //! response on the connection, read by the next [`Client::request`] on
-//! that route without sending anything. The rules above hold per request:
-//! the first request is resent alone if it fails, and the connection is
-//! dropped with the second request's answer unread, so the second goes out
-//! afresh (a repeated `/next` returns the same event); once the first
-//! answer is complete, a close before the second's first byte is the idle
-//! case and the second is resent at once, once.
+//! that route without sending anything. Once the first answer is
+//! complete, the rules above hold for the second (a close before its
+//! first byte is the idle case: it is resent at once, once). Before that,
+//! nothing is resent: the peer may have read both, and resending the
+//! first (a result) after the second (a `/next`) was served could attach
+//! it to the next event; the caller decides.
 //!
 //! No read has a timeout: `/runtime/invocation/next` is a long poll that the
 //! platform may hold for minutes, and the platform's own invocation timeout
@@ -58,7 +58,8 @@ const MAX_HEAD: usize = 1 << 20;
 /// What went wrong with a request; the caller knows which endpoint it was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// Retries exhausted; the last cause is given.
+    /// Retries exhausted; the last cause is given. (From
+    /// [`Client::request_then`]: its one try failed.)
     Unreachable(Cause),
     /// The response could not be framed.
     Malformed(wire::Error),
@@ -253,8 +254,13 @@ impl<'b> Client<'b> {
     /// a body) in the same `sendmsg`; returns the first answer. The second
     /// is read by the next [`Client::request`] on `then`, which sends
     /// nothing if the connection it went out on is still open (any other
-    /// request drops that connection first). If the first request has to
-    /// be sent again, it goes alone.
+    /// request drops that connection first).
+    ///
+    /// Nothing is resent: a failure that would be retried (a connection
+    /// closed or broken before the first answer, a 5xx) is returned at
+    /// once as [`Error::Unreachable`], because the peer may have read both
+    /// requests. Only the caller can tell whether the first still needs
+    /// sending (SCF: by what `then`, a `/next`, now brings).
     pub fn request_then(&mut self, route: &Route, body: &[u8], then: &'static Route) -> Result<Response, Error> {
         let pipe = match self.take_pending(Some(route)) {
             Pipe::Sent => Pipe::Sent,
@@ -292,11 +298,17 @@ impl<'b> Client<'b> {
     /// Both kinds of request: one call of [`Client::attempt`], so that it
     /// is inlined into the retry loop (a second call site would keep it a
     /// function, and its response would be copied out of each call).
-    /// `pipe` applies to the first attempt only: a retry sends its
-    /// request alone.
+    /// `pipe` applies to the first attempt only; a pipelined attempt is
+    /// not retried (see [`Client::request_then`]).
     fn send(&mut self, req: Req, mut pipe: Pipe) -> Result<Response, Error> {
         self.join_tail()?;
-        self.with_retries(|c| c.attempt(req, core::mem::replace(&mut pipe, Pipe::Alone)))
+        self.with_retries(|c| {
+            let p = core::mem::replace(&mut pipe, Pipe::Alone);
+            c.attempt(req, p).map_err(|e| match (p, e) {
+                (Pipe::Then(_), Attempt::Stale(c) | Attempt::Retry(c)) => Attempt::Fatal(Error::Unreachable(c)),
+                (_, e) => e,
+            })
+        })
     }
 
     fn with_retries<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, Attempt>) -> Result<T, Error> {
