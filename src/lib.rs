@@ -212,10 +212,12 @@ fn modules_use_only_those_listed_above_them() {
         for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
             for (at, _) in line.match_indices("crate::") {
                 let path = &line[at + "crate::".len()..];
-                let end = path.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':')).unwrap_or(path.len());
+                let end =
+                    path.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':')).unwrap_or(path.len());
                 let path = path[..end].trim_end_matches(':');
                 // The longest listed module that the path starts with.
-                let used = order.iter().filter(|m| path == **m || path.starts_with(&format!("{m}::"))).max_by_key(|m| m.len());
+                let used =
+                    order.iter().filter(|m| path == **m || path.starts_with(&format!("{m}::"))).max_by_key(|m| m.len());
                 if let Some(used) = used {
                     let j = order.iter().position(|m| m == used).unwrap();
                     assert!(j <= i, "{module} uses {used}, which is listed after it: {line}");

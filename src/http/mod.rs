@@ -39,12 +39,6 @@ use wire::{Host, Route};
 /// How long connection failures and 5xx answers are retried before giving up.
 pub const RETRY_BUDGET_MS: u64 = 10_000;
 
-/// The largest response body accepted (SCF events are at most 6 MB).
-pub const MAX_BODY: u64 = 32 << 20;
-
-/// The largest response head accepted.
-const MAX_HEAD: usize = 1 << 20;
-
 /// What went wrong with a request; the caller knows which endpoint it was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
@@ -54,7 +48,7 @@ pub enum Error {
     Malformed(wire::Error),
     /// The connection ended in the middle of a response.
     Truncated,
-    /// A body larger than [`MAX_BODY`] or a head larger than 1 MiB.
+    /// A body larger than [`wire::MAX_BODY`] or a head larger than 1 MiB.
     TooLarge(u64),
     /// The receive buffer could not grow.
     NoMemory,
@@ -108,6 +102,15 @@ enum Req<'r> {
     Route(&'r wire::Route, &'r [u8]),
     #[cfg(feature = "lambda")]
     Parts(&'r [&'r [u8]], Option<&'r [&'r [u8]]>),
+}
+
+/// A framing fault as the client reports it.
+fn fault(f: wire::Fault) -> Attempt {
+    Attempt::Fatal(match f {
+        wire::Fault::Malformed(e) => Error::Malformed(e),
+        wire::Fault::Truncated => Error::Truncated,
+        wire::Fault::TooLarge(n) => Error::TooLarge(n),
+    })
 }
 
 enum Attempt {
@@ -321,11 +324,16 @@ impl<'b> Client<'b> {
             let parsed = wire::parse_head_in(self.rx.as_mut_slice(), self.lambda.as_mut());
             #[cfg(not(feature = "lambda"))]
             let parsed = wire::parse_head(self.rx.as_mut_slice());
-            match parsed.map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
-                Some(h) if (100..200).contains(&h.status) => self.rx.consume(h.len),
-                Some(h) => break h,
-                None if self.rx.len() >= MAX_HEAD => return Err(Attempt::Fatal(Error::TooLarge(self.rx.len() as u64))),
-                None => match self.fill(true) {
+            let parsed = parsed.map_err(|e| Attempt::Fatal(Error::Malformed(e)))?;
+            match wire::head_step(parsed.as_ref().map(|h| (h.status, h.len)), self.rx.len()).map_err(fault)? {
+                wire::HeadStep::Skip(n) => self.rx.consume(n),
+                // (`parsed` is a head here: that is what Final says.)
+                wire::HeadStep::Final => {
+                    if let Some(h) = parsed {
+                        break h;
+                    }
+                }
+                wire::HeadStep::More => match self.fill(true) {
                     Ok(0) if !received && self.rx.is_empty() => return Err(failed(Cause::Closed)),
                     Ok(0) => return Err(Attempt::Fatal(Error::Truncated)),
                     Ok(_) => received = true,
@@ -338,50 +346,22 @@ impl<'b> Client<'b> {
             }
         };
 
+        // Then its body, as wire's framing policy says.
         let start = head.len;
-        let (body, end) = match head.framing {
-            wire::Framing::Length(n) => {
-                if n > MAX_BODY {
-                    return Err(Attempt::Fatal(Error::TooLarge(n)));
-                }
-                let end = start + n as usize;
-                if self.rx.len() < end {
+        let mut framer = wire::BodyFramer::new(head.framing, wire::MAX_BODY);
+        let mut closed = false;
+        let (body, end) = loop {
+            match framer.step(&mut self.rx.as_mut_slice()[start..], closed).map_err(fault)? {
+                wire::BodyStep::Done { len, end } => break (start..start + len, start + end),
+                wire::BodyStep::Need(n) => {
                     // Straight into memory of the body's size: a 6 MB
                     // event takes 6 MB, not the next power of two.
-                    self.rx.reserve_exact(end - self.rx.len()).map_err(|_| Attempt::Fatal(Error::NoMemory))?;
+                    self.rx.reserve_exact(n).map_err(|_| Attempt::Fatal(Error::NoMemory))?;
+                    closed = self.fill_or_closed(false)?;
                 }
-                while self.rx.len() < end {
-                    self.fill_or_truncated(false)?;
-                }
-                (start..end, end)
-            }
-            wire::Framing::Chunked => {
-                let mut d = wire::Dechunker::default();
-                loop {
-                    let region = &mut self.rx.as_mut_slice()[start..];
-                    match d.feed(region).map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
-                        wire::Chunked::Done { body_len, consumed } => {
-                            break (start..start + body_len, start + consumed)
-                        }
-                        wire::Chunked::NeedMore if d.decoded() as u64 > MAX_BODY => {
-                            return Err(Attempt::Fatal(Error::TooLarge(d.decoded() as u64)))
-                        }
-                        wire::Chunked::NeedMore => self.fill_or_truncated(true)?,
-                    }
-                }
-            }
-            wire::Framing::UntilClose => {
-                loop {
-                    if (self.rx.len() - start) as u64 > MAX_BODY {
-                        return Err(Attempt::Fatal(Error::TooLarge((self.rx.len() - start) as u64)));
-                    }
-                    match self.fill(true) {
-                        Ok(0) => break,
-                        Ok(_) => {}
-                        Err(e) => return Err(Attempt::Fatal(e)),
-                    }
-                }
-                (start..self.rx.len(), self.rx.len())
+                wire::BodyStep::More => closed = self.fill_or_closed(true)?,
+                // Here a failed read is a failure, not the body's end.
+                wire::BodyStep::UntilClose => closed = self.fill(true).map_err(Attempt::Fatal)? == 0,
             }
         };
         self.done = end;
@@ -423,10 +403,13 @@ impl<'b> Client<'b> {
         self.rx.read_from(fd).map_err(|e| Error::Unreachable(Cause::Recv(e)))
     }
 
-    fn fill_or_truncated(&mut self, grow: bool) -> Result<(), Attempt> {
+    /// [`Client::fill`] in the middle of a framed body, where a failed
+    /// read counts as a close (the framing then says the body is cut
+    /// short). Returns whether the peer closed.
+    fn fill_or_closed(&mut self, grow: bool) -> Result<bool, Attempt> {
         match self.fill(grow) {
-            Ok(0) | Err(Error::Unreachable(_)) => Err(Attempt::Fatal(Error::Truncated)),
-            Ok(_) => Ok(()),
+            Ok(0) | Err(Error::Unreachable(_)) => Ok(true),
+            Ok(_) => Ok(false),
             Err(e) => Err(Attempt::Fatal(e)),
         }
     }

@@ -347,6 +347,110 @@ fn describe_httparse(e: httparse::Error) -> &'static str {
     }
 }
 
+/// The largest response body accepted (SCF events are at most 6 MB).
+pub const MAX_BODY: u64 = 32 << 20;
+
+/// The largest response head accepted.
+pub const MAX_HEAD: usize = 1 << 20;
+
+/// Why a response cannot be read to its end (the client reports each as
+/// it is, never retried).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The head or the chunked framing is invalid.
+    Malformed(Error),
+    /// The peer closed before the end of the body.
+    Truncated,
+    /// A head of more than [`MAX_HEAD`] bytes, or a body of more than the
+    /// limit, whose size (as far as known) is given.
+    TooLarge(u64),
+}
+
+/// What the reader does next while a response head comes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeadStep {
+    /// An interim (1xx) head of this many bytes: drop it and parse on.
+    Skip(usize),
+    /// The head parsed is the final one: read its body.
+    Final,
+    /// Read more bytes.
+    More,
+}
+
+/// The framing policy for a response head: given the parsed head's status
+/// and length, if the `buffered` bytes received so far hold a whole one
+/// (see [`parse_head`]), what to do next. 1xx heads are skipped; a head
+/// still incomplete at [`MAX_HEAD`] bytes is too large.
+#[inline(always)]
+pub fn head_step(parsed: Option<(u16, usize)>, buffered: usize) -> Result<HeadStep, Fault> {
+    match parsed {
+        Some((status, len)) if (100..200).contains(&status) => Ok(HeadStep::Skip(len)),
+        Some(_) => Ok(HeadStep::Final),
+        None if buffered >= MAX_HEAD => Err(Fault::TooLarge(buffered as u64)),
+        None => Ok(HeadStep::More),
+    }
+}
+
+/// Where a response body stands, given the bytes received after its head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyStep {
+    /// Complete: the body is the first `len` bytes, and the response's
+    /// bytes end at `end` (both counted from the end of the head).
+    Done { len: usize, end: usize },
+    /// Exactly this many more bytes are needed (a `Content-Length` body),
+    /// so memory of the body's size can be reserved; a close before they
+    /// come truncates the response.
+    Need(usize),
+    /// More bytes are needed, how many is not known yet (a chunked body);
+    /// a close before the last chunk truncates the response.
+    More,
+    /// The body runs until the peer closes: read on.
+    UntilClose,
+}
+
+/// The framing policy for a response body, fed the bytes received after
+/// the head each time more have come: it keeps the de-chunker's state
+/// between calls.
+pub struct BodyFramer {
+    framing: Framing,
+    max: u64,
+    chunks: Dechunker,
+}
+
+impl BodyFramer {
+    /// A body framed by `framing`, refused past `max` bytes.
+    #[inline(always)]
+    pub fn new(framing: Framing, max: u64) -> BodyFramer {
+        BodyFramer { framing, max, chunks: Dechunker::default() }
+    }
+
+    /// What to do next, given `buf` (all bytes received after the head; a
+    /// chunked body is decoded in place at its front) and whether the peer
+    /// has `closed` the connection (nothing more will come). A length past
+    /// the limit is refused before any of the body is read; a chunked or
+    /// until-close body as soon as it is seen to pass it.
+    #[inline(always)]
+    pub fn step(&mut self, buf: &mut [u8], closed: bool) -> Result<BodyStep, Fault> {
+        match self.framing {
+            Framing::Length(n) if n > self.max => Err(Fault::TooLarge(n)),
+            Framing::Length(n) if n as usize <= buf.len() => Ok(BodyStep::Done { len: n as usize, end: n as usize }),
+            Framing::Length(_) if closed => Err(Fault::Truncated),
+            Framing::Length(n) => Ok(BodyStep::Need(n as usize - buf.len())),
+            Framing::Chunked => match self.chunks.feed(buf).map_err(Fault::Malformed)? {
+                Chunked::Done { body_len, consumed } => Ok(BodyStep::Done { len: body_len, end: consumed }),
+                Chunked::NeedMore if self.chunks.decoded() as u64 > self.max => {
+                    Err(Fault::TooLarge(self.chunks.decoded() as u64))
+                }
+                Chunked::NeedMore if closed => Err(Fault::Truncated),
+                Chunked::NeedMore => Ok(BodyStep::More),
+            },
+            Framing::UntilClose if buf.len() as u64 > self.max => Err(Fault::TooLarge(buf.len() as u64)),
+            Framing::UntilClose if closed => Ok(BodyStep::Done { len: buf.len(), end: buf.len() }),
+            Framing::UntilClose => Ok(BodyStep::UntilClose),
+        }
+    }
+}
+
 /// One runtime-API endpoint as the client sends it. The request line and
 /// the `Host: ` field name are joined at compile time by `route!`, so the
 /// only part of a request head made at run time is the Host value.
@@ -676,6 +780,78 @@ mod tests {
         );
         // Before the endpoint is known, messages show no host at all.
         assert_eq!(Host::none().pieces().concat(), b"");
+    }
+
+    #[test]
+    fn head_policy_skips_1xx_and_bounds_the_head() {
+        use HeadStep::*;
+        for (parsed, buffered, want) in [
+            (Some((100, 25)), 40, Ok(Skip(25))),
+            (Some((103, 60)), 60, Ok(Skip(60))),
+            (Some((199, 9)), 9, Ok(Skip(9))),
+            (Some((200, 38)), 38, Ok(Final)),
+            (Some((204, 20)), MAX_HEAD + 5, Ok(Final)),
+            (Some((99, 20)), 20, Ok(Final)),
+            (Some((500, 20)), 20, Ok(Final)),
+            (None, 0, Ok(More)),
+            (None, MAX_HEAD - 1, Ok(More)),
+            (None, MAX_HEAD, Err(Fault::TooLarge(MAX_HEAD as u64))),
+        ] {
+            assert_eq!(head_step(parsed, buffered), want, "{parsed:?} {buffered}");
+        }
+    }
+
+    /// Feeds a body to a framer as the client does: the bytes received so
+    /// far, then the rest, then a close. Returns the first step at each
+    /// stage (a Done or fault ends the run).
+    fn frame(framing: Framing, max: u64, parts: &[&[u8]]) -> Vec<Result<BodyStep, Fault>> {
+        let mut f = BodyFramer::new(framing, max);
+        let mut buf = Vec::new();
+        let mut steps = Vec::new();
+        for part in parts {
+            buf.extend_from_slice(part);
+            let step = f.step(&mut buf, false);
+            let end = !matches!(step, Ok(BodyStep::Need(_) | BodyStep::More | BodyStep::UntilClose));
+            steps.push(step);
+            if end {
+                return steps;
+            }
+        }
+        steps.push(f.step(&mut buf, true));
+        steps
+    }
+
+    #[test]
+    fn body_policy_for_each_framing() {
+        use BodyStep::*;
+        let done = |len, end| Ok(Done { len, end });
+        for (framing, max, parts, want) in [
+            // Content-Length: exactly what is missing, then done; bytes past
+            // the body are the next response's.
+            (Framing::Length(5), MAX_BODY, &[&b"he"[..], b"llo"][..], vec![Ok(Need(3)), done(5, 5)]),
+            (Framing::Length(5), MAX_BODY, &[&b"helloHTTP"[..]], vec![done(5, 5)]),
+            (Framing::Length(0), MAX_BODY, &[&b""[..]], vec![done(0, 0)]),
+            (Framing::Length(5), MAX_BODY, &[&b"hel"[..]], vec![Ok(Need(2)), Err(Fault::Truncated)]),
+            (
+                Framing::Length(MAX_BODY),
+                MAX_BODY,
+                &[&b""[..]],
+                vec![Ok(Need(MAX_BODY as usize)), Err(Fault::Truncated)],
+            ),
+            (Framing::Length(MAX_BODY + 1), MAX_BODY, &[&b""[..]], vec![Err(Fault::TooLarge(MAX_BODY + 1))]),
+            // Chunked: decoded in place; the end is the last chunk's trailer.
+            (Framing::Chunked, MAX_BODY, &[&b"5\r\nhel"[..], b"lo\r\n0\r\n\r\nX"], vec![Ok(More), done(5, 15)]),
+            (Framing::Chunked, MAX_BODY, &[&b"5\r\nhel"[..]], vec![Ok(More), Err(Fault::Truncated)]),
+            (Framing::Chunked, MAX_BODY, &[&b"x\r\n"[..]], vec![Err(Fault::Malformed(Error::BadChunkSize))]),
+            (Framing::Chunked, 4, &[&b"5\r\nhello\r\n"[..]], vec![Err(Fault::TooLarge(5))]),
+            (Framing::Chunked, 5, &[&b"5\r\nhello\r\n"[..], b"0\r\n\r\n"], vec![Ok(More), done(5, 15)]),
+            // Until close: everything received, ended by the close.
+            (Framing::UntilClose, MAX_BODY, &[&b"ab"[..], b"c"], vec![Ok(UntilClose), Ok(UntilClose), done(3, 3)]),
+            (Framing::UntilClose, MAX_BODY, &[&b""[..]], vec![Ok(UntilClose), done(0, 0)]),
+            (Framing::UntilClose, 2, &[&b"ab"[..], b"c"], vec![Ok(UntilClose), Err(Fault::TooLarge(3))]),
+        ] {
+            assert_eq!(frame(framing, max, parts), want, "{framing:?} {parts:?}");
+        }
     }
 
     #[test]
