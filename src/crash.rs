@@ -40,7 +40,7 @@
 //! runs, by a C constructor say).
 #![allow(unsafe_code)]
 
-use crate::diag::Line;
+use crate::diag::{put, Arg, Line};
 use crate::ffi::Entry;
 #[cfg(feature = "lambda")]
 use crate::http::wire;
@@ -279,11 +279,11 @@ fn report_signal(sig: c_int, info: &libc::siginfo_t, uctx: &libc::ucontext_t) {
     let scene = take_scene();
     if let Some(s) = scene {
         name(&mut l, s);
-        l.str(" crashed: ");
+        put!(l, " crashed: ");
     }
     describe(&mut l, sig, info, stack_pointer(uctx));
     if scene.is_none() {
-        l.str(" outside any handler");
+        put!(l, " outside any handler");
     }
     finish(&mut l, scene);
 }
@@ -310,17 +310,18 @@ fn report_panic(info: &core::panic::PanicInfo, format: bool) -> ! {
         let scene = take_scene();
         match scene {
             Some(s) => name(&mut l, s),
-            None => _ = l.str("internal error: the runtime"),
+            None => _ = put!(l, "internal error: the runtime"),
         }
-        l.str(" panicked");
+        put!(l, " panicked");
         if let Some(at) = info.location() {
-            l.str(" at ").str(at.file()).str(":").num(at.line().into()).str(":").num(at.column().into());
+            let (line, column) = (at.line().into(), at.column().into());
+            put!(l, " at {}:{}:{}", Arg::Str(at.file()), Arg::Num(line), Arg::Num(column));
         }
         let message = info.message();
         match message.as_str() {
-            Some(s) => _ = l.str(": ").str(s),
-            None if format => _ = core::fmt::write(&mut Text(l.str(": ")), format_args!("{message}")),
-            None => _ = l.str(" (a formatted message, which this build does not format)"),
+            Some(s) => _ = put!(l, ": {}", Arg::Str(s)),
+            None if format => _ = core::fmt::write(&mut Text(put!(l, ": ")), format_args!("{message}")),
+            None => _ = put!(l, " (a formatted message, which this build does not format)"),
         }
         finish(&mut l, scene);
         STATE.store(REPORTED, Ordering::Release);
@@ -348,18 +349,18 @@ fn take_scene() -> Option<&'static Scene<'static>> {
 }
 
 fn name(l: &mut Line, s: &Scene) {
-    l.str(match s.act {
+    let act = match s.act {
         Act::Init => "init hook of handler ",
         Act::Handler => "handler ",
-    });
-    l.quoted(s.handler.name());
+    };
+    put!(l, "{}{}", Arg::Str(act), Arg::Quoted(s.handler.name()));
 }
 
 /// Ends the line with the request, writes it to stderr and posts it.
 fn finish(l: &mut Line, scene: Option<&Scene>) {
     let Some(s) = scene else { return l.emit() };
     if s.act == Act::Handler {
-        l.str(" while handling request ").push(s.request_id);
+        put!(l, " while handling request {}", Arg::Bytes(s.request_id));
     }
     if let Some(p) = s.post {
         post(&p, l.message());
@@ -369,7 +370,7 @@ fn finish(l: &mut Line, scene: Option<&Scene>) {
 
 /// What the kernel says about the signal: its name and what caused it.
 fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
-    l.str(match sig {
+    let name = match sig {
         libc::SIGSEGV => "SIGSEGV",
         libc::SIGBUS => "SIGBUS",
         libc::SIGILL => "SIGILL",
@@ -377,8 +378,8 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
         libc::SIGABRT => "SIGABRT",
         libc::SIGTRAP => "SIGTRAP",
         _ => "SIGSYS",
-    });
-    l.str(" (");
+    };
+    put!(l, "{} (", Arg::Str(name));
     let code = info.si_code;
     // SAFETY: for these signals the kernel fills si_addr for a fault (code
     // > 0) and si_pid for a signal sent by a process (code <= 0); the
@@ -387,9 +388,9 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
     if code <= 0 {
         // SAFETY: getpid has no preconditions.
         if pid == unsafe { libc::getpid() } {
-            l.str(if sig == libc::SIGABRT { "abort() called" } else { "raised by the process itself" });
+            put!(l, "{}", Arg::Str(if sig == libc::SIGABRT { "abort() called" } else { "raised by the process itself" }));
         } else {
-            l.str("sent by process ").num(pid as u64);
+            put!(l, "sent by process {}", Arg::Int(pid.into()));
         }
     } else {
         let what = match sig {
@@ -406,38 +407,22 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
             libc::SIGSYS => "system call refused",
             _ => "abort",
         };
-        l.str(what);
         if code != libc::SI_KERNEL {
-            l.str(" at address 0x");
-            hex(l, addr as u64);
+            put!(l, "{} at address 0x{}", Arg::Str(what), Arg::Hex(addr as u64));
         } else if sig == libc::SIGSEGV {
             // A general protection fault (a non-canonical address, say):
             // the kernel gives no address. (A breakpoint, int3, comes as
             // SIGTRAP from the kernel too, with none to give.)
-            l.str(", address not reported");
+            put!(l, "{}, address not reported", Arg::Str(what));
+        } else {
+            put!(l, "{}", Arg::Str(what));
         }
     }
-    l.str(")");
+    put!(l, ")");
 }
 
 const FPE_INTDIV: c_int = 1;
 const FPE_INTOVF: c_int = 2;
-
-fn hex(l: &mut Line, v: u64) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 16];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        buf[i] = DIGITS[(v & 15) as usize];
-        v >>= 4;
-        if v == 0 {
-            break;
-        }
-    }
-    l.push(&buf[i..]);
-}
 
 /// The interrupted code's stack pointer (0 where unknown).
 fn stack_pointer(uctx: &libc::ucontext_t) -> usize {
@@ -473,7 +458,10 @@ fn post(p: &Post, body: &[u8]) {
         (pieces, n)
     };
     #[cfg(not(feature = "lambda"))]
-    let (pieces, n) = ([p.line[0], p.peer.tail, digits.format(body.len()).as_bytes(), b"\r\n\r\n", body], 5);
+    let (pieces, n) = {
+        let line = p.line.first().copied().unwrap_or_default();
+        ([line, p.peer.tail, digits.format(body.len()).as_bytes(), b"\r\n\r\n", body], 5)
+    };
     if let Some(fd) = p.peer.conn {
         if exchange(fd, pieces, n) != Some(false) {
             return;

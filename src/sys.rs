@@ -337,13 +337,15 @@ pub fn getenv_grouped(groups: &[(&[u8], &[&[u8]])], out: &mut [Option<&'static C
                 // SAFETY: the prefix matched, so the entry is at least that
                 // long before its NUL.
                 let rest = unsafe { entry.add(prefix.len()) };
-                for (k, name) in rests.iter().enumerate() {
+                // A name without a slot (more names than `out` holds) is
+                // not looked up.
+                for (slot, name) in out.iter_mut().skip(base).zip(rests) {
                     // SAFETY: `rest` starts with `name` (so is at least that
                     // long before its NUL) when the byte after it is read.
-                    if out[base + k].is_none() && starts(rest, name) && unsafe { *rest.add(name.len()) } == b'=' {
+                    if slot.is_none() && starts(rest, name) && unsafe { *rest.add(name.len()) } == b'=' {
                         // SAFETY: the value starts after '=' and ends at the
                         // entry's NUL; it lives for the process (see above).
-                        out[base + k] = Some(unsafe { CStr::from_ptr(rest.add(name.len() + 1) as *const c_char) });
+                        *slot = Some(unsafe { CStr::from_ptr(rest.add(name.len() + 1) as *const c_char) });
                         break;
                     }
                 }

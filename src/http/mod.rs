@@ -32,6 +32,7 @@
 
 pub mod wire;
 
+use crate::diag::{put, Arg, Line};
 use crate::sys::{self, Buf, Errno, OwnedFd, SockAddr};
 use core::ops::Range;
 
@@ -431,11 +432,14 @@ impl<'b> Client<'b> {
     fn out_of_step(&mut self) {
         if !self.warned {
             self.warned = true;
-            crate::diag::Line::new()
-                .str("warning: the runtime API sent ")
-                .num(self.rx.len() as u64)
-                .str(" bytes after a complete response; closed that connection and opened a new one (said once)")
-                .emit();
+            let mut l = Line::new();
+            put!(
+                l,
+                "warning: the runtime API sent {} bytes after a complete response; closed that connection and opened \
+                 a new one (said once)",
+                Arg::Num(self.rx.len() as u64)
+            )
+            .emit();
         }
         self.conn = None;
     }
