@@ -372,9 +372,9 @@ fn start(env: &Env, ctx: &mut RawContext, tx: &mut Buf, post: Option<Post>) -> R
 /// of a header that is present but invalid.
 fn scf_context(c: &wire::Context, buf: &mut [u8], ctx: &mut RawContext) -> Option<&'static str> {
     ctx.request_id = Str { ptr: c"".as_ptr(), len: 0 };
-    if let Some(r) = c.request_id.clone() {
-        buf[r.end] = 0;
-        ctx.request_id = Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() };
+    if let Some((nul, id)) = c.request_id.clone().and_then(|r| buf.get_mut(r.start..=r.end)?.split_last_mut()) {
+        *nul = 0;
+        ctx.request_id = Str { ptr: id.as_ptr().cast(), len: id.len() };
     }
     let mut bad_header = None;
     let mut number = |n: wire::Num, name: &'static str| match n {

@@ -233,7 +233,7 @@ impl<'b> Client<'b> {
 
     /// The bytes of `r`'s body, valid until the next request.
     pub fn body(&self, r: &Response) -> &[u8] {
-        &self.rx.as_slice()[r.body.clone()]
+        self.rx.as_slice().get(r.body.clone()).unwrap_or_default()
     }
 
     /// A view of the connection and request pieces (see [`Peer`]).
@@ -389,7 +389,8 @@ impl<'b> Client<'b> {
             wire::Framing::Chunked => {
                 let mut d = wire::Dechunker::default();
                 loop {
-                    let region = &mut self.rx.as_mut_slice()[start..];
+                    // The head is within what was read, so `start` is too.
+                    let region = self.rx.as_mut_slice().get_mut(start..).unwrap_or_default();
                     match d.feed(region).map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
                         wire::Chunked::Done { body_len, consumed } => {
                             break (start..start + body_len, start + consumed)

@@ -251,8 +251,8 @@ pub fn parse_head_in(
     // Only a folded value holds a line feed (httparse refuses one anywhere
     // else in a field value).
     if let Some(r) = context.request_id.as_mut() {
-        if memchr::memchr(b'\n', &buf[r.clone()]).is_some() {
-            r.end = r.start + unfold(&mut buf[r.clone()]);
+        if let Some(v) = buf.get_mut(r.clone()).filter(|v| memchr::memchr(b'\n', v).is_some()) {
+            r.end = r.start + unfold(v);
         }
     }
     Ok(Some(Head { status, len, framing, keep_alive, context }))
@@ -294,7 +294,10 @@ pub fn unfold(v: &mut [u8]) -> usize {
             while r < v.len() && matches!(v[r], b' ' | b'\t' | b'\r' | b'\n') {
                 r += 1;
             }
-            v[w] = b' ';
+            // `w <= r` throughout, so this is in bounds.
+            if let Some(b) = v.get_mut(w) {
+                *b = b' ';
+            }
         } else {
             v[w] = v[r];
             r += 1;
@@ -542,13 +545,14 @@ impl Dechunker {
 
     pub fn feed(&mut self, region: &mut [u8]) -> Result<Chunked, Error> {
         loop {
-            let avail = &region[self.pos..];
+            // `pos` never passes the region's end (see `advance`'s callers).
+            let avail = region.get(self.pos..).unwrap_or_default();
             match self.state {
                 ChunkState::Size => {
                     let Some(line) = take_line(avail, MAX_CHUNK_LINE, Error::ChunkLineTooLong)? else {
                         return Ok(Chunked::NeedMore);
                     };
-                    let size = parse_chunk_size(&avail[..line.content])?;
+                    let size = parse_chunk_size(line.content)?;
                     self.advance(line.total)?;
                     self.state = if size == 0 { ChunkState::Trailer } else { ChunkState::Data(size) };
                 }
@@ -557,7 +561,12 @@ impl Dechunker {
                         return Ok(Chunked::NeedMore);
                     }
                     let take = (avail.len() as u64).min(left) as usize;
-                    region.copy_within(self.pos..self.pos + take, self.out);
+                    // The data moves down over the framing before it: from
+                    // the end of `region[out..pos + take]` to its start.
+                    if let Some(span) = region.get_mut(self.out..self.pos + take) {
+                        let from = span.len().saturating_sub(take);
+                        span.copy_within(from.., 0);
+                    }
                     self.pos += take;
                     self.out += take;
                     self.state =
@@ -580,7 +589,7 @@ impl Dechunker {
                         return Err(Error::TrailerTooLong);
                     }
                     self.advance(line.total)?;
-                    if line.content == 0 {
+                    if line.content.is_empty() {
                         self.state = ChunkState::Done;
                     }
                 }
@@ -600,22 +609,23 @@ impl Dechunker {
     }
 }
 
-struct Line {
-    /// Length without the line ending.
-    content: usize,
-    /// Length with it.
+struct Line<'a> {
+    /// The line without its ending.
+    content: &'a [u8],
+    /// Its length with the ending.
     total: usize,
 }
 
 /// Finds one CRLF-terminated line at the start of `b` (a bare LF is
 /// accepted too, as most servers and clients do), of at most `max` bytes
 /// with its line end; a longer one, complete or not, is `too_long`.
-fn take_line(b: &[u8], max: usize, too_long: Error) -> Result<Option<Line>, Error> {
+fn take_line(b: &[u8], max: usize, too_long: Error) -> Result<Option<Line<'_>>, Error> {
     // Only the first max bytes can hold the end of an acceptable line.
-    match memchr::memchr(b'\n', &b[..b.len().min(max)]) {
-        Some(i) => {
-            let content = if i > 0 && b[i - 1] == b'\r' { i - 1 } else { i };
-            Ok(Some(Line { content, total: i + 1 }))
+    let window = &b[..b.len().min(max)];
+    match memchr::memchr(b'\n', window).and_then(|i| window.split_at_checked(i)) {
+        Some((text, _)) => {
+            let content = text.strip_suffix(b"\r").unwrap_or(text);
+            Ok(Some(Line { content, total: text.len() + 1 }))
         }
         None if b.len() >= max => Err(too_long),
         None => Ok(None),
