@@ -22,9 +22,10 @@
 //! id go in as iovecs); error messages are JSON-escaped into the response
 //! buffer, after the message itself, so no second buffer is needed.
 
+use crate::address;
+use crate::fatal::{self, Fatal, LambdaEndpoint};
 use crate::ffi::{RawContext, Str};
 use crate::http::{wire, Client};
-use crate::runtime::{self, Fatal};
 use crate::sys::{self, Buf};
 use core::ffi::CStr;
 
@@ -48,21 +49,6 @@ pub struct Env {
 
 /// The longest request id accepted (AWS's are 36-character UUIDs).
 pub const MAX_REQUEST_ID: usize = 128;
-
-/// Route numbers for messages, after the SCF routes (see
-/// `runtime::route_name`): an index into [`ROUTE_NAMES`] plus 4, the same
-/// as the SCF route's number plus 4 (init/error stands in for ready).
-const INIT_ERROR: usize = 4;
-const RESPONSE: usize = 6;
-const ERROR: usize = 7;
-
-/// Method and path of each Lambda route, for messages.
-pub const ROUTE_NAMES: [(&str, &str); 4] = [
-    ("POST", "/2018-06-01/runtime/init/error"),
-    ("GET", "/2018-06-01/runtime/invocation/next"),
-    ("POST", "/2018-06-01/runtime/invocation/{id}/response"),
-    ("POST", "/2018-06-01/runtime/invocation/{id}/error"),
-];
 
 // Pieces of the request lines. The method comes first, then the prefix of
 // AWS_LAMBDA_RUNTIME_API's path (usually empty), then these.
@@ -149,15 +135,15 @@ pub fn split_api(value: &[u8]) -> Result<ApiParts<'_>, &'static str> {
 }
 
 /// The addresses to try, the Host value in pieces and the path prefix.
-pub type Endpoint = (crate::http::Addrs, [&'static [u8]; 4], &'static [u8]);
+pub type Api = (crate::http::Addrs, [&'static [u8]; 4], &'static [u8]);
 
-/// The [`Endpoint`] that `AWS_LAMBDA_RUNTIME_API` names.
-pub fn endpoint(api: &'static CStr) -> Result<Endpoint, Fatal> {
+/// The [`Api`] that `AWS_LAMBDA_RUNTIME_API` names.
+pub fn endpoint(api: &'static CStr) -> Result<Api, Fatal> {
     const VAR: &str = "AWS_LAMBDA_RUNTIME_API";
     let value = api.to_bytes();
     let (host, port, prefix) = split_api(value).map_err(|why| Fatal::EnvInvalid { var: VAR, value, why })?;
     let bad = |why| Fatal::EnvInvalid { var: VAR, value, why };
-    let port_n = runtime::parse_port(port).ok_or(bad(FORMS))?;
+    let port_n = address::parse_port(port).ok_or(bad(FORMS))?;
     if host.is_empty() || host.len() > 255 {
         return Err(bad(FORMS));
     }
@@ -166,7 +152,7 @@ pub fn endpoint(api: &'static CStr) -> Result<Endpoint, Fatal> {
     lit[..host.len()].copy_from_slice(host);
     let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad("contains a NUL"))?;
     // Messages quote the whole setting, not just its host part.
-    let (addrs, v6, inner) = runtime::host_addrs(VAR, host, c, port_n, FORMS).map_err(|e| match e {
+    let (addrs, v6, inner) = address::host_addrs(VAR, host, c, port_n, FORMS).map_err(|e| match e {
         Fatal::EnvInvalid { why, .. } => bad(why),
         other => other,
     })?;
@@ -288,7 +274,10 @@ fn escape_in_place(tx: &mut Buf) -> usize {
 /// Posts `body` as the response to invocation `id`. Returns the status.
 pub fn respond(client: &mut Client, prefix: &[u8], id: &[u8], body: &[u8]) -> Result<u16, Fatal> {
     let line = [&b"POST "[..], prefix, INVOCATION, id, RESPONSE_LINE];
-    client.request_parts(&line, Some(&[body])).map(|r| r.status).map_err(|err| Fatal::Http { route: RESPONSE, err })
+    client
+        .request_parts(&line, Some(&[body]))
+        .map(|r| r.status)
+        .map_err(|err| Fatal::Http { endpoint: LambdaEndpoint::Response.into(), err })
 }
 
 /// Posts `tx` (a message, escaped here) as invocation `id`'s error, or as
@@ -298,12 +287,15 @@ pub fn respond(client: &mut Client, prefix: &[u8], id: &[u8], body: &[u8]) -> Re
 pub fn post_error(client: &mut Client, prefix: &[u8], id: &[u8], kind: &[u8], tx: &mut Buf) -> Result<u16, Fatal> {
     let at = escape_in_place(tx);
     let escaped = &tx.as_slice()[at..];
-    let (line, route) = match id {
-        [] => ([&b"POST "[..], prefix, INIT_ERROR_LINE, b"", b"", kind, HOST_FIELD], INIT_ERROR),
-        _ => ([&b"POST "[..], prefix, INVOCATION, id, ERROR_LINE, kind, HOST_FIELD], ERROR),
+    let (line, endpoint) = match id {
+        [] => ([&b"POST "[..], prefix, INIT_ERROR_LINE, b"", b"", kind, HOST_FIELD], LambdaEndpoint::InitError),
+        _ => ([&b"POST "[..], prefix, INVOCATION, id, ERROR_LINE, kind, HOST_FIELD], LambdaEndpoint::Error),
     };
     let body = [&b"{\"errorMessage\":\""[..], escaped, b"\",\"errorType\":\"", kind, b"\"}"];
-    client.request_parts(&line, Some(&body)).map(|r| r.status).map_err(|err| Fatal::Http { route, err })
+    client
+        .request_parts(&line, Some(&body))
+        .map(|r| r.status)
+        .map_err(|err| Fatal::Http { endpoint: endpoint.into(), err })
 }
 
 /// Reports the start-up failure `f` on init/error (its message, as the
@@ -311,7 +303,7 @@ pub fn post_error(client: &mut Client, prefix: &[u8], id: &[u8], kind: &[u8], tx
 /// report it is not reported: the start fails either way, and the caller
 /// prints `f`.
 pub fn init_error(client: &mut Client, prefix: &[u8], f: Fatal, host: [&[u8]; 4], tx: &mut Buf) {
-    let mut l = runtime::describe(f, host, tx.as_slice());
+    let mut l = fatal::describe(f, host, tx.as_slice());
     tx.clear();
     let _ = tx.extend(l.message());
     let _ = post_error(client, prefix, b"", init_error_type(&f), tx);

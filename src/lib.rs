@@ -34,12 +34,15 @@
 //!   runs is posted to the error endpoint (through `http`) and logged before
 //!   the process dies by the signal; signal plumbing, so it may use `unsafe`
 //!   too.
-//! - `runtime`: the SCF protocol loop, init -> ready -> next -> handle ->
-//!   response/error, and the environment it reads; and beside it `lambda`
-//!   (cargo feature `lambda`, on by default), the AWS Lambda dialect of the
-//!   same loop, chosen when `AWS_LAMBDA_RUNTIME_API` is set. These two use
-//!   each other (`lambda` reuses `runtime`'s errors and handler selection;
-//!   `runtime` hands over to `lambda`).
+//! - `fatal`: why the runtime stops (`Fatal`) and its one-line message,
+//!   handler selection, and the runtime API's endpoints as types
+//!   (`Endpoint`), shared by both dialects.
+//! - `address`: a runtime API host setting turned into addresses to try.
+//! - `lambda` (cargo feature `lambda`, on by default): the AWS Lambda
+//!   dialect of the protocol, chosen when `AWS_LAMBDA_RUNTIME_API` is set.
+//! - `runtime`: the protocol loop, init -> ready -> next -> handle ->
+//!   response/error, and the environment it reads; it hands over to
+//!   `lambda` where the dialects differ.
 //!
 //! A Rust handler crate depends on this one and writes:
 //!
@@ -62,8 +65,10 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(clippy::missing_safety_doc)]
 
+pub(crate) mod address;
 pub(crate) mod crash;
 pub(crate) mod diag;
+pub(crate) mod fatal;
 pub(crate) mod ffi;
 pub(crate) mod http;
 #[cfg(feature = "lambda")]

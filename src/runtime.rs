@@ -24,75 +24,17 @@
 //! invalid context header, a response the API refuses) are posted to the
 //! error endpoint and the loop goes on.
 
+use crate::address;
 use crate::crash::{self, Act, Post, Scene};
 use crate::diag::Line;
+use crate::fatal::{self, Endpoint, Fatal, ScfEndpoint};
 use crate::ffi::{self, Entry, RawContext, Str, Writer};
-use crate::http::wire::{self, route, Route};
-use crate::http::{self, Addrs, Client};
-use crate::sys::{self, Buf, SockAddr};
+use crate::http::wire;
+use crate::http::{Addrs, Client};
+use crate::sys::{self, Buf};
 use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
 use core::mem::MaybeUninit;
-
-/// The runtime API's endpoints, as the client's routes (index = constant).
-const ROUTES: [Route; 4] = [
-    route!(POST "/runtime/init/ready"),
-    route!(GET "/runtime/invocation/next"),
-    route!(POST "/runtime/invocation/response"),
-    route!(POST "/runtime/invocation/error"),
-];
-const READY: usize = 0;
-const NEXT: usize = 1;
-const RESPONSE: usize = 2;
-const ERROR: usize = 3;
-
-/// Why the runtime stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fatal {
-    /// A standard descriptor was closed and `/dev/null` could not take its place.
-    Stdio(sys::Errno),
-    EnvMissing(&'static str),
-    EnvInvalid {
-        var: &'static str,
-        value: &'static [u8],
-        why: &'static str,
-    },
-    #[cfg(feature = "resolve")]
-    Resolve {
-        var: &'static str,
-        host: &'static [u8],
-        err: crate::resolve::Error,
-    },
-    /// Both `AWS_LAMBDA_RUNTIME_API` and `SCF_RUNTIME_API` are set.
-    #[cfg(feature = "lambda")]
-    TwoPlatforms,
-    /// A Lambda `/next` response without a usable request id.
-    #[cfg(feature = "lambda")]
-    BadRequestId,
-    /// `_HANDLER` is unset and there is not exactly one handler to default to.
-    HandlerUnset,
-    UnknownHandler {
-        setting: &'static [u8],
-        name: &'static [u8],
-    },
-    DuplicateHandler(&'static [u8]),
-    AbiMismatch {
-        version: u32,
-    },
-    InitFailed {
-        name: &'static [u8],
-        code: c_int,
-    },
-    /// A request on `route` (an index into the runtime API's routes) failed.
-    Http {
-        route: usize,
-        err: http::Error,
-    },
-    Status {
-        route: usize,
-        status: u16,
-    },
-}
 
 /// The process entry point's body: runs the runtime and turns a stop into
 /// a message and an exit status.
@@ -129,9 +71,14 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
     #[cfg(not(feature = "lambda"))]
     let addrs = scf_endpoint(&env, host)?;
     #[cfg(feature = "lambda")]
-    let (platform, base) = if lambda.is_some() { (ffi::PLATFORM_LAMBDA, ROUTES.len()) } else { (ffi::PLATFORM_SCF, 0) };
+    let platform = if lambda.is_some() { ffi::PLATFORM_LAMBDA } else { ffi::PLATFORM_SCF };
     #[cfg(not(feature = "lambda"))]
-    let (platform, base) = (ffi::PLATFORM_SCF, 0);
+    let platform = ffi::PLATFORM_SCF;
+    // The endpoint of the dialect served that stands where `e` does in SCF's.
+    #[cfg(feature = "lambda")]
+    let on = |e: ScfEndpoint| if lambda.is_some() { e.in_lambda() } else { Endpoint::Scf(e) };
+    #[cfg(not(feature = "lambda"))]
+    let on = Endpoint::Scf;
 
     let mut ctx = RawContext {
         size: core::mem::size_of::<RawContext>() as u32,
@@ -151,7 +98,7 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         client_context: Str::NONE,
         cognito_identity: Str::NONE,
     };
-    let mut client = Client::new(addrs, *host, &ROUTES, tail, rx);
+    let mut client = Client::new(addrs, *host, tail, rx);
     #[cfg(feature = "lambda")]
     if lambda.is_some() {
         client.read_lambda_context();
@@ -164,7 +111,7 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
     let init_post = match lambda {
         Some(prefix) => {
             // The request's Host tail, which the first request would join.
-            client.join_tail().map_err(|err| Fatal::Http { route: base + READY, err })?;
+            client.join_tail().map_err(|err| Fatal::Http { endpoint: on(ScfEndpoint::Ready), err })?;
             init_line = crate::lambda::crash_init_line(prefix);
             Some(Post { peer: client.peer(), line: &init_line, json: true })
         }
@@ -191,7 +138,7 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
     #[cfg(not(feature = "lambda"))]
     let ready = true;
     if ready {
-        post(&mut client, READY, b" ")?;
+        post(&mut client, ScfEndpoint::Ready, b" ")?;
     }
     // Without an init hook, crash reports are armed now, after ready (SCF),
     // which keeps their syscalls off the path to ready; with one, `start`
@@ -204,18 +151,18 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
     loop {
         #[cfg(feature = "lambda")]
         let next = match lambda {
-            None => client.request(NEXT, b""),
+            None => client.request(ScfEndpoint::Next.route(), b""),
             Some(prefix) => client.request_parts(&[b"GET ", prefix, crate::lambda::NEXT_LINE], None),
         };
         #[cfg(not(feature = "lambda"))]
-        let next = client.request(NEXT, b"");
-        let next = next.map_err(|err| Fatal::Http { route: base + NEXT, err })?;
+        let next = client.request(ScfEndpoint::Next.route(), b"");
+        let next = next.map_err(|err| Fatal::Http { endpoint: on(ScfEndpoint::Next), err })?;
         #[cfg(feature = "lambda")]
         if next.status == 204 && lambda.is_some() {
             continue; // Lambda: nothing yet, poll again
         }
         if next.status != 200 {
-            return Err(Fatal::Status { route: base + NEXT, status: next.status });
+            return Err(Fatal::Status { endpoint: on(ScfEndpoint::Next), status: next.status });
         }
         tx.clear();
 
@@ -240,7 +187,7 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
             None => {
                 // A crash is posted to the error endpoint: SCF's constant
                 // line, or Lambda's with the id (its stack copy) in the path.
-                let scf_line = [ROUTES[ERROR].line.as_bytes()];
+                let scf_line = [ScfEndpoint::Error.route().line.as_bytes()];
                 #[cfg(feature = "lambda")]
                 let lambda_line;
                 #[cfg(feature = "lambda")]
@@ -282,11 +229,11 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         if ok {
             #[cfg(feature = "lambda")]
             let status = match lambda {
-                None => post(&mut client, RESPONSE, tx.as_slice())?,
+                None => post(&mut client, ScfEndpoint::Response, tx.as_slice())?,
                 Some(prefix) => crate::lambda::respond(&mut client, prefix, id, tx.as_slice())?,
             };
             #[cfg(not(feature = "lambda"))]
-            let status = post(&mut client, RESPONSE, tx.as_slice())?;
+            let status = post(&mut client, ScfEndpoint::Response, tx.as_slice())?;
             if (200..300).contains(&status) {
                 continue;
             }
@@ -300,13 +247,13 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         }
         #[cfg(feature = "lambda")]
         let status = match lambda {
-            None => post(&mut client, ERROR, tx.as_slice())?,
+            None => post(&mut client, ScfEndpoint::Error, tx.as_slice())?,
             Some(prefix) => crate::lambda::post_error(&mut client, prefix, id, kind, tx)?,
         };
         #[cfg(not(feature = "lambda"))]
-        let status = post(&mut client, ERROR, tx.as_slice())?;
+        let status = post(&mut client, ScfEndpoint::Error, tx.as_slice())?;
         if !(200..300).contains(&status) {
-            let (method, path) = route_name(base + ERROR);
+            let (method, path) = on(ScfEndpoint::Error).name();
             Line::new()
                 .str("warning: ")
                 .str(method)
@@ -352,7 +299,7 @@ fn start(env: &Env, ctx: &mut RawContext, tx: &mut Buf, post: Option<Post>) -> R
             why,
         })?;
     }
-    let entry = select(ffi::entries(), env.handler)?;
+    let entry = fatal::select(ffi::entries(), env.handler)?;
     // Crash reports are armed before the first user code runs: here, before
     // the init hook, if there is one (else in `serve`, after ready).
     if entry.init.is_some() {
@@ -405,9 +352,12 @@ pub(crate) fn message(tx: &mut Buf, build: impl FnOnce(&mut Line)) {
     let _ = tx.extend(l.message());
 }
 
-/// Posts `body` on `route` and returns the status.
-fn post(client: &mut Client, route: usize, body: &[u8]) -> Result<u16, Fatal> {
-    client.request(route, body).map(|r| r.status).map_err(|err| Fatal::Http { route, err })
+/// Posts `body` to SCF's `endpoint` and returns the status.
+fn post(client: &mut Client, endpoint: ScfEndpoint, body: &[u8]) -> Result<u16, Fatal> {
+    client
+        .request(endpoint.route(), body)
+        .map(|r| r.status)
+        .map_err(|err| Fatal::Http { endpoint: endpoint.into(), err })
 }
 
 /// The environment the platform gives the runtime. Every value lives in the
@@ -463,41 +413,6 @@ impl Env {
     }
 }
 
-/// The function part of a `_HANDLER` setting: what follows the last `.`
-/// (`index.main_handler` -> `main_handler`), or all of it without a dot.
-pub fn function_part(setting: &[u8]) -> &[u8] {
-    match setting.iter().rposition(|&b| b == b'.') {
-        Some(i) => &setting[i + 1..],
-        None => setting,
-    }
-}
-
-/// Checks every linked handler record and picks the one `_HANDLER` names.
-pub fn select(entries: &'static [Entry], setting: Option<&'static [u8]>) -> Result<&'static Entry, Fatal> {
-    let live = || entries.iter().filter(|e| e.abi_version != 0);
-    for (i, e) in live().enumerate() {
-        if e.abi_version != ffi::ABI_VERSION {
-            return Err(Fatal::AbiMismatch { version: e.abi_version });
-        }
-        if live().skip(i + 1).any(|o| o.name() == e.name()) {
-            return Err(Fatal::DuplicateHandler(e.name()));
-        }
-    }
-    match setting {
-        Some(s) => {
-            let name = function_part(s);
-            live().find(|e| e.name() == name).ok_or(Fatal::UnknownHandler { setting: s, name })
-        }
-        None => {
-            let mut it = live();
-            match (it.next(), it.next()) {
-                (Some(only), None) => Ok(only),
-                _ => Err(Fatal::HandlerUnset),
-            }
-        }
-    }
-}
-
 /// Parses `SCF_RUNTIME_API` and `SCF_RUNTIME_API_PORT` into the addresses to
 /// try and the Host header value in pieces (`host:port`, brackets around an
 /// IPv6 address), each piece borrowed from the environment or a literal.
@@ -507,255 +422,26 @@ fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(
     let api = api.ok_or(Fatal::EnvMissing(API))?;
     let pv = port.ok_or(Fatal::EnvMissing(PORT))?.to_bytes();
     let value = api.to_bytes();
-    let port = parse_port(pv).ok_or(Fatal::EnvInvalid {
+    let port = address::parse_port(pv).ok_or(Fatal::EnvInvalid {
         var: PORT,
         value: pv,
         why: "is not a port number from 1 to 65535",
     })?;
     let (addrs, v6, inner) =
-        host_addrs(API, value, api, port, "is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)")?;
+        address::host_addrs(API, value, api, port, "is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)")?;
     Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, pv]))
-}
-
-/// A port number: 1 to 65535, digits only, no leading zero.
-pub(crate) fn parse_port(pv: &[u8]) -> Option<u16> {
-    let mut port: u32 = 0;
-    for &d in pv {
-        port = if d.is_ascii_digit() && port <= 65535 { port * 10 + u32::from(d - b'0') } else { u32::MAX };
-    }
-    if pv.first() == Some(&b'0') || !(1..=65535).contains(&port) {
-        return None;
-    }
-    Some(port as u16)
-}
-
-/// The addresses of the runtime API's host `value` (the setting of `var`,
-/// also given NUL-terminated as `c`), and the host as it goes in the Host
-/// header: whether it is IPv6 (and wants brackets) and the text inside any
-/// brackets. `v6_hint` is the message for an IPv6 literal that does not
-/// parse.
-pub(crate) fn host_addrs(
-    var: &'static str,
-    value: &'static [u8],
-    c: &CStr,
-    port: u16,
-    v6_hint: &'static str,
-) -> Result<(Addrs, bool, &'static [u8]), Fatal> {
-    let bad_api = |why| Fatal::EnvInvalid { var, value, why };
-    if value.is_empty() {
-        return Err(bad_api("is empty"));
-    }
-    if value.len() > 255 {
-        return Err(bad_api("is longer than 255 bytes"));
-    }
-    let mut addrs = Addrs::new();
-    let (inner, v6) = match value {
-        [b'[', inner @ .., b']'] => (inner, true),
-        _ => (value, value.contains(&b':')),
-    };
-    if v6 {
-        // A NUL-terminated copy without the brackets, for inet_pton.
-        let mut lit = [0u8; 256];
-        lit[..inner.len()].copy_from_slice(inner);
-        let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad_api("contains a NUL"))?;
-        #[allow(unused_mut)]
-        let mut a = sys::inet_pton6(c).ok_or(Fatal::EnvInvalid { var, value, why: v6_hint })?;
-        // `[::]` (what cargo-lambda hands out) is where a server listens, not
-        // an address: as a destination it means this host.
-        #[cfg(feature = "lambda")]
-        if a == [0; 16] {
-            a[15] = 1;
-        }
-        addrs.push(SockAddr::v6(a, port));
-    } else if let Some(a) = sys::inet_pton4(c) {
-        #[cfg(feature = "lambda")]
-        let a = if a == [0; 4] { [127, 0, 0, 1] } else { a };
-        addrs.push(SockAddr::v4(a, port));
-    } else if value.eq_ignore_ascii_case(b"localhost") {
-        // Answered here rather than by the resolver: no /etc/hosts read on
-        // the cold-start path, and it works without the `resolve` feature.
-        addrs.push(SockAddr::v4([127, 0, 0, 1], port));
-        addrs.push(SockAddr::v6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], port));
-    } else if !value.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_') {
-        return Err(bad_api("is neither an IP address nor a host name"));
-    } else {
-        resolve(var, value, port, &mut addrs)?;
-    }
-    Ok((addrs, v6, inner))
-}
-
-#[cfg(feature = "resolve")]
-fn resolve(var: &'static str, host: &'static [u8], port: u16, addrs: &mut Addrs) -> Result<(), Fatal> {
-    crate::resolve::lookup(host, port, addrs).map_err(|err| Fatal::Resolve { var, host, err })
-}
-
-#[cfg(not(feature = "resolve"))]
-fn resolve(var: &'static str, host: &'static [u8], _port: u16, _addrs: &mut Addrs) -> Result<(), Fatal> {
-    Err(Fatal::EnvInvalid {
-        var,
-        value: host,
-        why: "is a host name, and this build resolves only IP literals and localhost (feature `resolve` is off)",
-    })
 }
 
 /// Prints the one-line message for `f`. `host` is the runtime API's
 /// address (empty before it was parsed); `written` is what the init hook
 /// wrote, for an init failure.
 fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
-    describe(f, host, written).emit();
-}
-
-/// The one-line message for `f` (see [`report`]).
-pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
-    let mut l = Line::new();
-    match f {
-        Fatal::Stdio(e) => {
-            l.str("a standard descriptor (0, 1 or 2) is closed and /dev/null cannot replace it: ").str(e.describe());
-        }
-        Fatal::EnvMissing(var) => {
-            l.str(var).str(" is not set");
-        }
-        Fatal::EnvInvalid { var, value, why } => {
-            l.str(var).str("=").quoted(value).str(" ").str(why);
-        }
-        #[cfg(feature = "resolve")]
-        Fatal::Resolve { var, host, err } => {
-            l.str(var).str("=").quoted(host).str(" cannot be resolved: ").str(err.describe());
-        }
-        #[cfg(feature = "lambda")]
-        Fatal::TwoPlatforms => {
-            l.str("both AWS_LAMBDA_RUNTIME_API and SCF_RUNTIME_API are set: unset one");
-        }
-        #[cfg(feature = "lambda")]
-        Fatal::BadRequestId => {
-            l.str("the runtime API sent an event without a valid Lambda-Runtime-Aws-Request-Id");
-        }
-        Fatal::HandlerUnset => {
-            l.str("_HANDLER is not set and more than one handler is linked in; available: ");
-            list_handlers(&mut l);
-        }
-        Fatal::UnknownHandler { setting, name } => {
-            l.str("_HANDLER=").quoted(setting).str(" names handler ").quoted(name);
-            l.str(", which is not linked into this bootstrap; available: ");
-            list_handlers(&mut l);
-        }
-        Fatal::DuplicateHandler(name) => {
-            l.str("handler ").quoted(name).str(" is registered more than once");
-        }
-        Fatal::AbiMismatch { version } => {
-            l.str("a handler was compiled for ABI version ").num(u64::from(version));
-            l.str(", but this runtime implements version ").num(u64::from(ffi::ABI_VERSION));
-            l.str("; rebuild it with this release's scf_bootstrap.h");
-        }
-        Fatal::InitFailed { name, code } => {
-            l.str("init hook of handler ").quoted(name).str(" failed with status ").int(i64::from(code));
-            if !written.is_empty() {
-                l.str(": ").quoted(written);
-            }
-        }
-        Fatal::Http { route, err } => {
-            let (method, path) = route_name(route);
-            l.str(method).str(" ").str(path).str(" at ");
-            host.iter().for_each(|p| _ = l.push(p));
-            l.str(": ");
-            match err {
-                http::Error::Unreachable(cause) => {
-                    l.str("runtime API unreachable for ").num(http::RETRY_BUDGET_MS / 1000).str(" s, last error: ");
-                    match cause {
-                        http::Cause::Connect(e) => l.str("connect: ").str(e.describe()),
-                        http::Cause::Send(e) => l.str("send: ").str(e.describe()),
-                        http::Cause::Recv(e) => l.str("receive: ").str(e.describe()),
-                        http::Cause::Closed => l.str("connection closed before a response"),
-                        http::Cause::Status(s) => l.str("status ").num(u64::from(s)),
-                    };
-                }
-                http::Error::Malformed(e) => {
-                    l.str("malformed response: ").str(e.describe());
-                }
-                http::Error::Truncated => {
-                    l.str("connection closed in the middle of the response");
-                }
-                http::Error::TooLarge(n) => {
-                    l.str("response of ").num(n).str(" bytes is larger than the runtime accepts");
-                }
-                http::Error::NoMemory => {
-                    l.str("out of memory for the response");
-                }
-            }
-        }
-        Fatal::Status { route, status } => {
-            let (method, path) = route_name(route);
-            l.str(method).str(" ").str(path).str(" at ");
-            host.iter().for_each(|p| _ = l.push(p));
-            l.str(": unexpected status ").num(u64::from(status));
-        }
-    }
-    l
-}
-
-/// The method and path of route `route` for messages: an index into
-/// [`ROUTES`], or past them into Lambda's routes.
-fn route_name(route: usize) -> (&'static str, &'static str) {
-    #[cfg(feature = "lambda")]
-    if let Some(&name) = route.checked_sub(ROUTES.len()).and_then(|i| crate::lambda::ROUTE_NAMES.get(i)) {
-        return name;
-    }
-    let Route { method, path, .. } = ROUTES[route];
-    (method, path)
-}
-
-fn list_handlers(l: &mut Line) {
-    let mut first = true;
-    for e in ffi::entries().iter().filter(|e| e.abi_version == ffi::ABI_VERSION) {
-        if !first {
-            l.str(", ");
-        }
-        first = false;
-        l.push(e.name());
-    }
-    if first {
-        l.str("(none)");
-    }
+    fatal::describe(f, host, written).emit();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn handler_function_part() {
-        for (s, want) in [
-            ("index.main_handler", "main_handler"),
-            ("main_handler", "main_handler"),
-            ("a.b.c", "c"),
-            ("index.", ""),
-            ("", ""),
-        ] {
-            assert_eq!(function_part(s.as_bytes()), want.as_bytes(), "{s:?}");
-        }
-    }
-
-    fn entry(name: &'static CStr, abi: u32) -> Entry {
-        Entry { abi_version: abi, reserved: 0, name: name.as_ptr(), handle: None, init: None }
-    }
-
-    #[test]
-    fn handler_selection() {
-        let one: &'static [Entry] = Box::leak(Box::new([entry(c"", 0), entry(c"main_handler", 1)]));
-        assert_eq!(select(one, Some(b"index.main_handler")).unwrap().name(), b"main_handler");
-        assert_eq!(select(one, None).unwrap().name(), b"main_handler");
-        assert_eq!(
-            select(one, Some(b"index.other")).unwrap_err(),
-            Fatal::UnknownHandler { setting: b"index.other", name: b"other" }
-        );
-        let two: &'static [Entry] = Box::leak(Box::new([entry(c"a", 1), entry(c"b", 1)]));
-        assert_eq!(select(two, Some(b"x.b")).unwrap().name(), b"b");
-        assert_eq!(select(two, None).unwrap_err(), Fatal::HandlerUnset);
-        let dup: &'static [Entry] = Box::leak(Box::new([entry(c"a", 1), entry(c"a", 1)]));
-        assert_eq!(select(dup, Some(b"a")).unwrap_err(), Fatal::DuplicateHandler(b"a"));
-        let old: &'static [Entry] = Box::leak(Box::new([entry(c"a", 1), entry(c"b", 7)]));
-        assert_eq!(select(old, Some(b"a")).unwrap_err(), Fatal::AbiMismatch { version: 7 });
-    }
 
     fn ep(api: &'static CStr, port: &'static CStr) -> Result<String, Fatal> {
         endpoint(Some(api), Some(port)).map(|(_, host)| String::from_utf8(host.concat()).unwrap())

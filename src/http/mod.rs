@@ -35,6 +35,7 @@ pub mod wire;
 use crate::diag::{put, Arg, Line};
 use crate::sys::{self, Buf, Errno, OwnedFd, SockAddr};
 use core::ops::Range;
+use wire::Route;
 
 /// How long connection failures and 5xx answers are retried before giving up.
 pub const RETRY_BUDGET_MS: u64 = 10_000;
@@ -171,7 +172,6 @@ pub struct Client<'b> {
     /// the first request.
     tail: Buf<'b>,
     host: [&'b [u8]; 4],
-    routes: &'b [wire::Route],
     /// An out-of-step connection was reported on stderr already.
     warned: bool,
     /// Serving Lambda: the last response's Lambda context headers (`None`
@@ -181,9 +181,10 @@ pub struct Client<'b> {
 }
 
 impl<'b> Client<'b> {
-    /// A client for `routes`. `host` is the Host header value in pieces;
-    /// `tail` is memory for it (a host name and port fit in 300 bytes).
-    pub fn new(addrs: Addrs, host: [&'b [u8]; 4], routes: &'b [wire::Route], tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
+    /// A client for the peer at `addrs`. `host` is the Host header value
+    /// in pieces; `tail` is memory for it (a host name and port fit in 300
+    /// bytes).
+    pub fn new(addrs: Addrs, host: [&'b [u8]; 4], tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
         Client {
             addrs,
             conn: None,
@@ -192,7 +193,6 @@ impl<'b> Client<'b> {
             done: 0,
             tail,
             host,
-            routes,
             warned: false,
             #[cfg(feature = "lambda")]
             lambda: None,
@@ -247,12 +247,10 @@ impl<'b> Client<'b> {
         self.rx.as_mut_slice()
     }
 
-    /// Sends one request on route `route` (an index into the routes given
-    /// to [`Client::new`]) and reads its response, with the retry policy in
-    /// the module docs. `body` is sent on routes that take one.
-    pub fn request(&mut self, route: usize, body: &[u8]) -> Result<Response, Error> {
-        let route = self.routes[route];
-        self.send(Req::Route(&route, body))
+    /// Sends one request on `route` and reads its response, with the retry
+    /// policy in the module docs. `body` is sent on routes that take one.
+    pub fn request(&mut self, route: &Route, body: &[u8]) -> Result<Response, Error> {
+        self.send(Req::Route(route, body))
     }
 
     /// Sends one request whose line comes in pieces (see
