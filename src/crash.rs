@@ -388,7 +388,7 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
     if code <= 0 {
         // SAFETY: getpid has no preconditions.
         if pid == unsafe { libc::getpid() } {
-            put!(l, "{}", Arg::Str(if sig == libc::SIGABRT { "abort() called" } else { "raised by the process itself" }));
+            l.str(if sig == libc::SIGABRT { "abort() called" } else { "raised by the process itself" });
         } else {
             put!(l, "sent by process {}", Arg::Int(pid.into()));
         }
@@ -415,7 +415,7 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
             // SIGTRAP from the kernel too, with none to give.)
             put!(l, "{}, address not reported", Arg::Str(what));
         } else {
-            put!(l, "{}", Arg::Str(what));
+            l.str(what);
         }
     }
     put!(l, ")");

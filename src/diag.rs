@@ -13,7 +13,7 @@
 //! slices, so a message never brings the panic machinery (and the
 //! `core::fmt` code its messages name) into the binary.
 
-use crate::sys::{self, Errno};
+use crate::sys::{self, Buf, Errno};
 
 const PREFIX: &[u8] = b"scf-bootstrap: ";
 
@@ -68,6 +68,17 @@ macro_rules! put {
 }
 pub(crate) use put;
 
+/// `msg!("template", args...)`: a new [`Line`] with the template put in
+/// (see [`put!`]).
+macro_rules! msg {
+    ($($t:tt)*) => {{
+        let mut l = $crate::diag::Line::new();
+        $crate::diag::put!(l, $($t)*);
+        l
+    }};
+}
+pub(crate) use msg;
+
 /// A message line under construction; text past its capacity is cut and
 /// marked with `...`.
 pub struct Line {
@@ -121,8 +132,13 @@ impl Line {
             Arg::Bytes(b) => _ = self.push(b),
             Arg::Cat(pieces) => pieces.iter().for_each(|p| _ = self.push(p)),
             Arg::Quoted(b) => self.quote(b),
-            Arg::Num(n) => _ = self.push(itoa::Buffer::new().format(n).as_bytes()),
-            Arg::Int(n) => _ = self.push(itoa::Buffer::new().format(n).as_bytes()),
+            Arg::Num(n) => self.num(n),
+            Arg::Int(n) => {
+                if n < 0 {
+                    self.push(b"-");
+                }
+                self.num(n.unsigned_abs());
+            }
             Arg::Hex(v) => {
                 let digits = (64 - v.leading_zeros() as usize).div_ceil(4).max(1);
                 for i in (0..digits).rev() {
@@ -133,20 +149,8 @@ impl Line {
         }
     }
 
-    // The chained appends that sites not yet written as templates use.
-    pub fn num(&mut self, n: u64) -> &mut Line {
-        self.arg(&Arg::Num(n));
-        self
-    }
-
-    pub fn int(&mut self, n: i64) -> &mut Line {
-        self.arg(&Arg::Int(n));
-        self
-    }
-
-    pub fn quoted(&mut self, b: &[u8]) -> &mut Line {
-        self.arg(&Arg::Quoted(b));
-        self
+    fn num(&mut self, n: u64) {
+        self.push(itoa::Buffer::new().format(n).as_bytes());
     }
 
     fn quote(&mut self, b: &[u8]) {
@@ -184,6 +188,15 @@ impl Line {
         self.buf.get(PREFIX.len()..n.saturating_sub(1)).unwrap_or_default()
     }
 
+    /// Replaces the contents of `tx` with the [`message`](Line::message):
+    /// an error text for the error endpoint.
+    pub fn store(&mut self, tx: &mut Buf) {
+        tx.clear();
+        // A message is at most 1 KiB; if even that cannot be stored, the
+        // error endpoint gets an empty body rather than nothing at all.
+        let _ = tx.extend(self.message());
+    }
+
     /// Writes the line to standard error.
     pub fn emit(&mut self) {
         sys::write_stderr(&[self.finish()]);
@@ -194,8 +207,14 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// `s` split around its first `{}`: the text before and after it.
 fn split_hole(s: &[u8]) -> Option<(&[u8], &[u8])> {
-    let i = s.windows(2).position(|w| w == b"{}")?;
-    Some((s.get(..i)?, s.get(i + 2..)?))
+    let mut i = 0;
+    while let Some(&c) = s.get(i) {
+        if c == b'{' && s.get(i + 1) == Some(&b'}') {
+            return Some((s.get(..i)?, s.get(i + 2..)?));
+        }
+        i += 1;
+    }
+    None
 }
 
 impl Default for Line {
@@ -238,14 +257,27 @@ mod tests {
         assert_eq!(render("plain", &[]), "plain");
         assert_eq!(render("{}", &[Arg::Str("all")]), "all");
         assert_eq!(
-            render("{} {}={} at {}: {}", &[Arg::Str("GET"), Arg::Bytes(b"X"), Arg::Quoted(b"v"), Arg::Cat(&[b"[::1]", b":", b"80"]), Arg::Int(-3)]),
+            render(
+                "{} {}={} at {}: {}",
+                &[
+                    Arg::Str("GET"),
+                    Arg::Bytes(b"X"),
+                    Arg::Quoted(b"v"),
+                    Arg::Cat(&[b"[::1]", b":", b"80"]),
+                    Arg::Int(-3)
+                ]
+            ),
             "GET X='v' at [::1]:80: -3"
         );
-        assert_eq!(render("{}{}", &[Arg::Num(u64::MAX), Arg::Int(i64::MIN)]), "18446744073709551615-9223372036854775808");
+        assert_eq!(
+            render("{}{}", &[Arg::Num(u64::MAX), Arg::Int(i64::MIN)]),
+            "18446744073709551615-9223372036854775808"
+        );
         // Braces that are not a hole are text; a hole without an argument is left out.
         assert_eq!(render("{ {x} }{", &[]), "{ {x} }{");
         assert_eq!(render("a{}b{}c", &[Arg::Num(1)]), "a1bc");
-        for (v, hex) in [(0, "0"), (0xf, "f"), (0x10, "10"), (0xdead_beef, "deadbeef"), (u64::MAX, "ffffffffffffffff")] {
+        for (v, hex) in [(0, "0"), (0xf, "f"), (0x10, "10"), (0xdead_beef, "deadbeef"), (u64::MAX, "ffffffffffffffff")]
+        {
             assert_eq!(render("0x{}", &[Arg::Hex(v)]), format!("0x{hex}"));
         }
         assert_eq!(render("connect: {}", &[Arg::Errno(Errno::CONNREFUSED)]), "connect: connection refused");

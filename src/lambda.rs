@@ -303,9 +303,7 @@ pub fn post_error(client: &mut Client, prefix: &[u8], id: &[u8], kind: &[u8], tx
 /// report it is not reported: the start fails either way, and the caller
 /// prints `f`.
 pub fn init_error(client: &mut Client, prefix: &[u8], f: Fatal, host: [&[u8]; 4], tx: &mut Buf) {
-    let mut l = fatal::describe(f, host, tx.as_slice());
-    tx.clear();
-    let _ = tx.extend(l.message());
+    fatal::describe(f, host, tx.as_slice()).store(tx);
     let _ = post_error(client, prefix, b"", init_error_type(&f), tx);
 }
 
