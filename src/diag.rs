@@ -14,6 +14,7 @@
 //! `core::fmt` code its messages name) into the binary.
 
 use crate::sys::{self, Buf, Errno};
+use core::ffi::c_int;
 
 const PREFIX: &[u8] = b"scf-bootstrap: ";
 
@@ -37,7 +38,7 @@ pub enum Arg<'a> {
     Int(i64),
     /// Lower-case hexadecimal digits, without a prefix.
     Hex(u64),
-    /// What the error is, in words ([`Errno::describe`]).
+    /// What the error is, in words ([`errno_text`]).
     Errno(Errno),
 }
 
@@ -145,7 +146,7 @@ impl Line {
                     self.push(&[HEX[(v >> (4 * i)) as usize & 15]]);
                 }
             }
-            Arg::Errno(e) => _ = self.push(e.describe().as_bytes()),
+            Arg::Errno(e) => _ = self.str(errno_text(e)),
         }
     }
 
@@ -204,6 +205,53 @@ impl Line {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The `i`-th of the NUL-separated texts of `table` (empty past the last):
+/// descriptions kept as one string, so that choosing one costs an index
+/// in code rather than a pointer and a length for each.
+pub fn pick(table: &'static str, i: usize) -> &'static str {
+    let (mut start, mut n) = (0, 0);
+    for (k, &c) in table.as_bytes().iter().enumerate() {
+        if c == 0 {
+            if n == i {
+                return table.get(start..k).unwrap_or_default();
+            }
+            n += 1;
+            start = k + 1;
+        }
+    }
+    match n == i {
+        true => table.get(start..).unwrap_or_default(),
+        false => "",
+    }
+}
+
+/// What an errno value means, in a few words. A small table of the errors
+/// a socket client meets, rather than libc's `strerror`, whose full message
+/// table would be the largest object in the binary.
+pub fn errno_text(e: Errno) -> &'static str {
+    const CODES: [c_int; 14] = [
+        libc::ECONNREFUSED,
+        libc::ECONNRESET,
+        libc::ECONNABORTED,
+        libc::EPIPE,
+        libc::ETIMEDOUT,
+        libc::EHOSTUNREACH,
+        libc::ENETUNREACH,
+        libc::EADDRNOTAVAIL,
+        libc::EAFNOSUPPORT,
+        libc::ENOMEM,
+        libc::EMFILE,
+        libc::ENFILE,
+        libc::EACCES,
+        libc::EPERM,
+    ];
+    const TEXTS: &str = "connection refused\0connection reset by peer\0connection aborted\0broken pipe\0\
+        connection timed out\0host unreachable\0network unreachable\0address not available\0\
+        address family not supported\0out of memory\0too many open files\0too many open files\0\
+        permission denied\0permission denied\0system error";
+    pick(TEXTS, CODES.iter().position(|&c| c == e.0).unwrap_or(CODES.len()))
+}
 
 /// `s` split around its first `{}`: the text before and after it.
 fn split_hole(s: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -281,6 +329,35 @@ mod tests {
             assert_eq!(render("0x{}", &[Arg::Hex(v)]), format!("0x{hex}"));
         }
         assert_eq!(render("connect: {}", &[Arg::Errno(Errno::CONNREFUSED)]), "connect: connection refused");
+    }
+
+    #[test]
+    fn errno_values_in_words() {
+        for (e, text) in [
+            (libc::ECONNREFUSED, "connection refused"),
+            (libc::ECONNRESET, "connection reset by peer"),
+            (libc::ECONNABORTED, "connection aborted"),
+            (libc::EPIPE, "broken pipe"),
+            (libc::ETIMEDOUT, "connection timed out"),
+            (libc::EHOSTUNREACH, "host unreachable"),
+            (libc::ENETUNREACH, "network unreachable"),
+            (libc::EADDRNOTAVAIL, "address not available"),
+            (libc::EAFNOSUPPORT, "address family not supported"),
+            (libc::ENOMEM, "out of memory"),
+            (libc::EMFILE, "too many open files"),
+            (libc::ENFILE, "too many open files"),
+            (libc::EACCES, "permission denied"),
+            (libc::EPERM, "permission denied"),
+            (libc::EINVAL, "system error"),
+            (0, "system error"),
+            (-1, "system error"),
+        ] {
+            assert_eq!(errno_text(Errno(e)), text, "{e}");
+        }
+        assert_eq!(pick("a\0\0c", 0), "a");
+        assert_eq!(pick("a\0\0c", 1), "");
+        assert_eq!(pick("a\0\0c", 2), "c");
+        assert_eq!(pick("a\0\0c", 3), "");
     }
 
     #[test]

@@ -10,7 +10,8 @@ use core::ffi::{c_char, c_int, c_void, CStr};
 use core::mem::{size_of, MaybeUninit};
 use core::ptr::NonNull;
 
-/// An `errno` value, as returned by a failed call.
+/// An `errno` value, as returned by a failed call (in words:
+/// `diag::errno_text`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Errno(pub i32);
 
@@ -20,27 +21,6 @@ impl Errno {
     pub const PIPE: Errno = Errno(libc::EPIPE);
     pub const INTR: Errno = Errno(libc::EINTR);
     pub const NOMEM: Errno = Errno(libc::ENOMEM);
-
-    /// A short description for one-line messages. A small table of the
-    /// errors a socket client meets, rather than libc's `strerror`, whose
-    /// full message table would be the largest object in the binary.
-    pub fn describe(self) -> &'static str {
-        match self.0 {
-            libc::ECONNREFUSED => "connection refused",
-            libc::ECONNRESET => "connection reset by peer",
-            libc::ECONNABORTED => "connection aborted",
-            libc::EPIPE => "broken pipe",
-            libc::ETIMEDOUT => "connection timed out",
-            libc::EHOSTUNREACH => "host unreachable",
-            libc::ENETUNREACH => "network unreachable",
-            libc::EADDRNOTAVAIL => "address not available",
-            libc::EAFNOSUPPORT => "address family not supported",
-            libc::ENOMEM => "out of memory",
-            libc::EMFILE | libc::ENFILE => "too many open files",
-            libc::EACCES | libc::EPERM => "permission denied",
-            _ => "system error",
-        }
-    }
 }
 
 /// Converts a C return value (`-1` and `errno` on failure) to a `Result`.
