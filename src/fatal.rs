@@ -156,7 +156,7 @@ pub enum Fatal {
 /// (`index.main_handler` -> `main_handler`), or all of it without a dot.
 pub fn function_part(setting: &[u8]) -> &[u8] {
     match setting.iter().rposition(|&b| b == b'.') {
-        Some(i) => &setting[i + 1..],
+        Some(i) => setting.get(i + 1..).unwrap_or_default(),
         None => setting,
     }
 }

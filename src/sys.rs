@@ -247,7 +247,7 @@ pub fn send_all_in(fd: &OwnedFd, parts: &mut [&[u8]]) -> Result<(), Errno> {
         // went out and send the rest.
         for p in parts.iter_mut() {
             let take = sent.min(p.len());
-            *p = &p[take..];
+            *p = p.get(take..).unwrap_or_default();
             sent -= take;
         }
     }

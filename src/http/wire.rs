@@ -286,21 +286,22 @@ fn lambda_field(l: &mut LambdaContext, name: &[u8], value: &[u8], base: usize) {
 /// no meaning in a field value, so they go with it.)
 pub fn unfold(v: &mut [u8]) -> usize {
     let (mut r, mut w) = (0, 0);
-    while r < v.len() {
-        if v[r] == b'\r' || v[r] == b'\n' {
-            while w > 0 && matches!(v[w - 1], b' ' | b'\t') {
+    // `w <= r` throughout, so each write is in bounds.
+    while let Some(&c) = v.get(r) {
+        let out = if c == b'\r' || c == b'\n' {
+            while w > 0 && matches!(v.get(w - 1), Some(b' ' | b'\t')) {
                 w -= 1;
             }
-            while r < v.len() && matches!(v[r], b' ' | b'\t' | b'\r' | b'\n') {
+            while matches!(v.get(r), Some(b' ' | b'\t' | b'\r' | b'\n')) {
                 r += 1;
             }
-            // `w <= r` throughout, so this is in bounds.
-            if let Some(b) = v.get_mut(w) {
-                *b = b' ';
-            }
+            b' '
         } else {
-            v[w] = v[r];
             r += 1;
+            c
+        };
+        if let Some(b) = v.get_mut(w) {
+            *b = out;
         }
         w += 1;
     }
@@ -638,13 +639,14 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, Error> {
     if end == 0 || end > 16 {
         return Err(Error::BadChunkSize);
     }
+    let Some((digits, rest)) = line.split_at_checked(end) else { return Err(Error::BadChunkSize) };
     // Blanks (BWS) only, not the CR that trim() would also take.
-    match line[end..].iter().find(|&&b| b != b' ' && b != b'\t') {
+    match rest.iter().find(|&&b| b != b' ' && b != b'\t') {
         None | Some(b';') => {}
         Some(_) => return Err(Error::BadChunkSize),
     }
     let mut n: u64 = 0;
-    for &b in &line[..end] {
+    for &b in digits {
         let d = match b {
             b'0'..=b'9' => b - b'0',
             b'a'..=b'f' => b - b'a' + 10,
