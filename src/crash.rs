@@ -446,7 +446,7 @@ fn post(p: &Post, body: &[u8]) {
     #[cfg(feature = "lambda")]
     let body: &[&[u8]] = if p.json {
         let n = escape_into(body, &mut escaped);
-        json = [JSON_HEAD, &escaped[..n], JSON_TAIL];
+        json = [JSON_HEAD, escaped.get(..n).unwrap_or_default(), JSON_TAIL];
         &json
     } else {
         &[body]
@@ -499,7 +499,8 @@ fn escape_into(s: &[u8], out: &mut [u8]) -> usize {
             // the sequence that would be split.
             k = if piece.first() == Some(&b'\\') { 0 } else { utf8_floor(piece, k) };
         }
-        out[at..at + k].copy_from_slice(&piece[..k]);
+        let room = out.get_mut(at..).unwrap_or_default();
+        room.iter_mut().zip(piece.iter().take(k)).for_each(|(d, &c)| *d = c);
         at += k;
     });
     at
@@ -509,7 +510,7 @@ fn escape_into(s: &[u8], out: &mut [u8]) -> usize {
 /// cut without splitting a sequence.
 #[cfg(feature = "lambda")]
 fn utf8_floor(s: &[u8], mut k: usize) -> usize {
-    while k > 0 && k < s.len() && s[k] & 0xc0 == 0x80 {
+    while k > 0 && s.get(k).is_some_and(|c| c & 0xc0 == 0x80) {
         k -= 1;
     }
     k
@@ -518,7 +519,7 @@ fn utf8_floor(s: &[u8], mut k: usize) -> usize {
 /// Sends `request` and waits for the first bytes of the answer: `Some(true)`
 /// answered, `Some(false)` the connection is closed, `None` no answer in time.
 fn exchange<const N: usize>(fd: &OwnedFd, mut request: [&[u8]; N], n: usize) -> Option<bool> {
-    if sys::send_all_in(fd, &mut request[..n]).is_err() {
+    if sys::send_all_in(fd, request.get_mut(..n).unwrap_or_default()).is_err() {
         return Some(false);
     }
     if !sys::poll_in(fd, ANSWER_WAIT_MS) {

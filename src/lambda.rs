@@ -201,7 +201,7 @@ pub fn escape_json(s: &[u8], out: &mut dyn FnMut(&[u8])) {
                 i += 1;
                 continue;
             }
-            _ => match utf8_sequence(&s[i..]) {
+            _ => match utf8_sequence(s.get(i..).unwrap_or_default()) {
                 (true, n) => {
                     i += n;
                     continue;
@@ -209,12 +209,12 @@ pub fn escape_json(s: &[u8], out: &mut dyn FnMut(&[u8])) {
                 (false, n) => (b"\\ufffd", n),
             },
         };
-        out(&s[start..i]);
+        out(s.get(start..i).unwrap_or_default());
         out(esc);
         i += skip;
         start = i;
     }
-    out(&s[start..]);
+    out(s.get(start..).unwrap_or_default());
 }
 
 /// Whether `s` (not empty, starting with a byte >= 0x80) starts with a
@@ -224,7 +224,7 @@ pub fn escape_json(s: &[u8], out: &mut dyn FnMut(&[u8])) {
 fn utf8_sequence(s: &[u8]) -> (bool, usize) {
     // The sequence's length and the range of its second byte (RFC 3629:
     // no overlong forms, no surrogates, nothing past U+10FFFF).
-    let (n, lo, hi) = match s[0] {
+    let (n, lo, hi) = match s.first().copied().unwrap_or_default() {
         0xc2..=0xdf => (2, 0x80, 0xbf),
         0xe0 => (3, 0xa0, 0xbf),
         0xed => (3, 0x80, 0x9f),
@@ -262,10 +262,14 @@ fn escape_in_place(tx: &mut Buf) -> usize {
         }
         left -= k;
     }
-    let (src, dst) = tx.as_mut_slice().split_at_mut(n);
+    let Some((src, dst)) = tx.as_mut_slice().split_at_mut_checked(n) else {
+        tx.clear();
+        return 0;
+    };
     let mut at = 0;
     escape_json(src, &mut |p| {
-        dst[at..at + p.len()].copy_from_slice(p);
+        let room = dst.get_mut(at..).unwrap_or_default();
+        room.iter_mut().zip(p).for_each(|(d, &c)| *d = c);
         at += p.len();
     });
     n
@@ -286,7 +290,7 @@ pub fn respond(client: &mut Client, prefix: &[u8], id: &[u8], body: &[u8]) -> Re
 /// Returns the status.
 pub fn post_error(client: &mut Client, prefix: &[u8], id: &[u8], kind: &[u8], tx: &mut Buf) -> Result<u16, Fatal> {
     let at = escape_in_place(tx);
-    let escaped = &tx.as_slice()[at..];
+    let escaped = tx.as_slice().get(at..).unwrap_or_default();
     let (line, endpoint) = match id {
         [] => ([&b"POST "[..], prefix, INIT_ERROR_LINE, b"", b"", kind, HOST_FIELD], LambdaEndpoint::InitError),
         _ => ([&b"POST "[..], prefix, INVOCATION, id, ERROR_LINE, kind, HOST_FIELD], LambdaEndpoint::Error),
