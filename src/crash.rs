@@ -40,7 +40,7 @@
 //! runs, by a C constructor say).
 #![allow(unsafe_code)]
 
-use crate::diag::{put, Arg, Line};
+use crate::diag::{pick, put, Arg, Line};
 use crate::ffi::Entry;
 #[cfg(feature = "lambda")]
 use crate::http::wire;
@@ -370,16 +370,7 @@ fn finish(l: &mut Line, scene: Option<&Scene>) {
 
 /// What the kernel says about the signal: its name and what caused it.
 fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
-    let name = match sig {
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGILL => "SIGILL",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGTRAP => "SIGTRAP",
-        _ => "SIGSYS",
-    };
-    put!(l, "{} (", Arg::Str(name));
+    put!(l, "{} (", Arg::Str(signal_name(sig)));
     let code = info.si_code;
     // SAFETY: for these signals the kernel fills si_addr for a fault (code
     // > 0) and si_pid for a signal sent by a process (code <= 0); the
@@ -419,6 +410,13 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
         }
     }
     put!(l, ")");
+}
+
+/// The name of a signal of [`SIGNALS`] (the last one's for any other).
+fn signal_name(sig: c_int) -> &'static str {
+    // In the order of SIGNALS.
+    const NAMES: &str = "SIGSEGV\0SIGBUS\0SIGILL\0SIGFPE\0SIGABRT\0SIGTRAP\0SIGSYS";
+    pick(NAMES, SIGNALS.iter().position(|&s| s == sig).unwrap_or(SIGNALS.len() - 1))
 }
 
 const FPE_INTDIV: c_int = 1;
@@ -548,5 +546,20 @@ mod tests {
         let mut big = [0u8; ESCAPED_MAX];
         let n = escape_into(&[1u8; 1024], &mut big);
         assert_eq!(n, ESCAPED_MAX / 6 * 6, "only whole \\u0001 escapes");
+    }
+}
+
+#[cfg(test)]
+mod signal_names {
+    use super::*;
+
+    #[test]
+    fn each_reported_signal_is_named() {
+        let names = SIGNALS.map(signal_name);
+        assert_eq!(names, ["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGTRAP", "SIGSYS"]);
+        assert_eq!(
+            SIGNALS,
+            [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGABRT, libc::SIGTRAP, libc::SIGSYS]
+        );
     }
 }
