@@ -253,6 +253,19 @@ pub fn send_all_in(fd: &OwnedFd, parts: &mut [&[u8]]) -> Result<(), Errno> {
     }
 }
 
+/// Moves `s[from..]` to the front of `s` (a `memmove`); nothing if `from`
+/// is past the end. What `s.copy_within(from.., 0)` does, without its
+/// range checks, which at opt-level z are an out-of-line call that can
+/// panic (and links in the panic's number formatting).
+pub fn shift_down(s: &mut [u8], from: usize) {
+    if let Some(count) = s.len().checked_sub(from) {
+        let p = s.as_mut_ptr();
+        // SAFETY: both ranges, `from..from + count` and `0..count`, lie
+        // within `s`, which is borrowed mutably; `copy` allows overlap.
+        unsafe { core::ptr::copy(p.add(from), p, count) };
+    }
+}
+
 /// `read(2)` into `buf`, retried on `EINTR`. `Ok(0)` is end of stream.
 pub fn read(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
     loop {
@@ -444,7 +457,7 @@ impl<'a> Buf<'a> {
         // Usually nothing is left over (a response was read to its end), or
         // nothing is consumed: no move.
         if n != 0 && n != self.len {
-            self.as_mut_slice().copy_within(n.., 0);
+            shift_down(self.as_mut_slice(), n);
         }
         self.len -= n;
     }
@@ -551,6 +564,18 @@ impl Drop for Buf<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shift_down_moves_the_tail_to_the_front() {
+        for (from, want) in [(0, [1, 2, 3, 4, 5]), (2, [3, 4, 5, 4, 5]), (4, [5, 2, 3, 4, 5]), (5, [1, 2, 3, 4, 5])] {
+            let mut s = [1, 2, 3, 4, 5];
+            shift_down(&mut s, from);
+            assert_eq!(s, want, "{from}");
+        }
+        let mut s = [1, 2];
+        shift_down(&mut s, 3);
+        assert_eq!(s, [1, 2]);
+    }
 
     #[test]
     fn buf_starts_in_caller_memory_then_moves_to_heap() {

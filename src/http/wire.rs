@@ -566,7 +566,7 @@ impl Dechunker {
                     // the end of `region[out..pos + take]` to its start.
                     if let Some(span) = region.get_mut(self.out..self.pos + take) {
                         let from = span.len().saturating_sub(take);
-                        span.copy_within(from.., 0);
+                        crate::sys::shift_down(span, from);
                     }
                     self.pos += take;
                     self.out += take;
