@@ -19,7 +19,9 @@
 //!   environment, clocks, `mmap` for buffer growth) is wrapped here, and this
 //!   module, `ffi` and `crash` are the only places where `unsafe` is
 //!   allowed.
-//! - `diag`: the one-line messages on stderr (`Line`), with no allocation.
+//! - `diag`: the one-line messages on stderr (`Line`): templates with `{}`
+//!   holes filled by typed arguments, rendered by one function; no
+//!   allocation, no panic.
 //! - `ffi`: the handler ABI of `include/scf_bootstrap.h`, the registry of
 //!   handlers linked into the binary, and the safe Rust API over it.
 //! - `http::wire`, then `http`: a blocking HTTP/1.1 client for one peer over
