@@ -3,8 +3,9 @@
 //! to connect to, for both dialects' endpoint settings.
 
 use crate::fatal::Fatal;
-use crate::http::Addrs;
-use crate::sys::{self, SockAddr};
+#[cfg(doc)]
+use crate::http::wire::Host;
+use crate::sys::{self, Addrs, SockAddr};
 use core::ffi::CStr;
 
 /// A port number: 1 to 65535, digits only, no leading zero.
@@ -22,8 +23,8 @@ pub fn parse_port(pv: &[u8]) -> Option<u16> {
 /// The addresses of the runtime API's host `value` (the setting of `var`,
 /// also given NUL-terminated as `c`), and the host as it goes in the Host
 /// header: whether it is IPv6 (and wants brackets) and the text inside any
-/// brackets. `v6_hint` is the message for an IPv6 literal that does not
-/// parse.
+/// brackets (see [`Host::new`]). `v6_hint` is the message for an IPv6
+/// literal that does not parse.
 pub fn host_addrs(
     var: &'static str,
     value: &'static [u8],

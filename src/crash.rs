@@ -479,14 +479,14 @@ const JSON_HEAD: &[u8] = b"{\"errorMessage\":\"";
 #[cfg(feature = "lambda")]
 const JSON_TAIL: &[u8] = b"\",\"errorType\":\"Runtime.Crash\"}";
 
-/// JSON-escapes `s` into `out` (see [`crate::lambda::escape_json`]); what
+/// JSON-escapes `s` into `out` (see [`crate::text::escape_json`]); what
 /// does not fit is left out, cut at a whole escape and a whole UTF-8
 /// sequence so the result stays a valid JSON string. Returns its length.
 #[cfg(feature = "lambda")]
 fn escape_into(s: &[u8], out: &mut [u8]) -> usize {
     let mut at = 0;
     let mut full = false;
-    crate::lambda::escape_json(s, &mut |piece| {
+    crate::text::escape_json(s, &mut |piece| {
         if full {
             return;
         }

@@ -11,7 +11,7 @@
 use crate::diag::{put, Arg, Line};
 use crate::ffi::{self, Entry};
 use crate::http;
-use crate::http::wire::{route, Route};
+use crate::http::wire::{route, Host, Route};
 use crate::sys;
 use core::ffi::c_int;
 
@@ -72,19 +72,16 @@ impl ScfEndpoint {
 }
 
 impl Endpoint {
-    /// The method and path, for messages.
-    pub fn name(self) -> (&'static str, &'static str) {
+    /// The method and path (`POST /runtime/init/ready`), for messages.
+    pub fn name(self) -> &'static str {
         match self {
-            Endpoint::Scf(e) => {
-                let Route { method, path, .. } = *e.route();
-                (method, path)
-            }
+            Endpoint::Scf(e) => e.route().name(),
             #[cfg(feature = "lambda")]
             Endpoint::Lambda(e) => match e {
-                LambdaEndpoint::InitError => ("POST", "/2018-06-01/runtime/init/error"),
-                LambdaEndpoint::Next => ("GET", "/2018-06-01/runtime/invocation/next"),
-                LambdaEndpoint::Response => ("POST", "/2018-06-01/runtime/invocation/{id}/response"),
-                LambdaEndpoint::Error => ("POST", "/2018-06-01/runtime/invocation/{id}/error"),
+                LambdaEndpoint::InitError => "POST /2018-06-01/runtime/init/error",
+                LambdaEndpoint::Next => "GET /2018-06-01/runtime/invocation/next",
+                LambdaEndpoint::Response => "POST /2018-06-01/runtime/invocation/{id}/response",
+                LambdaEndpoint::Error => "POST /2018-06-01/runtime/invocation/{id}/error",
             },
         }
     }
@@ -190,7 +187,7 @@ pub fn select(entries: &'static [Entry], setting: Option<&'static [u8]>) -> Resu
 /// The one-line message for `f`. `host` is the runtime API's address
 /// (empty before it was parsed); `written` is what the init hook wrote,
 /// for an init failure.
-pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
+pub(crate) fn describe(f: Fatal, host: &Host, written: &[u8]) -> Line {
     let mut l = Line::new();
     match f {
         Fatal::Stdio(e) => {
@@ -246,8 +243,7 @@ pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
             }
         }
         Fatal::Http { endpoint, err } => {
-            let (method, path) = endpoint.name();
-            put!(l, "{} {} at {}: ", Arg::Str(method), Arg::Str(path), Arg::Cat(&host));
+            put!(l, "{} at {}: ", Arg::Str(endpoint.name()), Arg::Cat(&host.pieces()));
             match err {
                 http::Error::Unreachable(cause) => {
                     let (what, detail) = match cause {
@@ -275,10 +271,9 @@ pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
             }
         }
         Fatal::Status { endpoint, status } => {
-            let (method, path) = endpoint.name();
-            let (method, path, host, status) =
-                (Arg::Str(method), Arg::Str(path), Arg::Cat(&host), Arg::Num(status.into()));
-            put!(l, "{} {} at {}: unexpected status {}", method, path, host, status);
+            let (endpoint, host, status) =
+                (Arg::Str(endpoint.name()), Arg::Cat(&host.pieces()), Arg::Num(status.into()));
+            put!(l, "{} at {}: unexpected status {}", endpoint, host, status);
         }
     }
     l
@@ -302,6 +297,29 @@ fn list_handlers(l: &mut Line) {
 mod tests {
     use super::*;
     use core::ffi::CStr;
+
+    #[test]
+    fn endpoint_names_are_the_method_and_path() {
+        let scf = [ScfEndpoint::Ready, ScfEndpoint::Next, ScfEndpoint::Response, ScfEndpoint::Error];
+        let names: Vec<&str> = scf.iter().map(|&e| Endpoint::from(e).name()).collect();
+        assert_eq!(
+            names,
+            [
+                "POST /runtime/init/ready",
+                "GET /runtime/invocation/next",
+                "POST /runtime/invocation/response",
+                "POST /runtime/invocation/error"
+            ]
+        );
+        for e in scf {
+            assert_eq!(e.route().line, format!("{} HTTP/1.1\r\nHost: ", Endpoint::from(e).name()));
+        }
+        #[cfg(feature = "lambda")]
+        {
+            assert_eq!(ScfEndpoint::Ready.in_lambda().name(), "POST /2018-06-01/runtime/init/error");
+            assert_eq!(ScfEndpoint::Error.in_lambda().name(), "POST /2018-06-01/runtime/invocation/{id}/error");
+        }
+    }
 
     #[test]
     fn handler_function_part() {

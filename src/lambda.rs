@@ -1,7 +1,7 @@
 //! The AWS Lambda dialect of the runtime API (cargo feature `lambda`),
 //! chosen at start when `AWS_LAMBDA_RUNTIME_API` is set. The connection,
 //! framing, retry policy, buffers and handler registry are the SCF
-//! dialect's ([`crate::runtime`]); what differs is here:
+//! dialect's (`runtime`, which calls this module); what differs is here:
 //!
 //! ```text
 //!  exec ──► env + endpoint ──► handler + init hook ──(failure)──► POST /2018-06-01/runtime/init/error
@@ -25,8 +25,10 @@
 use crate::address;
 use crate::fatal::{self, Fatal, LambdaEndpoint};
 use crate::ffi::{RawContext, Str};
-use crate::http::{wire, Client};
+use crate::http::wire::{self, Host};
+use crate::http::Client;
 use crate::sys::{self, Buf};
+use crate::text;
 use core::ffi::CStr;
 
 /// The Lambda variables the runtime reads, after their shared `AWS_`
@@ -132,8 +134,8 @@ pub fn split_api(value: &[u8]) -> Result<ApiParts<'_>, &'static str> {
     }
 }
 
-/// The addresses to try, the Host value in pieces and the path prefix.
-pub type Api = (crate::http::Addrs, [&'static [u8]; 4], &'static [u8]);
+/// The addresses to try, the Host value and the path prefix.
+pub type Api = (sys::Addrs, Host<'static>, &'static [u8]);
 
 /// The [`Api`] that `AWS_LAMBDA_RUNTIME_API` names.
 pub fn endpoint(api: &'static CStr) -> Result<Api, Fatal> {
@@ -154,7 +156,7 @@ pub fn endpoint(api: &'static CStr) -> Result<Api, Fatal> {
         Fatal::EnvInvalid { why, .. } => bad(why),
         other => other,
     })?;
-    Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, port], prefix))
+    Ok((addrs, Host::new(inner, v6, port), prefix))
 }
 
 /// A `Lambda-Runtime-Deadline-Ms` value below this (2001-09-09) is not a
@@ -177,71 +179,6 @@ pub fn valid_request_id(id: &[u8]) -> bool {
         && id.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// Feeds `s` to `out` JSON-escaped, in pieces (one copy of the code for
-/// both of its callers, which count and then copy): `"` and `\` escaped,
-/// control bytes as `\n`, `\r`, `\t` or `\u00XX`, and each invalid UTF-8
-/// sequence as `\ufffd` (the replacement character), so the result is
-/// valid JSON string content whatever the bytes.
-pub fn escape_json(s: &[u8], out: &mut dyn FnMut(&[u8])) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let (mut start, mut i) = (0, 0);
-    while i < s.len() {
-        let b = s[i];
-        let u = [b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
-        let (esc, skip): (&[u8], usize) = match b {
-            b'"' => (b"\\\"", 1),
-            b'\\' => (b"\\\\", 1),
-            b'\n' => (b"\\n", 1),
-            b'\r' => (b"\\r", 1),
-            b'\t' => (b"\\t", 1),
-            0..=0x1f => (&u, 1),
-            0x20..=0x7f => {
-                i += 1;
-                continue;
-            }
-            _ => match utf8_sequence(s.get(i..).unwrap_or_default()) {
-                (true, n) => {
-                    i += n;
-                    continue;
-                }
-                (false, n) => (b"\\ufffd", n),
-            },
-        };
-        out(s.get(start..i).unwrap_or_default());
-        out(esc);
-        i += skip;
-        start = i;
-    }
-    out(s.get(start..).unwrap_or_default());
-}
-
-/// Whether `s` (not empty, starting with a byte >= 0x80) starts with a
-/// valid UTF-8 sequence, and its length; if not valid, the length of the
-/// invalid part to replace by one U+FFFD (the longest prefix of a valid
-/// sequence, at least one byte: what `String::from_utf8_lossy` replaces).
-fn utf8_sequence(s: &[u8]) -> (bool, usize) {
-    // The sequence's length and the range of its second byte (RFC 3629:
-    // no overlong forms, no surrogates, nothing past U+10FFFF).
-    let (n, lo, hi) = match s.first().copied().unwrap_or_default() {
-        0xc2..=0xdf => (2, 0x80, 0xbf),
-        0xe0 => (3, 0xa0, 0xbf),
-        0xed => (3, 0x80, 0x9f),
-        0xe1..=0xef => (3, 0x80, 0xbf),
-        0xf0 => (4, 0x90, 0xbf),
-        0xf1..=0xf3 => (4, 0x80, 0xbf),
-        0xf4 => (4, 0x80, 0x8f),
-        _ => return (false, 1),
-    };
-    if !s.get(1).is_some_and(|c| (lo..=hi).contains(c)) {
-        return (false, 1);
-    }
-    let mut k = 2;
-    while k < n && s.get(k).is_some_and(|c| c & 0xc0 == 0x80) {
-        k += 1;
-    }
-    (k == n, k)
-}
-
 /// Appends the JSON-escaped copy of `tx`'s contents to `tx` itself and
 /// returns where it starts; the message is left in front of it. The room
 /// is the reused response buffer's, grown only for a larger message than
@@ -249,7 +186,7 @@ fn utf8_sequence(s: &[u8]) -> (bool, usize) {
 fn escape_in_place(tx: &mut Buf) -> usize {
     let n = tx.len();
     let mut m = 0;
-    escape_json(tx.as_slice(), &mut |p| m += p.len());
+    text::escape_json(tx.as_slice(), &mut |p| m += p.len());
     const ZEROS: [u8; 64] = [0; 64];
     let mut left = m;
     while left > 0 {
@@ -265,7 +202,7 @@ fn escape_in_place(tx: &mut Buf) -> usize {
         return 0;
     };
     let mut at = 0;
-    escape_json(src, &mut |p| {
+    text::escape_json(src, &mut |p| {
         let room = dst.get_mut(at..).unwrap_or_default();
         room.iter_mut().zip(p).for_each(|(d, &c)| *d = c);
         at += p.len();
@@ -304,7 +241,7 @@ pub fn post_error(client: &mut Client, prefix: &[u8], id: &[u8], kind: &[u8], tx
 /// log line says it; `tx` holds what an init hook wrote). A failure to
 /// report it is not reported: the start fails either way, and the caller
 /// prints `f`.
-pub fn init_error(client: &mut Client, prefix: &[u8], f: Fatal, host: [&[u8]; 4], tx: &mut Buf) {
+pub fn init_error(client: &mut Client, prefix: &[u8], f: Fatal, host: &Host, tx: &mut Buf) {
     fatal::describe(f, host, tx.as_slice()).store(tx);
     let _ = post_error(client, prefix, b"", init_error_type(&f), tx);
 }
@@ -386,7 +323,8 @@ mod tests {
     }
 
     fn ep(v: &'static CStr) -> Result<(String, String), Fatal> {
-        endpoint(v).map(|(_, h, p)| (String::from_utf8(h.concat()).unwrap(), String::from_utf8(p.to_vec()).unwrap()))
+        endpoint(v)
+            .map(|(_, h, p)| (String::from_utf8(h.pieces().concat()).unwrap(), String::from_utf8(p.to_vec()).unwrap()))
     }
 
     #[test]
@@ -418,73 +356,6 @@ mod tests {
         for bad in [&b""[..], b"a b", b"a/b", b"a\r\nb", b"a?b", b"%2e", &[b'a'; MAX_REQUEST_ID + 1]] {
             assert!(!valid_request_id(bad), "{bad:?}");
         }
-    }
-
-    fn esc(s: &[u8]) -> String {
-        let mut out = Vec::new();
-        escape_json(s, &mut |p| out.extend_from_slice(p));
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn json_escaping() {
-        assert_eq!(esc(b"plain"), "plain");
-        assert_eq!(esc(b"a\"b\\c"), "a\\\"b\\\\c");
-        assert_eq!(esc(b"\n\r\t\x00\x1f\x7f"), "\\n\\r\\t\\u0000\\u001f\x7f");
-        assert_eq!(esc("h\u{e9}\u{2603}".as_bytes()), "h\u{e9}\u{2603}");
-        assert_eq!(esc(b"a\xffb\xe2\x98"), "a\\ufffdb\\ufffd");
-        // Sequences next to the edges of UTF-8 (each checked against the
-        // standard library's lossy decoding, as below).
-        for s in [
-            &b"\xe2\x98\x83 \xf0\x9f\x98\x80 \xdf\xbf \xef\xbf\xbf"[..],
-            b"\xed\xa0\x80 \xed\x9f\xbf \xf4\x90\x80\x80 \xf4\x8f\xbf\xbf",
-            b"\xc0\xaf \xc1\xbf \xe0\x80\xaf \xe0\xa0\x80 \xf0\x80\x80\x80 \xf5\x80",
-            b"\xf0\x9f\x98 \xe2\x98 \x80\xbf \xfe\xff",
-        ] {
-            assert_eq!(parse_json_string(&format!("\"{}\"", esc(s))).unwrap(), String::from_utf8_lossy(s), "{s:?}");
-        }
-        // Whatever the bytes, the result is a JSON string's content.
-        let mut seed = 0x2545f4914f6cdd1du64;
-        for _ in 0..20000 {
-            let bytes: Vec<u8> = (0..(seed % 40))
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    seed as u8
-                })
-                .collect();
-            let e = esc(&bytes);
-            let v: String = parse_json_string(&format!("\"{e}\"")).unwrap_or_else(|| panic!("{bytes:?} -> {e:?}"));
-            assert_eq!(v, String::from_utf8_lossy(&bytes), "{bytes:?}");
-        }
-    }
-
-    /// A minimal JSON string decoder for the test (no dependency).
-    fn parse_json_string(s: &str) -> Option<String> {
-        let inner = s.strip_prefix('"')?.strip_suffix('"')?;
-        let mut out = String::new();
-        let mut it = inner.chars();
-        while let Some(c) = it.next() {
-            match c {
-                '"' => return None,
-                '\\' => match it.next()? {
-                    '"' => out.push('"'),
-                    '\\' => out.push('\\'),
-                    'n' => out.push('\n'),
-                    'r' => out.push('\r'),
-                    't' => out.push('\t'),
-                    'u' => {
-                        let h: String = it.by_ref().take(4).collect();
-                        out.push(char::from_u32(u32::from_str_radix(&h, 16).ok()?)?);
-                    }
-                    _ => return None,
-                },
-                c if (c as u32) < 0x20 => return None,
-                c => out.push(c),
-            }
-        }
-        Some(out)
     }
 
     #[test]

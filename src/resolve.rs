@@ -16,8 +16,7 @@
 //! The parsers are pure functions over bytes (unit-tested below); [`lookup`]
 //! does the reads, sends and waits through [`crate::sys`].
 
-use crate::http::Addrs;
-use crate::sys::{self, Errno, SockAddr};
+use crate::sys::{self, Addrs, Errno, SockAddr};
 use core::ffi::CStr;
 
 /// Why a name has no address.
@@ -245,7 +244,7 @@ impl<'a> Conf<'a> {
                 }
                 Some(b"options") => {
                     for opt in w {
-                        let num = |p: &[u8]| opt.strip_prefix(p).and_then(crate::http::wire::parse_decimal);
+                        let num = |p: &[u8]| opt.strip_prefix(p).and_then(crate::text::parse_decimal);
                         if let Some(n) = num(b"ndots:") {
                             c.ndots = n.min(15) as usize;
                         } else if let Some(n) = num(b"timeout:") {

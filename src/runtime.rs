@@ -29,9 +29,9 @@ use crate::crash::{self, Act, Post, Scene};
 use crate::diag::{msg, put, Arg, Line};
 use crate::fatal::{self, Endpoint, Fatal, ScfEndpoint};
 use crate::ffi::{self, Entry, RawContext, Str, Writer};
-use crate::http::wire;
-use crate::http::{Addrs, Client};
-use crate::sys::{self, Buf};
+use crate::http::wire::{self, Host};
+use crate::http::Client;
+use crate::sys::{self, Addrs, Buf};
 use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
 use core::mem::MaybeUninit;
@@ -45,14 +45,14 @@ pub fn main() -> c_int {
     let mut rx_mem = [const { MaybeUninit::uninit() }; 8 << 10];
     let mut tx_mem = [const { MaybeUninit::uninit() }; 4 << 10];
     let mut tail_mem = [const { MaybeUninit::uninit() }; 320];
-    let mut host: [&[u8]; 4] = [b""; 4];
+    let mut host = Host::none();
     let mut tx = Buf::new(&mut tx_mem);
     let Err(fatal) = serve(Buf::new(&mut rx_mem), Buf::new(&mut tail_mem), &mut tx, &mut host);
-    report(fatal, host, tx.as_slice());
+    report(fatal, &host, tx.as_slice());
     1
 }
 
-fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static [u8]; 4]) -> Result<Infallible, Fatal> {
+fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'static>) -> Result<Infallible, Fatal> {
     sys::open_stdio().map_err(Fatal::Stdio)?;
     let env = Env::read();
     // With the Lambda dialect built in, `lambda` is its path prefix when
@@ -127,7 +127,7 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
             // line on stderr is printed by the caller either way.
             #[cfg(feature = "lambda")]
             if let Some(prefix) = lambda {
-                crate::lambda::init_error(&mut client, prefix, f, *host, tx);
+                crate::lambda::init_error(&mut client, prefix, f, host, tx);
             }
             return Err(f);
         }
@@ -249,9 +249,8 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         #[cfg(not(feature = "lambda"))]
         let status = post(&mut client, ScfEndpoint::Error, tx.as_slice())?;
         if !(200..300).contains(&status) {
-            let (method, path) = on(ScfEndpoint::Error).name();
-            let (method, path, status) = (Arg::Str(method), Arg::Str(path), Arg::Num(status.into()));
-            msg!("warning: {} {} answered status {}", method, path, status).emit();
+            let (endpoint, status) = (Arg::Str(on(ScfEndpoint::Error).name()), Arg::Num(status.into()));
+            msg!("warning: {} answered status {}", endpoint, status).emit();
         }
     }
 }
@@ -274,7 +273,7 @@ fn refusal(name: &[u8], r: ffi::Refusal) -> Line {
 }
 
 /// SCF's endpoint, also stored in `host` for messages.
-fn scf_endpoint(env: &Env, host: &mut [&'static [u8]; 4]) -> Result<Addrs, Fatal> {
+fn scf_endpoint(env: &Env, host: &mut Host<'static>) -> Result<Addrs, Fatal> {
     let addrs;
     (addrs, *host) = endpoint(env.api, env.port)?;
     Ok(addrs)
@@ -288,7 +287,7 @@ fn start(env: &Env, ctx: &mut RawContext, tx: &mut Buf, post: Option<Post>) -> R
     if let Some(m) = env.lambda.memory_size {
         let value = m.to_bytes();
         let why = "is not a number of megabytes";
-        ctx.memory_limit_mb = wire::parse_decimal(value).ok_or(Fatal::EnvInvalid {
+        ctx.memory_limit_mb = crate::text::parse_decimal(value).ok_or(Fatal::EnvInvalid {
             var: "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
             value,
             why,
@@ -398,9 +397,8 @@ impl Env {
 }
 
 /// Parses `SCF_RUNTIME_API` and `SCF_RUNTIME_API_PORT` into the addresses to
-/// try and the Host header value in pieces (`host:port`, brackets around an
-/// IPv6 address), each piece borrowed from the environment or a literal.
-fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(Addrs, [&'static [u8]; 4]), Fatal> {
+/// try and the Host header value.
+fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(Addrs, Host<'static>), Fatal> {
     const API: &str = "SCF_RUNTIME_API";
     const PORT: &str = "SCF_RUNTIME_API_PORT";
     let api = api.ok_or(Fatal::EnvMissing(API))?;
@@ -413,13 +411,13 @@ fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(
     })?;
     let (addrs, v6, inner) =
         address::host_addrs(API, value, api, port, "is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)")?;
-    Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, pv]))
+    Ok((addrs, Host::new(inner, v6, pv)))
 }
 
 /// Prints the one-line message for `f`. `host` is the runtime API's
 /// address (empty before it was parsed); `written` is what the init hook
 /// wrote, for an init failure.
-fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
+fn report(f: Fatal, host: &Host, written: &[u8]) {
     fatal::describe(f, host, written).emit();
 }
 
@@ -428,7 +426,7 @@ mod tests {
     use super::*;
 
     fn ep(api: &'static CStr, port: &'static CStr) -> Result<String, Fatal> {
-        endpoint(Some(api), Some(port)).map(|(_, host)| String::from_utf8(host.concat()).unwrap())
+        endpoint(Some(api), Some(port)).map(|(_, host)| String::from_utf8(host.pieces().concat()).unwrap())
     }
 
     #[test]

@@ -90,6 +90,34 @@ impl SockAddr {
     }
 }
 
+/// Up to four addresses to try, in order.
+#[derive(Clone, Copy, Default)]
+pub struct Addrs {
+    list: [Option<SockAddr>; 4],
+}
+
+impl Addrs {
+    pub const fn new() -> Addrs {
+        Addrs { list: [None; 4] }
+    }
+
+    /// Adds `a`; returns false when the list is full.
+    pub fn push(&mut self, a: SockAddr) -> bool {
+        match self.list.iter_mut().find(|s| s.is_none()) {
+            Some(slot) => {
+                *slot = Some(a);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The addresses, in the order they are tried.
+    pub fn iter(&self) -> impl Iterator<Item = &SockAddr> {
+        self.list.iter().flatten()
+    }
+}
+
 // The libc crate declares functions but, outside std, does not link the C
 // library; this block does (musl's libc.a in the static target).
 #[link(name = "c")]

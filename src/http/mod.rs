@@ -33,9 +33,9 @@
 pub mod wire;
 
 use crate::diag::{put, Arg, Line};
-use crate::sys::{self, Buf, Errno, OwnedFd, SockAddr};
+use crate::sys::{self, Addrs, Buf, Errno, OwnedFd};
 use core::ops::Range;
-use wire::Route;
+use wire::{Host, Route};
 
 /// How long connection failures and 5xx answers are retried before giving up.
 pub const RETRY_BUDGET_MS: u64 = 10_000;
@@ -118,34 +118,6 @@ enum Attempt {
     Fatal(Error),
 }
 
-/// Up to four addresses to try, in order.
-#[derive(Clone, Copy, Default)]
-pub struct Addrs {
-    list: [Option<SockAddr>; 4],
-}
-
-impl Addrs {
-    pub const fn new() -> Addrs {
-        Addrs { list: [None; 4] }
-    }
-
-    /// Adds `a`; returns false when the list is full.
-    pub fn push(&mut self, a: SockAddr) -> bool {
-        match self.list.iter_mut().find(|s| s.is_none()) {
-            Some(slot) => {
-                *slot = Some(a);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// The addresses, in the order they are tried.
-    pub fn iter(&self) -> impl Iterator<Item = &SockAddr> {
-        self.list.iter().flatten()
-    }
-}
-
 /// What it takes to send one more request to the client's peer without
 /// the client: its kept connection (if open), the joined Host tail for
 /// [`wire::request`], and the addresses to connect to afresh. For
@@ -171,7 +143,7 @@ pub struct Client<'b> {
     /// The Host value and what follows it ([`wire::host_tail`]), joined on
     /// the first request.
     tail: Buf<'b>,
-    host: [&'b [u8]; 4],
+    host: Host<'b>,
     /// An out-of-step connection was reported on stderr already.
     warned: bool,
     /// Serving Lambda: the last response's Lambda context headers (`None`
@@ -181,10 +153,10 @@ pub struct Client<'b> {
 }
 
 impl<'b> Client<'b> {
-    /// A client for the peer at `addrs`. `host` is the Host header value
-    /// in pieces; `tail` is memory for it (a host name and port fit in 300
-    /// bytes).
-    pub fn new(addrs: Addrs, host: [&'b [u8]; 4], tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
+    /// A client for the peer at `addrs`, named `host` in requests; `tail`
+    /// is memory for the Host value and what follows it (a host name and
+    /// port fit in 300 bytes).
+    pub fn new(addrs: Addrs, host: Host<'b>, tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
         Client {
             addrs,
             conn: None,
@@ -225,7 +197,7 @@ impl<'b> Client<'b> {
 
     #[cold]
     fn join_tail_now(&mut self) -> Result<(), Error> {
-        for piece in wire::host_tail(self.host) {
+        for piece in wire::host_tail(&self.host) {
             self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
         }
         Ok(())
@@ -304,7 +276,7 @@ impl<'b> Client<'b> {
             return Ok(());
         }
         let mut last = Errno::CONNREFUSED;
-        for a in self.addrs.list.iter().flatten() {
+        for a in self.addrs.iter() {
             match sys::connect(a) {
                 Ok(fd) => {
                     self.conn = Some(fd);
