@@ -21,7 +21,9 @@
 //!   allowed. Also the list of addresses to connect to (`Addrs`).
 //! - `text`: pure byte-text helpers several layers share (blank trimming,
 //!   decimal numbers, JSON string escaping).
-//! - `diag`: the one-line messages on stderr (`Line`), with no allocation.
+//! - `diag`: the one-line messages on stderr (`Line`): templates with `{}`
+//!   holes filled by typed arguments, rendered by one function; no
+//!   allocation, no panic.
 //! - `ffi`: the handler ABI of `include/scf_bootstrap.h`, the registry of
 //!   handlers linked into the binary, and the safe Rust API over it.
 //! - `resolve` (cargo feature `resolve`): host names for the runtime API,

@@ -32,6 +32,7 @@
 
 pub mod wire;
 
+use crate::diag::{put, Arg, Line};
 use crate::sys::{self, Addrs, Buf, Errno, OwnedFd};
 use core::ops::Range;
 use wire::{Host, Route};
@@ -207,7 +208,7 @@ impl<'b> Client<'b> {
 
     /// The bytes of `r`'s body, valid until the next request.
     pub fn body(&self, r: &Response) -> &[u8] {
-        &self.rx.as_slice()[r.body.clone()]
+        self.rx.as_slice().get(r.body.clone()).unwrap_or_default()
     }
 
     /// A view of the connection and request pieces (see [`Peer`]).
@@ -351,7 +352,9 @@ impl<'b> Client<'b> {
         let mut framer = wire::BodyFramer::new(head.framing, wire::MAX_BODY);
         let mut closed = false;
         let (body, end) = loop {
-            match framer.step(&mut self.rx.as_mut_slice()[start..], closed).map_err(fault)? {
+            // The head is within what was read, so `start` is too.
+            let region = self.rx.as_mut_slice().get_mut(start..).unwrap_or_default();
+            match framer.step(region, closed).map_err(fault)? {
                 wire::BodyStep::Done { len, end } => break (start..start + len, start + end),
                 wire::BodyStep::Need(n) => {
                     // Straight into memory of the body's size: a 6 MB
@@ -381,11 +384,14 @@ impl<'b> Client<'b> {
     fn out_of_step(&mut self) {
         if !self.warned {
             self.warned = true;
-            crate::diag::Line::new()
-                .str("warning: the runtime API sent ")
-                .num(self.rx.len() as u64)
-                .str(" bytes after a complete response; closed that connection and opened a new one (said once)")
-                .emit();
+            let mut l = Line::new();
+            put!(
+                l,
+                "warning: the runtime API sent {} bytes after a complete response; closed that connection and opened \
+                 a new one (said once)",
+                Arg::Num(self.rx.len() as u64)
+            )
+            .emit();
         }
         self.conn = None;
     }

@@ -252,8 +252,8 @@ pub fn parse_head_in(
     // Only a folded value holds a line feed (httparse refuses one anywhere
     // else in a field value).
     if let Some(r) = context.request_id.as_mut() {
-        if memchr::memchr(b'\n', &buf[r.clone()]).is_some() {
-            r.end = r.start + unfold(&mut buf[r.clone()]);
+        if let Some(v) = buf.get_mut(r.clone()).filter(|v| memchr::memchr(b'\n', v).is_some()) {
+            r.end = r.start + unfold(v);
         }
     }
     Ok(Some(Head { status, len, framing, keep_alive, context }))
@@ -287,18 +287,22 @@ fn lambda_field(l: &mut LambdaContext, name: &[u8], value: &[u8], base: usize) {
 /// no meaning in a field value, so they go with it.)
 pub fn unfold(v: &mut [u8]) -> usize {
     let (mut r, mut w) = (0, 0);
-    while r < v.len() {
-        if v[r] == b'\r' || v[r] == b'\n' {
-            while w > 0 && matches!(v[w - 1], b' ' | b'\t') {
+    // `w <= r` throughout, so each write is in bounds.
+    while let Some(&c) = v.get(r) {
+        let out = if c == b'\r' || c == b'\n' {
+            while w > 0 && matches!(v.get(w - 1), Some(b' ' | b'\t')) {
                 w -= 1;
             }
-            while r < v.len() && matches!(v[r], b' ' | b'\t' | b'\r' | b'\n') {
+            while matches!(v.get(r), Some(b' ' | b'\t' | b'\r' | b'\n')) {
                 r += 1;
             }
-            v[w] = b' ';
+            b' '
         } else {
-            v[w] = v[r];
             r += 1;
+            c
+        };
+        if let Some(b) = v.get_mut(w) {
+            *b = out;
         }
         w += 1;
     }
@@ -645,13 +649,14 @@ impl Dechunker {
 
     pub fn feed(&mut self, region: &mut [u8]) -> Result<Chunked, Error> {
         loop {
-            let avail = &region[self.pos..];
+            // `pos` never passes the region's end (see `advance`'s callers).
+            let avail = region.get(self.pos..).unwrap_or_default();
             match self.state {
                 ChunkState::Size => {
                     let Some(line) = take_line(avail, MAX_CHUNK_LINE, Error::ChunkLineTooLong)? else {
                         return Ok(Chunked::NeedMore);
                     };
-                    let size = parse_chunk_size(&avail[..line.content])?;
+                    let size = parse_chunk_size(line.content)?;
                     self.advance(line.total)?;
                     self.state = if size == 0 { ChunkState::Trailer } else { ChunkState::Data(size) };
                 }
@@ -660,7 +665,12 @@ impl Dechunker {
                         return Ok(Chunked::NeedMore);
                     }
                     let take = (avail.len() as u64).min(left) as usize;
-                    region.copy_within(self.pos..self.pos + take, self.out);
+                    // The data moves down over the framing before it: from
+                    // the end of `region[out..pos + take]` to its start.
+                    if let Some(span) = region.get_mut(self.out..self.pos + take) {
+                        let from = span.len().saturating_sub(take);
+                        crate::sys::shift_down(span, from);
+                    }
                     self.pos += take;
                     self.out += take;
                     self.state =
@@ -683,7 +693,7 @@ impl Dechunker {
                         return Err(Error::TrailerTooLong);
                     }
                     self.advance(line.total)?;
-                    if line.content == 0 {
+                    if line.content.is_empty() {
                         self.state = ChunkState::Done;
                     }
                 }
@@ -703,22 +713,23 @@ impl Dechunker {
     }
 }
 
-struct Line {
-    /// Length without the line ending.
-    content: usize,
-    /// Length with it.
+struct Line<'a> {
+    /// The line without its ending.
+    content: &'a [u8],
+    /// Its length with the ending.
     total: usize,
 }
 
 /// Finds one CRLF-terminated line at the start of `b` (a bare LF is
 /// accepted too, as most servers and clients do), of at most `max` bytes
 /// with its line end; a longer one, complete or not, is `too_long`.
-fn take_line(b: &[u8], max: usize, too_long: Error) -> Result<Option<Line>, Error> {
+fn take_line(b: &[u8], max: usize, too_long: Error) -> Result<Option<Line<'_>>, Error> {
     // Only the first max bytes can hold the end of an acceptable line.
-    match memchr::memchr(b'\n', &b[..b.len().min(max)]) {
-        Some(i) => {
-            let content = if i > 0 && b[i - 1] == b'\r' { i - 1 } else { i };
-            Ok(Some(Line { content, total: i + 1 }))
+    let window = &b[..b.len().min(max)];
+    match memchr::memchr(b'\n', window).and_then(|i| window.split_at_checked(i)) {
+        Some((text, _)) => {
+            let content = text.strip_suffix(b"\r").unwrap_or(text);
+            Ok(Some(Line { content, total: text.len() + 1 }))
         }
         None if b.len() >= max => Err(too_long),
         None => Ok(None),
@@ -731,13 +742,14 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, Error> {
     if end == 0 || end > 16 {
         return Err(Error::BadChunkSize);
     }
+    let Some((digits, rest)) = line.split_at_checked(end) else { return Err(Error::BadChunkSize) };
     // Blanks (BWS) only, not the CR that trim() would also take.
-    match line[end..].iter().find(|&&b| b != b' ' && b != b'\t') {
+    match rest.iter().find(|&&b| b != b' ' && b != b'\t') {
         None | Some(b';') => {}
         Some(_) => return Err(Error::BadChunkSize),
     }
     let mut n: u64 = 0;
-    for &b in &line[..end] {
+    for &b in digits {
         let d = match b {
             b'0'..=b'9' => b - b'0',
             b'a'..=b'f' => b - b'a' + 10,
