@@ -8,7 +8,7 @@
 //! about its failure cannot name different ones. Both dialects, `runtime`
 //! (SCF) and `lambda`, sit above this module; it knows neither.
 
-use crate::diag::Line;
+use crate::diag::{put, Arg, Line};
 use crate::ffi::{self, Entry};
 use crate::http;
 use crate::http::wire::{route, Host, Route};
@@ -153,7 +153,7 @@ pub enum Fatal {
 /// (`index.main_handler` -> `main_handler`), or all of it without a dot.
 pub fn function_part(setting: &[u8]) -> &[u8] {
     match setting.iter().rposition(|&b| b == b'.') {
-        Some(i) => &setting[i + 1..],
+        Some(i) => setting.get(i + 1..).unwrap_or_default(),
         None => setting,
     }
 }
@@ -191,82 +191,89 @@ pub(crate) fn describe(f: Fatal, host: &Host, written: &[u8]) -> Line {
     let mut l = Line::new();
     match f {
         Fatal::Stdio(e) => {
-            l.str("a standard descriptor (0, 1 or 2) is closed and /dev/null cannot replace it: ").str(e.describe());
+            put!(l, "a standard descriptor (0, 1 or 2) is closed and /dev/null cannot replace it: {}", Arg::Errno(e));
         }
         Fatal::EnvMissing(var) => {
-            l.str(var).str(" is not set");
+            put!(l, "{} is not set", Arg::Str(var));
         }
         Fatal::EnvInvalid { var, value, why } => {
-            l.str(var).str("=").quoted(value).str(" ").str(why);
+            put!(l, "{}={} {}", Arg::Str(var), Arg::Quoted(value), Arg::Str(why));
         }
         #[cfg(feature = "resolve")]
         Fatal::Resolve { var, host, err } => {
-            l.str(var).str("=").quoted(host).str(" cannot be resolved: ").str(err.describe());
+            put!(l, "{}={} cannot be resolved: {}", Arg::Str(var), Arg::Quoted(host), Arg::Str(err.describe()));
         }
         #[cfg(feature = "lambda")]
         Fatal::TwoPlatforms => {
-            l.str("both AWS_LAMBDA_RUNTIME_API and SCF_RUNTIME_API are set: unset one");
+            put!(l, "both AWS_LAMBDA_RUNTIME_API and SCF_RUNTIME_API are set: unset one");
         }
         #[cfg(feature = "lambda")]
         Fatal::BadRequestId => {
-            l.str("the runtime API sent an event without a valid Lambda-Runtime-Aws-Request-Id");
+            put!(l, "the runtime API sent an event without a valid Lambda-Runtime-Aws-Request-Id");
         }
         Fatal::HandlerUnset => {
-            l.str("_HANDLER is not set and more than one handler is linked in; available: ");
+            put!(l, "_HANDLER is not set and more than one handler is linked in; available: ");
             list_handlers(&mut l);
         }
         Fatal::UnknownHandler { setting, name } => {
-            l.str("_HANDLER=").quoted(setting).str(" names handler ").quoted(name);
-            l.str(", which is not linked into this bootstrap; available: ");
+            put!(
+                l,
+                "_HANDLER={} names handler {}, which is not linked into this bootstrap; available: ",
+                Arg::Quoted(setting),
+                Arg::Quoted(name)
+            );
             list_handlers(&mut l);
         }
         Fatal::DuplicateHandler(name) => {
-            l.str("handler ").quoted(name).str(" is registered more than once");
+            put!(l, "handler {} is registered more than once", Arg::Quoted(name));
         }
         Fatal::AbiMismatch { version } => {
-            l.str("a handler was compiled for ABI version ").num(u64::from(version));
-            l.str(", but this runtime implements version ").num(u64::from(ffi::ABI_VERSION));
-            l.str("; rebuild it with this release's scf_bootstrap.h");
+            put!(
+                l,
+                "a handler was compiled for ABI version {}, but this runtime implements version {}; rebuild it with \
+                 this release's scf_bootstrap.h",
+                Arg::Num(version.into()),
+                Arg::Num(ffi::ABI_VERSION.into())
+            );
         }
         Fatal::InitFailed { name, code } => {
-            l.str("init hook of handler ").quoted(name).str(" failed with status ").int(i64::from(code));
+            put!(l, "init hook of handler {} failed with status {}", Arg::Quoted(name), Arg::Int(code.into()));
             if !written.is_empty() {
-                l.str(": ").quoted(written);
+                put!(l, ": {}", Arg::Quoted(written));
             }
         }
         Fatal::Http { endpoint, err } => {
-            l.str(endpoint.name()).str(" at ");
-            host.pieces().iter().for_each(|p| _ = l.push(p));
-            l.str(": ");
+            put!(l, "{} at {}: ", Arg::Str(endpoint.name()), Arg::Cat(&host.pieces()));
             match err {
                 http::Error::Unreachable(cause) => {
-                    l.str("runtime API unreachable for ").num(http::RETRY_BUDGET_MS / 1000).str(" s, last error: ");
-                    match cause {
-                        http::Cause::Connect(e) => l.str("connect: ").str(e.describe()),
-                        http::Cause::Send(e) => l.str("send: ").str(e.describe()),
-                        http::Cause::Recv(e) => l.str("receive: ").str(e.describe()),
-                        http::Cause::Closed => l.str("connection closed before a response"),
-                        http::Cause::Status(s) => l.str("status ").num(u64::from(s)),
+                    let (what, detail) = match cause {
+                        http::Cause::Connect(e) => ("connect: ", Arg::Errno(e)),
+                        http::Cause::Send(e) => ("send: ", Arg::Errno(e)),
+                        http::Cause::Recv(e) => ("receive: ", Arg::Errno(e)),
+                        http::Cause::Closed => ("connection closed before a response", Arg::Str("")),
+                        http::Cause::Status(s) => ("status ", Arg::Num(s.into())),
                     };
+                    let budget = Arg::Num(http::RETRY_BUDGET_MS / 1000);
+                    put!(l, "runtime API unreachable for {} s, last error: {}{}", budget, Arg::Str(what), detail);
                 }
                 http::Error::Malformed(e) => {
-                    l.str("malformed response: ").str(e.describe());
+                    put!(l, "malformed response: {}", Arg::Str(e.describe()));
                 }
                 http::Error::Truncated => {
-                    l.str("connection closed in the middle of the response");
+                    put!(l, "connection closed in the middle of the response");
                 }
                 http::Error::TooLarge(n) => {
-                    l.str("response of ").num(n).str(" bytes is larger than the runtime accepts");
+                    put!(l, "response of {} bytes is larger than the runtime accepts", Arg::Num(n));
                 }
                 http::Error::NoMemory => {
-                    l.str("out of memory for the response");
+                    put!(l, "out of memory for the response");
                 }
             }
         }
         Fatal::Status { endpoint, status } => {
-            l.str(endpoint.name()).str(" at ");
-            host.pieces().iter().for_each(|p| _ = l.push(p));
-            l.str(": unexpected status ").num(u64::from(status));
+            let (endpoint, host, status) =
+                (Arg::Str(endpoint.name()), Arg::Cat(&host.pieces()), Arg::Num(status.into()));
+            put!(l, "{} at {}: unexpected status {}", endpoint, host, status);
         }
     }
     l

@@ -108,14 +108,12 @@ pub type ApiParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
 /// and path prefix (no trailing `/`; usually empty). `Err` says what is
 /// wrong with it.
 pub fn split_api(value: &[u8]) -> Result<ApiParts<'_>, &'static str> {
-    let mut rest = value;
-    if rest.len() >= 7 && rest[..7].eq_ignore_ascii_case(b"http://") {
-        rest = &rest[7..];
-    }
-    let (authority, mut prefix) = match rest.iter().position(|&b| b == b'/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, &b""[..]),
+    let rest = match value.split_at_checked(7) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case(b"http://") => rest,
+        _ => value,
     };
+    let (authority, mut prefix) =
+        rest.iter().position(|&b| b == b'/').and_then(|i| rest.split_at_checked(i)).unwrap_or((rest, b""));
     while let [p @ .., b'/'] = prefix {
         prefix = p;
     }
@@ -127,10 +125,10 @@ pub fn split_api(value: &[u8]) -> Result<ApiParts<'_>, &'static str> {
         [b'[', ..] => authority.iter().position(|&b| b == b']').map(|i| i + 1),
         _ => authority.iter().rposition(|&b| b == b':'),
     };
-    match colon {
+    match colon.and_then(|i| authority.split_at_checked(i)) {
         // An IPv6 host without brackets would be ambiguous with its port.
-        Some(i) if authority.get(i) == Some(&b':') && (authority[0] == b'[' || !authority[..i].contains(&b':')) => {
-            Ok((&authority[..i], &authority[i + 1..], prefix))
+        Some((host, [b':', port @ ..])) if host.first() == Some(&b'[') || !host.contains(&b':') => {
+            Ok((host, port, prefix))
         }
         _ => Err(FORMS),
     }
@@ -151,7 +149,7 @@ pub fn endpoint(api: &'static CStr) -> Result<Api, Fatal> {
     }
     // The host NUL-terminated, for inet_pton.
     let mut lit = [0u8; 256];
-    lit[..host.len()].copy_from_slice(host);
+    lit.iter_mut().zip(host).for_each(|(d, &c)| *d = c);
     let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad("contains a NUL"))?;
     // Messages quote the whole setting, not just its host part.
     let (addrs, v6, inner) = address::host_addrs(VAR, host, c, port_n, FORMS).map_err(|e| match e {
@@ -199,10 +197,14 @@ fn escape_in_place(tx: &mut Buf) -> usize {
         }
         left -= k;
     }
-    let (src, dst) = tx.as_mut_slice().split_at_mut(n);
+    let Some((src, dst)) = tx.as_mut_slice().split_at_mut_checked(n) else {
+        tx.clear();
+        return 0;
+    };
     let mut at = 0;
     text::escape_json(src, &mut |p| {
-        dst[at..at + p.len()].copy_from_slice(p);
+        let room = dst.get_mut(at..).unwrap_or_default();
+        room.iter_mut().zip(p).for_each(|(d, &c)| *d = c);
         at += p.len();
     });
     n
@@ -223,7 +225,7 @@ pub fn respond(client: &mut Client, prefix: &[u8], id: &[u8], body: &[u8]) -> Re
 /// Returns the status.
 pub fn post_error(client: &mut Client, prefix: &[u8], id: &[u8], kind: &[u8], tx: &mut Buf) -> Result<u16, Fatal> {
     let at = escape_in_place(tx);
-    let escaped = &tx.as_slice()[at..];
+    let escaped = tx.as_slice().get(at..).unwrap_or_default();
     let (line, endpoint) = match id {
         [] => ([&b"POST "[..], prefix, INIT_ERROR_LINE, b"", b"", kind, HOST_FIELD], LambdaEndpoint::InitError),
         _ => ([&b"POST "[..], prefix, INVOCATION, id, ERROR_LINE, kind, HOST_FIELD], LambdaEndpoint::Error),
@@ -240,9 +242,7 @@ pub fn post_error(client: &mut Client, prefix: &[u8], id: &[u8], kind: &[u8], tx
 /// report it is not reported: the start fails either way, and the caller
 /// prints `f`.
 pub fn init_error(client: &mut Client, prefix: &[u8], f: Fatal, host: &Host, tx: &mut Buf) {
-    let mut l = fatal::describe(f, host, tx.as_slice());
-    tx.clear();
-    let _ = tx.extend(l.message());
+    fatal::describe(f, host, tx.as_slice()).store(tx);
     let _ = post_error(client, prefix, b"", init_error_type(&f), tx);
 }
 
@@ -259,13 +259,16 @@ pub fn context<'i>(
     ctx: &mut RawContext,
     id_mem: &'i mut [u8; MAX_REQUEST_ID + 1],
 ) -> Result<(&'i [u8], Option<&'static str>), Fatal> {
-    let id = match c.request_id.map(wire::Span::range) {
-        Some(r) if valid_request_id(&buf[r.clone()]) => {
-            id_mem[..r.len()].copy_from_slice(&buf[r.clone()]);
-            id_mem[r.len()] = 0;
-            &id_mem[..r.len()]
+    let id = match c.request_id.and_then(|r| buf.get(r.range())).filter(|id| valid_request_id(id)) {
+        Some(src) => {
+            // A valid id is at most MAX_REQUEST_ID bytes: it and its NUL fit.
+            id_mem.iter_mut().zip(src).for_each(|(d, &c)| *d = c);
+            if let Some(nul) = id_mem.get_mut(src.len()) {
+                *nul = 0;
+            }
+            id_mem.get(..src.len()).unwrap_or_default()
         }
-        _ => return Err(Fatal::BadRequestId),
+        None => return Err(Fatal::BadRequestId),
     };
     ctx.request_id = Str { ptr: id.as_ptr().cast(), len: id.len() };
     for (range, field) in [
@@ -274,10 +277,10 @@ pub fn context<'i>(
         (&c.client_context, &mut ctx.client_context),
         (&c.cognito_identity, &mut ctx.cognito_identity),
     ] {
-        *field = match range.map(wire::Span::range) {
-            Some(r) => {
-                buf[r.end] = 0;
-                Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() }
+        *field = match range.map(wire::Span::range).and_then(|r| buf.get_mut(r.start..=r.end)?.split_last_mut()) {
+            Some((nul, value)) => {
+                *nul = 0;
+                Str { ptr: value.as_ptr().cast(), len: value.len() }
             }
             None => Str::NONE,
         };

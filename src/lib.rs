@@ -21,7 +21,9 @@
 //!   allowed. Also the list of addresses to connect to (`Addrs`).
 //! - `text`: pure byte-text helpers several layers share (blank trimming,
 //!   decimal numbers, JSON string escaping).
-//! - `diag`: the one-line messages on stderr (`Line`), with no allocation.
+//! - `diag`: the one-line messages on stderr (`Line`): templates with `{}`
+//!   holes filled by typed arguments, rendered by one function; no
+//!   allocation, no panic.
 //! - `ffi`: the handler ABI of `include/scf_bootstrap.h`, the registry of
 //!   handlers linked into the binary, and the safe Rust API over it.
 //! - `resolve` (cargo feature `resolve`): host names for the runtime API,
@@ -212,10 +214,12 @@ fn modules_use_only_those_listed_above_them() {
         for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
             for (at, _) in line.match_indices("crate::") {
                 let path = &line[at + "crate::".len()..];
-                let end = path.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':')).unwrap_or(path.len());
+                let end =
+                    path.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':')).unwrap_or(path.len());
                 let path = path[..end].trim_end_matches(':');
                 // The longest listed module that the path starts with.
-                let used = order.iter().filter(|m| path == **m || path.starts_with(&format!("{m}::"))).max_by_key(|m| m.len());
+                let used =
+                    order.iter().filter(|m| path == **m || path.starts_with(&format!("{m}::"))).max_by_key(|m| m.len());
                 if let Some(used) = used {
                     let j = order.iter().position(|m| m == used).unwrap();
                     assert!(j <= i, "{module} uses {used}, which is listed after it: {line}");

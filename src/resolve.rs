@@ -38,7 +38,7 @@ impl Error {
             Error::NotFound => "no address for it in /etc/hosts or DNS",
             Error::NoAnswer => "no DNS server from /etc/resolv.conf answered",
             Error::ServerFailure(_) => "the DNS server answered with an error",
-            Error::Io(e) => e.describe(),
+            Error::Io(e) => crate::diag::errno_text(e),
         }
     }
 }

@@ -26,7 +26,7 @@
 
 use crate::address;
 use crate::crash::{self, Act, Post, Scene};
-use crate::diag::Line;
+use crate::diag::{msg, put, Arg, Line};
 use crate::fatal::{self, Endpoint, Fatal, ScfEndpoint};
 use crate::ffi::{self, Entry, RawContext, Str, Writer};
 use crate::http::wire::{self, Host};
@@ -76,16 +76,13 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
     // that sends and reads pipelined requests is left out of the build.
     #[cfg(not(feature = "pipeline"))]
     if pipeline {
-        Line::new()
-            .str("warning: SCF_BOOTSTRAP_PIPELINE=1 is ignored: this build has no pipelining (feature `pipeline` is off)")
+        msg!("warning: SCF_BOOTSTRAP_PIPELINE=1 is ignored: this build has no pipelining (feature `pipeline` is off)")
             .emit();
         pipeline = false;
     }
     #[cfg(feature = "lambda")]
     if pipeline && lambda.is_some() {
-        Line::new()
-            .str("warning: SCF_BOOTSTRAP_PIPELINE=1 is for SCF only; requests to Lambda go one at a time")
-            .emit();
+        msg!("warning: SCF_BOOTSTRAP_PIPELINE=1 is for SCF only; requests to Lambda go one at a time").emit();
         pipeline = false;
     }
     #[cfg(feature = "lambda")]
@@ -204,9 +201,7 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
 
         let ok = match bad_header {
             Some(name) => {
-                message(tx, |l| {
-                    _ = l.str("the runtime API sent an invalid ").str(name).str(" header; the handler was not called")
-                });
+                msg!("the runtime API sent an invalid {} header; the handler was not called", Arg::Str(name)).store(tx);
                 false
             }
             None => {
@@ -237,12 +232,10 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
                 if let Some(r) = refused {
                     // What was written is a cut-off body, whatever the
                     // handler returned: say so instead of posting it.
-                    message(tx, |l| refusal(l, entry.name(), r));
+                    refusal(entry.name(), r).store(tx);
                 } else if code != ffi::OK && tx.is_empty() {
-                    message(tx, |l| {
-                        l.str("handler ").quoted(entry.name()).str(" failed with status ").int(i64::from(code));
-                        l.str(" and no message");
-                    });
+                    let (name, code) = (Arg::Quoted(entry.name()), Arg::Int(code.into()));
+                    msg!("handler {} failed with status {} and no message", name, code).store(tx);
                 }
                 code == ffi::OK && refused.is_none()
             }
@@ -262,7 +255,7 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
             let Some(status) = status.filter(|s| !(200..300).contains(s)) else { continue };
             // The API refused the result (a response too large, say): tell
             // it why on the error endpoint rather than lose it.
-            message(tx, |l| _ = l.str("the runtime API refused the response with status ").num(u64::from(status)));
+            msg!("the runtime API refused the response with status {}", Arg::Num(status.into())).store(tx);
             #[cfg(feature = "lambda")]
             {
                 kind = crate::lambda::RESPONSE_REFUSED;
@@ -279,26 +272,27 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
         let status =
             post_result(&mut client, ScfEndpoint::Error, tx.as_slice(), pipeline, &ctx, &mut held)?.unwrap_or(200);
         if !(200..300).contains(&status) {
-            Line::new()
-                .str("warning: ")
-                .str(on(ScfEndpoint::Error).name())
-                .str(" answered status ")
-                .num(u64::from(status))
-                .emit();
+            let (endpoint, status) = (Arg::Str(on(ScfEndpoint::Error).name()), Arg::Num(status.into()));
+            msg!("warning: {} answered status {}", endpoint, status).emit();
         }
     }
 }
 
 /// The error message for a handler whose writes were refused.
-fn refusal(l: &mut Line, name: &[u8], r: ffi::Refusal) {
-    l.str("handler ").quoted(name).str(" tried to write a ").num(r.wanted as u64).str("-byte response; ");
+fn refusal(name: &[u8], r: ffi::Refusal) -> Line {
+    let mut l = msg!("handler {} tried to write a {}-byte response; ", Arg::Quoted(name), Arg::Num(r.wanted as u64));
     match r.why {
-        ffi::WriteError::TooLarge => {
-            l.str("writes past SCF's 6 MB response limit (").num(ffi::MAX_RESPONSE as u64).str(" bytes) were refused")
-        }
-        ffi::WriteError::NoMemory => l.str("memory ran out below SCF's 6 MB response limit and writes were refused"),
+        ffi::WriteError::TooLarge => put!(
+            l,
+            "writes past SCF's 6 MB response limit ({} bytes) were refused, so the response was not sent",
+            Arg::Num(ffi::MAX_RESPONSE as u64)
+        ),
+        ffi::WriteError::NoMemory => put!(
+            l,
+            "memory ran out below SCF's 6 MB response limit and writes were refused, so the response was not sent"
+        ),
     };
-    l.str(", so the response was not sent");
+    l
 }
 
 /// SCF's endpoint, also stored in `host` for messages.
@@ -342,9 +336,9 @@ fn start(env: &Env, ctx: &mut RawContext, tx: &mut Buf, post: Option<Post>) -> R
 /// of a header that is present but invalid.
 fn scf_context(c: &wire::Context, buf: &mut [u8], ctx: &mut RawContext) -> Option<&'static str> {
     ctx.request_id = Str { ptr: c"".as_ptr(), len: 0 };
-    if let Some(r) = c.request_id.clone() {
-        buf[r.end] = 0;
-        ctx.request_id = Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() };
+    if let Some((nul, id)) = c.request_id.clone().and_then(|r| buf.get_mut(r.start..=r.end)?.split_last_mut()) {
+        *nul = 0;
+        ctx.request_id = Str { ptr: id.as_ptr().cast(), len: id.len() };
     }
     let mut bad_header = None;
     let mut number = |n: wire::Num, name: &'static str| match n {
@@ -362,17 +356,6 @@ fn scf_context(c: &wire::Context, buf: &mut [u8], ctx: &mut RawContext) -> Optio
         limit => sys::realtime_ms().saturating_add(limit),
     };
     bad_header
-}
-
-/// Replaces the contents of `tx` with a message built by `build` (an error
-/// text for the error endpoint, without the log prefix).
-pub(crate) fn message(tx: &mut Buf, build: impl FnOnce(&mut Line)) {
-    let mut l = Line::new();
-    build(&mut l);
-    tx.clear();
-    // A message is at most 1 KiB; if even that cannot be stored, the error
-    // endpoint gets an empty body rather than nothing at all.
-    let _ = tx.extend(l.message());
 }
 
 /// Posts `body` to SCF's `endpoint` and returns the status.
@@ -461,11 +444,12 @@ fn post_result(
     // The platform has moved on: an unanswered result was taken (or the
     // invocation ended otherwise); a refused one can no longer be told.
     if let Some(status) = refused {
-        Line::new()
-            .str("warning: the runtime API refused the response with status ")
-            .num(u64::from(status))
-            .str(" and the pipelined /next brought the next event, so no error was posted for the refused one")
-            .emit();
+        msg!(
+            "warning: the runtime API refused the response with status {} and the pipelined /next brought the next \
+             event, so no error was posted for the refused one",
+            Arg::Num(status.into())
+        )
+        .emit();
     }
     *held = Some(next);
     Ok(None)

@@ -56,7 +56,7 @@ pub fn escape_json(s: &[u8], out: &mut dyn FnMut(&[u8])) {
                 i += 1;
                 continue;
             }
-            _ => match utf8_sequence(&s[i..]) {
+            _ => match utf8_sequence(s.get(i..).unwrap_or_default()) {
                 (true, n) => {
                     i += n;
                     continue;
@@ -64,12 +64,12 @@ pub fn escape_json(s: &[u8], out: &mut dyn FnMut(&[u8])) {
                 (false, n) => (b"\\ufffd", n),
             },
         };
-        out(&s[start..i]);
+        out(s.get(start..i).unwrap_or_default());
         out(esc);
         i += skip;
         start = i;
     }
-    out(&s[start..]);
+    out(s.get(start..).unwrap_or_default());
 }
 
 /// Whether `s` (not empty, starting with a byte >= 0x80) starts with a
@@ -80,7 +80,7 @@ pub fn escape_json(s: &[u8], out: &mut dyn FnMut(&[u8])) {
 fn utf8_sequence(s: &[u8]) -> (bool, usize) {
     // The sequence's length and the range of its second byte (RFC 3629:
     // no overlong forms, no surrogates, nothing past U+10FFFF).
-    let (n, lo, hi) = match s[0] {
+    let (n, lo, hi) = match s.first().copied().unwrap_or_default() {
         0xc2..=0xdf => (2, 0x80, 0xbf),
         0xe0 => (3, 0xa0, 0xbf),
         0xed => (3, 0x80, 0x9f),
