@@ -404,15 +404,15 @@ fn post_result(
     ctx: &RawContext,
     held: &mut Option<crate::http::Response>,
 ) -> Result<Option<u16>, Fatal> {
-    if !pipeline {
+    // (Without the feature, all that follows is left out of the build.)
+    if !pipeline || !cfg!(feature = "pipeline") {
         return post(client, endpoint, body).map(Some);
     }
     // The id lives in the receive buffer, which the answers overwrite:
     // its length and first bytes are kept to compare with.
     let mut id = [0u8; 128];
     let len = ctx.request_id.bytes().map_or(0, |b| {
-        let n = b.len().min(id.len());
-        id[..n].copy_from_slice(&b[..n]);
+        id.iter_mut().zip(b).for_each(|(d, s)| *d = *s);
         b.len()
     });
     let next_route = ScfEndpoint::Next.route();
@@ -427,13 +427,13 @@ fn post_result(
     };
     let next =
         client.request(next_route, b"").map_err(|err| Fatal::Http { endpoint: ScfEndpoint::Next.into(), err })?;
-    let got = next.context.request_id.clone().map_or(&b""[..], |r| &client.buffer_mut()[r]);
+    let got = next.context.request_id.clone().and_then(|r| client.buffer_mut().get(r)).unwrap_or_default();
     if next.status != 200 {
         // The loop stops on it.
         *held = Some(next);
         return Ok(None);
     }
-    if got.len() == len && got[..len.min(id.len())] == id[..len.min(id.len())] {
+    if got.len() == len && got.iter().zip(&id).all(|(a, b)| a == b) {
         // Still the current invocation: a refusal is posted as an error by
         // the caller; a result without an answer is sent again, alone.
         return match refused {
