@@ -71,14 +71,18 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
     #[cfg(not(feature = "lambda"))]
     let addrs = scf_endpoint(&env, host)?;
     #[allow(unused_mut)]
+    // Without the feature the setting is not read, only noticed, and the
+    // code that sends and reads pipelined requests is left out.
+    #[cfg(feature = "pipeline")]
+    #[allow(unused_mut)]
     let mut pipeline = pipelining(env.pipeline)?;
-    // Without the feature, `pipeline` is false from here on, and the code
-    // that sends and reads pipelined requests is left out of the build.
     #[cfg(not(feature = "pipeline"))]
-    if pipeline {
-        msg!("warning: SCF_BOOTSTRAP_PIPELINE=1 is ignored: this build has no pipelining (feature `pipeline` is off)")
+    let pipeline = false;
+    #[cfg(not(feature = "pipeline"))]
+    if env.pipeline.is_some() {
+        Line::new()
+            .str("warning: SCF_BOOTSTRAP_PIPELINE is ignored: this build has no pipelining (feature `pipeline` is off)")
             .emit();
-        pipeline = false;
     }
     #[cfg(feature = "lambda")]
     if pipeline && lambda.is_some() {
@@ -164,17 +168,19 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
     #[cfg(feature = "lambda")]
     let mut id_mem = [0u8; crate::lambda::MAX_REQUEST_ID + 1];
     // An event already received: the answer to a pipelined /next that came
-    // when the result before it was refused (see `post_result`).
+    // when the result before it was refused or unanswered (see
+    // `post_result`; never, and compiled out, without the feature).
     let mut held = None;
     loop {
+        let held_event = held.take().filter(|_| cfg!(feature = "pipeline"));
         #[cfg(feature = "lambda")]
-        let next = match (held.take(), lambda) {
+        let next = match (held_event, lambda) {
             (Some(n), _) => Ok(n),
             (None, None) => client.request(ScfEndpoint::Next.route(), b""),
             (None, Some(prefix)) => client.request_parts(&[b"GET ", prefix, crate::lambda::NEXT_LINE], None),
         };
         #[cfg(not(feature = "lambda"))]
-        let next = match held.take() {
+        let next = match held_event {
             Some(n) => Ok(n),
             None => client.request(ScfEndpoint::Next.route(), b""),
         };
@@ -370,6 +376,7 @@ fn post(client: &mut Client, endpoint: ScfEndpoint, body: &[u8]) -> Result<u16, 
 /// next `/next` in one write (HTTP/1.1 pipelining), `0` or unset sends
 /// them one at a time. Off by default: neither Tencent nor AWS documents
 /// whether its runtime API reads pipelined requests.
+#[cfg(feature = "pipeline")]
 fn pipelining(value: Option<&'static CStr>) -> Result<bool, Fatal> {
     match value.map(CStr::to_bytes) {
         None | Some(b"0") => Ok(false),
@@ -465,7 +472,7 @@ pub struct Env {
     pub namespace: Option<&'static CStr>,
     pub version: Option<&'static CStr>,
     pub region: Option<&'static CStr>,
-    /// `SCF_BOOTSTRAP_PIPELINE` (see [`pipelining`]).
+    /// `SCF_BOOTSTRAP_PIPELINE` (README, "Pipelining").
     pub pipeline: Option<&'static CStr>,
     #[cfg(feature = "lambda")]
     pub lambda: crate::lambda::Env,

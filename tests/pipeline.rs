@@ -312,7 +312,7 @@ fn a_build_without_the_feature_refuses_the_setting_with_one_warning() {
     let ours: Vec<&str> = stderr.lines().filter(|l| l.starts_with("scf-bootstrap: ")).collect();
     assert_eq!(
         ours,
-        ["scf-bootstrap: warning: SCF_BOOTSTRAP_PIPELINE=1 is ignored: this build has no pipelining (feature `pipeline` \
+        ["scf-bootstrap: warning: SCF_BOOTSTRAP_PIPELINE is ignored: this build has no pipelining (feature `pipeline` \
           is off)"]
     );
 }
