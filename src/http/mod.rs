@@ -354,18 +354,24 @@ impl<'b> Client<'b> {
         let (body, end) = loop {
             // The head is within what was read, so `start` is too.
             let region = self.rx.as_mut_slice().get_mut(start..).unwrap_or_default();
-            match framer.step(region, closed).map_err(fault)? {
+            // Each read but an until-close body's takes a failed read for
+            // the close (the framer then says whether the body was whole).
+            let (grow, read_error_is_close) = match framer.step(region, closed).map_err(fault)? {
                 wire::BodyStep::Done { len, end } => break (start..start + len, start + end),
                 wire::BodyStep::Need(n) => {
                     // Straight into memory of the body's size: a 6 MB
                     // event takes 6 MB, not the next power of two.
                     self.rx.reserve_exact(n).map_err(|_| Attempt::Fatal(Error::NoMemory))?;
-                    closed = self.fill_or_closed(false)?;
+                    (false, true)
                 }
-                wire::BodyStep::More => closed = self.fill_or_closed(true)?,
-                // Here a failed read is a failure, not the body's end.
-                wire::BodyStep::UntilClose => closed = self.fill(true).map_err(Attempt::Fatal)? == 0,
-            }
+                wire::BodyStep::More => (true, true),
+                wire::BodyStep::UntilClose => (true, false),
+            };
+            closed = match self.fill(grow) {
+                Ok(n) => n == 0,
+                Err(Error::Unreachable(_)) if read_error_is_close => true,
+                Err(e) => return Err(Attempt::Fatal(e)),
+            };
         };
         self.done = end;
         if head.keep_alive {
@@ -407,17 +413,6 @@ impl<'b> Client<'b> {
         }
         let Some(fd) = self.conn.as_ref() else { return Ok(0) };
         self.rx.read_from(fd).map_err(|e| Error::Unreachable(Cause::Recv(e)))
-    }
-
-    /// [`Client::fill`] in the middle of a framed body, where a failed
-    /// read counts as a close (the framing then says the body is cut
-    /// short). Returns whether the peer closed.
-    fn fill_or_closed(&mut self, grow: bool) -> Result<bool, Attempt> {
-        match self.fill(grow) {
-            Ok(0) | Err(Error::Unreachable(_)) => Ok(true),
-            Ok(_) => Ok(false),
-            Err(e) => Err(Attempt::Fatal(e)),
-        }
     }
 }
 
