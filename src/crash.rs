@@ -370,7 +370,7 @@ fn finish(l: &mut Line, scene: Option<&Scene>) {
 
 /// What the kernel says about the signal: its name and what caused it.
 fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
-    put!(l, "{} (", Arg::Str(signal_name(sig)));
+    put!(l, "{} (", Arg::Bytes(signal_name(sig)));
     let code = info.si_code;
     // SAFETY: for these signals the kernel fills si_addr for a fault (code
     // > 0) and si_pid for a signal sent by a process (code <= 0); the
@@ -413,9 +413,9 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
 }
 
 /// The name of a signal of [`SIGNALS`] (the last one's for any other).
-fn signal_name(sig: c_int) -> &'static str {
+fn signal_name(sig: c_int) -> &'static [u8] {
     // In the order of SIGNALS.
-    const NAMES: &str = "SIGSEGV\0SIGBUS\0SIGILL\0SIGFPE\0SIGABRT\0SIGTRAP\0SIGSYS";
+    const NAMES: &[u8] = b"SIGSEGV\0SIGBUS\0SIGILL\0SIGFPE\0SIGABRT\0SIGTRAP\0SIGSYS";
     pick(NAMES, SIGNALS.iter().position(|&s| s == sig).unwrap_or(SIGNALS.len() - 1))
 }
 
@@ -555,7 +555,7 @@ mod signal_names {
 
     #[test]
     fn each_reported_signal_is_named() {
-        let names = SIGNALS.map(signal_name);
+        let names = SIGNALS.map(|s| core::str::from_utf8(signal_name(s)).unwrap());
         assert_eq!(names, ["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGTRAP", "SIGSYS"]);
         assert_eq!(
             SIGNALS,

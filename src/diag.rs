@@ -147,7 +147,7 @@ impl Line {
                     self.push(&[HEX[(v >> (4 * i)) as usize & 15]]);
                 }
             }
-            Arg::Errno(e) => _ = self.str(errno_text(e)),
+            Arg::Errno(e) => _ = self.push(errno_text(e)),
         }
     }
 
@@ -210,27 +210,22 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// The `i`-th of the NUL-separated texts of `table` (empty past the last):
 /// descriptions kept as one string, so that choosing one costs an index
 /// in code rather than a pointer and a length for each.
-pub fn pick(table: &'static str, i: usize) -> &'static str {
-    let (mut start, mut n) = (0, 0);
-    for (k, &c) in table.as_bytes().iter().enumerate() {
-        if c == 0 {
-            if n == i {
-                return table.get(start..k).unwrap_or_default();
-            }
-            n += 1;
-            start = k + 1;
+pub fn pick(table: &'static [u8], i: usize) -> &'static [u8] {
+    let mut rest = table;
+    for _ in 0..i {
+        match rest.iter().position(|&b| b == 0) {
+            Some(end) => rest = rest.get(end + 1..).unwrap_or_default(),
+            None => return b"",
         }
     }
-    match n == i {
-        true => table.get(start..).unwrap_or_default(),
-        false => "",
-    }
+    let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+    rest.get(..end).unwrap_or_default()
 }
 
 /// What an errno value means, in a few words. A small table of the errors
 /// a socket client meets, rather than libc's `strerror`, whose full message
 /// table would be the largest object in the binary.
-pub fn errno_text(e: Errno) -> &'static str {
+pub fn errno_text(e: Errno) -> &'static [u8] {
     const CODES: [c_int; 14] = [
         libc::ECONNREFUSED,
         libc::ECONNRESET,
@@ -247,7 +242,7 @@ pub fn errno_text(e: Errno) -> &'static str {
         libc::EACCES,
         libc::EPERM,
     ];
-    const TEXTS: &str = "connection refused\0connection reset by peer\0connection aborted\0broken pipe\0\
+    const TEXTS: &[u8] = b"connection refused\0connection reset by peer\0connection aborted\0broken pipe\0\
         connection timed out\0host unreachable\0network unreachable\0address not available\0\
         address family not supported\0out of memory\0too many open files\0too many open files\0\
         permission denied\0permission denied\0system error";
@@ -353,12 +348,12 @@ mod tests {
             (0, "system error"),
             (-1, "system error"),
         ] {
-            assert_eq!(errno_text(Errno(e)), text, "{e}");
+            assert_eq!(errno_text(Errno(e)), text.as_bytes(), "{e}");
         }
-        assert_eq!(pick("a\0\0c", 0), "a");
-        assert_eq!(pick("a\0\0c", 1), "");
-        assert_eq!(pick("a\0\0c", 2), "c");
-        assert_eq!(pick("a\0\0c", 3), "");
+        assert_eq!(pick(b"a\0\0c", 0), b"a");
+        assert_eq!(pick(b"a\0\0c", 1), b"");
+        assert_eq!(pick(b"a\0\0c", 2), b"c");
+        assert_eq!(pick(b"a\0\0c", 3), b"");
     }
 
     #[test]

@@ -201,7 +201,7 @@ pub(crate) fn describe(f: Fatal, host: &Host, written: &[u8]) -> Line {
         }
         #[cfg(feature = "resolve")]
         Fatal::Resolve { var, host, err } => {
-            put!(l, "{}={} cannot be resolved: {}", Arg::Str(var), Arg::Quoted(host), Arg::Str(err.describe()));
+            put!(l, "{}={} cannot be resolved: {}", Arg::Str(var), Arg::Quoted(host), err.describe());
         }
         #[cfg(feature = "lambda")]
         Fatal::TwoPlatforms => {

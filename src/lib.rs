@@ -32,8 +32,9 @@
 //! - `http::wire`, then `http`: a blocking HTTP/1.1 client for one peer over
 //!   one keep-alive connection. Its framing half, `wire`, is pure functions
 //!   over byte slices (requests as iovec pieces, response heads parsed
-//!   zero-copy by `httparse`, in-place de-chunking); the other half moves
-//!   bytes and applies the retry policy.
+//!   zero-copy by `httparse`, in-place de-chunking, and the policy that
+//!   says what to read next); the other half moves bytes and applies the
+//!   retry policy.
 //! - `crash`: crash reports. A fault signal or a panic while a handler
 //!   runs is posted to the error endpoint (through `http`) and logged before
 //!   the process dies by the signal; signal plumbing, so it may use `unsafe`

@@ -16,6 +16,7 @@
 //! The parsers are pure functions over bytes (unit-tested below); [`lookup`]
 //! does the reads, sends and waits through [`crate::sys`].
 
+use crate::diag::Arg;
 use crate::sys::{self, Addrs, Errno, SockAddr};
 use core::ffi::CStr;
 
@@ -33,12 +34,13 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn describe(self) -> &'static str {
+    /// What the message says went wrong.
+    pub fn describe(self) -> Arg<'static> {
         match self {
-            Error::NotFound => "no address for it in /etc/hosts or DNS",
-            Error::NoAnswer => "no DNS server from /etc/resolv.conf answered",
-            Error::ServerFailure(_) => "the DNS server answered with an error",
-            Error::Io(e) => crate::diag::errno_text(e),
+            Error::NotFound => Arg::Str("no address for it in /etc/hosts or DNS"),
+            Error::NoAnswer => Arg::Str("no DNS server from /etc/resolv.conf answered"),
+            Error::ServerFailure(_) => Arg::Str("the DNS server answered with an error"),
+            Error::Io(e) => Arg::Errno(e),
         }
     }
 }

@@ -14,8 +14,9 @@
 //!
 //! With the `lambda` feature the same loop also speaks AWS Lambda's
 //! dialect, chosen when `AWS_LAMBDA_RUNTIME_API` is set: no ready call,
-//! other paths and headers, JSON error bodies (see [`crate::lambda`]); the
-//! dialect switches are inside the loop, so everything else is shared.
+//! other paths and headers, JSON error bodies (see [`crate::lambda`]). The
+//! loop is written once: each place where the dialects differ is a method
+//! of [`Dialect`], whose only variant without the feature is SCF's.
 //!
 //! Anything that stops the loop (bad environment, a failed init hook, an
 //! unreachable or misbehaving runtime API) becomes a [`Fatal`] value that
@@ -27,10 +28,10 @@
 use crate::address;
 use crate::crash::{self, Act, Post, Scene};
 use crate::diag::{msg, put, Arg, Line};
-use crate::fatal::{self, Endpoint, Fatal, ScfEndpoint};
+use crate::fatal::{self, Endpoint, Fatal, ScfEndpoint, ScfEndpoint::Next};
 use crate::ffi::{self, Entry, RawContext, Str, Writer};
 use crate::http::wire::{self, Host};
-use crate::http::Client;
+use crate::http::{Client, Response};
 use crate::sys::{self, Addrs, Buf};
 use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
@@ -55,27 +56,11 @@ pub fn main() -> c_int {
 fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'static>) -> Result<Infallible, Fatal> {
     sys::open_stdio().map_err(Fatal::Stdio)?;
     let env = Env::read();
-    // With the Lambda dialect built in, `lambda` is its path prefix when
-    // AWS_LAMBDA_RUNTIME_API chose it; everything below that is not
-    // dialect-specific is shared.
-    #[cfg(feature = "lambda")]
-    let (addrs, lambda) = match env.lambda.api {
-        None => (scf_endpoint(&env, host)?, None),
-        Some(_) if env.api.is_some() => return Err(Fatal::TwoPlatforms),
-        Some(api) => {
-            let (addrs, h, prefix) = crate::lambda::endpoint(api)?;
-            *host = h;
-            (addrs, Some(prefix))
-        }
-    };
-    #[cfg(not(feature = "lambda"))]
-    let addrs = scf_endpoint(&env, host)?;
-    #[allow(unused_mut)]
+    let (addrs, dialect) = Dialect::choose(&env, host)?;
     // Without the feature the setting is not read, only noticed, and the
     // code that sends and reads pipelined requests is left out.
     #[cfg(feature = "pipeline")]
-    #[allow(unused_mut)]
-    let mut pipeline = pipelining(env.pipeline)?;
+    let pipeline = pipelining(env.pipeline)? && dialect.pipelines();
     #[cfg(not(feature = "pipeline"))]
     let pipeline = false;
     #[cfg(not(feature = "pipeline"))]
@@ -84,20 +69,6 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
             .str("warning: SCF_BOOTSTRAP_PIPELINE is ignored: this build has no pipelining (feature `pipeline` is off)")
             .emit();
     }
-    #[cfg(feature = "lambda")]
-    if pipeline && lambda.is_some() {
-        msg!("warning: SCF_BOOTSTRAP_PIPELINE=1 is for SCF only; requests to Lambda go one at a time").emit();
-        pipeline = false;
-    }
-    #[cfg(feature = "lambda")]
-    let platform = if lambda.is_some() { ffi::PLATFORM_LAMBDA } else { ffi::PLATFORM_SCF };
-    #[cfg(not(feature = "lambda"))]
-    let platform = ffi::PLATFORM_SCF;
-    // The endpoint of the dialect served that stands where `e` does in SCF's.
-    #[cfg(feature = "lambda")]
-    let on = |e: ScfEndpoint| if lambda.is_some() { e.in_lambda() } else { Endpoint::Scf(e) };
-    #[cfg(not(feature = "lambda"))]
-    let on = Endpoint::Scf;
 
     let mut ctx = RawContext {
         size: core::mem::size_of::<RawContext>() as u32,
@@ -110,7 +81,7 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
         function_namespace: Str::from_cstr(env.namespace),
         function_version: Str::from_cstr(env.version),
         region: Str::from_cstr(env.region),
-        platform,
+        platform: dialect.platform(),
         reserved: 0,
         function_arn: Str::NONE,
         trace_id: Str::NONE,
@@ -118,92 +89,43 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
         cognito_identity: Str::NONE,
     };
     let mut client = Client::new(addrs, *host, tail, rx);
-    #[cfg(feature = "lambda")]
-    if lambda.is_some() {
-        client.read_lambda_context();
-    }
-    // A crash in the init hook is posted to Lambda's init/error; SCF has no
-    // such route (stderr only).
-    #[cfg(feature = "lambda")]
-    let init_line;
-    #[cfg(feature = "lambda")]
-    let init_post = match lambda {
-        Some(prefix) => {
-            // The request's Host tail, which the first request would join.
-            client.join_tail().map_err(|err| Fatal::Http { endpoint: on(ScfEndpoint::Ready), err })?;
-            init_line = crate::lambda::crash_init_line(prefix);
-            Some(Post { peer: client.peer(), line: &init_line, json: true })
-        }
-        None => None,
-    };
-    #[cfg(not(feature = "lambda"))]
-    let init_post = None;
+    // Where a crash in the init hook is posted (Lambda's init/error; SCF
+    // has no such route: stderr only).
+    let init_line = dialect.prepare(&mut client)?;
+    let init_post = init_line.as_ref().map(|line| dialect.crash_post(client.peer(), line));
     let entry = match start(&env, &mut ctx, tx, init_post) {
         Ok(entry) => entry,
         Err(f) => {
-            // Lambda hears of a failed start on init/error (the invocation
-            // that started the instance then fails with the reason); the
-            // line on stderr is printed by the caller either way.
-            #[cfg(feature = "lambda")]
-            if let Some(prefix) = lambda {
-                crate::lambda::init_error(&mut client, prefix, f, host, tx);
-            }
+            // The line on stderr is printed by the caller.
+            dialect.init_error(&mut client, f, host, tx);
             return Err(f);
         }
     };
-
-    #[cfg(feature = "lambda")]
-    let ready = lambda.is_none();
-    #[cfg(not(feature = "lambda"))]
-    let ready = true;
-    if ready {
-        post(&mut client, ScfEndpoint::Ready, b" ")?;
-    }
+    dialect.ready(&mut client)?;
     // Without an init hook, crash reports are armed now, after ready (SCF),
     // which keeps their syscalls off the path to ready; with one, `start`
     // armed them before the hook ran.
     if entry.init.is_none() {
         crash::arm();
     }
-    #[cfg(feature = "lambda")]
-    let mut id_mem = [0u8; crate::lambda::MAX_REQUEST_ID + 1];
+    let mut id_mem: IdMem = [0; ID_MEM];
     // An event already received: the answer to a pipelined /next that came
     // when the result before it was refused or unanswered (see
     // `post_result`; never, and compiled out, without the feature).
     let mut held = None;
     loop {
-        let held_event = held.take().filter(|_| cfg!(feature = "pipeline"));
-        #[cfg(feature = "lambda")]
-        let next = match (held_event, lambda) {
-            (Some(n), _) => Ok(n),
-            (None, None) => client.request(ScfEndpoint::Next.route(), b""),
-            (None, Some(prefix)) => client.request_parts(&[b"GET ", prefix, crate::lambda::NEXT_LINE], None),
+        let next = match held.take().filter(|_| cfg!(feature = "pipeline")) {
+            Some(n) => n,
+            None => dialect.next(&mut client).map_err(|err| Fatal::Http { endpoint: dialect.endpoint(Next), err })?,
         };
-        #[cfg(not(feature = "lambda"))]
-        let next = match held_event {
-            Some(n) => Ok(n),
-            None => client.request(ScfEndpoint::Next.route(), b""),
-        };
-        let next = next.map_err(|err| Fatal::Http { endpoint: on(ScfEndpoint::Next), err })?;
-        #[cfg(feature = "lambda")]
-        if next.status == 204 && lambda.is_some() {
-            continue; // Lambda: nothing yet, poll again
+        if dialect.poll_again(next.status) {
+            continue;
         }
         if next.status != 200 {
-            return Err(Fatal::Status { endpoint: on(ScfEndpoint::Next), status: next.status });
+            return Err(Fatal::Status { endpoint: dialect.endpoint(Next), status: next.status });
         }
         tx.clear();
-
-        #[cfg(feature = "lambda")]
-        let (id, bad_header) = match lambda {
-            Some(_) => {
-                let c = client.lambda_context();
-                crate::lambda::context(&c, client.buffer_mut(), &mut ctx, &mut id_mem)?
-            }
-            None => (&b""[..], scf_context(&next.context, client.buffer_mut(), &mut ctx)),
-        };
-        #[cfg(not(feature = "lambda"))]
-        let bad_header = scf_context(&next.context, client.buffer_mut(), &mut ctx);
+        let (id, bad_header) = dialect.context(&next, &mut client, &mut ctx, &mut id_mem)?;
 
         let ok = match bad_header {
             Some(name) => {
@@ -213,19 +135,8 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
             None => {
                 // A crash is posted to the error endpoint: SCF's constant
                 // line, or Lambda's with the id (its stack copy) in the path.
-                let scf_line = [ScfEndpoint::Error.route().line.as_bytes()];
-                #[cfg(feature = "lambda")]
-                let lambda_line;
-                #[cfg(feature = "lambda")]
-                let post = match lambda {
-                    None => Post { peer: client.peer(), line: &scf_line, json: false },
-                    Some(prefix) => {
-                        lambda_line = crate::lambda::crash_line(prefix, id);
-                        Post { peer: client.peer(), line: &lambda_line, json: true }
-                    }
-                };
-                #[cfg(not(feature = "lambda"))]
-                let post = Post { peer: client.peer(), line: &scf_line };
+                let (line, n) = dialect.crash_line(id);
+                let post = dialect.crash_post(client.peer(), line.get(..n).unwrap_or(&line));
                 let scene = Scene {
                     act: Act::Handler,
                     handler: entry,
@@ -247,42 +158,264 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
             }
         };
 
-        // Lambda's errorType for a failure posted below.
-        #[cfg(feature = "lambda")]
-        let mut kind = if bad_header.is_some() { crate::lambda::INVALID_CONTEXT } else { crate::lambda::HANDLER_ERROR };
+        let mut why = if bad_header.is_some() { Failure::InvalidContext } else { Failure::Handler };
         if ok {
-            #[cfg(feature = "lambda")]
-            let status = match lambda {
-                None => post_result(&mut client, ScfEndpoint::Response, tx.as_slice(), pipeline, &ctx, &mut held)?,
-                Some(prefix) => Some(crate::lambda::respond(&mut client, prefix, id, tx.as_slice())?),
+            let status = match pipeline {
+                true => post_result(&mut client, ScfEndpoint::Response, tx.as_slice(), &ctx, &mut held)?,
+                false => Some(dialect.respond(&mut client, id, tx.as_slice())?),
             };
-            #[cfg(not(feature = "lambda"))]
-            let status = post_result(&mut client, ScfEndpoint::Response, tx.as_slice(), pipeline, &ctx, &mut held)?;
             let Some(status) = status.filter(|s| !(200..300).contains(s)) else { continue };
             // The API refused the result (a response too large, say): tell
             // it why on the error endpoint rather than lose it.
             msg!("the runtime API refused the response with status {}", Arg::Num(status.into())).store(tx);
-            #[cfg(feature = "lambda")]
-            {
-                kind = crate::lambda::RESPONSE_REFUSED;
-            }
+            why = Failure::ResponseRefused;
         }
-        #[cfg(feature = "lambda")]
-        let status = match lambda {
-            None => {
-                post_result(&mut client, ScfEndpoint::Error, tx.as_slice(), pipeline, &ctx, &mut held)?.unwrap_or(200)
-            }
-            Some(prefix) => crate::lambda::post_error(&mut client, prefix, id, kind, tx)?,
+        let status = match pipeline {
+            true => post_result(&mut client, ScfEndpoint::Error, tx.as_slice(), &ctx, &mut held)?.unwrap_or(200),
+            false => dialect.post_error(&mut client, id, why, tx)?,
         };
-        #[cfg(not(feature = "lambda"))]
-        let status =
-            post_result(&mut client, ScfEndpoint::Error, tx.as_slice(), pipeline, &ctx, &mut held)?.unwrap_or(200);
         if !(200..300).contains(&status) {
-            let (endpoint, status) = (Arg::Str(on(ScfEndpoint::Error).name()), Arg::Num(status.into()));
+            let (endpoint, status) = (Arg::Str(dialect.endpoint(ScfEndpoint::Error).name()), Arg::Num(status.into()));
             msg!("warning: {} answered status {}", endpoint, status).emit();
         }
     }
 }
+
+/// The dialect of the runtime API served: SCF's, or (cargo feature
+/// `lambda`, when `AWS_LAMBDA_RUNTIME_API` is set) AWS Lambda's, with the
+/// path prefix of its setting. Each way the loop differs between the two
+/// is one of its methods; without the feature it has one variant, and
+/// each method is SCF's code alone.
+#[derive(Clone, Copy)]
+enum Dialect {
+    Scf,
+    #[cfg(feature = "lambda")]
+    Lambda {
+        prefix: &'static [u8],
+    },
+}
+
+/// Why an invocation's error is posted (Lambda's `errorType`; SCF's error
+/// post carries the message only).
+#[derive(Clone, Copy)]
+enum Failure {
+    Handler,
+    InvalidContext,
+    ResponseRefused,
+}
+
+/// Room for the request id, copied for the result's path (Lambda's; SCF
+/// needs none).
+#[cfg(feature = "lambda")]
+const ID_MEM: usize = crate::lambda::MAX_REQUEST_ID + 1;
+#[cfg(not(feature = "lambda"))]
+const ID_MEM: usize = 0;
+type IdMem = [u8; ID_MEM];
+
+/// The most pieces of a crash post's request line (Lambda's; SCF's is one).
+#[cfg(feature = "lambda")]
+const CRASH_LINE: usize = 7;
+#[cfg(not(feature = "lambda"))]
+const CRASH_LINE: usize = 1;
+
+impl Dialect {
+    /// The dialect the environment asks for, and the runtime API's
+    /// addresses; its Host value goes to `host`.
+    fn choose(env: &Env, host: &mut Host<'static>) -> Result<(Addrs, Dialect), Fatal> {
+        #[cfg(feature = "lambda")]
+        match env.lambda.api {
+            None => {}
+            Some(_) if env.api.is_some() => return Err(Fatal::TwoPlatforms),
+            Some(api) => {
+                let (addrs, h, prefix) = crate::lambda::endpoint(api)?;
+                *host = h;
+                return Ok((addrs, Dialect::Lambda { prefix }));
+            }
+        }
+        Ok((scf_endpoint(env, host)?, Dialect::Scf))
+    }
+
+    /// The context's `platform`.
+    fn platform(self) -> u32 {
+        match self {
+            Dialect::Scf => ffi::PLATFORM_SCF,
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => ffi::PLATFORM_LAMBDA,
+        }
+    }
+
+    /// This dialect's endpoint where SCF's is `e`.
+    fn endpoint(self, e: ScfEndpoint) -> Endpoint {
+        match self {
+            Dialect::Scf => Endpoint::Scf(e),
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => e.in_lambda(),
+        }
+    }
+
+    /// Readies `client` before the first request and returns the request
+    /// line of a crash post from the init hook, if the dialect has one:
+    /// Lambda's heads are searched for its context headers, and its
+    /// init/error line needs the Host tail joined now.
+    fn prepare(self, client: &mut Client) -> Result<Option<InitLine>, Fatal> {
+        match self {
+            Dialect::Scf => {
+                _ = client;
+                Ok(None)
+            }
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { prefix } => {
+                client.read_lambda_context();
+                client.join_tail().map_err(|err| Fatal::Http { endpoint: self.endpoint(ScfEndpoint::Ready), err })?;
+                Ok(Some(crate::lambda::crash_init_line(prefix)))
+            }
+        }
+    }
+
+    /// A crash post on `line` to `peer`, with the dialect's body.
+    fn crash_post<'a>(self, peer: crate::http::Peer<'a>, line: &'a [&'a [u8]]) -> Post<'a> {
+        match self {
+            #[cfg(not(feature = "lambda"))]
+            Dialect::Scf => Post { peer, line },
+            #[cfg(feature = "lambda")]
+            Dialect::Scf => Post { peer, line, json: false },
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => Post { peer, line, json: true },
+        }
+    }
+
+    /// Reports a failed start to the runtime API: Lambda hears of it on
+    /// init/error (the invocation that started the instance then fails
+    /// with the reason); SCF has no such route.
+    fn init_error(self, client: &mut Client, f: Fatal, host: &Host, tx: &mut Buf) {
+        match self {
+            Dialect::Scf => _ = (client, f, host, tx),
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { prefix } => crate::lambda::init_error(client, prefix, f, host, tx),
+        }
+    }
+
+    /// Says the runtime is ready (SCF's ready call; on Lambda the first
+    /// `next` is the signal).
+    fn ready(self, client: &mut Client) -> Result<(), Fatal> {
+        match self {
+            Dialect::Scf => post(client, ScfEndpoint::Ready, b" ").map(drop),
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => Ok(()),
+        }
+    }
+
+    /// Asks for the next event.
+    fn next(self, client: &mut Client) -> Result<Response, crate::http::Error> {
+        match self {
+            Dialect::Scf => client.request(Next.route(), b""),
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { prefix } => client.request_parts(&[b"GET ", prefix, crate::lambda::NEXT_LINE], None),
+        }
+    }
+
+    /// Whether results may go out pipelined with the next `/next` (the
+    /// setting is on): SCF's; refused on Lambda with one warning.
+    #[cfg(feature = "pipeline")]
+    fn pipelines(self) -> bool {
+        match self {
+            Dialect::Scf => true,
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => {
+                msg!("warning: SCF_BOOTSTRAP_PIPELINE=1 is for SCF only; requests to Lambda go one at a time").emit();
+                false
+            }
+        }
+    }
+
+    /// Whether a `next` answer of `status` means no event yet (Lambda's
+    /// 204): ask again.
+    fn poll_again(self, status: u16) -> bool {
+        match self {
+            Dialect::Scf => _ = status,
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => return status == 204,
+        }
+        false
+    }
+
+    /// Fills `ctx` from `next`'s context headers; returns the request id
+    /// for the result's path (empty for SCF, whose paths have none; on
+    /// Lambda copied into `id_mem`) and the name of a header that is
+    /// present but invalid.
+    fn context<'i>(
+        self,
+        next: &Response,
+        client: &mut Client,
+        ctx: &mut RawContext,
+        id_mem: &'i mut IdMem,
+    ) -> Result<(&'i [u8], Option<&'static str>), Fatal> {
+        match self {
+            Dialect::Scf => {
+                _ = &id_mem;
+                Ok((b"", scf_context(&next.context, client.buffer_mut(), ctx)))
+            }
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => {
+                let c = client.lambda_context();
+                crate::lambda::context(&c, client.buffer_mut(), ctx, id_mem)
+            }
+        }
+    }
+
+    /// The request line of a crash post for invocation `id`, in pieces,
+    /// and how many there are.
+    fn crash_line(self, id: &[u8]) -> ([&[u8]; CRASH_LINE], usize) {
+        match self {
+            Dialect::Scf => {
+                let mut line: [&[u8]; CRASH_LINE] = [b""; CRASH_LINE];
+                line[0] = ScfEndpoint::Error.route().line.as_bytes();
+                _ = id;
+                (line, 1)
+            }
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { prefix } => (crate::lambda::crash_line(prefix, id), CRASH_LINE),
+        }
+    }
+
+    /// Posts `body` as invocation `id`'s result; returns the status.
+    fn respond(self, client: &mut Client, id: &[u8], body: &[u8]) -> Result<u16, Fatal> {
+        match self {
+            Dialect::Scf => {
+                _ = id;
+                post(client, ScfEndpoint::Response, body)
+            }
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { prefix } => crate::lambda::respond(client, prefix, id, body),
+        }
+    }
+
+    /// Posts the message in `tx` as invocation `id`'s error, failed for
+    /// `why`; returns the status.
+    fn post_error(self, client: &mut Client, id: &[u8], why: Failure, tx: &mut Buf) -> Result<u16, Fatal> {
+        match self {
+            Dialect::Scf => {
+                _ = (id, why);
+                post(client, ScfEndpoint::Error, tx.as_slice())
+            }
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { prefix } => {
+                let kind = match why {
+                    Failure::Handler => crate::lambda::HANDLER_ERROR,
+                    Failure::InvalidContext => crate::lambda::INVALID_CONTEXT,
+                    Failure::ResponseRefused => crate::lambda::RESPONSE_REFUSED,
+                };
+                crate::lambda::post_error(client, prefix, id, kind, tx)
+            }
+        }
+    }
+}
+
+/// The request line of a crash post from the init hook.
+#[cfg(feature = "lambda")]
+type InitLine = [&'static [u8]; 5];
+#[cfg(not(feature = "lambda"))]
+type InitLine = [&'static [u8]; 0];
 
 /// The error message for a handler whose writes were refused.
 fn refusal(name: &[u8], r: ffi::Refusal) -> Line {
@@ -390,8 +523,8 @@ fn pipelining(value: Option<&'static CStr>) -> Result<bool, Fatal> {
 }
 
 /// Posts an invocation's result, `body` to `endpoint` (response or error),
-/// and returns the status; with `pipeline`, the next `/next` goes out in
-/// the same write, and the loop reads its answer.
+/// with the next `/next` in the same write (pipelining, SCF only), and
+/// returns the status; the loop reads the `/next`'s answer.
 ///
 /// A result refused, or left without an answer (a connection failure, a
 /// 5xx), with a `/next` already on its way needs more: anything posted
@@ -407,14 +540,9 @@ fn post_result(
     client: &mut Client,
     endpoint: ScfEndpoint,
     body: &[u8],
-    pipeline: bool,
     ctx: &RawContext,
     held: &mut Option<crate::http::Response>,
 ) -> Result<Option<u16>, Fatal> {
-    // (Without the feature, all that follows is left out of the build.)
-    if !pipeline || !cfg!(feature = "pipeline") {
-        return post(client, endpoint, body).map(Some);
-    }
     // The id lives in the receive buffer, which the answers overwrite:
     // its length and first bytes are kept to compare with.
     let mut id = [0u8; 128];

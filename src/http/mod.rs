@@ -400,7 +400,7 @@ impl<'b> Client<'b> {
             (Req::Parts(line, body), _) => {
                 let mut pieces: [&[u8]; wire::REQUEST_PIECES] = [b""; wire::REQUEST_PIECES];
                 let n = wire::request_parts(&mut pieces, line, self.tail.as_slice(), &mut digits, body);
-                sys::send_all_in(fd, &mut pieces[..n])
+                sys::send_all_in(fd, pieces.get_mut(..n).unwrap_or_default())
             }
         };
         sent.map_err(|e| failed(Cause::Send(e)))?;

@@ -1,6 +1,7 @@
 //! HTTP/1.1 framing without I/O: a request as pieces for one write, a
-//! response head parsed zero-copy (through `httparse`), and a chunked body
-//! decoded in place.
+//! response head parsed zero-copy (through `httparse`), a chunked body
+//! decoded in place, and the framing policy that tells the client what to
+//! read next ([`head_step`], [`BodyFramer`]).
 //! Every function here works on byte slices only, so it can be unit-tested
 //! and fuzzed without a socket.
 
