@@ -47,6 +47,13 @@ impl Error {
 /// Resolves `name` (a host name of at most 253 bytes, already checked to be
 /// made of letters, digits, `.`, `-` and `_`) and appends its addresses to
 /// `out`.
+///
+/// Out of line and cold: the only caller, the endpoint parsing of start-up,
+/// takes this path only for a host name, never for SCF's IP literal, and
+/// inlined there it made that function about 5.7 KB. Kept apart, the file
+/// is 64 bytes smaller too (scripts/size, 2026-12-01).
+#[cold]
+#[inline(never)]
 pub fn lookup(name: &[u8], port: u16, out: &mut Addrs) -> Result<(), Error> {
     let mut found = false;
     with_file_lines(c"/etc/hosts", |line| {
