@@ -426,17 +426,12 @@ const FPE_INTOVF: c_int = 2;
 fn hex(l: &mut Line, v: u64) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut buf = [0u8; 16];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        buf[i] = DIGITS[(v & 15) as usize];
-        v >>= 4;
-        if v == 0 {
-            break;
-        }
+    for (i, d) in buf.iter_mut().enumerate() {
+        *d = DIGITS[(v >> (60 - 4 * i)) as usize & 15];
     }
-    l.push(&buf[i..]);
+    // Without leading zeros, and at least one digit: no index here can be
+    // out of bounds, so no panic path is compiled in.
+    l.push(&buf[(v.leading_zeros() as usize / 4).min(15)..]);
 }
 
 /// The interrupted code's stack pointer (0 where unknown).
@@ -559,5 +554,19 @@ mod tests {
         let mut big = [0u8; ESCAPED_MAX];
         let n = escape_into(&[1u8; 1024], &mut big);
         assert_eq!(n, ESCAPED_MAX / 6 * 6, "only whole \\u0001 escapes");
+    }
+}
+
+#[cfg(test)]
+mod hex_tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_lowercase_hex_without_leading_zeros() {
+        for (v, want) in [(0, "0"), (1, "1"), (0x10, "10"), (0xdead_beef, "deadbeef"), (u64::MAX, "ffffffffffffffff")] {
+            let mut l = Line::new();
+            hex(&mut l, v);
+            assert_eq!(l.message(), want.as_bytes(), "{v:#x}");
+        }
     }
 }
