@@ -116,7 +116,8 @@ fn query_servers(conf: &Conf, fqdn: &[u8], port: u16, out: &mut Addrs) -> Result
                 if now >= deadline || !sys::poll_in(&fd, (deadline - now) as i32) {
                     break;
                 }
-                let Ok(n) = sys::recv(&fd, &mut packet) else { break };
+                // One datagram per read on a UDP socket.
+                let Ok(n) = sys::read(&fd, &mut packet) else { break };
                 for i in 0..2u16 {
                     if pending & (1 << i) != 0 {
                         if let Ok(rcode) =

@@ -181,12 +181,6 @@ pub fn send(fd: &OwnedFd, buf: &[u8]) -> Result<usize, Errno> {
     ret(unsafe { libc::send(fd.0, buf.as_ptr() as *const c_void, buf.len(), libc::MSG_NOSIGNAL) })
 }
 
-/// `recv(2)` of one datagram.
-pub fn recv(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
-    // SAFETY: buf is a live, writable slice.
-    ret(unsafe { libc::recv(fd.0, buf.as_mut_ptr() as *mut c_void, buf.len(), 0) })
-}
-
 /// `poll(2)` for input on one descriptor: whether it became readable within
 /// `timeout_ms`.
 pub fn poll_in(fd: &OwnedFd, timeout_ms: i32) -> bool {
