@@ -167,12 +167,7 @@ pub fn open_read(path: &CStr) -> Result<OwnedFd, Errno> {
 
 /// A UDP socket connected to `addr` (so that only its answers arrive).
 pub fn udp_connect(addr: &SockAddr) -> Result<OwnedFd, Errno> {
-    // SAFETY: plain syscall with constant arguments.
-    let fd = ret(unsafe { libc::socket(addr.family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) } as isize)?;
-    let fd = OwnedFd(fd as c_int);
-    // SAFETY: storage holds an initialised address of `len` bytes.
-    ret(unsafe { libc::connect(fd.0, &addr.storage as *const _ as *const libc::sockaddr, addr.len) } as isize)?;
-    Ok(fd)
+    socket_to(addr, libc::SOCK_DGRAM)
 }
 
 /// `send(2)` of one datagram.
@@ -193,21 +188,30 @@ pub fn poll_in(fd: &OwnedFd, timeout_ms: i32) -> bool {
 /// stream with Nagle's algorithm off (each request is one write that must
 /// leave at once).
 pub fn connect(addr: &SockAddr) -> Result<OwnedFd, Errno> {
+    socket_to(addr, libc::SOCK_STREAM)
+}
+
+/// A socket of type `kind` (`SOCK_STREAM` or `SOCK_DGRAM`) connected to
+/// `addr`; a stream with `TCP_NODELAY`. One body for [`connect`] and
+/// [`udp_connect`].
+fn socket_to(addr: &SockAddr, kind: c_int) -> Result<OwnedFd, Errno> {
     // SAFETY: plain syscall with constant arguments.
-    let fd = ret(unsafe { libc::socket(addr.family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) } as isize)?;
+    let fd = ret(unsafe { libc::socket(addr.family, kind | libc::SOCK_CLOEXEC, 0) } as isize)?;
     let fd = OwnedFd(fd as c_int);
-    let one: c_int = 1;
-    // SAFETY: fd is an open socket; the option value is a c_int we own.
-    let r = unsafe {
-        libc::setsockopt(
-            fd.0,
-            libc::IPPROTO_TCP,
-            libc::TCP_NODELAY,
-            &one as *const c_int as *const c_void,
-            size_of::<c_int>() as libc::socklen_t,
-        )
-    };
-    ret(r as isize)?;
+    if kind == libc::SOCK_STREAM {
+        let one: c_int = 1;
+        // SAFETY: fd is an open socket; the option value is a c_int we own.
+        let r = unsafe {
+            libc::setsockopt(
+                fd.0,
+                libc::IPPROTO_TCP,
+                libc::TCP_NODELAY,
+                &one as *const c_int as *const c_void,
+                size_of::<c_int>() as libc::socklen_t,
+            )
+        };
+        ret(r as isize)?;
+    }
     loop {
         // SAFETY: storage holds an initialised address of `len` bytes.
         let r = unsafe { libc::connect(fd.0, &addr.storage as *const _ as *const libc::sockaddr, addr.len) };
