@@ -149,8 +149,7 @@ pub fn open_stdio() -> Result<(), Errno> {
     for p in fds.iter().filter(|p| p.revents & libc::POLLNVAL != 0) {
         // Not close-on-exec: these are the standard descriptors of anything
         // a handler starts, too.
-        // SAFETY: a constant NUL-terminated path; the flags need no third argument.
-        let fd = ret(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) } as isize)?;
+        let fd = open(c"/dev/null", libc::O_RDWR)?;
         if fd != p.fd as usize {
             return Err(Errno(libc::EBADF));
         }
@@ -160,9 +159,22 @@ pub fn open_stdio() -> Result<(), Errno> {
 
 /// `open(2)` for reading.
 pub fn open_read(path: &CStr) -> Result<OwnedFd, Errno> {
-    // SAFETY: path is NUL-terminated; the flags need no third argument.
-    let fd = ret(unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) } as isize)?;
-    Ok(OwnedFd(fd as c_int))
+    Ok(OwnedFd(open(path, libc::O_RDONLY | libc::O_CLOEXEC)? as c_int))
+}
+
+/// The `open` system call itself (`openat` where there is no `open`, as on
+/// arm64), with flags that take no mode. Not musl's `open`, whose 146
+/// bytes handle a mode argument and, after an `O_CLOEXEC` open, make a
+/// second call, `fcntl(F_SETFD)`, for kernels older than 2.6.23, which
+/// ignored the flag.
+fn open(path: &CStr, flags: c_int) -> Result<usize, Errno> {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: path is NUL-terminated; these flags take no third argument.
+    let r = unsafe { libc::syscall(libc::SYS_open, path.as_ptr(), flags) };
+    #[cfg(not(target_arch = "x86_64"))]
+    // SAFETY: as above, relative to the working directory.
+    let r = unsafe { libc::syscall(libc::SYS_openat, libc::AT_FDCWD, path.as_ptr(), flags) };
+    ret(r as isize)
 }
 
 /// A UDP socket connected to `addr` (so that only its answers arrive).
