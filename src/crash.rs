@@ -325,8 +325,33 @@ fn report_panic(info: &core::panic::PanicInfo, format: bool) -> ! {
         finish(&mut l, scene);
         STATE.store(REPORTED, Ordering::Release);
     }
-    // SAFETY: abort has no preconditions.
-    unsafe { libc::abort() }
+    abort()
+}
+
+/// Ends the process by SIGABRT, as `abort(3)` does: raised once (a handler
+/// the program installed runs; the armed one stays quiet once a report is
+/// made), then, if the process is still there (that handler returned, or
+/// the signal was blocked or ignored), raised again with the default
+/// action and unblocked. Not musl's `abort`, which brings `raise` and
+/// signal-mask helpers with it (about 300 bytes) for the same system calls.
+fn abort() -> ! {
+    // SAFETY: plain system calls on this thread and its signal state; the
+    // mask is the kernel's 8 bytes.
+    unsafe {
+        let tid = syscall4(libc::SYS_gettid, 0, 0, 0, 0);
+        syscall4(libc::SYS_tkill, tid, libc::SIGABRT as usize, 0, 0);
+        let dfl = KernelSigaction { handler: libc::SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+        rt_sigaction(libc::SIGABRT, &dfl, &mut KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 });
+        syscall4(libc::SYS_tkill, tid, libc::SIGABRT as usize, 0, 0);
+        let abrt: u64 = 1 << (libc::SIGABRT - 1);
+        syscall4(libc::SYS_rt_sigprocmask, libc::SIG_UNBLOCK as usize, &abrt as *const u64 as usize, 0, 8);
+        // Not reached: the unblocked SIGABRT ends the process. As musl's
+        // abort does last, exit with status 127.
+        syscall4(libc::SYS_exit_group, 127, 0, 0, 0);
+    }
+    loop {
+        sys::sleep_ms(1000);
+    }
 }
 
 /// `core::fmt` output into a line.
