@@ -519,22 +519,28 @@ impl<'a> Buf<'a> {
         const PAGE: usize = 4096;
         let cap = need.checked_next_power_of_two().ok_or(Errno::NOMEM)?.min(limit).max(need).max(64 << 10);
         let cap = cap.checked_add(PAGE - 1).ok_or(Errno::NOMEM)? & !(PAGE - 1);
+        // The system calls themselves, through syscall(): musl's mmap and
+        // mremap wrappers (about 340 bytes) add argument checks and a wait
+        // for MAP_FIXED that these calls, with sizes bounded above, do not
+        // need. A failure is -1, which is MAP_FAILED.
         let p = if self.heap {
             // SAFETY: ptr/cap describe a live mapping made by this type;
             // MREMAP_MAYMOVE lets the kernel move it, and we adopt the result.
-            unsafe { libc::mremap(self.ptr.as_ptr() as *mut c_void, self.cap, cap, libc::MREMAP_MAYMOVE) }
+            (unsafe { libc::syscall(libc::SYS_mremap, self.ptr.as_ptr(), self.cap, cap, libc::MREMAP_MAYMOVE) })
+                as *mut c_void
         } else {
             // SAFETY: a fresh private anonymous mapping; checked below.
             let p = unsafe {
-                libc::mmap(
-                    core::ptr::null_mut(),
+                libc::syscall(
+                    libc::SYS_mmap,
+                    core::ptr::null_mut::<c_void>(),
                     cap,
                     libc::PROT_READ | libc::PROT_WRITE,
                     libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                    -1,
-                    0,
+                    -1 as c_int,
+                    0 as libc::off_t,
                 )
-            };
+            } as *mut c_void;
             if p != libc::MAP_FAILED {
                 // SAFETY: the new mapping has cap > len bytes; the old memory
                 // holds len initialised bytes; the two cannot overlap.
@@ -577,7 +583,7 @@ impl Drop for Buf<'_> {
     fn drop(&mut self) {
         if self.heap {
             // SAFETY: ptr/cap describe a mapping made by grow, unmapped once.
-            unsafe { libc::munmap(self.ptr.as_ptr() as *mut c_void, self.cap) };
+            unsafe { libc::syscall(libc::SYS_munmap, self.ptr.as_ptr(), self.cap) };
         }
     }
 }
