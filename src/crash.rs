@@ -206,42 +206,17 @@ fn restorer() -> usize {
     0
 }
 
-/// A system call with up to four arguments, inline: musl's variadic
-/// `syscall()` costs about 30 instructions a call, and arming makes eight
-/// on the cold path. Returns the raw result (a negative errno on failure).
+/// A system call with up to four arguments, inline (see [`sys::syscall`]):
+/// musl's variadic `syscall()` would cost about 30 instructions a call,
+/// and arming makes eight on the cold path. Returns the raw result (a
+/// negative errno on failure).
 ///
 /// # Safety
 /// The arguments must be what system call `nr` expects.
-#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
-    let r: usize;
-    // SAFETY: the Linux x86_64 system call convention; the kernel
-    // clobbers rcx and r11 only. Memory effects are the caller's contract.
-    unsafe {
-        core::arch::asm!("syscall", inlateout("rax") nr as usize => r, in("rdi") a, in("rsi") b, in("rdx") c,
-            in("r10") d, lateout("rcx") _, lateout("r11") _, options(nostack))
-    };
-    r
-}
-
-#[cfg(target_arch = "aarch64")]
-#[inline(always)]
-unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
-    let r: usize;
-    // SAFETY: the Linux arm64 system call convention (x8 the number, x0-x3
-    // the arguments, x0 the result).
-    unsafe {
-        core::arch::asm!("svc 0", in("x8") nr as usize, inlateout("x0") a => r, in("x1") b, in("x2") c, in("x3") d,
-            options(nostack))
-    };
-    r
-}
-
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
     // SAFETY: forwarded from the caller.
-    unsafe { libc::syscall(nr, a, b, c, d) as usize }
+    (unsafe { sys::syscall!(nr, a, b, c, d) }) as usize
 }
 
 /// The signal restorer: `rt_sigreturn(2)` with the frame the kernel built.
