@@ -1,9 +1,11 @@
-//! The operating-system layer: every libc call the runtime makes, and the only
-//! module (besides [`crate::ffi`]) allowed to use `unsafe`.
+//! The operating-system layer: every system call and libc call the runtime
+//! makes, and the only module (besides [`crate::ffi`] and [`crate::crash`])
+//! allowed to use `unsafe`.
 //!
-//! Wrappers keep the name of the call they wrap and turn C return conventions
-//! into `Result<_, Errno>` in one place (`ret`). Nothing here decides
-//! policy: retries, timeouts and messages belong to the callers.
+//! Wrappers keep the name of the call they wrap; system calls are made
+//! inline ([`syscall!`]) and their raw results turned into
+//! `Result<_, Errno>` in one place (`ret`). Nothing here decides policy:
+//! retries, timeouts and messages belong to the callers.
 #![allow(unsafe_code)]
 
 use core::ffi::{c_char, c_int, c_void, CStr};
