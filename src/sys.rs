@@ -108,7 +108,7 @@ macro_rules! syscall {
 /// Elsewhere, musl's `syscall()`, its result turned back into a raw one.
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 macro_rules! syscall {
-    ($nr:expr $(, $v:expr)*) => {{
+    ($nr:expr $(, $v:expr)* $(,)?) => {{
         let r = libc::syscall($nr $(, $v as usize)*) as isize;
         if r == -1 { -(*libc::__errno_location() as isize) } else { r }
     }};
