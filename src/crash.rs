@@ -40,7 +40,7 @@
 //! runs, by a C constructor say).
 #![allow(unsafe_code)]
 
-use crate::diag::Line;
+use crate::diag::{pick, put, Arg, Line};
 use crate::ffi::Entry;
 #[cfg(feature = "lambda")]
 use crate::http::wire;
@@ -254,11 +254,11 @@ fn report_signal(sig: c_int, info: &libc::siginfo_t, uctx: &libc::ucontext_t) {
     let scene = take_scene();
     if let Some(s) = scene {
         name(&mut l, s);
-        l.str(" crashed: ");
+        put!(l, " crashed: ");
     }
     describe(&mut l, sig, info, stack_pointer(uctx));
     if scene.is_none() {
-        l.str(" outside any handler");
+        put!(l, " outside any handler");
     }
     finish(&mut l, scene);
 }
@@ -285,17 +285,18 @@ fn report_panic(info: &core::panic::PanicInfo, format: bool) -> ! {
         let scene = take_scene();
         match scene {
             Some(s) => name(&mut l, s),
-            None => _ = l.str("internal error: the runtime"),
+            None => _ = put!(l, "internal error: the runtime"),
         }
-        l.str(" panicked");
+        put!(l, " panicked");
         if let Some(at) = info.location() {
-            l.str(" at ").str(at.file()).str(":").num(at.line().into()).str(":").num(at.column().into());
+            let (line, column) = (at.line().into(), at.column().into());
+            put!(l, " at {}:{}:{}", Arg::Str(at.file()), Arg::Num(line), Arg::Num(column));
         }
         let message = info.message();
         match message.as_str() {
-            Some(s) => _ = l.str(": ").str(s),
-            None if format => _ = core::fmt::write(&mut Text(l.str(": ")), format_args!("{message}")),
-            None => _ = l.str(" (a formatted message, which this build does not format)"),
+            Some(s) => _ = put!(l, ": {}", Arg::Str(s)),
+            None if format => _ = core::fmt::write(&mut Text(put!(l, ": ")), format_args!("{message}")),
+            None => _ = put!(l, " (a formatted message, which this build does not format)"),
         }
         finish(&mut l, scene);
         STATE.store(REPORTED, Ordering::Release);
@@ -348,18 +349,18 @@ fn take_scene() -> Option<&'static Scene<'static>> {
 }
 
 fn name(l: &mut Line, s: &Scene) {
-    l.str(match s.act {
+    let act = match s.act {
         Act::Init => "init hook of handler ",
         Act::Handler => "handler ",
-    });
-    l.quoted(s.handler.name());
+    };
+    put!(l, "{}{}", Arg::Str(act), Arg::Quoted(s.handler.name()));
 }
 
 /// Ends the line with the request, writes it to stderr and posts it.
 fn finish(l: &mut Line, scene: Option<&Scene>) {
     let Some(s) = scene else { return l.emit() };
     if s.act == Act::Handler {
-        l.str(" while handling request ").push(s.request_id);
+        put!(l, " while handling request {}", Arg::Bytes(s.request_id));
     }
     if let Some(p) = s.post {
         post(&p, l.message());
@@ -369,16 +370,7 @@ fn finish(l: &mut Line, scene: Option<&Scene>) {
 
 /// What the kernel says about the signal: its name and what caused it.
 fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
-    l.str(match sig {
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGILL => "SIGILL",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGTRAP => "SIGTRAP",
-        _ => "SIGSYS",
-    });
-    l.str(" (");
+    put!(l, "{} (", Arg::Bytes(signal_name(sig)));
     let code = info.si_code;
     // SAFETY: for these signals the kernel fills si_addr for a fault (code
     // > 0) and si_pid for a signal sent by a process (code <= 0); the
@@ -389,7 +381,7 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
         if pid == unsafe { libc::getpid() } {
             l.str(if sig == libc::SIGABRT { "abort() called" } else { "raised by the process itself" });
         } else {
-            l.str("sent by process ").num(pid as u64);
+            put!(l, "sent by process {}", Arg::Int(pid.into()));
         }
     } else {
         let what = match sig {
@@ -406,33 +398,29 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
             libc::SIGSYS => "system call refused",
             _ => "abort",
         };
-        l.str(what);
         if code != libc::SI_KERNEL {
-            l.str(" at address 0x");
-            hex(l, addr as u64);
+            put!(l, "{} at address 0x{}", Arg::Str(what), Arg::Hex(addr as u64));
         } else if sig == libc::SIGSEGV {
             // A general protection fault (a non-canonical address, say):
             // the kernel gives no address. (A breakpoint, int3, comes as
             // SIGTRAP from the kernel too, with none to give.)
-            l.str(", address not reported");
+            put!(l, "{}, address not reported", Arg::Str(what));
+        } else {
+            l.str(what);
         }
     }
-    l.str(")");
+    put!(l, ")");
+}
+
+/// The name of a signal of [`SIGNALS`] (the last one's for any other).
+fn signal_name(sig: c_int) -> &'static [u8] {
+    // In the order of SIGNALS.
+    const NAMES: &[u8] = b"SIGSEGV\0SIGBUS\0SIGILL\0SIGFPE\0SIGABRT\0SIGTRAP\0SIGSYS";
+    pick(NAMES, SIGNALS.iter().position(|&s| s == sig).unwrap_or(SIGNALS.len() - 1))
 }
 
 const FPE_INTDIV: c_int = 1;
 const FPE_INTOVF: c_int = 2;
-
-fn hex(l: &mut Line, v: u64) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 16];
-    for (i, d) in buf.iter_mut().enumerate() {
-        *d = DIGITS[(v >> (60 - 4 * i)) as usize & 15];
-    }
-    // Without leading zeros, and at least one digit: no index here can be
-    // out of bounds, so no panic path is compiled in.
-    l.push(&buf[(v.leading_zeros() as usize / 4).min(15)..]);
-}
 
 /// The interrupted code's stack pointer (0 where unknown).
 fn stack_pointer(uctx: &libc::ucontext_t) -> usize {
@@ -456,7 +444,7 @@ fn post(p: &Post, body: &[u8]) {
     #[cfg(feature = "lambda")]
     let body: &[&[u8]] = if p.json {
         let n = escape_into(body, &mut escaped);
-        json = [JSON_HEAD, &escaped[..n], JSON_TAIL];
+        json = [JSON_HEAD, escaped.get(..n).unwrap_or_default(), JSON_TAIL];
         &json
     } else {
         &[body]
@@ -468,7 +456,10 @@ fn post(p: &Post, body: &[u8]) {
         (pieces, n)
     };
     #[cfg(not(feature = "lambda"))]
-    let (pieces, n) = ([p.line[0], p.peer.tail, digits.format(body.len()).as_bytes(), b"\r\n\r\n", body], 5);
+    let (pieces, n) = {
+        let line = p.line.first().copied().unwrap_or_default();
+        ([line, p.peer.tail, digits.format(body.len()).as_bytes(), b"\r\n\r\n", body], 5)
+    };
     if let Some(fd) = p.peer.conn {
         if exchange(fd, pieces, n) != Some(false) {
             return;
@@ -488,14 +479,14 @@ const JSON_HEAD: &[u8] = b"{\"errorMessage\":\"";
 #[cfg(feature = "lambda")]
 const JSON_TAIL: &[u8] = b"\",\"errorType\":\"Runtime.Crash\"}";
 
-/// JSON-escapes `s` into `out` (see [`crate::lambda::escape_json`]); what
+/// JSON-escapes `s` into `out` (see [`crate::text::escape_json`]); what
 /// does not fit is left out, cut at a whole escape and a whole UTF-8
 /// sequence so the result stays a valid JSON string. Returns its length.
 #[cfg(feature = "lambda")]
 fn escape_into(s: &[u8], out: &mut [u8]) -> usize {
     let mut at = 0;
     let mut full = false;
-    crate::lambda::escape_json(s, &mut |piece| {
+    crate::text::escape_json(s, &mut |piece| {
         if full {
             return;
         }
@@ -506,7 +497,8 @@ fn escape_into(s: &[u8], out: &mut [u8]) -> usize {
             // the sequence that would be split.
             k = if piece.first() == Some(&b'\\') { 0 } else { utf8_floor(piece, k) };
         }
-        out[at..at + k].copy_from_slice(&piece[..k]);
+        let room = out.get_mut(at..).unwrap_or_default();
+        room.iter_mut().zip(piece.iter().take(k)).for_each(|(d, &c)| *d = c);
         at += k;
     });
     at
@@ -516,7 +508,7 @@ fn escape_into(s: &[u8], out: &mut [u8]) -> usize {
 /// cut without splitting a sequence.
 #[cfg(feature = "lambda")]
 fn utf8_floor(s: &[u8], mut k: usize) -> usize {
-    while k > 0 && k < s.len() && s[k] & 0xc0 == 0x80 {
+    while k > 0 && s.get(k).is_some_and(|c| c & 0xc0 == 0x80) {
         k -= 1;
     }
     k
@@ -525,7 +517,7 @@ fn utf8_floor(s: &[u8], mut k: usize) -> usize {
 /// Sends `request` and waits for the first bytes of the answer: `Some(true)`
 /// answered, `Some(false)` the connection is closed, `None` no answer in time.
 fn exchange<const N: usize>(fd: &OwnedFd, mut request: [&[u8]; N], n: usize) -> Option<bool> {
-    if sys::send_all_in(fd, &mut request[..n]).is_err() {
+    if sys::send_all_in(fd, request.get_mut(..n).unwrap_or_default()).is_err() {
         return Some(false);
     }
     if !sys::poll_in(fd, ANSWER_WAIT_MS) {
@@ -558,15 +550,16 @@ mod tests {
 }
 
 #[cfg(test)]
-mod hex_tests {
+mod signal_names {
     use super::*;
 
     #[test]
-    fn addresses_are_lowercase_hex_without_leading_zeros() {
-        for (v, want) in [(0, "0"), (1, "1"), (0x10, "10"), (0xdead_beef, "deadbeef"), (u64::MAX, "ffffffffffffffff")] {
-            let mut l = Line::new();
-            hex(&mut l, v);
-            assert_eq!(l.message(), want.as_bytes(), "{v:#x}");
-        }
+    fn each_reported_signal_is_named() {
+        let names = SIGNALS.map(|s| core::str::from_utf8(signal_name(s)).unwrap());
+        assert_eq!(names, ["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGTRAP", "SIGSYS"]);
+        assert_eq!(
+            SIGNALS,
+            [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGABRT, libc::SIGTRAP, libc::SIGSYS]
+        );
     }
 }

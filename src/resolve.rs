@@ -16,8 +16,8 @@
 //! The parsers are pure functions over bytes (unit-tested below); [`lookup`]
 //! does the reads, sends and waits through [`crate::sys`].
 
-use crate::http::Addrs;
-use crate::sys::{self, Errno, SockAddr};
+use crate::diag::Arg;
+use crate::sys::{self, Addrs, Errno, SockAddr};
 use core::ffi::CStr;
 
 /// Why a name has no address.
@@ -34,12 +34,13 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn describe(self) -> &'static str {
+    /// What the message says went wrong.
+    pub fn describe(self) -> Arg<'static> {
         match self {
-            Error::NotFound => "no address for it in /etc/hosts or DNS",
-            Error::NoAnswer => "no DNS server from /etc/resolv.conf answered",
-            Error::ServerFailure(_) => "the DNS server answered with an error",
-            Error::Io(e) => e.describe(),
+            Error::NotFound => Arg::Str("no address for it in /etc/hosts or DNS"),
+            Error::NoAnswer => Arg::Str("no DNS server from /etc/resolv.conf answered"),
+            Error::ServerFailure(_) => Arg::Str("the DNS server answered with an error"),
+            Error::Io(e) => Arg::Errno(e),
         }
     }
 }
@@ -269,7 +270,7 @@ impl<'a> Conf<'a> {
                 Some(1 | 2) => c.search = w.0,
                 Some(_) => {
                     for opt in w {
-                        let num = |p: &[u8]| opt.strip_prefix(p).and_then(crate::http::wire::parse_decimal);
+                        let num = |p: &[u8]| opt.strip_prefix(p).and_then(crate::text::parse_decimal);
                         if let Some(n) = num(b"ndots:") {
                             c.ndots = n.min(15) as usize;
                         } else if let Some(n) = num(b"timeout:") {

@@ -12,7 +12,8 @@ use core::ffi::{c_char, c_int, c_void, CStr};
 use core::mem::{size_of, MaybeUninit};
 use core::ptr::NonNull;
 
-/// An `errno` value, as returned by a failed call.
+/// An `errno` value, as returned by a failed call (in words:
+/// `diag::errno_text`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Errno(pub i32);
 
@@ -22,27 +23,6 @@ impl Errno {
     pub const PIPE: Errno = Errno(libc::EPIPE);
     pub const INTR: Errno = Errno(libc::EINTR);
     pub const NOMEM: Errno = Errno(libc::ENOMEM);
-
-    /// A short description for one-line messages. A small table of the
-    /// errors a socket client meets, rather than libc's `strerror`, whose
-    /// full message table would be the largest object in the binary.
-    pub fn describe(self) -> &'static str {
-        match self.0 {
-            libc::ECONNREFUSED => "connection refused",
-            libc::ECONNRESET => "connection reset by peer",
-            libc::ECONNABORTED => "connection aborted",
-            libc::EPIPE => "broken pipe",
-            libc::ETIMEDOUT => "connection timed out",
-            libc::EHOSTUNREACH => "host unreachable",
-            libc::ENETUNREACH => "network unreachable",
-            libc::EADDRNOTAVAIL => "address not available",
-            libc::EAFNOSUPPORT => "address family not supported",
-            libc::ENOMEM => "out of memory",
-            libc::EMFILE | libc::ENFILE => "too many open files",
-            libc::EACCES | libc::EPERM => "permission denied",
-            _ => "system error",
-        }
-    }
 }
 
 // System calls are made here, inline, rather than through musl's wrappers
@@ -175,6 +155,34 @@ impl SockAddr {
         storage.sin6_port = port.to_be();
         storage.sin6_addr.s6_addr = octets;
         SockAddr { storage, len: size_of::<libc::sockaddr_in6>() as _, family: libc::AF_INET6 }
+    }
+}
+
+/// Up to four addresses to try, in order.
+#[derive(Clone, Copy, Default)]
+pub struct Addrs {
+    list: [Option<SockAddr>; 4],
+}
+
+impl Addrs {
+    pub const fn new() -> Addrs {
+        Addrs { list: [None; 4] }
+    }
+
+    /// Adds `a`; returns false when the list is full.
+    pub fn push(&mut self, a: SockAddr) -> bool {
+        match self.list.iter_mut().find(|s| s.is_none()) {
+            Some(slot) => {
+                *slot = Some(a);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The addresses, in the order they are tried.
+    pub fn iter(&self) -> impl Iterator<Item = &SockAddr> {
+        self.list.iter().flatten()
     }
 }
 
@@ -369,9 +377,22 @@ pub fn send_all_in(fd: &OwnedFd, parts: &mut [&[u8]]) -> Result<(), Errno> {
         // went out and send the rest.
         for p in parts.iter_mut() {
             let take = sent.min(p.len());
-            *p = &p[take..];
+            *p = p.get(take..).unwrap_or_default();
             sent -= take;
         }
+    }
+}
+
+/// Moves `s[from..]` to the front of `s` (a `memmove`); nothing if `from`
+/// is past the end. What `s.copy_within(from.., 0)` does, without its
+/// range checks, which at opt-level z are an out-of-line call that can
+/// panic (and links in the panic's number formatting).
+pub fn shift_down(s: &mut [u8], from: usize) {
+    if let Some(count) = s.len().checked_sub(from) {
+        let p = s.as_mut_ptr();
+        // SAFETY: both ranges, `from..from + count` and `0..count`, lie
+        // within `s`, which is borrowed mutably; `copy` allows overlap.
+        unsafe { core::ptr::copy(p.add(from), p, count) };
     }
 }
 
@@ -439,13 +460,15 @@ pub fn getenv_grouped(groups: &[(&[u8], &[&[u8]])], out: &mut [Option<&'static C
                 // SAFETY: the prefix matched, so the entry is at least that
                 // long before its NUL.
                 let rest = unsafe { entry.add(prefix.len()) };
-                for (k, name) in rests.iter().enumerate() {
+                // A name without a slot (more names than `out` holds) is
+                // not looked up.
+                for (slot, name) in out.iter_mut().skip(base).zip(rests) {
                     // SAFETY: `rest` starts with `name` (so is at least that
                     // long before its NUL) when the byte after it is read.
-                    if out[base + k].is_none() && starts(rest, name) && unsafe { *rest.add(name.len()) } == b'=' {
+                    if slot.is_none() && starts(rest, name) && unsafe { *rest.add(name.len()) } == b'=' {
                         // SAFETY: the value starts after '=' and ends at the
                         // entry's NUL; it lives for the process (see above).
-                        out[base + k] = Some(unsafe { CStr::from_ptr(rest.add(name.len() + 1) as *const c_char) });
+                        *slot = Some(unsafe { CStr::from_ptr(rest.add(name.len() + 1) as *const c_char) });
                         break;
                     }
                 }
@@ -566,7 +589,7 @@ impl<'a> Buf<'a> {
         // Usually nothing is left over (a response was read to its end), or
         // nothing is consumed: no move.
         if n != 0 && n != self.len {
-            self.as_mut_slice().copy_within(n.., 0);
+            shift_down(self.as_mut_slice(), n);
         }
         self.len -= n;
     }
@@ -675,6 +698,18 @@ impl Drop for Buf<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shift_down_moves_the_tail_to_the_front() {
+        for (from, want) in [(0, [1, 2, 3, 4, 5]), (2, [3, 4, 5, 4, 5]), (4, [5, 2, 3, 4, 5]), (5, [1, 2, 3, 4, 5])] {
+            let mut s = [1, 2, 3, 4, 5];
+            shift_down(&mut s, from);
+            assert_eq!(s, want, "{from}");
+        }
+        let mut s = [1, 2];
+        shift_down(&mut s, 3);
+        assert_eq!(s, [1, 2]);
+    }
 
     #[test]
     fn buf_starts_in_caller_memory_then_moves_to_heap() {

@@ -188,6 +188,23 @@ fn no_allocator_is_linked_into_the_runtime() {
     }
 }
 
+/// The minimal build's own code reaches its buffers through checked
+/// slices (`get`, `split_at_checked`, zips), so none of its index checks
+/// can panic, and the panic entries that format an index and a length are
+/// not linked in. (httparse's own checks still keep `slice_index_fail`,
+/// and with it `core::fmt`'s number formatting: README, "Crash reports".)
+#[test]
+fn the_minimal_build_has_no_index_panics_of_its_own() {
+    let bin =
+        build(&Build { name: "minimal-symbols", profile: "symbols", no_default_features: true, ..Default::default() });
+    let out = Command::new("nm").arg("-C").arg(&bin).output().expect("nm (binutils) is required");
+    let syms = String::from_utf8_lossy(&out.stdout);
+    assert!(syms.lines().any(|l| l.ends_with(" main")), "nm found no symbols");
+    for f in ["core::panicking::panic_bounds_check", "core::slice::copy_from_slice_impl::len_mismatch_fail"] {
+        assert!(!syms.contains(f), "{f} is linked into the minimal bootstrap");
+    }
+}
+
 #[test]
 fn dependency_tree_is_exactly_httparse_itoa_memchr_libc() {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
