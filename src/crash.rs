@@ -206,42 +206,17 @@ fn restorer() -> usize {
     0
 }
 
-/// A system call with up to four arguments, inline: musl's variadic
-/// `syscall()` costs about 30 instructions a call, and arming makes eight
-/// on the cold path. Returns the raw result (a negative errno on failure).
+/// A system call with up to four arguments, inline (see [`sys::syscall`]):
+/// musl's variadic `syscall()` would cost about 30 instructions a call,
+/// and arming makes eight on the cold path. Returns the raw result (a
+/// negative errno on failure).
 ///
 /// # Safety
 /// The arguments must be what system call `nr` expects.
-#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
-    let r: usize;
-    // SAFETY: the Linux x86_64 system call convention; the kernel
-    // clobbers rcx and r11 only. Memory effects are the caller's contract.
-    unsafe {
-        core::arch::asm!("syscall", inlateout("rax") nr as usize => r, in("rdi") a, in("rsi") b, in("rdx") c,
-            in("r10") d, lateout("rcx") _, lateout("r11") _, options(nostack))
-    };
-    r
-}
-
-#[cfg(target_arch = "aarch64")]
-#[inline(always)]
-unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
-    let r: usize;
-    // SAFETY: the Linux arm64 system call convention (x8 the number, x0-x3
-    // the arguments, x0 the result).
-    unsafe {
-        core::arch::asm!("svc 0", in("x8") nr as usize, inlateout("x0") a => r, in("x1") b, in("x2") c, in("x3") d,
-            options(nostack))
-    };
-    r
-}
-
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
     // SAFETY: forwarded from the caller.
-    unsafe { libc::syscall(nr, a, b, c, d) as usize }
+    (unsafe { sys::syscall!(nr, a, b, c, d) }) as usize
 }
 
 /// The signal restorer: `rt_sigreturn(2)` with the frame the kernel built.
@@ -326,8 +301,33 @@ fn report_panic(info: &core::panic::PanicInfo, format: bool) -> ! {
         finish(&mut l, scene);
         STATE.store(REPORTED, Ordering::Release);
     }
-    // SAFETY: abort has no preconditions.
-    unsafe { libc::abort() }
+    abort()
+}
+
+/// Ends the process by SIGABRT, as `abort(3)` does: raised once (a handler
+/// the program installed runs; the armed one stays quiet once a report is
+/// made), then, if the process is still there (that handler returned, or
+/// the signal was blocked or ignored), raised again with the default
+/// action and unblocked. Not musl's `abort`, which brings `raise` and
+/// signal-mask helpers with it (about 300 bytes) for the same system calls.
+fn abort() -> ! {
+    // SAFETY: plain system calls on this thread and its signal state; the
+    // mask is the kernel's 8 bytes.
+    unsafe {
+        let tid = syscall4(libc::SYS_gettid, 0, 0, 0, 0);
+        syscall4(libc::SYS_tkill, tid, libc::SIGABRT as usize, 0, 0);
+        let dfl = KernelSigaction { handler: libc::SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+        rt_sigaction(libc::SIGABRT, &dfl, &mut KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 });
+        syscall4(libc::SYS_tkill, tid, libc::SIGABRT as usize, 0, 0);
+        let abrt: u64 = 1 << (libc::SIGABRT - 1);
+        syscall4(libc::SYS_rt_sigprocmask, libc::SIG_UNBLOCK as usize, &abrt as *const u64 as usize, 0, 8);
+        // Not reached: the unblocked SIGABRT ends the process. As musl's
+        // abort does last, exit with status 127.
+        syscall4(libc::SYS_exit_group, 127, 0, 0, 0);
+    }
+    loop {
+        sys::sleep_ms(1000);
+    }
 }
 
 /// `core::fmt` output into a line.
