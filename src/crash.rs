@@ -40,7 +40,7 @@
 //! runs, by a C constructor say).
 #![allow(unsafe_code)]
 
-use crate::diag::Line;
+use crate::diag::{pick, put, Arg, Line};
 use crate::ffi::Entry;
 #[cfg(feature = "lambda")]
 use crate::http::wire;
@@ -206,42 +206,17 @@ fn restorer() -> usize {
     0
 }
 
-/// A system call with up to four arguments, inline: musl's variadic
-/// `syscall()` costs about 30 instructions a call, and arming makes eight
-/// on the cold path. Returns the raw result (a negative errno on failure).
+/// A system call with up to four arguments, inline (see [`sys::syscall`]):
+/// musl's variadic `syscall()` would cost about 30 instructions a call,
+/// and arming makes eight on the cold path. Returns the raw result (a
+/// negative errno on failure).
 ///
 /// # Safety
 /// The arguments must be what system call `nr` expects.
-#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
-    let r: usize;
-    // SAFETY: the Linux x86_64 system call convention; the kernel
-    // clobbers rcx and r11 only. Memory effects are the caller's contract.
-    unsafe {
-        core::arch::asm!("syscall", inlateout("rax") nr as usize => r, in("rdi") a, in("rsi") b, in("rdx") c,
-            in("r10") d, lateout("rcx") _, lateout("r11") _, options(nostack))
-    };
-    r
-}
-
-#[cfg(target_arch = "aarch64")]
-#[inline(always)]
-unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
-    let r: usize;
-    // SAFETY: the Linux arm64 system call convention (x8 the number, x0-x3
-    // the arguments, x0 the result).
-    unsafe {
-        core::arch::asm!("svc 0", in("x8") nr as usize, inlateout("x0") a => r, in("x1") b, in("x2") c, in("x3") d,
-            options(nostack))
-    };
-    r
-}
-
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> usize {
     // SAFETY: forwarded from the caller.
-    unsafe { libc::syscall(nr, a, b, c, d) as usize }
+    (unsafe { sys::syscall!(nr, a, b, c, d) }) as usize
 }
 
 /// The signal restorer: `rt_sigreturn(2)` with the frame the kernel built.
@@ -279,11 +254,11 @@ fn report_signal(sig: c_int, info: &libc::siginfo_t, uctx: &libc::ucontext_t) {
     let scene = take_scene();
     if let Some(s) = scene {
         name(&mut l, s);
-        l.str(" crashed: ");
+        put!(l, " crashed: ");
     }
     describe(&mut l, sig, info, stack_pointer(uctx));
     if scene.is_none() {
-        l.str(" outside any handler");
+        put!(l, " outside any handler");
     }
     finish(&mut l, scene);
 }
@@ -310,23 +285,49 @@ fn report_panic(info: &core::panic::PanicInfo, format: bool) -> ! {
         let scene = take_scene();
         match scene {
             Some(s) => name(&mut l, s),
-            None => _ = l.str("internal error: the runtime"),
+            None => _ = put!(l, "internal error: the runtime"),
         }
-        l.str(" panicked");
+        put!(l, " panicked");
         if let Some(at) = info.location() {
-            l.str(" at ").str(at.file()).str(":").num(at.line().into()).str(":").num(at.column().into());
+            let (line, column) = (at.line().into(), at.column().into());
+            put!(l, " at {}:{}:{}", Arg::Str(at.file()), Arg::Num(line), Arg::Num(column));
         }
         let message = info.message();
         match message.as_str() {
-            Some(s) => _ = l.str(": ").str(s),
-            None if format => _ = core::fmt::write(&mut Text(l.str(": ")), format_args!("{message}")),
-            None => _ = l.str(" (a formatted message, which this build does not format)"),
+            Some(s) => _ = put!(l, ": {}", Arg::Str(s)),
+            None if format => _ = core::fmt::write(&mut Text(put!(l, ": ")), format_args!("{message}")),
+            None => _ = put!(l, " (a formatted message, which this build does not format)"),
         }
         finish(&mut l, scene);
         STATE.store(REPORTED, Ordering::Release);
     }
-    // SAFETY: abort has no preconditions.
-    unsafe { libc::abort() }
+    abort()
+}
+
+/// Ends the process by SIGABRT, as `abort(3)` does: raised once (a handler
+/// the program installed runs; the armed one stays quiet once a report is
+/// made), then, if the process is still there (that handler returned, or
+/// the signal was blocked or ignored), raised again with the default
+/// action and unblocked. Not musl's `abort`, which brings `raise` and
+/// signal-mask helpers with it (about 300 bytes) for the same system calls.
+fn abort() -> ! {
+    // SAFETY: plain system calls on this thread and its signal state; the
+    // mask is the kernel's 8 bytes.
+    unsafe {
+        let tid = syscall4(libc::SYS_gettid, 0, 0, 0, 0);
+        syscall4(libc::SYS_tkill, tid, libc::SIGABRT as usize, 0, 0);
+        let dfl = KernelSigaction { handler: libc::SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+        rt_sigaction(libc::SIGABRT, &dfl, &mut KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 });
+        syscall4(libc::SYS_tkill, tid, libc::SIGABRT as usize, 0, 0);
+        let abrt: u64 = 1 << (libc::SIGABRT - 1);
+        syscall4(libc::SYS_rt_sigprocmask, libc::SIG_UNBLOCK as usize, &abrt as *const u64 as usize, 0, 8);
+        // Not reached: the unblocked SIGABRT ends the process. As musl's
+        // abort does last, exit with status 127.
+        syscall4(libc::SYS_exit_group, 127, 0, 0, 0);
+    }
+    loop {
+        sys::sleep_ms(1000);
+    }
 }
 
 /// `core::fmt` output into a line.
@@ -348,18 +349,18 @@ fn take_scene() -> Option<&'static Scene<'static>> {
 }
 
 fn name(l: &mut Line, s: &Scene) {
-    l.str(match s.act {
+    let act = match s.act {
         Act::Init => "init hook of handler ",
         Act::Handler => "handler ",
-    });
-    l.quoted(s.handler.name());
+    };
+    put!(l, "{}{}", Arg::Str(act), Arg::Quoted(s.handler.name()));
 }
 
 /// Ends the line with the request, writes it to stderr and posts it.
 fn finish(l: &mut Line, scene: Option<&Scene>) {
     let Some(s) = scene else { return l.emit() };
     if s.act == Act::Handler {
-        l.str(" while handling request ").push(s.request_id);
+        put!(l, " while handling request {}", Arg::Bytes(s.request_id));
     }
     if let Some(p) = s.post {
         post(&p, l.message());
@@ -369,16 +370,7 @@ fn finish(l: &mut Line, scene: Option<&Scene>) {
 
 /// What the kernel says about the signal: its name and what caused it.
 fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
-    l.str(match sig {
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGILL => "SIGILL",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGTRAP => "SIGTRAP",
-        _ => "SIGSYS",
-    });
-    l.str(" (");
+    put!(l, "{} (", Arg::Bytes(signal_name(sig)));
     let code = info.si_code;
     // SAFETY: for these signals the kernel fills si_addr for a fault (code
     // > 0) and si_pid for a signal sent by a process (code <= 0); the
@@ -389,7 +381,7 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
         if pid == unsafe { libc::getpid() } {
             l.str(if sig == libc::SIGABRT { "abort() called" } else { "raised by the process itself" });
         } else {
-            l.str("sent by process ").num(pid as u64);
+            put!(l, "sent by process {}", Arg::Int(pid.into()));
         }
     } else {
         let what = match sig {
@@ -406,38 +398,29 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
             libc::SIGSYS => "system call refused",
             _ => "abort",
         };
-        l.str(what);
         if code != libc::SI_KERNEL {
-            l.str(" at address 0x");
-            hex(l, addr as u64);
+            put!(l, "{} at address 0x{}", Arg::Str(what), Arg::Hex(addr as u64));
         } else if sig == libc::SIGSEGV {
             // A general protection fault (a non-canonical address, say):
             // the kernel gives no address. (A breakpoint, int3, comes as
             // SIGTRAP from the kernel too, with none to give.)
-            l.str(", address not reported");
+            put!(l, "{}, address not reported", Arg::Str(what));
+        } else {
+            l.str(what);
         }
     }
-    l.str(")");
+    put!(l, ")");
+}
+
+/// The name of a signal of [`SIGNALS`] (the last one's for any other).
+fn signal_name(sig: c_int) -> &'static [u8] {
+    // In the order of SIGNALS.
+    const NAMES: &[u8] = b"SIGSEGV\0SIGBUS\0SIGILL\0SIGFPE\0SIGABRT\0SIGTRAP\0SIGSYS";
+    pick(NAMES, SIGNALS.iter().position(|&s| s == sig).unwrap_or(SIGNALS.len() - 1))
 }
 
 const FPE_INTDIV: c_int = 1;
 const FPE_INTOVF: c_int = 2;
-
-fn hex(l: &mut Line, v: u64) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 16];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        buf[i] = DIGITS[(v & 15) as usize];
-        v >>= 4;
-        if v == 0 {
-            break;
-        }
-    }
-    l.push(&buf[i..]);
-}
 
 /// The interrupted code's stack pointer (0 where unknown).
 fn stack_pointer(uctx: &libc::ucontext_t) -> usize {
@@ -461,7 +444,7 @@ fn post(p: &Post, body: &[u8]) {
     #[cfg(feature = "lambda")]
     let body: &[&[u8]] = if p.json {
         let n = escape_into(body, &mut escaped);
-        json = [JSON_HEAD, &escaped[..n], JSON_TAIL];
+        json = [JSON_HEAD, escaped.get(..n).unwrap_or_default(), JSON_TAIL];
         &json
     } else {
         &[body]
@@ -473,7 +456,10 @@ fn post(p: &Post, body: &[u8]) {
         (pieces, n)
     };
     #[cfg(not(feature = "lambda"))]
-    let (pieces, n) = ([p.line[0], p.peer.tail, digits.format(body.len()).as_bytes(), b"\r\n\r\n", body], 5);
+    let (pieces, n) = {
+        let line = p.line.first().copied().unwrap_or_default();
+        ([line, p.peer.tail, digits.format(body.len()).as_bytes(), b"\r\n\r\n", body], 5)
+    };
     if let Some(fd) = p.peer.conn {
         if exchange(fd, pieces, n) != Some(false) {
             return;
@@ -493,14 +479,14 @@ const JSON_HEAD: &[u8] = b"{\"errorMessage\":\"";
 #[cfg(feature = "lambda")]
 const JSON_TAIL: &[u8] = b"\",\"errorType\":\"Runtime.Crash\"}";
 
-/// JSON-escapes `s` into `out` (see [`crate::lambda::escape_json`]); what
+/// JSON-escapes `s` into `out` (see [`crate::text::escape_json`]); what
 /// does not fit is left out, cut at a whole escape and a whole UTF-8
 /// sequence so the result stays a valid JSON string. Returns its length.
 #[cfg(feature = "lambda")]
 fn escape_into(s: &[u8], out: &mut [u8]) -> usize {
     let mut at = 0;
     let mut full = false;
-    crate::lambda::escape_json(s, &mut |piece| {
+    crate::text::escape_json(s, &mut |piece| {
         if full {
             return;
         }
@@ -511,7 +497,8 @@ fn escape_into(s: &[u8], out: &mut [u8]) -> usize {
             // the sequence that would be split.
             k = if piece.first() == Some(&b'\\') { 0 } else { utf8_floor(piece, k) };
         }
-        out[at..at + k].copy_from_slice(&piece[..k]);
+        let room = out.get_mut(at..).unwrap_or_default();
+        room.iter_mut().zip(piece.iter().take(k)).for_each(|(d, &c)| *d = c);
         at += k;
     });
     at
@@ -521,7 +508,7 @@ fn escape_into(s: &[u8], out: &mut [u8]) -> usize {
 /// cut without splitting a sequence.
 #[cfg(feature = "lambda")]
 fn utf8_floor(s: &[u8], mut k: usize) -> usize {
-    while k > 0 && k < s.len() && s[k] & 0xc0 == 0x80 {
+    while k > 0 && s.get(k).is_some_and(|c| c & 0xc0 == 0x80) {
         k -= 1;
     }
     k
@@ -530,7 +517,7 @@ fn utf8_floor(s: &[u8], mut k: usize) -> usize {
 /// Sends `request` and waits for the first bytes of the answer: `Some(true)`
 /// answered, `Some(false)` the connection is closed, `None` no answer in time.
 fn exchange<const N: usize>(fd: &OwnedFd, mut request: [&[u8]; N], n: usize) -> Option<bool> {
-    if sys::send_all_in(fd, &mut request[..n]).is_err() {
+    if sys::send_all_in(fd, request.get_mut(..n).unwrap_or_default()).is_err() {
         return Some(false);
     }
     if !sys::poll_in(fd, ANSWER_WAIT_MS) {
@@ -559,5 +546,20 @@ mod tests {
         let mut big = [0u8; ESCAPED_MAX];
         let n = escape_into(&[1u8; 1024], &mut big);
         assert_eq!(n, ESCAPED_MAX / 6 * 6, "only whole \\u0001 escapes");
+    }
+}
+
+#[cfg(test)]
+mod signal_names {
+    use super::*;
+
+    #[test]
+    fn each_reported_signal_is_named() {
+        let names = SIGNALS.map(|s| core::str::from_utf8(signal_name(s)).unwrap());
+        assert_eq!(names, ["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGTRAP", "SIGSYS"]);
+        assert_eq!(
+            SIGNALS,
+            [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGABRT, libc::SIGTRAP, libc::SIGSYS]
+        );
     }
 }

@@ -172,7 +172,7 @@ fn chunked_bodies() {
 #[test]
 fn decimals() {
     run(&[b"123", b"18446744073709551615", b" 7 "], 20_000, |input| {
-        if let Some(n) = wire::parse_decimal(input) {
+        if let Some(n) = crate::text::parse_decimal(input) {
             let text = core::str::from_utf8(input).unwrap().trim_matches([' ', '\t', '\r', '\n']);
             assert_eq!(text.parse::<u64>().ok(), Some(n));
         }

@@ -1,7 +1,7 @@
 //! The AWS Lambda dialect of the runtime API (cargo feature `lambda`),
 //! chosen at start when `AWS_LAMBDA_RUNTIME_API` is set. The connection,
 //! framing, retry policy, buffers and handler registry are the SCF
-//! dialect's ([`crate::runtime`]); what differs is here:
+//! dialect's (`runtime`, which calls this module); what differs is here:
 //!
 //! ```text
 //!  exec ──► env + endpoint ──► handler + init hook ──(failure)──► POST /2018-06-01/runtime/init/error
@@ -22,10 +22,13 @@
 //! id go in as iovecs); error messages are JSON-escaped into the response
 //! buffer, after the message itself, so no second buffer is needed.
 
+use crate::address;
+use crate::fatal::{self, Fatal, LambdaEndpoint};
 use crate::ffi::{RawContext, Str};
-use crate::http::{wire, Client};
-use crate::runtime::{self, Fatal};
+use crate::http::wire::{self, Host};
+use crate::http::Client;
 use crate::sys::{self, Buf};
+use crate::text;
 use core::ffi::CStr;
 
 /// The Lambda variables the runtime reads, after their shared `AWS_`
@@ -48,21 +51,6 @@ pub struct Env {
 
 /// The longest request id accepted (AWS's are 36-character UUIDs).
 pub const MAX_REQUEST_ID: usize = 128;
-
-/// Route numbers for messages, after the SCF routes (see
-/// `runtime::route_name`): an index into [`ROUTE_NAMES`] plus 4, the same
-/// as the SCF route's number plus 4 (init/error stands in for ready).
-const INIT_ERROR: usize = 4;
-const RESPONSE: usize = 6;
-const ERROR: usize = 7;
-
-/// Method and path of each Lambda route, for messages.
-pub const ROUTE_NAMES: [(&str, &str); 4] = [
-    ("POST", "/2018-06-01/runtime/init/error"),
-    ("GET", "/2018-06-01/runtime/invocation/next"),
-    ("POST", "/2018-06-01/runtime/invocation/{id}/response"),
-    ("POST", "/2018-06-01/runtime/invocation/{id}/error"),
-];
 
 // Pieces of the request lines. The method comes first, then the prefix of
 // AWS_LAMBDA_RUNTIME_API's path (usually empty), then these.
@@ -120,14 +108,12 @@ pub type ApiParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
 /// and path prefix (no trailing `/`; usually empty). `Err` says what is
 /// wrong with it.
 pub fn split_api(value: &[u8]) -> Result<ApiParts<'_>, &'static str> {
-    let mut rest = value;
-    if rest.len() >= 7 && rest[..7].eq_ignore_ascii_case(b"http://") {
-        rest = &rest[7..];
-    }
-    let (authority, mut prefix) = match rest.iter().position(|&b| b == b'/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, &b""[..]),
+    let rest = match value.split_at_checked(7) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case(b"http://") => rest,
+        _ => value,
     };
+    let (authority, mut prefix) =
+        rest.iter().position(|&b| b == b'/').and_then(|i| rest.split_at_checked(i)).unwrap_or((rest, b""));
     while let [p @ .., b'/'] = prefix {
         prefix = p;
     }
@@ -139,38 +125,38 @@ pub fn split_api(value: &[u8]) -> Result<ApiParts<'_>, &'static str> {
         [b'[', ..] => authority.iter().position(|&b| b == b']').map(|i| i + 1),
         _ => authority.iter().rposition(|&b| b == b':'),
     };
-    match colon {
+    match colon.and_then(|i| authority.split_at_checked(i)) {
         // An IPv6 host without brackets would be ambiguous with its port.
-        Some(i) if authority.get(i) == Some(&b':') && (authority[0] == b'[' || !authority[..i].contains(&b':')) => {
-            Ok((&authority[..i], &authority[i + 1..], prefix))
+        Some((host, [b':', port @ ..])) if host.first() == Some(&b'[') || !host.contains(&b':') => {
+            Ok((host, port, prefix))
         }
         _ => Err(FORMS),
     }
 }
 
-/// The addresses to try, the Host value in pieces and the path prefix.
-pub type Endpoint = (crate::http::Addrs, [&'static [u8]; 4], &'static [u8]);
+/// The addresses to try, the Host value and the path prefix.
+pub type Api = (sys::Addrs, Host<'static>, &'static [u8]);
 
-/// The [`Endpoint`] that `AWS_LAMBDA_RUNTIME_API` names.
-pub fn endpoint(api: &'static CStr) -> Result<Endpoint, Fatal> {
+/// The [`Api`] that `AWS_LAMBDA_RUNTIME_API` names.
+pub fn endpoint(api: &'static CStr) -> Result<Api, Fatal> {
     const VAR: &str = "AWS_LAMBDA_RUNTIME_API";
     let value = api.to_bytes();
     let (host, port, prefix) = split_api(value).map_err(|why| Fatal::EnvInvalid { var: VAR, value, why })?;
     let bad = |why| Fatal::EnvInvalid { var: VAR, value, why };
-    let port_n = runtime::parse_port(port).ok_or(bad(FORMS))?;
+    let port_n = address::parse_port(port).ok_or(bad(FORMS))?;
     if host.is_empty() || host.len() > 255 {
         return Err(bad(FORMS));
     }
     // The host NUL-terminated, for inet_pton.
     let mut lit = [0u8; 256];
-    lit[..host.len()].copy_from_slice(host);
+    lit.iter_mut().zip(host).for_each(|(d, &c)| *d = c);
     let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad("contains a NUL"))?;
     // Messages quote the whole setting, not just its host part.
-    let (addrs, v6, inner) = runtime::host_addrs(VAR, host, c, port_n, FORMS).map_err(|e| match e {
+    let (addrs, v6, inner) = address::host_addrs(VAR, host, c, port_n, FORMS).map_err(|e| match e {
         Fatal::EnvInvalid { why, .. } => bad(why),
         other => other,
     })?;
-    Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, port], prefix))
+    Ok((addrs, Host::new(inner, v6, port), prefix))
 }
 
 /// A `Lambda-Runtime-Deadline-Ms` value below this (2001-09-09) is not a
@@ -193,71 +179,6 @@ pub fn valid_request_id(id: &[u8]) -> bool {
         && id.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// Feeds `s` to `out` JSON-escaped, in pieces (one copy of the code for
-/// both of its callers, which count and then copy): `"` and `\` escaped,
-/// control bytes as `\n`, `\r`, `\t` or `\u00XX`, and each invalid UTF-8
-/// sequence as `\ufffd` (the replacement character), so the result is
-/// valid JSON string content whatever the bytes.
-pub fn escape_json(s: &[u8], out: &mut dyn FnMut(&[u8])) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let (mut start, mut i) = (0, 0);
-    while i < s.len() {
-        let b = s[i];
-        let u = [b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
-        let (esc, skip): (&[u8], usize) = match b {
-            b'"' => (b"\\\"", 1),
-            b'\\' => (b"\\\\", 1),
-            b'\n' => (b"\\n", 1),
-            b'\r' => (b"\\r", 1),
-            b'\t' => (b"\\t", 1),
-            0..=0x1f => (&u, 1),
-            0x20..=0x7f => {
-                i += 1;
-                continue;
-            }
-            _ => match utf8_sequence(&s[i..]) {
-                (true, n) => {
-                    i += n;
-                    continue;
-                }
-                (false, n) => (b"\\ufffd", n),
-            },
-        };
-        out(&s[start..i]);
-        out(esc);
-        i += skip;
-        start = i;
-    }
-    out(&s[start..]);
-}
-
-/// Whether `s` (not empty, starting with a byte >= 0x80) starts with a
-/// valid UTF-8 sequence, and its length; if not valid, the length of the
-/// invalid part to replace by one U+FFFD (the longest prefix of a valid
-/// sequence, at least one byte: what `String::from_utf8_lossy` replaces).
-fn utf8_sequence(s: &[u8]) -> (bool, usize) {
-    // The sequence's length and the range of its second byte (RFC 3629:
-    // no overlong forms, no surrogates, nothing past U+10FFFF).
-    let (n, lo, hi) = match s[0] {
-        0xc2..=0xdf => (2, 0x80, 0xbf),
-        0xe0 => (3, 0xa0, 0xbf),
-        0xed => (3, 0x80, 0x9f),
-        0xe1..=0xef => (3, 0x80, 0xbf),
-        0xf0 => (4, 0x90, 0xbf),
-        0xf1..=0xf3 => (4, 0x80, 0xbf),
-        0xf4 => (4, 0x80, 0x8f),
-        _ => return (false, 1),
-    };
-    if !s.get(1).is_some_and(|c| (lo..=hi).contains(c)) {
-        return (false, 1);
-    }
-    let mut k = 2;
-    while k < n && s.get(k).is_some_and(|c| c & 0xc0 == 0x80) {
-        k += 1;
-    }
-    (k == n, k)
-}
-
 /// Appends the JSON-escaped copy of `tx`'s contents to `tx` itself and
 /// returns where it starts; the message is left in front of it. The room
 /// is the reused response buffer's, grown only for a larger message than
@@ -265,7 +186,7 @@ fn utf8_sequence(s: &[u8]) -> (bool, usize) {
 fn escape_in_place(tx: &mut Buf) -> usize {
     let n = tx.len();
     let mut m = 0;
-    escape_json(tx.as_slice(), &mut |p| m += p.len());
+    text::escape_json(tx.as_slice(), &mut |p| m += p.len());
     const ZEROS: [u8; 64] = [0; 64];
     let mut left = m;
     while left > 0 {
@@ -276,10 +197,14 @@ fn escape_in_place(tx: &mut Buf) -> usize {
         }
         left -= k;
     }
-    let (src, dst) = tx.as_mut_slice().split_at_mut(n);
+    let Some((src, dst)) = tx.as_mut_slice().split_at_mut_checked(n) else {
+        tx.clear();
+        return 0;
+    };
     let mut at = 0;
-    escape_json(src, &mut |p| {
-        dst[at..at + p.len()].copy_from_slice(p);
+    text::escape_json(src, &mut |p| {
+        let room = dst.get_mut(at..).unwrap_or_default();
+        room.iter_mut().zip(p).for_each(|(d, &c)| *d = c);
         at += p.len();
     });
     n
@@ -288,7 +213,10 @@ fn escape_in_place(tx: &mut Buf) -> usize {
 /// Posts `body` as the response to invocation `id`. Returns the status.
 pub fn respond(client: &mut Client, prefix: &[u8], id: &[u8], body: &[u8]) -> Result<u16, Fatal> {
     let line = [&b"POST "[..], prefix, INVOCATION, id, RESPONSE_LINE];
-    client.request_parts(&line, Some(&[body])).map(|r| r.status).map_err(|err| Fatal::Http { route: RESPONSE, err })
+    client
+        .request_parts(&line, Some(&[body]))
+        .map(|r| r.status)
+        .map_err(|err| Fatal::Http { endpoint: LambdaEndpoint::Response.into(), err })
 }
 
 /// Posts `tx` (a message, escaped here) as invocation `id`'s error, or as
@@ -297,23 +225,24 @@ pub fn respond(client: &mut Client, prefix: &[u8], id: &[u8], body: &[u8]) -> Re
 /// Returns the status.
 pub fn post_error(client: &mut Client, prefix: &[u8], id: &[u8], kind: &[u8], tx: &mut Buf) -> Result<u16, Fatal> {
     let at = escape_in_place(tx);
-    let escaped = &tx.as_slice()[at..];
-    let (line, route) = match id {
-        [] => ([&b"POST "[..], prefix, INIT_ERROR_LINE, b"", b"", kind, HOST_FIELD], INIT_ERROR),
-        _ => ([&b"POST "[..], prefix, INVOCATION, id, ERROR_LINE, kind, HOST_FIELD], ERROR),
+    let escaped = tx.as_slice().get(at..).unwrap_or_default();
+    let (line, endpoint) = match id {
+        [] => ([&b"POST "[..], prefix, INIT_ERROR_LINE, b"", b"", kind, HOST_FIELD], LambdaEndpoint::InitError),
+        _ => ([&b"POST "[..], prefix, INVOCATION, id, ERROR_LINE, kind, HOST_FIELD], LambdaEndpoint::Error),
     };
     let body = [&b"{\"errorMessage\":\""[..], escaped, b"\",\"errorType\":\"", kind, b"\"}"];
-    client.request_parts(&line, Some(&body)).map(|r| r.status).map_err(|err| Fatal::Http { route, err })
+    client
+        .request_parts(&line, Some(&body))
+        .map(|r| r.status)
+        .map_err(|err| Fatal::Http { endpoint: endpoint.into(), err })
 }
 
 /// Reports the start-up failure `f` on init/error (its message, as the
 /// log line says it; `tx` holds what an init hook wrote). A failure to
 /// report it is not reported: the start fails either way, and the caller
 /// prints `f`.
-pub fn init_error(client: &mut Client, prefix: &[u8], f: Fatal, host: [&[u8]; 4], tx: &mut Buf) {
-    let mut l = runtime::describe(f, host, tx.as_slice());
-    tx.clear();
-    let _ = tx.extend(l.message());
+pub fn init_error(client: &mut Client, prefix: &[u8], f: Fatal, host: &Host, tx: &mut Buf) {
+    fatal::describe(f, host, tx.as_slice()).store(tx);
     let _ = post_error(client, prefix, b"", init_error_type(&f), tx);
 }
 
@@ -330,13 +259,16 @@ pub fn context<'i>(
     ctx: &mut RawContext,
     id_mem: &'i mut [u8; MAX_REQUEST_ID + 1],
 ) -> Result<(&'i [u8], Option<&'static str>), Fatal> {
-    let id = match c.request_id.map(wire::Span::range) {
-        Some(r) if valid_request_id(&buf[r.clone()]) => {
-            id_mem[..r.len()].copy_from_slice(&buf[r.clone()]);
-            id_mem[r.len()] = 0;
-            &id_mem[..r.len()]
+    let id = match c.request_id.and_then(|r| buf.get(r.range())).filter(|id| valid_request_id(id)) {
+        Some(src) => {
+            // A valid id is at most MAX_REQUEST_ID bytes: it and its NUL fit.
+            id_mem.iter_mut().zip(src).for_each(|(d, &c)| *d = c);
+            if let Some(nul) = id_mem.get_mut(src.len()) {
+                *nul = 0;
+            }
+            id_mem.get(..src.len()).unwrap_or_default()
         }
-        _ => return Err(Fatal::BadRequestId),
+        None => return Err(Fatal::BadRequestId),
     };
     ctx.request_id = Str { ptr: id.as_ptr().cast(), len: id.len() };
     for (range, field) in [
@@ -345,10 +277,10 @@ pub fn context<'i>(
         (&c.client_context, &mut ctx.client_context),
         (&c.cognito_identity, &mut ctx.cognito_identity),
     ] {
-        *field = match range.map(wire::Span::range) {
-            Some(r) => {
-                buf[r.end] = 0;
-                Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() }
+        *field = match range.map(wire::Span::range).and_then(|r| buf.get_mut(r.start..=r.end)?.split_last_mut()) {
+            Some((nul, value)) => {
+                *nul = 0;
+                Str { ptr: value.as_ptr().cast(), len: value.len() }
             }
             None => Str::NONE,
         };
@@ -391,7 +323,8 @@ mod tests {
     }
 
     fn ep(v: &'static CStr) -> Result<(String, String), Fatal> {
-        endpoint(v).map(|(_, h, p)| (String::from_utf8(h.concat()).unwrap(), String::from_utf8(p.to_vec()).unwrap()))
+        endpoint(v)
+            .map(|(_, h, p)| (String::from_utf8(h.pieces().concat()).unwrap(), String::from_utf8(p.to_vec()).unwrap()))
     }
 
     #[test]
@@ -423,73 +356,6 @@ mod tests {
         for bad in [&b""[..], b"a b", b"a/b", b"a\r\nb", b"a?b", b"%2e", &[b'a'; MAX_REQUEST_ID + 1]] {
             assert!(!valid_request_id(bad), "{bad:?}");
         }
-    }
-
-    fn esc(s: &[u8]) -> String {
-        let mut out = Vec::new();
-        escape_json(s, &mut |p| out.extend_from_slice(p));
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn json_escaping() {
-        assert_eq!(esc(b"plain"), "plain");
-        assert_eq!(esc(b"a\"b\\c"), "a\\\"b\\\\c");
-        assert_eq!(esc(b"\n\r\t\x00\x1f\x7f"), "\\n\\r\\t\\u0000\\u001f\x7f");
-        assert_eq!(esc("h\u{e9}\u{2603}".as_bytes()), "h\u{e9}\u{2603}");
-        assert_eq!(esc(b"a\xffb\xe2\x98"), "a\\ufffdb\\ufffd");
-        // Sequences next to the edges of UTF-8 (each checked against the
-        // standard library's lossy decoding, as below).
-        for s in [
-            &b"\xe2\x98\x83 \xf0\x9f\x98\x80 \xdf\xbf \xef\xbf\xbf"[..],
-            b"\xed\xa0\x80 \xed\x9f\xbf \xf4\x90\x80\x80 \xf4\x8f\xbf\xbf",
-            b"\xc0\xaf \xc1\xbf \xe0\x80\xaf \xe0\xa0\x80 \xf0\x80\x80\x80 \xf5\x80",
-            b"\xf0\x9f\x98 \xe2\x98 \x80\xbf \xfe\xff",
-        ] {
-            assert_eq!(parse_json_string(&format!("\"{}\"", esc(s))).unwrap(), String::from_utf8_lossy(s), "{s:?}");
-        }
-        // Whatever the bytes, the result is a JSON string's content.
-        let mut seed = 0x2545f4914f6cdd1du64;
-        for _ in 0..20000 {
-            let bytes: Vec<u8> = (0..(seed % 40))
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    seed as u8
-                })
-                .collect();
-            let e = esc(&bytes);
-            let v: String = parse_json_string(&format!("\"{e}\"")).unwrap_or_else(|| panic!("{bytes:?} -> {e:?}"));
-            assert_eq!(v, String::from_utf8_lossy(&bytes), "{bytes:?}");
-        }
-    }
-
-    /// A minimal JSON string decoder for the test (no dependency).
-    fn parse_json_string(s: &str) -> Option<String> {
-        let inner = s.strip_prefix('"')?.strip_suffix('"')?;
-        let mut out = String::new();
-        let mut it = inner.chars();
-        while let Some(c) = it.next() {
-            match c {
-                '"' => return None,
-                '\\' => match it.next()? {
-                    '"' => out.push('"'),
-                    '\\' => out.push('\\'),
-                    'n' => out.push('\n'),
-                    'r' => out.push('\r'),
-                    't' => out.push('\t'),
-                    'u' => {
-                        let h: String = it.by_ref().take(4).collect();
-                        out.push(char::from_u32(u32::from_str_radix(&h, 16).ok()?)?);
-                    }
-                    _ => return None,
-                },
-                c if (c as u32) < 0x20 => return None,
-                c => out.push(c),
-            }
-        }
-        Some(out)
     }
 
     #[test]

@@ -18,28 +18,37 @@
 //! - `sys`: the operating system. Every libc call (sockets, files, the
 //!   environment, clocks, `mmap` for buffer growth) is wrapped here, and this
 //!   module, `ffi` and `crash` are the only places where `unsafe` is
-//!   allowed.
-//! - `diag`: the one-line messages on stderr (`Line`), with no allocation.
+//!   allowed. Also the list of addresses to connect to (`Addrs`).
+//! - `text`: pure byte-text helpers several layers share (blank trimming,
+//!   decimal numbers, JSON string escaping).
+//! - `diag`: the one-line messages on stderr (`Line`): templates with `{}`
+//!   holes filled by typed arguments, rendered by one function; no
+//!   allocation, no panic.
 //! - `ffi`: the handler ABI of `include/scf_bootstrap.h`, the registry of
 //!   handlers linked into the binary, and the safe Rust API over it.
+//! - `resolve` (cargo feature `resolve`): host names for the runtime API,
+//!   from `/etc/hosts` and DNS, parsed by pure functions; it fills an
+//!   address list.
 //! - `http::wire`, then `http`: a blocking HTTP/1.1 client for one peer over
 //!   one keep-alive connection. Its framing half, `wire`, is pure functions
 //!   over byte slices (requests as iovec pieces, response heads parsed
-//!   zero-copy by `httparse`, in-place de-chunking); the other half moves
-//!   bytes and applies the retry policy.
-//! - `resolve` (cargo feature `resolve`): host names for `SCF_RUNTIME_API`,
-//!   from `/etc/hosts` and DNS, parsed by pure functions; it fills the
-//!   client's address list (`http::Addrs`).
+//!   zero-copy by `httparse`, in-place de-chunking, and the policy that
+//!   says what to read next); the other half moves bytes and applies the
+//!   retry policy.
 //! - `crash`: crash reports. A fault signal or a panic while a handler
 //!   runs is posted to the error endpoint (through `http`) and logged before
 //!   the process dies by the signal; signal plumbing, so it may use `unsafe`
 //!   too.
-//! - `runtime`: the SCF protocol loop, init -> ready -> next -> handle ->
-//!   response/error, and the environment it reads; and beside it `lambda`
-//!   (cargo feature `lambda`, on by default), the AWS Lambda dialect of the
-//!   same loop, chosen when `AWS_LAMBDA_RUNTIME_API` is set. These two use
-//!   each other (`lambda` reuses `runtime`'s errors and handler selection;
-//!   `runtime` hands over to `lambda`).
+//! - `fatal`: why the runtime stops (`Fatal`) and its one-line message,
+//!   handler selection, and the runtime API's endpoints as types
+//!   (`Endpoint`), shared by both dialects.
+//! - `address`: a runtime API host setting turned into addresses to try
+//!   and a Host value.
+//! - `lambda` (cargo feature `lambda`, on by default): the AWS Lambda
+//!   dialect of the protocol, chosen when `AWS_LAMBDA_RUNTIME_API` is set.
+//! - `runtime`: the protocol loop, init -> ready -> next -> handle ->
+//!   response/error, and the environment it reads, in either dialect.
+//! - `std_api` (cargo feature `std`): `run`, for handler crates with std.
 //!
 //! A Rust handler crate depends on this one and writes:
 //!
@@ -62,8 +71,10 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(clippy::missing_safety_doc)]
 
+pub(crate) mod address;
 pub(crate) mod crash;
 pub(crate) mod diag;
+pub(crate) mod fatal;
 pub(crate) mod ffi;
 pub(crate) mod http;
 #[cfg(feature = "lambda")]
@@ -76,6 +87,7 @@ mod std_api;
 // Without `resolve`, sys's UDP and file helpers have no caller.
 #[cfg_attr(not(feature = "resolve"), allow(dead_code))]
 pub(crate) mod sys;
+pub(crate) mod text;
 
 #[cfg(test)]
 mod fuzz_tests;
@@ -176,4 +188,44 @@ macro_rules! entry {
             $crate::__private::panicked(info)
         }
     };
+}
+
+/// The module list in the crate docs above is the dependency order: each
+/// module's code (its tests aside) names only itself and modules listed
+/// before it.
+#[cfg(test)]
+#[test]
+fn modules_use_only_those_listed_above_them() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
+    let docs = include_str!("lib.rs");
+    // "//! - `a`, then `b` (feature `f`): ..." lists a, then b.
+    let mut order: Vec<&str> = Vec::new();
+    for line in docs.lines().filter_map(|l| l.strip_prefix("//! - ")) {
+        let names = line.split([':', '(']).next().unwrap_or("");
+        order.extend(names.split('`').skip(1).step_by(2));
+    }
+    assert!(order.len() >= 10, "module list not found: {order:?}");
+    for (i, module) in order.iter().enumerate() {
+        let file = match *module {
+            "http" => "http/mod.rs".to_string(),
+            m => format!("{}.rs", m.replace("::", "/")),
+        };
+        let text = std::fs::read_to_string(format!("{root}{file}")).unwrap();
+        let code = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+        for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for (at, _) in line.match_indices("crate::") {
+                let path = &line[at + "crate::".len()..];
+                let end =
+                    path.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':')).unwrap_or(path.len());
+                let path = path[..end].trim_end_matches(':');
+                // The longest listed module that the path starts with.
+                let used =
+                    order.iter().filter(|m| path == **m || path.starts_with(&format!("{m}::"))).max_by_key(|m| m.len());
+                if let Some(used) = used {
+                    let j = order.iter().position(|m| m == used).unwrap();
+                    assert!(j <= i, "{module} uses {used}, which is listed after it: {line}");
+                }
+            }
+        }
+    }
 }

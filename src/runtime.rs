@@ -14,8 +14,9 @@
 //!
 //! With the `lambda` feature the same loop also speaks AWS Lambda's
 //! dialect, chosen when `AWS_LAMBDA_RUNTIME_API` is set: no ready call,
-//! other paths and headers, JSON error bodies (see [`crate::lambda`]); the
-//! dialect switches are inside the loop, so everything else is shared.
+//! other paths and headers, JSON error bodies (see [`crate::lambda`]). The
+//! loop is written once: each place where the dialects differ is a method
+//! of [`Dialect`], whose only variant without the feature is SCF's.
 //!
 //! Anything that stops the loop (bad environment, a failed init hook, an
 //! unreachable or misbehaving runtime API) becomes a [`Fatal`] value that
@@ -24,75 +25,17 @@
 //! invalid context header, a response the API refuses) are posted to the
 //! error endpoint and the loop goes on.
 
+use crate::address;
 use crate::crash::{self, Act, Post, Scene};
-use crate::diag::Line;
+use crate::diag::{msg, put, Arg, Line};
+use crate::fatal::{self, Endpoint, Fatal, ScfEndpoint, ScfEndpoint::Next};
 use crate::ffi::{self, Entry, RawContext, Str, Writer};
-use crate::http::wire::{self, route, Route};
-use crate::http::{self, Addrs, Client};
-use crate::sys::{self, Buf, SockAddr};
+use crate::http::wire::{self, Host};
+use crate::http::{Client, Response};
+use crate::sys::{self, Addrs, Buf};
 use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
 use core::mem::MaybeUninit;
-
-/// The runtime API's endpoints, as the client's routes (index = constant).
-const ROUTES: [Route; 4] = [
-    route!(POST "/runtime/init/ready"),
-    route!(GET "/runtime/invocation/next"),
-    route!(POST "/runtime/invocation/response"),
-    route!(POST "/runtime/invocation/error"),
-];
-const READY: usize = 0;
-const NEXT: usize = 1;
-const RESPONSE: usize = 2;
-const ERROR: usize = 3;
-
-/// Why the runtime stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fatal {
-    /// A standard descriptor was closed and `/dev/null` could not take its place.
-    Stdio(sys::Errno),
-    EnvMissing(&'static str),
-    EnvInvalid {
-        var: &'static str,
-        value: &'static [u8],
-        why: &'static str,
-    },
-    #[cfg(feature = "resolve")]
-    Resolve {
-        var: &'static str,
-        host: &'static [u8],
-        err: crate::resolve::Error,
-    },
-    /// Both `AWS_LAMBDA_RUNTIME_API` and `SCF_RUNTIME_API` are set.
-    #[cfg(feature = "lambda")]
-    TwoPlatforms,
-    /// A Lambda `/next` response without a usable request id.
-    #[cfg(feature = "lambda")]
-    BadRequestId,
-    /// `_HANDLER` is unset and there is not exactly one handler to default to.
-    HandlerUnset,
-    UnknownHandler {
-        setting: &'static [u8],
-        name: &'static [u8],
-    },
-    DuplicateHandler(&'static [u8]),
-    AbiMismatch {
-        version: u32,
-    },
-    InitFailed {
-        name: &'static [u8],
-        code: c_int,
-    },
-    /// A request on `route` (an index into the runtime API's routes) failed.
-    Http {
-        route: usize,
-        err: http::Error,
-    },
-    Status {
-        route: usize,
-        status: u16,
-    },
-}
 
 /// The process entry point's body: runs the runtime and turns a stop into
 /// a message and an exit status.
@@ -103,35 +46,29 @@ pub fn main() -> c_int {
     let mut rx_mem = [const { MaybeUninit::uninit() }; 8 << 10];
     let mut tx_mem = [const { MaybeUninit::uninit() }; 4 << 10];
     let mut tail_mem = [const { MaybeUninit::uninit() }; 320];
-    let mut host: [&[u8]; 4] = [b""; 4];
+    let mut host = Host::none();
     let mut tx = Buf::new(&mut tx_mem);
     let Err(fatal) = serve(Buf::new(&mut rx_mem), Buf::new(&mut tail_mem), &mut tx, &mut host);
-    report(fatal, host, tx.as_slice());
+    report(fatal, &host, tx.as_slice());
     1
 }
 
-fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static [u8]; 4]) -> Result<Infallible, Fatal> {
+fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'static>) -> Result<Infallible, Fatal> {
     sys::open_stdio().map_err(Fatal::Stdio)?;
     let env = Env::read();
-    // With the Lambda dialect built in, `lambda` is its path prefix when
-    // AWS_LAMBDA_RUNTIME_API chose it; everything below that is not
-    // dialect-specific is shared.
-    #[cfg(feature = "lambda")]
-    let (addrs, lambda) = match env.lambda.api {
-        None => (scf_endpoint(&env, host)?, None),
-        Some(_) if env.api.is_some() => return Err(Fatal::TwoPlatforms),
-        Some(api) => {
-            let (addrs, h, prefix) = crate::lambda::endpoint(api)?;
-            *host = h;
-            (addrs, Some(prefix))
-        }
-    };
-    #[cfg(not(feature = "lambda"))]
-    let addrs = scf_endpoint(&env, host)?;
-    #[cfg(feature = "lambda")]
-    let (platform, base) = if lambda.is_some() { (ffi::PLATFORM_LAMBDA, ROUTES.len()) } else { (ffi::PLATFORM_SCF, 0) };
-    #[cfg(not(feature = "lambda"))]
-    let (platform, base) = (ffi::PLATFORM_SCF, 0);
+    let (addrs, dialect) = Dialect::choose(&env, host)?;
+    // Without the feature the setting is not read, only noticed, and the
+    // code that sends and reads pipelined requests is left out.
+    #[cfg(feature = "pipeline")]
+    let pipeline = pipelining(env.pipeline)? && dialect.pipelines();
+    #[cfg(not(feature = "pipeline"))]
+    let pipeline = false;
+    #[cfg(not(feature = "pipeline"))]
+    if env.pipeline.is_some() {
+        Line::new()
+            .str("warning: SCF_BOOTSTRAP_PIPELINE is ignored: this build has no pipelining (feature `pipeline` is off)")
+            .emit();
+    }
 
     let mut ctx = RawContext {
         size: core::mem::size_of::<RawContext>() as u32,
@@ -144,115 +81,62 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
         function_namespace: Str::from_cstr(env.namespace),
         function_version: Str::from_cstr(env.version),
         region: Str::from_cstr(env.region),
-        platform,
+        platform: dialect.platform(),
         reserved: 0,
         function_arn: Str::NONE,
         trace_id: Str::NONE,
         client_context: Str::NONE,
         cognito_identity: Str::NONE,
     };
-    let mut client = Client::new(addrs, *host, &ROUTES, tail, rx);
-    #[cfg(feature = "lambda")]
-    if lambda.is_some() {
-        client.read_lambda_context();
-    }
-    // A crash in the init hook is posted to Lambda's init/error; SCF has no
-    // such route (stderr only).
-    #[cfg(feature = "lambda")]
-    let init_line;
-    #[cfg(feature = "lambda")]
-    let init_post = match lambda {
-        Some(prefix) => {
-            // The request's Host tail, which the first request would join.
-            client.join_tail().map_err(|err| Fatal::Http { route: base + READY, err })?;
-            init_line = crate::lambda::crash_init_line(prefix);
-            Some(Post { peer: client.peer(), line: &init_line, json: true })
-        }
-        None => None,
-    };
-    #[cfg(not(feature = "lambda"))]
-    let init_post = None;
+    let mut client = Client::new(addrs, *host, tail, rx);
+    // Where a crash in the init hook is posted (Lambda's init/error; SCF
+    // has no such route: stderr only).
+    let init_line = dialect.prepare(&mut client)?;
+    let init_post = init_line.as_ref().map(|line| dialect.crash_post(client.peer(), line));
     let entry = match start(&env, &mut ctx, tx, init_post) {
         Ok(entry) => entry,
         Err(f) => {
-            // Lambda hears of a failed start on init/error (the invocation
-            // that started the instance then fails with the reason); the
-            // line on stderr is printed by the caller either way.
-            #[cfg(feature = "lambda")]
-            if let Some(prefix) = lambda {
-                crate::lambda::init_error(&mut client, prefix, f, *host, tx);
-            }
+            // The line on stderr is printed by the caller.
+            dialect.init_error(&mut client, f, host, tx);
             return Err(f);
         }
     };
-
-    #[cfg(feature = "lambda")]
-    let ready = lambda.is_none();
-    #[cfg(not(feature = "lambda"))]
-    let ready = true;
-    if ready {
-        post(&mut client, READY, b" ")?;
-    }
+    dialect.ready(&mut client)?;
     // Without an init hook, crash reports are armed now, after ready (SCF),
     // which keeps their syscalls off the path to ready; with one, `start`
     // armed them before the hook ran.
     if entry.init.is_none() {
         crash::arm();
     }
-    #[cfg(feature = "lambda")]
-    let mut id_mem = [0u8; crate::lambda::MAX_REQUEST_ID + 1];
+    let mut id_mem: IdMem = [0; ID_MEM];
+    // An event already received: the answer to a pipelined /next that came
+    // when the result before it was refused or unanswered (see
+    // `post_result`; never, and compiled out, without the feature).
+    let mut held = None;
     loop {
-        #[cfg(feature = "lambda")]
-        let next = match lambda {
-            None => client.request(NEXT, b""),
-            Some(prefix) => client.request_parts(&[b"GET ", prefix, crate::lambda::NEXT_LINE], None),
+        let next = match held.take().filter(|_| cfg!(feature = "pipeline")) {
+            Some(n) => n,
+            None => dialect.next(&mut client).map_err(|err| Fatal::Http { endpoint: dialect.endpoint(Next), err })?,
         };
-        #[cfg(not(feature = "lambda"))]
-        let next = client.request(NEXT, b"");
-        let next = next.map_err(|err| Fatal::Http { route: base + NEXT, err })?;
-        #[cfg(feature = "lambda")]
-        if next.status == 204 && lambda.is_some() {
-            continue; // Lambda: nothing yet, poll again
+        if dialect.poll_again(next.status) {
+            continue;
         }
         if next.status != 200 {
-            return Err(Fatal::Status { route: base + NEXT, status: next.status });
+            return Err(Fatal::Status { endpoint: dialect.endpoint(Next), status: next.status });
         }
         tx.clear();
-
-        #[cfg(feature = "lambda")]
-        let (id, bad_header) = match lambda {
-            Some(_) => {
-                let c = client.lambda_context();
-                crate::lambda::context(&c, client.buffer_mut(), &mut ctx, &mut id_mem)?
-            }
-            None => (&b""[..], scf_context(&next.context, client.buffer_mut(), &mut ctx)),
-        };
-        #[cfg(not(feature = "lambda"))]
-        let bad_header = scf_context(&next.context, client.buffer_mut(), &mut ctx);
+        let (id, bad_header) = dialect.context(&next, &mut client, &mut ctx, &mut id_mem)?;
 
         let ok = match bad_header {
             Some(name) => {
-                message(tx, |l| {
-                    _ = l.str("the runtime API sent an invalid ").str(name).str(" header; the handler was not called")
-                });
+                msg!("the runtime API sent an invalid {} header; the handler was not called", Arg::Str(name)).store(tx);
                 false
             }
             None => {
                 // A crash is posted to the error endpoint: SCF's constant
                 // line, or Lambda's with the id (its stack copy) in the path.
-                let scf_line = [ROUTES[ERROR].line.as_bytes()];
-                #[cfg(feature = "lambda")]
-                let lambda_line;
-                #[cfg(feature = "lambda")]
-                let post = match lambda {
-                    None => Post { peer: client.peer(), line: &scf_line, json: false },
-                    Some(prefix) => {
-                        lambda_line = crate::lambda::crash_line(prefix, id);
-                        Post { peer: client.peer(), line: &lambda_line, json: true }
-                    }
-                };
-                #[cfg(not(feature = "lambda"))]
-                let post = Post { peer: client.peer(), line: &scf_line };
+                let (line, n) = dialect.crash_line(id);
+                let post = dialect.crash_post(client.peer(), line.get(..n).unwrap_or(&line));
                 let scene = Scene {
                     act: Act::Handler,
                     handler: entry,
@@ -265,74 +149,293 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut [&'static 
                 if let Some(r) = refused {
                     // What was written is a cut-off body, whatever the
                     // handler returned: say so instead of posting it.
-                    message(tx, |l| refusal(l, entry.name(), r));
+                    refusal(entry.name(), r).store(tx);
                 } else if code != ffi::OK && tx.is_empty() {
-                    message(tx, |l| {
-                        l.str("handler ").quoted(entry.name()).str(" failed with status ").int(i64::from(code));
-                        l.str(" and no message");
-                    });
+                    let (name, code) = (Arg::Quoted(entry.name()), Arg::Int(code.into()));
+                    msg!("handler {} failed with status {} and no message", name, code).store(tx);
                 }
                 code == ffi::OK && refused.is_none()
             }
         };
 
-        // Lambda's errorType for a failure posted below.
-        #[cfg(feature = "lambda")]
-        let mut kind = if bad_header.is_some() { crate::lambda::INVALID_CONTEXT } else { crate::lambda::HANDLER_ERROR };
+        let mut why = if bad_header.is_some() { Failure::InvalidContext } else { Failure::Handler };
         if ok {
-            #[cfg(feature = "lambda")]
-            let status = match lambda {
-                None => post(&mut client, RESPONSE, tx.as_slice())?,
-                Some(prefix) => crate::lambda::respond(&mut client, prefix, id, tx.as_slice())?,
+            let status = match pipeline {
+                true => post_result(&mut client, ScfEndpoint::Response, tx.as_slice(), &ctx, &mut held)?,
+                false => Some(dialect.respond(&mut client, id, tx.as_slice())?),
             };
-            #[cfg(not(feature = "lambda"))]
-            let status = post(&mut client, RESPONSE, tx.as_slice())?;
-            if (200..300).contains(&status) {
-                continue;
-            }
+            let Some(status) = status.filter(|s| !(200..300).contains(s)) else { continue };
             // The API refused the result (a response too large, say): tell
             // it why on the error endpoint rather than lose it.
-            message(tx, |l| _ = l.str("the runtime API refused the response with status ").num(u64::from(status)));
-            #[cfg(feature = "lambda")]
-            {
-                kind = crate::lambda::RESPONSE_REFUSED;
-            }
+            msg!("the runtime API refused the response with status {}", Arg::Num(status.into())).store(tx);
+            why = Failure::ResponseRefused;
         }
-        #[cfg(feature = "lambda")]
-        let status = match lambda {
-            None => post(&mut client, ERROR, tx.as_slice())?,
-            Some(prefix) => crate::lambda::post_error(&mut client, prefix, id, kind, tx)?,
+        let status = match pipeline {
+            true => post_result(&mut client, ScfEndpoint::Error, tx.as_slice(), &ctx, &mut held)?.unwrap_or(200),
+            false => dialect.post_error(&mut client, id, why, tx)?,
         };
-        #[cfg(not(feature = "lambda"))]
-        let status = post(&mut client, ERROR, tx.as_slice())?;
         if !(200..300).contains(&status) {
-            let (method, path) = route_name(base + ERROR);
-            Line::new()
-                .str("warning: ")
-                .str(method)
-                .str(" ")
-                .str(path)
-                .str(" answered status ")
-                .num(u64::from(status))
-                .emit();
+            let (endpoint, status) = (Arg::Str(dialect.endpoint(ScfEndpoint::Error).name()), Arg::Num(status.into()));
+            msg!("warning: {} answered status {}", endpoint, status).emit();
         }
     }
 }
 
-/// The error message for a handler whose writes were refused.
-fn refusal(l: &mut Line, name: &[u8], r: ffi::Refusal) {
-    l.str("handler ").quoted(name).str(" tried to write a ").num(r.wanted as u64).str("-byte response; ");
-    match r.why {
-        ffi::WriteError::TooLarge => {
-            l.str("writes past SCF's 6 MB response limit (").num(ffi::MAX_RESPONSE as u64).str(" bytes) were refused")
+/// The dialect of the runtime API served: SCF's, or (cargo feature
+/// `lambda`, when `AWS_LAMBDA_RUNTIME_API` is set) AWS Lambda's, with the
+/// path prefix of its setting. Each way the loop differs between the two
+/// is one of its methods; without the feature it has one variant, and
+/// each method is SCF's code alone.
+#[derive(Clone, Copy)]
+enum Dialect {
+    Scf,
+    #[cfg(feature = "lambda")]
+    Lambda {
+        prefix: &'static [u8],
+    },
+}
+
+/// Why an invocation's error is posted (Lambda's `errorType`; SCF's error
+/// post carries the message only).
+#[derive(Clone, Copy)]
+enum Failure {
+    Handler,
+    InvalidContext,
+    ResponseRefused,
+}
+
+/// Room for the request id, copied for the result's path (Lambda's; SCF
+/// needs none).
+#[cfg(feature = "lambda")]
+const ID_MEM: usize = crate::lambda::MAX_REQUEST_ID + 1;
+#[cfg(not(feature = "lambda"))]
+const ID_MEM: usize = 0;
+type IdMem = [u8; ID_MEM];
+
+/// The most pieces of a crash post's request line (Lambda's; SCF's is one).
+#[cfg(feature = "lambda")]
+const CRASH_LINE: usize = 7;
+#[cfg(not(feature = "lambda"))]
+const CRASH_LINE: usize = 1;
+
+impl Dialect {
+    /// The dialect the environment asks for, and the runtime API's
+    /// addresses; its Host value goes to `host`.
+    fn choose(env: &Env, host: &mut Host<'static>) -> Result<(Addrs, Dialect), Fatal> {
+        #[cfg(feature = "lambda")]
+        match env.lambda.api {
+            None => {}
+            Some(_) if env.api.is_some() => return Err(Fatal::TwoPlatforms),
+            Some(api) => {
+                let (addrs, h, prefix) = crate::lambda::endpoint(api)?;
+                *host = h;
+                return Ok((addrs, Dialect::Lambda { prefix }));
+            }
         }
-        ffi::WriteError::NoMemory => l.str("memory ran out below SCF's 6 MB response limit and writes were refused"),
+        Ok((scf_endpoint(env, host)?, Dialect::Scf))
+    }
+
+    /// The context's `platform`.
+    fn platform(self) -> u32 {
+        match self {
+            Dialect::Scf => ffi::PLATFORM_SCF,
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => ffi::PLATFORM_LAMBDA,
+        }
+    }
+
+    /// This dialect's endpoint where SCF's is `e`.
+    fn endpoint(self, e: ScfEndpoint) -> Endpoint {
+        match self {
+            Dialect::Scf => Endpoint::Scf(e),
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => e.in_lambda(),
+        }
+    }
+
+    /// Readies `client` before the first request and returns the request
+    /// line of a crash post from the init hook, if the dialect has one:
+    /// Lambda's heads are searched for its context headers, and its
+    /// init/error line needs the Host tail joined now.
+    fn prepare(self, client: &mut Client) -> Result<Option<InitLine>, Fatal> {
+        match self {
+            Dialect::Scf => {
+                _ = client;
+                Ok(None)
+            }
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { prefix } => {
+                client.read_lambda_context();
+                client.join_tail().map_err(|err| Fatal::Http { endpoint: self.endpoint(ScfEndpoint::Ready), err })?;
+                Ok(Some(crate::lambda::crash_init_line(prefix)))
+            }
+        }
+    }
+
+    /// A crash post on `line` to `peer`, with the dialect's body.
+    fn crash_post<'a>(self, peer: crate::http::Peer<'a>, line: &'a [&'a [u8]]) -> Post<'a> {
+        match self {
+            #[cfg(not(feature = "lambda"))]
+            Dialect::Scf => Post { peer, line },
+            #[cfg(feature = "lambda")]
+            Dialect::Scf => Post { peer, line, json: false },
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => Post { peer, line, json: true },
+        }
+    }
+
+    /// Reports a failed start to the runtime API: Lambda hears of it on
+    /// init/error (the invocation that started the instance then fails
+    /// with the reason); SCF has no such route.
+    fn init_error(self, client: &mut Client, f: Fatal, host: &Host, tx: &mut Buf) {
+        match self {
+            Dialect::Scf => _ = (client, f, host, tx),
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { prefix } => crate::lambda::init_error(client, prefix, f, host, tx),
+        }
+    }
+
+    /// Says the runtime is ready (SCF's ready call; on Lambda the first
+    /// `next` is the signal).
+    fn ready(self, client: &mut Client) -> Result<(), Fatal> {
+        match self {
+            Dialect::Scf => post(client, ScfEndpoint::Ready, b" ").map(drop),
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => Ok(()),
+        }
+    }
+
+    /// Asks for the next event.
+    fn next(self, client: &mut Client) -> Result<Response, crate::http::Error> {
+        match self {
+            Dialect::Scf => client.request(Next.route(), b""),
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { prefix } => client.request_parts(&[b"GET ", prefix, crate::lambda::NEXT_LINE], None),
+        }
+    }
+
+    /// Whether results may go out pipelined with the next `/next` (the
+    /// setting is on): SCF's; refused on Lambda with one warning.
+    #[cfg(feature = "pipeline")]
+    fn pipelines(self) -> bool {
+        match self {
+            Dialect::Scf => true,
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => {
+                msg!("warning: SCF_BOOTSTRAP_PIPELINE=1 is for SCF only; requests to Lambda go one at a time").emit();
+                false
+            }
+        }
+    }
+
+    /// Whether a `next` answer of `status` means no event yet (Lambda's
+    /// 204): ask again.
+    fn poll_again(self, status: u16) -> bool {
+        match self {
+            Dialect::Scf => _ = status,
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => return status == 204,
+        }
+        false
+    }
+
+    /// Fills `ctx` from `next`'s context headers; returns the request id
+    /// for the result's path (empty for SCF, whose paths have none; on
+    /// Lambda copied into `id_mem`) and the name of a header that is
+    /// present but invalid.
+    fn context<'i>(
+        self,
+        next: &Response,
+        client: &mut Client,
+        ctx: &mut RawContext,
+        id_mem: &'i mut IdMem,
+    ) -> Result<(&'i [u8], Option<&'static str>), Fatal> {
+        match self {
+            Dialect::Scf => {
+                _ = &id_mem;
+                Ok((b"", scf_context(&next.context, client.buffer_mut(), ctx)))
+            }
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => {
+                let c = client.lambda_context();
+                crate::lambda::context(&c, client.buffer_mut(), ctx, id_mem)
+            }
+        }
+    }
+
+    /// The request line of a crash post for invocation `id`, in pieces,
+    /// and how many there are.
+    fn crash_line(self, id: &[u8]) -> ([&[u8]; CRASH_LINE], usize) {
+        match self {
+            Dialect::Scf => {
+                let mut line: [&[u8]; CRASH_LINE] = [b""; CRASH_LINE];
+                line[0] = ScfEndpoint::Error.route().line.as_bytes();
+                _ = id;
+                (line, 1)
+            }
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { prefix } => (crate::lambda::crash_line(prefix, id), CRASH_LINE),
+        }
+    }
+
+    /// Posts `body` as invocation `id`'s result; returns the status.
+    fn respond(self, client: &mut Client, id: &[u8], body: &[u8]) -> Result<u16, Fatal> {
+        match self {
+            Dialect::Scf => {
+                _ = id;
+                post(client, ScfEndpoint::Response, body)
+            }
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { prefix } => crate::lambda::respond(client, prefix, id, body),
+        }
+    }
+
+    /// Posts the message in `tx` as invocation `id`'s error, failed for
+    /// `why`; returns the status.
+    fn post_error(self, client: &mut Client, id: &[u8], why: Failure, tx: &mut Buf) -> Result<u16, Fatal> {
+        match self {
+            Dialect::Scf => {
+                _ = (id, why);
+                post(client, ScfEndpoint::Error, tx.as_slice())
+            }
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { prefix } => {
+                let kind = match why {
+                    Failure::Handler => crate::lambda::HANDLER_ERROR,
+                    Failure::InvalidContext => crate::lambda::INVALID_CONTEXT,
+                    Failure::ResponseRefused => crate::lambda::RESPONSE_REFUSED,
+                };
+                crate::lambda::post_error(client, prefix, id, kind, tx)
+            }
+        }
+    }
+}
+
+/// The request line of a crash post from the init hook.
+#[cfg(feature = "lambda")]
+type InitLine = [&'static [u8]; 5];
+#[cfg(not(feature = "lambda"))]
+type InitLine = [&'static [u8]; 0];
+
+/// The error message for a handler whose writes were refused.
+fn refusal(name: &[u8], r: ffi::Refusal) -> Line {
+    let mut l = msg!("handler {} tried to write a {}-byte response; ", Arg::Quoted(name), Arg::Num(r.wanted as u64));
+    match r.why {
+        ffi::WriteError::TooLarge => put!(
+            l,
+            "writes past SCF's 6 MB response limit ({} bytes) were refused, so the response was not sent",
+            Arg::Num(ffi::MAX_RESPONSE as u64)
+        ),
+        ffi::WriteError::NoMemory => put!(
+            l,
+            "memory ran out below SCF's 6 MB response limit and writes were refused, so the response was not sent"
+        ),
     };
-    l.str(", so the response was not sent");
+    l
 }
 
 /// SCF's endpoint, also stored in `host` for messages.
-fn scf_endpoint(env: &Env, host: &mut [&'static [u8]; 4]) -> Result<Addrs, Fatal> {
+fn scf_endpoint(env: &Env, host: &mut Host<'static>) -> Result<Addrs, Fatal> {
     let addrs;
     (addrs, *host) = endpoint(env.api, env.port)?;
     Ok(addrs)
@@ -346,13 +449,13 @@ fn start(env: &Env, ctx: &mut RawContext, tx: &mut Buf, post: Option<Post>) -> R
     if let Some(m) = env.lambda.memory_size {
         let value = m.to_bytes();
         let why = "is not a number of megabytes";
-        ctx.memory_limit_mb = wire::parse_decimal(value).ok_or(Fatal::EnvInvalid {
+        ctx.memory_limit_mb = crate::text::parse_decimal(value).ok_or(Fatal::EnvInvalid {
             var: "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
             value,
             why,
         })?;
     }
-    let entry = select(ffi::entries(), env.handler)?;
+    let entry = fatal::select(ffi::entries(), env.handler)?;
     // Crash reports are armed before the first user code runs: here, before
     // the init hook, if there is one (else in `serve`, after ready).
     if entry.init.is_some() {
@@ -372,9 +475,9 @@ fn start(env: &Env, ctx: &mut RawContext, tx: &mut Buf, post: Option<Post>) -> R
 /// of a header that is present but invalid.
 fn scf_context(c: &wire::Context, buf: &mut [u8], ctx: &mut RawContext) -> Option<&'static str> {
     ctx.request_id = Str { ptr: c"".as_ptr(), len: 0 };
-    if let Some(r) = c.request_id.clone() {
-        buf[r.end] = 0;
-        ctx.request_id = Str { ptr: buf[r.start..].as_ptr().cast(), len: r.len() };
+    if let Some((nul, id)) = c.request_id.clone().and_then(|r| buf.get_mut(r.start..=r.end)?.split_last_mut()) {
+        *nul = 0;
+        ctx.request_id = Str { ptr: id.as_ptr().cast(), len: id.len() };
     }
     let mut bad_header = None;
     let mut number = |n: wire::Num, name: &'static str| match n {
@@ -394,20 +497,97 @@ fn scf_context(c: &wire::Context, buf: &mut [u8], ctx: &mut RawContext) -> Optio
     bad_header
 }
 
-/// Replaces the contents of `tx` with a message built by `build` (an error
-/// text for the error endpoint, without the log prefix).
-pub(crate) fn message(tx: &mut Buf, build: impl FnOnce(&mut Line)) {
-    let mut l = Line::new();
-    build(&mut l);
-    tx.clear();
-    // A message is at most 1 KiB; if even that cannot be stored, the error
-    // endpoint gets an empty body rather than nothing at all.
-    let _ = tx.extend(l.message());
+/// Posts `body` to SCF's `endpoint` and returns the status.
+fn post(client: &mut Client, endpoint: ScfEndpoint, body: &[u8]) -> Result<u16, Fatal> {
+    client
+        .request(endpoint.route(), body)
+        .map(|r| r.status)
+        .map_err(|err| Fatal::Http { endpoint: endpoint.into(), err })
 }
 
-/// Posts `body` on `route` and returns the status.
-fn post(client: &mut Client, route: usize, body: &[u8]) -> Result<u16, Fatal> {
-    client.request(route, body).map(|r| r.status).map_err(|err| Fatal::Http { route, err })
+/// The setting `SCF_BOOTSTRAP_PIPELINE`: `1` sends each result and the
+/// next `/next` in one write (HTTP/1.1 pipelining), `0` or unset sends
+/// them one at a time. Off by default: neither Tencent nor AWS documents
+/// whether its runtime API reads pipelined requests.
+#[cfg(feature = "pipeline")]
+fn pipelining(value: Option<&'static CStr>) -> Result<bool, Fatal> {
+    match value.map(CStr::to_bytes) {
+        None | Some(b"0") => Ok(false),
+        Some(b"1") => Ok(true),
+        Some(value) => Err(Fatal::EnvInvalid {
+            var: "SCF_BOOTSTRAP_PIPELINE",
+            value,
+            why: "is neither 0 (pipelining off) nor 1 (on)",
+        }),
+    }
+}
+
+/// Posts an invocation's result, `body` to `endpoint` (response or error),
+/// with the next `/next` in the same write (pipelining, SCF only), and
+/// returns the status; the loop reads the `/next`'s answer.
+///
+/// A result refused, or left without an answer (a connection failure, a
+/// 5xx), with a `/next` already on its way needs more: anything posted
+/// for the invocation (the error saying why, the result again) may only
+/// go while it is still the current one. The `/next`'s answer tells: the
+/// same request id (a repeated `/next` returns the current event) means
+/// it is, and the caller posts the error, or the result is sent again
+/// alone, as without pipelining; a new one means the platform has moved
+/// on, and anything posted now would count for the new event, so nothing
+/// is (a refusal is told on stderr), the new event is left in `held`, and
+/// `None` returned.
+fn post_result(
+    client: &mut Client,
+    endpoint: ScfEndpoint,
+    body: &[u8],
+    ctx: &RawContext,
+    held: &mut Option<crate::http::Response>,
+) -> Result<Option<u16>, Fatal> {
+    // The id lives in the receive buffer, which the answers overwrite:
+    // its length and first bytes are kept to compare with.
+    let mut id = [0u8; 128];
+    let len = ctx.request_id.bytes().map_or(0, |b| {
+        id.iter_mut().zip(b).for_each(|(d, s)| *d = *s);
+        b.len()
+    });
+    let next_route = ScfEndpoint::Next.route();
+    // The answer to the result: accepted, refused (its status), or none
+    // (the connection failed before it, or a 5xx: the platform may or may
+    // not have taken the result, and the /next behind it).
+    let refused = match client.request_then(endpoint.route(), body, next_route) {
+        Ok(r) if (200..300).contains(&r.status) || endpoint != ScfEndpoint::Response => return Ok(Some(r.status)),
+        Ok(r) => Some(r.status),
+        Err(crate::http::Error::Unreachable(_)) => None,
+        Err(err) => return Err(Fatal::Http { endpoint: endpoint.into(), err }),
+    };
+    let next =
+        client.request(next_route, b"").map_err(|err| Fatal::Http { endpoint: ScfEndpoint::Next.into(), err })?;
+    let got = next.context.request_id.clone().and_then(|r| client.buffer_mut().get(r)).unwrap_or_default();
+    if next.status != 200 {
+        // The loop stops on it.
+        *held = Some(next);
+        return Ok(None);
+    }
+    if got.len() == len && got.iter().zip(&id).all(|(a, b)| a == b) {
+        // Still the current invocation: a refusal is posted as an error by
+        // the caller; a result without an answer is sent again, alone.
+        return match refused {
+            Some(status) => Ok(Some(status)),
+            None => post(client, endpoint, body).map(Some),
+        };
+    }
+    // The platform has moved on: an unanswered result was taken (or the
+    // invocation ended otherwise); a refused one can no longer be told.
+    if let Some(status) = refused {
+        msg!(
+            "warning: the runtime API refused the response with status {} and the pipelined /next brought the next \
+             event, so no error was posted for the refused one",
+            Arg::Num(status.into())
+        )
+        .emit();
+    }
+    *held = Some(next);
+    Ok(None)
 }
 
 /// The environment the platform gives the runtime. Every value lives in the
@@ -420,6 +600,8 @@ pub struct Env {
     pub namespace: Option<&'static CStr>,
     pub version: Option<&'static CStr>,
     pub region: Option<&'static CStr>,
+    /// `SCF_BOOTSTRAP_PIPELINE` (README, "Pipelining").
+    pub pipeline: Option<&'static CStr>,
     #[cfg(feature = "lambda")]
     pub lambda: crate::lambda::Env,
 }
@@ -429,8 +611,14 @@ impl Env {
         // Grouped by shared prefix, so an entry is compared with a group's
         // names only after its prefix matched (see sys::getenv_grouped);
         // the slots of `v` follow the names in this order.
-        const SCF: [&[u8]; 5] =
-            [b"RUNTIME_API", b"RUNTIME_API_PORT", b"FUNCTIONNAME", b"NAMESPACE", b"FUNCTIONVERSION"];
+        const SCF: [&[u8]; 6] = [
+            b"RUNTIME_API",
+            b"RUNTIME_API_PORT",
+            b"FUNCTIONNAME",
+            b"NAMESPACE",
+            b"FUNCTIONVERSION",
+            b"BOOTSTRAP_PIPELINE",
+        ];
         let groups: &[(&[u8], &[&[u8]])] = &[
             (b"SCF_", &SCF),
             (b"_HANDLER", &[b""]),
@@ -438,16 +626,16 @@ impl Env {
             #[cfg(feature = "lambda")]
             (b"AWS_", &crate::lambda::ENV_NAMES),
         ];
-        let mut v = [None; 12];
+        let mut v = [None; 13];
         sys::getenv_grouped(groups, &mut v);
         #[allow(unused_mut)]
-        let [api, port, mut function_name, mut namespace, mut version, handler, mut region, ..] = v;
+        let [api, port, mut function_name, mut namespace, mut version, pipeline, handler, mut region, ..] = v;
         #[cfg(feature = "lambda")]
-        let lambda = crate::lambda::Env { api: v[7], memory_size: v[10] };
+        let lambda = crate::lambda::Env { api: v[8], memory_size: v[11] };
         // Serving Lambda, the context's metadata is Lambda's.
         #[cfg(feature = "lambda")]
         if lambda.api.is_some() {
-            (function_name, namespace, version, region) = (v[8], None, v[9], v[11]);
+            (function_name, namespace, version, region) = (v[9], None, v[10], v[12]);
         }
         Env {
             api,
@@ -457,308 +645,44 @@ impl Env {
             namespace,
             version,
             region,
+            pipeline,
             #[cfg(feature = "lambda")]
             lambda,
         }
     }
 }
 
-/// The function part of a `_HANDLER` setting: what follows the last `.`
-/// (`index.main_handler` -> `main_handler`), or all of it without a dot.
-pub fn function_part(setting: &[u8]) -> &[u8] {
-    match setting.iter().rposition(|&b| b == b'.') {
-        Some(i) => &setting[i + 1..],
-        None => setting,
-    }
-}
-
-/// Checks every linked handler record and picks the one `_HANDLER` names.
-pub fn select(entries: &'static [Entry], setting: Option<&'static [u8]>) -> Result<&'static Entry, Fatal> {
-    let live = || entries.iter().filter(|e| e.abi_version != 0);
-    for (i, e) in live().enumerate() {
-        if e.abi_version != ffi::ABI_VERSION {
-            return Err(Fatal::AbiMismatch { version: e.abi_version });
-        }
-        if live().skip(i + 1).any(|o| o.name() == e.name()) {
-            return Err(Fatal::DuplicateHandler(e.name()));
-        }
-    }
-    match setting {
-        Some(s) => {
-            let name = function_part(s);
-            live().find(|e| e.name() == name).ok_or(Fatal::UnknownHandler { setting: s, name })
-        }
-        None => {
-            let mut it = live();
-            match (it.next(), it.next()) {
-                (Some(only), None) => Ok(only),
-                _ => Err(Fatal::HandlerUnset),
-            }
-        }
-    }
-}
-
 /// Parses `SCF_RUNTIME_API` and `SCF_RUNTIME_API_PORT` into the addresses to
-/// try and the Host header value in pieces (`host:port`, brackets around an
-/// IPv6 address), each piece borrowed from the environment or a literal.
-fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(Addrs, [&'static [u8]; 4]), Fatal> {
+/// try and the Host header value.
+fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(Addrs, Host<'static>), Fatal> {
     const API: &str = "SCF_RUNTIME_API";
     const PORT: &str = "SCF_RUNTIME_API_PORT";
     let api = api.ok_or(Fatal::EnvMissing(API))?;
     let pv = port.ok_or(Fatal::EnvMissing(PORT))?.to_bytes();
     let value = api.to_bytes();
-    let port = parse_port(pv).ok_or(Fatal::EnvInvalid {
+    let port = address::parse_port(pv).ok_or(Fatal::EnvInvalid {
         var: PORT,
         value: pv,
         why: "is not a port number from 1 to 65535",
     })?;
     let (addrs, v6, inner) =
-        host_addrs(API, value, api, port, "is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)")?;
-    Ok((addrs, [if v6 { b"[" } else { b"" }, inner, if v6 { b"]:" } else { b":" }, pv]))
-}
-
-/// A port number: 1 to 65535, digits only, no leading zero.
-pub(crate) fn parse_port(pv: &[u8]) -> Option<u16> {
-    let mut port: u32 = 0;
-    for &d in pv {
-        port = if d.is_ascii_digit() && port <= 65535 { port * 10 + u32::from(d - b'0') } else { u32::MAX };
-    }
-    if pv.first() == Some(&b'0') || !(1..=65535).contains(&port) {
-        return None;
-    }
-    Some(port as u16)
-}
-
-/// The addresses of the runtime API's host `value` (the setting of `var`,
-/// also given NUL-terminated as `c`), and the host as it goes in the Host
-/// header: whether it is IPv6 (and wants brackets) and the text inside any
-/// brackets. `v6_hint` is the message for an IPv6 literal that does not
-/// parse.
-pub(crate) fn host_addrs(
-    var: &'static str,
-    value: &'static [u8],
-    c: &CStr,
-    port: u16,
-    v6_hint: &'static str,
-) -> Result<(Addrs, bool, &'static [u8]), Fatal> {
-    let bad_api = |why| Fatal::EnvInvalid { var, value, why };
-    if value.is_empty() {
-        return Err(bad_api("is empty"));
-    }
-    if value.len() > 255 {
-        return Err(bad_api("is longer than 255 bytes"));
-    }
-    let mut addrs = Addrs::new();
-    let (inner, v6) = match value {
-        [b'[', inner @ .., b']'] => (inner, true),
-        _ => (value, value.contains(&b':')),
-    };
-    if v6 {
-        // A NUL-terminated copy without the brackets, for inet_pton.
-        let mut lit = [0u8; 256];
-        lit[..inner.len()].copy_from_slice(inner);
-        let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad_api("contains a NUL"))?;
-        #[allow(unused_mut)]
-        let mut a = sys::inet_pton6(c).ok_or(Fatal::EnvInvalid { var, value, why: v6_hint })?;
-        // `[::]` (what cargo-lambda hands out) is where a server listens, not
-        // an address: as a destination it means this host.
-        #[cfg(feature = "lambda")]
-        if a == [0; 16] {
-            a[15] = 1;
-        }
-        addrs.push(SockAddr::v6(a, port));
-    } else if let Some(a) = sys::inet_pton4(c) {
-        #[cfg(feature = "lambda")]
-        let a = if a == [0; 4] { [127, 0, 0, 1] } else { a };
-        addrs.push(SockAddr::v4(a, port));
-    } else if value.eq_ignore_ascii_case(b"localhost") {
-        // Answered here rather than by the resolver: no /etc/hosts read on
-        // the cold-start path, and it works without the `resolve` feature.
-        addrs.push(SockAddr::v4([127, 0, 0, 1], port));
-        addrs.push(SockAddr::v6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], port));
-    } else if !value.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_') {
-        return Err(bad_api("is neither an IP address nor a host name"));
-    } else {
-        resolve(var, value, port, &mut addrs)?;
-    }
-    Ok((addrs, v6, inner))
-}
-
-#[cfg(feature = "resolve")]
-fn resolve(var: &'static str, host: &'static [u8], port: u16, addrs: &mut Addrs) -> Result<(), Fatal> {
-    crate::resolve::lookup(host, port, addrs).map_err(|err| Fatal::Resolve { var, host, err })
-}
-
-#[cfg(not(feature = "resolve"))]
-fn resolve(var: &'static str, host: &'static [u8], _port: u16, _addrs: &mut Addrs) -> Result<(), Fatal> {
-    Err(Fatal::EnvInvalid {
-        var,
-        value: host,
-        why: "is a host name, and this build resolves only IP literals and localhost (feature `resolve` is off)",
-    })
+        address::host_addrs(API, value, api, port, "is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)")?;
+    Ok((addrs, Host::new(inner, v6, pv)))
 }
 
 /// Prints the one-line message for `f`. `host` is the runtime API's
 /// address (empty before it was parsed); `written` is what the init hook
 /// wrote, for an init failure.
-fn report(f: Fatal, host: [&[u8]; 4], written: &[u8]) {
-    describe(f, host, written).emit();
-}
-
-/// The one-line message for `f` (see [`report`]).
-pub(crate) fn describe(f: Fatal, host: [&[u8]; 4], written: &[u8]) -> Line {
-    let mut l = Line::new();
-    match f {
-        Fatal::Stdio(e) => {
-            l.str("a standard descriptor (0, 1 or 2) is closed and /dev/null cannot replace it: ").str(e.describe());
-        }
-        Fatal::EnvMissing(var) => {
-            l.str(var).str(" is not set");
-        }
-        Fatal::EnvInvalid { var, value, why } => {
-            l.str(var).str("=").quoted(value).str(" ").str(why);
-        }
-        #[cfg(feature = "resolve")]
-        Fatal::Resolve { var, host, err } => {
-            l.str(var).str("=").quoted(host).str(" cannot be resolved: ").str(err.describe());
-        }
-        #[cfg(feature = "lambda")]
-        Fatal::TwoPlatforms => {
-            l.str("both AWS_LAMBDA_RUNTIME_API and SCF_RUNTIME_API are set: unset one");
-        }
-        #[cfg(feature = "lambda")]
-        Fatal::BadRequestId => {
-            l.str("the runtime API sent an event without a valid Lambda-Runtime-Aws-Request-Id");
-        }
-        Fatal::HandlerUnset => {
-            l.str("_HANDLER is not set and more than one handler is linked in; available: ");
-            list_handlers(&mut l);
-        }
-        Fatal::UnknownHandler { setting, name } => {
-            l.str("_HANDLER=").quoted(setting).str(" names handler ").quoted(name);
-            l.str(", which is not linked into this bootstrap; available: ");
-            list_handlers(&mut l);
-        }
-        Fatal::DuplicateHandler(name) => {
-            l.str("handler ").quoted(name).str(" is registered more than once");
-        }
-        Fatal::AbiMismatch { version } => {
-            l.str("a handler was compiled for ABI version ").num(u64::from(version));
-            l.str(", but this runtime implements version ").num(u64::from(ffi::ABI_VERSION));
-            l.str("; rebuild it with this release's scf_bootstrap.h");
-        }
-        Fatal::InitFailed { name, code } => {
-            l.str("init hook of handler ").quoted(name).str(" failed with status ").int(i64::from(code));
-            if !written.is_empty() {
-                l.str(": ").quoted(written);
-            }
-        }
-        Fatal::Http { route, err } => {
-            let (method, path) = route_name(route);
-            l.str(method).str(" ").str(path).str(" at ");
-            host.iter().for_each(|p| _ = l.push(p));
-            l.str(": ");
-            match err {
-                http::Error::Unreachable(cause) => {
-                    l.str("runtime API unreachable for ").num(http::RETRY_BUDGET_MS / 1000).str(" s, last error: ");
-                    match cause {
-                        http::Cause::Connect(e) => l.str("connect: ").str(e.describe()),
-                        http::Cause::Send(e) => l.str("send: ").str(e.describe()),
-                        http::Cause::Recv(e) => l.str("receive: ").str(e.describe()),
-                        http::Cause::Closed => l.str("connection closed before a response"),
-                        http::Cause::Status(s) => l.str("status ").num(u64::from(s)),
-                    };
-                }
-                http::Error::Malformed(e) => {
-                    l.str("malformed response: ").str(e.describe());
-                }
-                http::Error::Truncated => {
-                    l.str("connection closed in the middle of the response");
-                }
-                http::Error::TooLarge(n) => {
-                    l.str("response of ").num(n).str(" bytes is larger than the runtime accepts");
-                }
-                http::Error::NoMemory => {
-                    l.str("out of memory for the response");
-                }
-            }
-        }
-        Fatal::Status { route, status } => {
-            let (method, path) = route_name(route);
-            l.str(method).str(" ").str(path).str(" at ");
-            host.iter().for_each(|p| _ = l.push(p));
-            l.str(": unexpected status ").num(u64::from(status));
-        }
-    }
-    l
-}
-
-/// The method and path of route `route` for messages: an index into
-/// [`ROUTES`], or past them into Lambda's routes.
-fn route_name(route: usize) -> (&'static str, &'static str) {
-    #[cfg(feature = "lambda")]
-    if let Some(&name) = route.checked_sub(ROUTES.len()).and_then(|i| crate::lambda::ROUTE_NAMES.get(i)) {
-        return name;
-    }
-    let Route { method, path, .. } = ROUTES[route];
-    (method, path)
-}
-
-fn list_handlers(l: &mut Line) {
-    let mut first = true;
-    for e in ffi::entries().iter().filter(|e| e.abi_version == ffi::ABI_VERSION) {
-        if !first {
-            l.str(", ");
-        }
-        first = false;
-        l.push(e.name());
-    }
-    if first {
-        l.str("(none)");
-    }
+fn report(f: Fatal, host: &Host, written: &[u8]) {
+    fatal::describe(f, host, written).emit();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn handler_function_part() {
-        for (s, want) in [
-            ("index.main_handler", "main_handler"),
-            ("main_handler", "main_handler"),
-            ("a.b.c", "c"),
-            ("index.", ""),
-            ("", ""),
-        ] {
-            assert_eq!(function_part(s.as_bytes()), want.as_bytes(), "{s:?}");
-        }
-    }
-
-    fn entry(name: &'static CStr, abi: u32) -> Entry {
-        Entry { abi_version: abi, reserved: 0, name: name.as_ptr(), handle: None, init: None }
-    }
-
-    #[test]
-    fn handler_selection() {
-        let one: &'static [Entry] = Box::leak(Box::new([entry(c"", 0), entry(c"main_handler", 1)]));
-        assert_eq!(select(one, Some(b"index.main_handler")).unwrap().name(), b"main_handler");
-        assert_eq!(select(one, None).unwrap().name(), b"main_handler");
-        assert_eq!(
-            select(one, Some(b"index.other")).unwrap_err(),
-            Fatal::UnknownHandler { setting: b"index.other", name: b"other" }
-        );
-        let two: &'static [Entry] = Box::leak(Box::new([entry(c"a", 1), entry(c"b", 1)]));
-        assert_eq!(select(two, Some(b"x.b")).unwrap().name(), b"b");
-        assert_eq!(select(two, None).unwrap_err(), Fatal::HandlerUnset);
-        let dup: &'static [Entry] = Box::leak(Box::new([entry(c"a", 1), entry(c"a", 1)]));
-        assert_eq!(select(dup, Some(b"a")).unwrap_err(), Fatal::DuplicateHandler(b"a"));
-        let old: &'static [Entry] = Box::leak(Box::new([entry(c"a", 1), entry(c"b", 7)]));
-        assert_eq!(select(old, Some(b"a")).unwrap_err(), Fatal::AbiMismatch { version: 7 });
-    }
-
     fn ep(api: &'static CStr, port: &'static CStr) -> Result<String, Fatal> {
-        endpoint(Some(api), Some(port)).map(|(_, host)| String::from_utf8(host.concat()).unwrap())
+        endpoint(Some(api), Some(port)).map(|(_, host)| String::from_utf8(host.pieces().concat()).unwrap())
     }
 
     #[test]

@@ -26,34 +26,41 @@
 //!   response is read; a `recv` per request to look for them would cost
 //!   every warm invocation a syscall.
 //!
+//! Pipelining (opt-in, see [`Client::request_then`]): a request may take
+//! the next one along in its `sendmsg`; its answer is then the next
+//! response on the connection, read by the next [`Client::request`] on
+//! that route without sending anything. Once the first answer is
+//! complete, the rules above hold for the second (a close before its
+//! first byte is the idle case: it is resent at once, once). Before that,
+//! nothing is resent: the peer may have read both, and resending the
+//! first (a result) after the second (a `/next`) was served could attach
+//! it to the next event; the caller decides.
+//!
 //! No read has a timeout: `/runtime/invocation/next` is a long poll that the
 //! platform may hold for minutes, and the platform's own invocation timeout
 //! bounds every other exchange.
 
 pub mod wire;
 
-use crate::sys::{self, Buf, Errno, OwnedFd, SockAddr};
+use crate::diag::{put, Arg, Line};
+use crate::sys::{self, Addrs, Buf, Errno, OwnedFd};
 use core::ops::Range;
+use wire::{Host, Route};
 
 /// How long connection failures and 5xx answers are retried before giving up.
 pub const RETRY_BUDGET_MS: u64 = 10_000;
 
-/// The largest response body accepted (SCF events are at most 6 MB).
-pub const MAX_BODY: u64 = 32 << 20;
-
-/// The largest response head accepted.
-const MAX_HEAD: usize = 1 << 20;
-
 /// What went wrong with a request; the caller knows which endpoint it was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// Retries exhausted; the last cause is given.
+    /// Retries exhausted; the last cause is given. (From
+    /// [`Client::request_then`]: its one try failed.)
     Unreachable(Cause),
     /// The response could not be framed.
     Malformed(wire::Error),
     /// The connection ended in the middle of a response.
     Truncated,
-    /// A body larger than [`MAX_BODY`] or a head larger than 1 MiB.
+    /// A body larger than [`wire::MAX_BODY`] or a head larger than 1 MiB.
     TooLarge(u64),
     /// The receive buffer could not grow.
     NoMemory,
@@ -109,39 +116,30 @@ enum Req<'r> {
     Parts(&'r [&'r [u8]], Option<&'r [&'r [u8]]>),
 }
 
+/// What an attempt does besides its own request: nothing, send the
+/// request on a route in the same write (pipelining), or nothing but read,
+/// its request having gone out with the one before.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pipe {
+    Alone,
+    Then(&'static Route),
+    Sent,
+}
+
+/// A framing fault as the client reports it.
+fn fault(f: wire::Fault) -> Attempt {
+    Attempt::Fatal(match f {
+        wire::Fault::Malformed(e) => Error::Malformed(e),
+        wire::Fault::Truncated => Error::Truncated,
+        wire::Fault::TooLarge(n) => Error::TooLarge(n),
+    })
+}
+
 enum Attempt {
     /// An idle connection turned out to be closed: resend once, at once.
     Stale(Cause),
     Retry(Cause),
     Fatal(Error),
-}
-
-/// Up to four addresses to try, in order.
-#[derive(Clone, Copy, Default)]
-pub struct Addrs {
-    list: [Option<SockAddr>; 4],
-}
-
-impl Addrs {
-    pub const fn new() -> Addrs {
-        Addrs { list: [None; 4] }
-    }
-
-    /// Adds `a`; returns false when the list is full.
-    pub fn push(&mut self, a: SockAddr) -> bool {
-        match self.list.iter_mut().find(|s| s.is_none()) {
-            Some(slot) => {
-                *slot = Some(a);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// The addresses, in the order they are tried.
-    pub fn iter(&self) -> impl Iterator<Item = &SockAddr> {
-        self.list.iter().flatten()
-    }
 }
 
 /// What it takes to send one more request to the client's peer without
@@ -169,10 +167,12 @@ pub struct Client<'b> {
     /// The Host value and what follows it ([`wire::host_tail`]), joined on
     /// the first request.
     tail: Buf<'b>,
-    host: [&'b [u8]; 4],
-    routes: &'b [wire::Route],
+    host: Host<'b>,
     /// An out-of-step connection was reported on stderr already.
     warned: bool,
+    /// The route whose request went out with the last one and whose
+    /// answer is still to be read from the connection.
+    pending: Option<&'static Route>,
     /// Serving Lambda: the last response's Lambda context headers (`None`
     /// for SCF, whose heads are not searched for them).
     #[cfg(feature = "lambda")]
@@ -180,9 +180,10 @@ pub struct Client<'b> {
 }
 
 impl<'b> Client<'b> {
-    /// A client for `routes`. `host` is the Host header value in pieces;
-    /// `tail` is memory for it (a host name and port fit in 300 bytes).
-    pub fn new(addrs: Addrs, host: [&'b [u8]; 4], routes: &'b [wire::Route], tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
+    /// A client for the peer at `addrs`, named `host` in requests; `tail`
+    /// is memory for the Host value and what follows it (a host name and
+    /// port fit in 300 bytes).
+    pub fn new(addrs: Addrs, host: Host<'b>, tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
         Client {
             addrs,
             conn: None,
@@ -191,8 +192,8 @@ impl<'b> Client<'b> {
             done: 0,
             tail,
             host,
-            routes,
             warned: false,
+            pending: None,
             #[cfg(feature = "lambda")]
             lambda: None,
         }
@@ -224,7 +225,7 @@ impl<'b> Client<'b> {
 
     #[cold]
     fn join_tail_now(&mut self) -> Result<(), Error> {
-        for piece in wire::host_tail(self.host) {
+        for piece in wire::host_tail(&self.host) {
             self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
         }
         Ok(())
@@ -232,7 +233,7 @@ impl<'b> Client<'b> {
 
     /// The bytes of `r`'s body, valid until the next request.
     pub fn body(&self, r: &Response) -> &[u8] {
-        &self.rx.as_slice()[r.body.clone()]
+        self.rx.as_slice().get(r.body.clone()).unwrap_or_default()
     }
 
     /// A view of the connection and request pieces (see [`Peer`]).
@@ -246,12 +247,46 @@ impl<'b> Client<'b> {
         self.rx.as_mut_slice()
     }
 
-    /// Sends one request on route `route` (an index into the routes given
-    /// to [`Client::new`]) and reads its response, with the retry policy in
-    /// the module docs. `body` is sent on routes that take one.
-    pub fn request(&mut self, route: usize, body: &[u8]) -> Result<Response, Error> {
-        let route = self.routes[route];
-        self.send(Req::Route(&route, body))
+    /// Sends one request on `route` and reads its response, with the retry
+    /// policy in the module docs. `body` is sent on routes that take one.
+    pub fn request(&mut self, route: &Route, body: &[u8]) -> Result<Response, Error> {
+        let pipe = self.take_pending(Some(route));
+        self.send(Req::Route(route, body), pipe)
+    }
+
+    /// [`Client::request`] on `route` with the request on `then` (without
+    /// a body) in the same `sendmsg`; returns the first answer. The second
+    /// is read by the next [`Client::request`] on `then`, which sends
+    /// nothing if the connection it went out on is still open (any other
+    /// request drops that connection first).
+    ///
+    /// Nothing is resent: a failure that would be retried (a connection
+    /// closed or broken before the first answer, a 5xx) is returned at
+    /// once as [`Error::Unreachable`], because the peer may have read both
+    /// requests. Only the caller can tell whether the first still needs
+    /// sending (SCF: by what `then`, a `/next`, now brings).
+    pub fn request_then(&mut self, route: &Route, body: &[u8], then: &'static Route) -> Result<Response, Error> {
+        let pipe = match self.take_pending(Some(route)) {
+            Pipe::Sent => Pipe::Sent,
+            _ => Pipe::Then(then),
+        };
+        self.send(Req::Route(route, body), pipe)
+    }
+
+    /// How the next request on `route` (`None`: not a [`Route`]) goes out:
+    /// its answer may already be on its way. A request other than the one
+    /// that went out with the last drops that connection, so that the
+    /// unread answer is not taken for its own.
+    #[inline(always)]
+    fn take_pending(&mut self, route: Option<&Route>) -> Pipe {
+        match self.pending.take() {
+            None => Pipe::Alone,
+            Some(p) if Some(p) == route => Pipe::Sent,
+            Some(_) => {
+                self.conn = None;
+                Pipe::Alone
+            }
+        }
     }
 
     /// Sends one request whose line comes in pieces (see
@@ -260,15 +295,24 @@ impl<'b> Client<'b> {
     /// [`Client::request`].
     #[cfg(feature = "lambda")]
     pub fn request_parts(&mut self, line: &[&[u8]], body: Option<&[&[u8]]>) -> Result<Response, Error> {
-        self.send(Req::Parts(line, body))
+        let pipe = self.take_pending(None);
+        self.send(Req::Parts(line, body), pipe)
     }
 
     /// Both kinds of request: one call of [`Client::attempt`], so that it
     /// is inlined into the retry loop (a second call site would keep it a
     /// function, and its response would be copied out of each call).
-    fn send(&mut self, req: Req) -> Result<Response, Error> {
+    /// `pipe` applies to the first attempt only; a pipelined attempt is
+    /// not retried (see [`Client::request_then`]).
+    fn send(&mut self, req: Req, mut pipe: Pipe) -> Result<Response, Error> {
         self.join_tail()?;
-        self.with_retries(|c| c.attempt(req))
+        self.with_retries(|c| {
+            let p = core::mem::replace(&mut pipe, Pipe::Alone);
+            c.attempt(req, p).map_err(|e| match (p, e) {
+                (Pipe::Then(_), Attempt::Stale(c) | Attempt::Retry(c)) => Attempt::Fatal(Error::Unreachable(c)),
+                (_, e) => e,
+            })
+        })
     }
 
     fn with_retries<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, Attempt>) -> Result<T, Error> {
@@ -305,7 +349,7 @@ impl<'b> Client<'b> {
             return Ok(());
         }
         let mut last = Errno::CONNREFUSED;
-        for a in self.addrs.list.iter().flatten() {
+        for a in self.addrs.iter() {
             match sys::connect(a) {
                 Ok(fd) => {
                     self.conn = Some(fd);
@@ -321,11 +365,19 @@ impl<'b> Client<'b> {
         Err(Cause::Connect(last))
     }
 
-    /// One try: the request, then the response.
-    fn attempt(&mut self, req: Req) -> Result<Response, Attempt> {
+    /// One try: the request (with `pipe`'s), then the response.
+    fn attempt(&mut self, req: Req, pipe: Pipe) -> Result<Response, Attempt> {
         self.rx.consume(self.done);
         self.done = 0;
-        if !self.rx.is_empty() && self.conn.is_some() {
+        // Bytes left over are the start of the answer already asked for
+        // when the request went out with the last one.
+        // (A request that went out on a connection since dropped is sent
+        // again.)
+        let pipe = match pipe {
+            Pipe::Sent if self.conn.is_none() => Pipe::Alone,
+            p => p,
+        };
+        if !self.rx.is_empty() && self.conn.is_some() && pipe != Pipe::Sent {
             self.out_of_step();
         }
         self.ensure_connected().map_err(Attempt::Retry)?;
@@ -333,13 +385,22 @@ impl<'b> Client<'b> {
         let failed = |c| if reused { Attempt::Stale(c) } else { Attempt::Retry(c) };
         let fd = self.conn.as_ref().ok_or(Attempt::Retry(Cause::Closed))?;
         let mut digits = itoa::Buffer::new();
-        let sent = match req {
-            Req::Route(route, body) => sys::send_all(fd, wire::request(route, self.tail.as_slice(), &mut digits, body)),
+        let sent = match (req, pipe) {
+            (_, Pipe::Sent) => Ok(()),
+            (Req::Route(route, body), Pipe::Then(then)) => {
+                let [a, b, c, d, e] = wire::request(route, self.tail.as_slice(), &mut digits, body);
+                let mut none = itoa::Buffer::new();
+                let [f, g, h, ..] = wire::request(then, self.tail.as_slice(), &mut none, b"");
+                sys::send_all(fd, [a, b, c, d, e, f, g, h])
+            }
+            (Req::Route(route, body), _) => {
+                sys::send_all(fd, wire::request(route, self.tail.as_slice(), &mut digits, body))
+            }
             #[cfg(feature = "lambda")]
-            Req::Parts(line, body) => {
+            (Req::Parts(line, body), _) => {
                 let mut pieces: [&[u8]; wire::REQUEST_PIECES] = [b""; wire::REQUEST_PIECES];
                 let n = wire::request_parts(&mut pieces, line, self.tail.as_slice(), &mut digits, body);
-                sys::send_all_in(fd, &mut pieces[..n])
+                sys::send_all_in(fd, pieces.get_mut(..n).unwrap_or_default())
             }
         };
         sent.map_err(|e| failed(Cause::Send(e)))?;
@@ -351,11 +412,16 @@ impl<'b> Client<'b> {
             let parsed = wire::parse_head_in(self.rx.as_mut_slice(), self.lambda.as_mut());
             #[cfg(not(feature = "lambda"))]
             let parsed = wire::parse_head(self.rx.as_mut_slice());
-            match parsed.map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
-                Some(h) if (100..200).contains(&h.status) => self.rx.consume(h.len),
-                Some(h) => break h,
-                None if self.rx.len() >= MAX_HEAD => return Err(Attempt::Fatal(Error::TooLarge(self.rx.len() as u64))),
-                None => match self.fill(true) {
+            let parsed = parsed.map_err(|e| Attempt::Fatal(Error::Malformed(e)))?;
+            match wire::head_step(parsed.as_ref().map(|h| (h.status, h.len)), self.rx.len()).map_err(fault)? {
+                wire::HeadStep::Skip(n) => self.rx.consume(n),
+                // (`parsed` is a head here: that is what Final says.)
+                wire::HeadStep::Final => {
+                    if let Some(h) = parsed {
+                        break h;
+                    }
+                }
+                wire::HeadStep::More => match self.fill(true) {
                     Ok(0) if !received && self.rx.is_empty() => return Err(failed(Cause::Closed)),
                     Ok(0) => return Err(Attempt::Fatal(Error::Truncated)),
                     Ok(_) => received = true,
@@ -368,51 +434,31 @@ impl<'b> Client<'b> {
             }
         };
 
+        // Then its body, as wire's framing policy says.
         let start = head.len;
-        let (body, end) = match head.framing {
-            wire::Framing::Length(n) => {
-                if n > MAX_BODY {
-                    return Err(Attempt::Fatal(Error::TooLarge(n)));
-                }
-                let end = start + n as usize;
-                if self.rx.len() < end {
+        let mut framer = wire::BodyFramer::new(head.framing, wire::MAX_BODY);
+        let mut closed = false;
+        let (body, end) = loop {
+            // The head is within what was read, so `start` is too.
+            let region = self.rx.as_mut_slice().get_mut(start..).unwrap_or_default();
+            // Each read but an until-close body's takes a failed read for
+            // the close (the framer then says whether the body was whole).
+            let (grow, read_error_is_close) = match framer.step(region, closed).map_err(fault)? {
+                wire::BodyStep::Done { len, end } => break (start..start + len, start + end),
+                wire::BodyStep::Need(n) => {
                     // Straight into memory of the body's size: a 6 MB
                     // event takes 6 MB, not the next power of two.
-                    self.rx.reserve_exact(end - self.rx.len()).map_err(|_| Attempt::Fatal(Error::NoMemory))?;
+                    self.rx.reserve_exact(n).map_err(|_| Attempt::Fatal(Error::NoMemory))?;
+                    (false, true)
                 }
-                while self.rx.len() < end {
-                    self.fill_or_truncated(false)?;
-                }
-                (start..end, end)
-            }
-            wire::Framing::Chunked => {
-                let mut d = wire::Dechunker::default();
-                loop {
-                    let region = &mut self.rx.as_mut_slice()[start..];
-                    match d.feed(region).map_err(|e| Attempt::Fatal(Error::Malformed(e)))? {
-                        wire::Chunked::Done { body_len, consumed } => {
-                            break (start..start + body_len, start + consumed)
-                        }
-                        wire::Chunked::NeedMore if d.decoded() as u64 > MAX_BODY => {
-                            return Err(Attempt::Fatal(Error::TooLarge(d.decoded() as u64)))
-                        }
-                        wire::Chunked::NeedMore => self.fill_or_truncated(true)?,
-                    }
-                }
-            }
-            wire::Framing::UntilClose => {
-                loop {
-                    if (self.rx.len() - start) as u64 > MAX_BODY {
-                        return Err(Attempt::Fatal(Error::TooLarge((self.rx.len() - start) as u64)));
-                    }
-                    match self.fill(true) {
-                        Ok(0) => break,
-                        Ok(_) => {}
-                        Err(e) => return Err(Attempt::Fatal(e)),
-                    }
-                }
-                (start..self.rx.len(), self.rx.len())
-            }
+                wire::BodyStep::More => (true, true),
+                wire::BodyStep::UntilClose => (true, false),
+            };
+            closed = match self.fill(grow) {
+                Ok(n) => n == 0,
+                Err(Error::Unreachable(_)) if read_error_is_close => true,
+                Err(e) => return Err(Attempt::Fatal(e)),
+            };
         };
         self.done = end;
         if head.keep_alive {
@@ -423,6 +469,11 @@ impl<'b> Client<'b> {
         if head.status >= 500 {
             return Err(Attempt::Retry(Cause::Status(head.status)));
         }
+        // The second request's answer follows on this connection, if it
+        // stays open.
+        if let (Pipe::Then(then), Some(_)) = (pipe, &self.conn) {
+            self.pending = Some(then);
+        }
         Ok(Response { status: head.status, body, context: head.context })
     }
 
@@ -431,11 +482,14 @@ impl<'b> Client<'b> {
     fn out_of_step(&mut self) {
         if !self.warned {
             self.warned = true;
-            crate::diag::Line::new()
-                .str("warning: the runtime API sent ")
-                .num(self.rx.len() as u64)
-                .str(" bytes after a complete response; closed that connection and opened a new one (said once)")
-                .emit();
+            let mut l = Line::new();
+            put!(
+                l,
+                "warning: the runtime API sent {} bytes after a complete response; closed that connection and opened \
+                 a new one (said once)",
+                Arg::Num(self.rx.len() as u64)
+            )
+            .emit();
         }
         self.conn = None;
     }
@@ -451,14 +505,6 @@ impl<'b> Client<'b> {
         }
         let Some(fd) = self.conn.as_ref() else { return Ok(0) };
         self.rx.read_from(fd).map_err(|e| Error::Unreachable(Cause::Recv(e)))
-    }
-
-    fn fill_or_truncated(&mut self, grow: bool) -> Result<(), Attempt> {
-        match self.fill(grow) {
-            Ok(0) | Err(Error::Unreachable(_)) => Err(Attempt::Fatal(Error::Truncated)),
-            Ok(_) => Ok(()),
-            Err(e) => Err(Attempt::Fatal(e)),
-        }
     }
 }
 
