@@ -5,7 +5,6 @@
 
 mod common;
 use common::*;
-use scf_emulator::http::{parse_request_head, Conn};
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::ExitStatusExt;
@@ -54,45 +53,10 @@ fn missing_or_malformed_environment() {
     }
 }
 
-/// A raw TCP peer: answers each request with the next scripted reply
-/// (`None`: close the connection without answering). After the last reply
-/// it closes the connection and stops listening.
-fn scripted_peer(replies: Vec<Option<Vec<u8>>>) -> (u16, thread::JoinHandle<Vec<String>>) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let t = thread::spawn(move || {
-        let mut seen = Vec::new();
-        let mut replies = replies.into_iter().peekable();
-        'conns: while let Ok((s, _)) = l.accept() {
-            let mut conn = Conn::new(s);
-            loop {
-                // The emulator's framer reads each request; a closed or
-                // broken connection ends it.
-                let Ok(Some(raw)) = conn.read_head_bytes() else { continue 'conns };
-                let head = parse_request_head(&raw).expect("a request head");
-                let body = conn.read_body(head.framing().expect("framed"), 1 << 20).expect("a body");
-                seen.push(format!(
-                    "{} {} HTTP/1.{}{}",
-                    head.method,
-                    head.target,
-                    head.minor_version,
-                    if body.is_empty() { String::new() } else { format!(" <{}>", String::from_utf8_lossy(&body)) }
-                ));
-                match replies.next() {
-                    Some(Some(reply)) => {
-                        conn.send(&reply).unwrap();
-                        if replies.peek().is_none() {
-                            break 'conns;
-                        }
-                    }
-                    Some(None) => continue 'conns,
-                    None => break 'conns,
-                }
-            }
-        }
-        seen
-    });
-    (port, t)
+/// The test kit's [`scripted_peer`], `None` standing for "close the
+/// connection without answering".
+fn scripted(replies: Vec<Option<Vec<u8>>>) -> (u16, thread::JoinHandle<Vec<String>>) {
+    scripted_peer(replies.into_iter().map(|r| r.map_or(Reply::Close, Reply::Answer)).collect())
 }
 
 const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
@@ -115,7 +79,7 @@ fn garbage_reply_is_a_prompt_clean_failure() {
         b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
     ] {
-        let (port, peer) = scripted_peer(vec![Some(garbage.to_vec())]);
+        let (port, peer) = scripted(vec![Some(garbage.to_vec())]);
         let (status, stderr, took) = run_against(port).wait(Duration::from_secs(5));
         assert_clean_failure(status, &stderr, &["POST /runtime/init/ready", "malformed response"]);
         assert!(took < Duration::from_secs(2), "{took:?}");
@@ -126,7 +90,7 @@ fn garbage_reply_is_a_prompt_clean_failure() {
 #[test]
 fn bad_chunked_event_is_a_clean_failure() {
     let reply = b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX".to_vec();
-    let (port, _peer) = scripted_peer(vec![Some(OK.to_vec()), Some(reply)]);
+    let (port, _peer) = scripted(vec![Some(OK.to_vec()), Some(reply)]);
     let (status, stderr, _) = run_against(port).wait(Duration::from_secs(5));
     assert_clean_failure(status, &stderr, &["GET /runtime/invocation/next", "chunk data not followed by CRLF"]);
 }
@@ -143,7 +107,7 @@ fn truncated_replies_are_prompt_clean_failures() {
     ];
     for (reply, needle) in cases {
         // Ready is answered; the event is cut off and the connection closed.
-        let (port, _peer) = scripted_peer(vec![Some(OK.to_vec()), Some(reply.to_vec())]);
+        let (port, _peer) = scripted(vec![Some(OK.to_vec()), Some(reply.to_vec())]);
         let (status, stderr, took) = run_against(port).wait(Duration::from_secs(5));
         assert_clean_failure(status, &stderr, &["GET /runtime/invocation/next", needle]);
         assert!(took < Duration::from_secs(2), "{took:?}");
@@ -158,8 +122,7 @@ fn idle_connection_closed_by_the_platform_is_reopened_without_losing_the_event()
     // the next poll is answered with garbage, which ends the run at once
     // (waiting out the retry budget is api_never_there's and the unit
     // tests' of http::Backoff).
-    let (port, peer) =
-        scripted_peer(vec![Some(OK.to_vec()), None, Some(event), Some(OK.to_vec()), Some(GARBAGE.to_vec())]);
+    let (port, peer) = scripted(vec![Some(OK.to_vec()), None, Some(event), Some(OK.to_vec()), Some(GARBAGE.to_vec())]);
     let (status, stderr, took) = run_against(port).wait(Duration::from_secs(15));
     let seen = peer.join().unwrap();
     assert_eq!(
@@ -184,14 +147,8 @@ fn a_refused_response_is_reported_on_the_error_endpoint() {
     // ready; the event; its response refused; the error accepted with 204
     // (any 2xx is success); then the next poll, dropped, and resent: the
     // garbage answer to that ends the run at once.
-    let (port, peer) = scripted_peer(vec![
-        Some(OK.to_vec()),
-        Some(event),
-        Some(refused),
-        Some(no_content),
-        None,
-        Some(GARBAGE.to_vec()),
-    ]);
+    let (port, peer) =
+        scripted(vec![Some(OK.to_vec()), Some(event), Some(refused), Some(no_content), None, Some(GARBAGE.to_vec())]);
     let (status, stderr, took) = run_against(port).wait(Duration::from_secs(15));
     let seen = peer.join().unwrap();
     assert_eq!(
@@ -289,7 +246,7 @@ fn bytes_after_a_complete_response_put_the_connection_out_of_step_and_it_is_repl
         Some(event("two")),
         Some(OK.to_vec()),
     ];
-    let (port, peer) = scripted_peer(replies);
+    let (port, peer) = scripted(replies);
     let mut p = run_against(port);
     let seen = peer.join().unwrap();
     let _ = p.child.kill();
@@ -318,7 +275,7 @@ fn a_flood_of_chunked_trailers_is_stopped_by_its_bound() {
         b"HTTP/1.1 200 OK\r\nrequest_id: r1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n".to_vec();
     let line = format!("x-trailer: {}\r\n", "t".repeat(1000));
     reply.extend(line.repeat(256).bytes());
-    let (port, _peer) = scripted_peer(vec![Some(OK.to_vec()), Some(reply), None]);
+    let (port, _peer) = scripted(vec![Some(OK.to_vec()), Some(reply), None]);
     let (status, stderr, took) = run_against(port).wait(Duration::from_secs(5));
     assert_clean_failure(
         status,
@@ -335,7 +292,7 @@ fn a_transfer_coding_other_than_chunked_is_refused() {
     for te in ["gzip, chunked", "gzip", "chunked, chunked"] {
         let reply =
             format!("HTTP/1.1 200 OK\r\nrequest_id: r1\r\nTransfer-Encoding: {te}\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
-        let (port, _peer) = scripted_peer(vec![Some(OK.to_vec()), Some(reply.into_bytes()), Some(OK.to_vec()), None]);
+        let (port, _peer) = scripted(vec![Some(OK.to_vec()), Some(reply.into_bytes()), Some(OK.to_vec()), None]);
         let (status, stderr, took) = run_against(port).wait(Duration::from_secs(5));
         assert_clean_failure(
             status,

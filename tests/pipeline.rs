@@ -7,10 +7,7 @@
 
 mod common;
 use common::*;
-use scf_emulator::http::{parse_request_head, Conn};
-use std::net::TcpListener;
 use std::os::unix::process::ExitStatusExt;
-use std::thread;
 use std::time::Duration;
 
 /// [`spawn`] with pipelining on.
@@ -101,59 +98,7 @@ fn a_setting_other_than_0_or_1_is_a_clean_failure() {
     assert_eq!(api.stats().pipelined, 0);
 }
 
-/// What the scripted peer does with a request.
-enum Reply {
-    Answer(Vec<u8>),
-    /// Answer, then close without reading what else the client sent.
-    AnswerThenClose(Vec<u8>),
-    /// Close without answering.
-    Close,
-}
-use Reply::*;
-
-/// A raw TCP peer: answers each request with the next reply of the script
-/// and records it as `METHOD TARGET HTTP/1.x <body>`, with ` +` appended
-/// when the next request's bytes had already arrived behind it (sent
-/// before this one was answered). After the last reply it closes the
-/// connection and stops listening.
-fn scripted_peer(replies: Vec<Reply>) -> (u16, thread::JoinHandle<Vec<String>>) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let t = thread::spawn(move || {
-        let mut seen = Vec::new();
-        let mut replies = replies.into_iter().peekable();
-        'conns: while let Ok((s, _)) = l.accept() {
-            let mut conn = Conn::new(s);
-            loop {
-                let Ok(Some(raw)) = conn.read_head_bytes() else { continue 'conns };
-                let head = parse_request_head(&raw).expect("a request head");
-                let body = conn.read_body(head.framing().expect("framed"), 1 << 20).expect("a body");
-                seen.push(format!(
-                    "{} {} HTTP/1.{}{}{}",
-                    head.method,
-                    head.target,
-                    head.minor_version,
-                    if body.is_empty() { String::new() } else { format!(" <{}>", String::from_utf8_lossy(&body)) },
-                    if conn.has_buffered() { " +" } else { "" }
-                ));
-                match replies.next() {
-                    Some(Answer(r)) => conn.send(&r).unwrap(),
-                    Some(AnswerThenClose(r)) => {
-                        conn.send(&r).unwrap();
-                        continue 'conns;
-                    }
-                    Some(Close) => continue 'conns,
-                    None => break 'conns,
-                }
-                if replies.peek().is_none() {
-                    break 'conns;
-                }
-            }
-        }
-        seen
-    });
-    (port, t)
-}
+use common::Reply::*;
 
 fn ok() -> Reply {
     Answer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec())

@@ -372,3 +372,56 @@ pub fn invoke_ok(api: &RuntimeApi, event: &[u8]) -> Vec<u8> {
 pub fn echo_of(event: &[u8]) -> Vec<u8> {
     [&b"Echoing request: '"[..], event, b"'"].concat()
 }
+
+/// What the scripted peer does with a request.
+pub enum Reply {
+    Answer(Vec<u8>),
+    /// Answer, then close without reading what else the client sent.
+    AnswerThenClose(Vec<u8>),
+    /// Close without answering.
+    Close,
+}
+
+/// A raw TCP peer: answers each request with the next reply of the script
+/// and records it as `METHOD TARGET HTTP/1.x <body>`, with ` +` appended
+/// when the next request's bytes had already arrived behind it (sent
+/// before this one was answered). After the last reply it closes the
+/// connection and stops listening.
+pub fn scripted_peer(replies: Vec<Reply>) -> (u16, std::thread::JoinHandle<Vec<String>>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut replies = replies.into_iter().peekable();
+        'conns: while let Ok((s, _)) = l.accept() {
+            let mut conn = scf_emulator::http::Conn::new(s);
+            loop {
+                let Ok(Some(raw)) = conn.read_head_bytes() else { continue 'conns };
+                let head = scf_emulator::http::parse_request_head(&raw).expect("a request head");
+                let body = conn.read_body(head.framing().expect("framed"), 1 << 20).expect("a body");
+                seen.push(format!(
+                    "{} {} HTTP/1.{}{}{}",
+                    head.method,
+                    head.target,
+                    head.minor_version,
+                    if body.is_empty() { String::new() } else { format!(" <{}>", String::from_utf8_lossy(&body)) },
+                    if conn.has_buffered() { " +" } else { "" }
+                ));
+                match replies.next() {
+                    Some(Reply::Answer(r)) => conn.send(&r).unwrap(),
+                    Some(Reply::AnswerThenClose(r)) => {
+                        conn.send(&r).unwrap();
+                        continue 'conns;
+                    }
+                    Some(Reply::Close) => continue 'conns,
+                    None => break 'conns,
+                }
+                if replies.peek().is_none() {
+                    break 'conns;
+                }
+            }
+        }
+        seen
+    });
+    (port, t)
+}
