@@ -122,10 +122,15 @@ fn with_an_init_hook_crash_reports_are_armed_before_it() {
     assert_eq!(until_ready, want, "{lines:#?}");
 }
 
-/// The syscalls of `n` warm invocations of the demo against `api`, by
-/// name, with `extra` in the environment.
-fn warm_syscalls(api: &RuntimeApi, extra: &[(&str, &str)], n: usize) -> std::collections::BTreeMap<String, usize> {
-    let lines = traced_env(&demo(), "index.main_handler", extra, api, "all", |api| {
+/// The syscalls of `n` warm invocations of the demo build `bin` against
+/// `api`, by name, with `extra` in the environment.
+fn warm_syscalls(
+    bin: &std::path::Path,
+    api: &RuntimeApi,
+    extra: &[(&str, &str)],
+    n: usize,
+) -> std::collections::BTreeMap<String, usize> {
+    let lines = traced_env(bin, "index.main_handler", extra, api, "all", |api| {
         for i in 0..=n {
             let e = format!("{{\"i\":{i}}}");
             assert_eq!(invoke_ok(api, e.as_bytes()), echo_of(e.as_bytes()));
@@ -154,7 +159,7 @@ fn warm_syscalls(api: &RuntimeApi, extra: &[(&str, &str)], n: usize) -> std::col
 fn a_warm_invocation_is_five_syscalls_plus_the_demo_s_log_line() {
     let api = api(Quirks::default());
     let n = 50;
-    let counts = warm_syscalls(&api, &[], n);
+    let counts = warm_syscalls(&demo(), &api, &[], n);
     // Per invocation: read the /response answer, sendmsg /next, read the
     // event, clock_gettime (the deadline), writev (the demo logs the event),
     // sendmsg the response.
@@ -177,7 +182,7 @@ fn a_warm_invocation_is_five_syscalls_plus_the_demo_s_log_line() {
 fn a_pipelined_warm_invocation_is_four_syscalls_plus_the_demo_s_log_line() {
     let api = api(Quirks { next_delay: Some(std::time::Duration::from_millis(20)), ..Quirks::default() });
     let n = 50;
-    let counts = warm_syscalls(&api, &[("SCF_BOOTSTRAP_PIPELINE", "1")], n);
+    let counts = warm_syscalls(&pipelined_demo(), &api, &[("SCF_BOOTSTRAP_PIPELINE", "1")], n);
     // Per invocation: read the /response answer, read the event,
     // clock_gettime, writev (the demo's log), sendmsg the response with
     // the next /next.

@@ -404,7 +404,7 @@ fn a_crashing_init_hook_posts_to_init_error_and_dies_by_the_signal() {
 #[test]
 fn pipelining_is_refused_on_lambda_with_one_warning() {
     let api = LambdaApi::start("127.0.0.1:0", LambdaConfig::default());
-    let p = spawn_lambda(&demo(), &api, "index.main_handler", &[("SCF_BOOTSTRAP_PIPELINE", "1")]);
+    let p = spawn_lambda(&pipelined_demo(), &api, "index.main_handler", &[("SCF_BOOTSTRAP_PIPELINE", "1")]);
     for id in ["p1", "p2"] {
         assert_eq!(ok_body(&api.invoke(event(id, id.as_bytes(), &[]), T), id), echo_of(id.as_bytes()));
     }

@@ -20,7 +20,7 @@ fn spawn_pipelined(bin: &std::path::Path, api: &RuntimeApi, handler: &str) -> Pr
 #[test]
 fn results_and_events_flow_pipelined_over_one_connection() {
     let api = api(Quirks::default());
-    let _p = spawn_pipelined(&demo(), &api, "index.main_handler");
+    let _p = spawn_pipelined(&pipelined_demo(), &api, "index.main_handler");
     for i in 0..200 {
         let event = format!("{{\"n\":{i}}}");
         assert_eq!(invoke_ok(&api, event.as_bytes()), echo_of(event.as_bytes()));
@@ -34,7 +34,12 @@ fn results_and_events_flow_pipelined_over_one_connection() {
 #[test]
 fn error_posts_are_pipelined_too() {
     let api = api(Quirks::default());
-    let bin = build(&Build { name: "c-handlers", handlers: &["tests/c/handlers.c"], ..Default::default() });
+    let bin = build(&Build {
+        name: "c-handlers-pipeline",
+        handlers: &["tests/c/handlers.c"],
+        features: "pipeline",
+        ..Default::default()
+    });
     let _p = spawn_pipelined(&bin, &api, "index.fail_with_message");
     for i in 0..20 {
         let event = format!("e{i}");
@@ -51,7 +56,7 @@ fn error_posts_are_pipelined_too() {
 /// runtime API's counters.
 fn survives_close(close: CloseMode) -> scf_emulator::api::Stats {
     let api = api(Quirks { close, ..Quirks::default() });
-    let p = spawn_pipelined(&demo(), &api, "index.main_handler");
+    let p = spawn_pipelined(&pipelined_demo(), &api, "index.main_handler");
     for i in 0..20 {
         let event = format!("{{\"n\":{i}}}");
         assert_eq!(invoke_ok(&api, event.as_bytes()), echo_of(event.as_bytes()));
@@ -83,7 +88,7 @@ fn a_setting_other_than_0_or_1_is_a_clean_failure() {
     let mut env = scf_env(&api, "index.main_handler");
     env.push(("SCF_BOOTSTRAP_PIPELINE", "yes".into()));
     let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (status, stderr, _) = spawn_env(&demo(), &env).wait(Duration::from_secs(5));
+    let (status, stderr, _) = spawn_env(&pipelined_demo(), &env).wait(Duration::from_secs(5));
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert_eq!(
         stderr.trim_end(),
@@ -92,7 +97,7 @@ fn a_setting_other_than_0_or_1_is_a_clean_failure() {
     // 0 is off, as unset is: the demo serves without pipelining.
     env.retain(|(k, _)| *k != "SCF_BOOTSTRAP_PIPELINE");
     env.push(("SCF_BOOTSTRAP_PIPELINE", "0"));
-    let _p = spawn_env(&demo(), &env);
+    let _p = spawn_env(&pipelined_demo(), &env);
     assert_eq!(invoke_ok(&api, b"x"), echo_of(b"x"));
     assert_eq!(invoke_ok(&api, b"y"), echo_of(b"y"));
     assert_eq!(api.stats().pipelined, 0);
@@ -120,7 +125,7 @@ fn run_script(replies: Vec<Reply>) -> (Vec<String>, Vec<String>) {
     let (port, peer) = scripted_peer(replies);
     let port = port.to_string();
     let p = spawn_env(
-        &demo(),
+        &pipelined_demo(),
         &[
             ("SCF_RUNTIME_API", "127.0.0.1"),
             ("SCF_RUNTIME_API_PORT", &port),
@@ -242,13 +247,20 @@ fn a_connection_lost_before_the_result_s_answer_is_resent_only_while_the_event_i
     assert!(warnings.is_empty(), "{warnings:?}");
 }
 
-/// A build without the `pipeline` feature (the minimal one) refuses the
-/// setting with one warning and serves one request at a time.
+/// A build without the `pipeline` feature (the default and the minimal
+/// one) refuses the setting with one warning and serves one request at a
+/// time.
 #[test]
 fn a_build_without_the_feature_refuses_the_setting_with_one_warning() {
+    let minimal = build(&Build { name: "minimal", no_default_features: true, ..Default::default() });
+    for bin in [demo(), minimal] {
+        refused_without_the_feature(&bin);
+    }
+}
+
+fn refused_without_the_feature(bin: &std::path::Path) {
     let api = api(Quirks::default());
-    let bin = build(&Build { name: "minimal", no_default_features: true, ..Default::default() });
-    let p = spawn_pipelined(&bin, &api, "index.main_handler");
+    let p = spawn_pipelined(bin, &api, "index.main_handler");
     for e in [&b"a"[..], b"b"] {
         assert_eq!(invoke_ok(&api, e), echo_of(e));
     }
@@ -260,4 +272,23 @@ fn a_build_without_the_feature_refuses_the_setting_with_one_warning() {
         ["scf-bootstrap: warning: SCF_BOOTSTRAP_PIPELINE is ignored: this build has no pipelining (feature `pipeline` \
           is off)"]
     );
+}
+
+/// `scripts/package --pipeline` ships a bootstrap built with the feature:
+/// the setting works in it (every result pipelined), while the packaged
+/// default build only warns (see above).
+#[test]
+fn scripts_package_pipeline_ships_a_bootstrap_that_pipelines() {
+    let dir = scratch("pipeline", "package");
+    let zip = dir.join("function.zip");
+    let o = run_package(&["--pipeline"], &zip);
+    assert!(o.status.success(), "scripts/package --pipeline:\n{}", String::from_utf8_lossy(&o.stderr));
+    let unzip = std::process::Command::new("unzip").arg("-o").arg("-q").arg(&zip).arg("-d").arg(&dir).status();
+    assert!(unzip.expect("unzip (apt-get install unzip)").success());
+    let api = api(Quirks::default());
+    let _p = spawn_pipelined(&dir.join("bootstrap"), &api, "index.main_handler");
+    for e in [&b"one"[..], b"two", b"three"] {
+        assert_eq!(invoke_ok(&api, e), echo_of(e));
+    }
+    assert_eq!(api.stats().pipelined, 3);
 }

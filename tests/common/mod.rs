@@ -67,6 +67,7 @@ pub fn package_target_dir(args: &[&str]) -> PathBuf {
                 key.push_str(it.next().unwrap_or(&""));
             }
             "--minimal" | "--no-default-features" => key.push_str("-minimal"),
+            "--pipeline" => key.push_str("-pipeline"),
             _ => {}
         }
     }
@@ -123,6 +124,8 @@ pub struct Build<'a> {
     pub handlers: &'a [&'a str],
     /// Build with `--no-default-features`.
     pub no_default_features: bool,
+    /// Cargo features to add (`--features`), comma-separated; empty for none.
+    pub features: &'a str,
     /// Cargo profile: "release" (stripped, as shipped) or "symbols".
     pub profile: &'a str,
     /// Rust target triple; empty means `x86_64-unknown-linux-musl`.
@@ -173,6 +176,9 @@ pub fn build(b: &Build) -> PathBuf {
     if b.no_default_features {
         cmd.arg("--no-default-features");
     }
+    if !b.features.is_empty() {
+        cmd.args(["--features", b.features]);
+    }
     let out = cmd.output().expect("run cargo");
     assert!(out.status.success(), "building bootstrap {:?} failed:\n{}", b, String::from_utf8_lossy(&out.stderr));
     let built = target.join(triple).join(profile).join("bootstrap");
@@ -188,6 +194,12 @@ pub fn build(b: &Build) -> PathBuf {
 /// The default (echo demo) release build.
 pub fn demo() -> PathBuf {
     build(&Build { name: "demo", ..Default::default() })
+}
+
+/// The demo built with the cargo feature `pipeline` as well (README,
+/// "Pipelining").
+pub fn pipelined_demo() -> PathBuf {
+    build(&Build { name: "demo-pipeline", features: "pipeline", ..Default::default() })
 }
 
 /// A loopback runtime API with `quirks`, on 127.0.0.1.
