@@ -100,6 +100,15 @@ fn utf8_sequence(s: &[u8]) -> (bool, usize) {
     (k == n, k)
 }
 
+/// Copies `src` to the front of `dst`; `None`, and nothing copied, if it
+/// does not fit. Byte by byte through a zip: unlike `copy_from_slice`, no
+/// length check that could panic is linked in.
+pub fn copy_to(dst: &mut [u8], src: &[u8]) -> Option<()> {
+    let head = dst.get_mut(..src.len())?;
+    head.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
+    Some(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
