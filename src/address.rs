@@ -46,10 +46,9 @@ pub fn host_addrs(
     };
     if v6 {
         // A NUL-terminated copy without the brackets, for inet_pton.
+        // (`inner` is at most 255 bytes: it fits with the NUL.)
         let mut lit = [0u8; 256];
-        if let Some(head) = lit.get_mut(..inner.len()) {
-            head.copy_from_slice(inner);
-        }
+        crate::text::copy_to(&mut lit, inner);
         let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad_api("contains a NUL"))?;
         #[allow(unused_mut)]
         let mut a = sys::inet_pton6(c).ok_or(Fatal::EnvInvalid { var, value, why: v6_hint })?;
