@@ -212,12 +212,9 @@ fn read_file<'b>(path: &CStr, buf: &'b mut [u8]) -> &'b [u8] {
 
 /// An IPv4 or IPv6 literal (no brackets, no zone) as a socket address.
 fn parse_ip(text: &[u8], port: u16) -> Option<SockAddr> {
-    let mut z = [0u8; 48];
-    crate::text::copy_to(&mut z, text)?;
-    let c = CStr::from_bytes_until_nul(&z).ok()?;
-    match sys::inet_pton4(c) {
+    match crate::text::parse_ipv4(text) {
         Some(a) => Some(SockAddr::v4(a, port)),
-        None => sys::inet_pton6(c).map(|a| SockAddr::v6(a, port)),
+        None => crate::text::parse_ipv6(text).map(|a| SockAddr::v6(a, port)),
     }
 }
 
@@ -379,7 +376,8 @@ pub fn build_query<'q>(out: &'q mut [u8; 300], id: u16, name: &[u8], qtype: u16)
 /// (nothing written) if they do not fit.
 fn put(rest: &mut &mut [u8], bytes: &[u8]) -> Option<()> {
     let (head, tail) = core::mem::take(rest).split_at_mut_checked(bytes.len())?;
-    crate::text::copy_to(head, bytes)?;
+    // A zip, not `copy_from_slice`: no length check that could panic.
+    head.iter_mut().zip(bytes).for_each(|(d, &b)| *d = b);
     *rest = tail;
     Some(())
 }
