@@ -57,6 +57,18 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
     sys::open_stdio().map_err(Fatal::Stdio)?;
     let env = Env::read();
     let (addrs, dialect) = Dialect::choose(&env, host)?;
+    // Without the feature the setting is not read, only noticed, and the
+    // code that sends and reads pipelined requests is left out.
+    #[cfg(feature = "pipeline")]
+    let pipeline = pipelining(env.pipeline)? && dialect.pipelines();
+    #[cfg(not(feature = "pipeline"))]
+    let pipeline = false;
+    #[cfg(not(feature = "pipeline"))]
+    if env.pipeline.is_some() {
+        Line::new()
+            .str("warning: SCF_BOOTSTRAP_PIPELINE is ignored: this build has no pipelining (feature `pipeline` is off)")
+            .emit();
+    }
 
     let mut ctx = RawContext {
         size: core::mem::size_of::<RawContext>() as u32,
@@ -97,8 +109,15 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
         crash::arm();
     }
     let mut id_mem: IdMem = [0; ID_MEM];
+    // An event already received: the answer to a pipelined /next that came
+    // when the result before it was refused or unanswered (see
+    // `post_result`; never, and compiled out, without the feature).
+    let mut held = None;
     loop {
-        let next = dialect.next(&mut client).map_err(|err| Fatal::Http { endpoint: dialect.endpoint(Next), err })?;
+        let next = match held.take().filter(|_| cfg!(feature = "pipeline")) {
+            Some(n) => n,
+            None => dialect.next(&mut client).map_err(|err| Fatal::Http { endpoint: dialect.endpoint(Next), err })?,
+        };
         if dialect.poll_again(next.status) {
             continue;
         }
@@ -141,16 +160,20 @@ fn serve<'b>(rx: Buf<'b>, tail: Buf<'b>, tx: &mut Buf<'_>, host: &mut Host<'stat
 
         let mut why = if bad_header.is_some() { Failure::InvalidContext } else { Failure::Handler };
         if ok {
-            let status = dialect.respond(&mut client, id, tx.as_slice())?;
-            if (200..300).contains(&status) {
-                continue;
-            }
+            let status = match pipeline {
+                true => post_result(&mut client, ScfEndpoint::Response, tx.as_slice(), &ctx, &mut held)?,
+                false => Some(dialect.respond(&mut client, id, tx.as_slice())?),
+            };
+            let Some(status) = status.filter(|s| !(200..300).contains(s)) else { continue };
             // The API refused the result (a response too large, say): tell
             // it why on the error endpoint rather than lose it.
             msg!("the runtime API refused the response with status {}", Arg::Num(status.into())).store(tx);
             why = Failure::ResponseRefused;
         }
-        let status = dialect.post_error(&mut client, id, why, tx)?;
+        let status = match pipeline {
+            true => post_result(&mut client, ScfEndpoint::Error, tx.as_slice(), &ctx, &mut held)?.unwrap_or(200),
+            false => dialect.post_error(&mut client, id, why, tx)?,
+        };
         if !(200..300).contains(&status) {
             let (endpoint, status) = (Arg::Str(dialect.endpoint(ScfEndpoint::Error).name()), Arg::Num(status.into()));
             msg!("warning: {} answered status {}", endpoint, status).emit();
@@ -288,6 +311,20 @@ impl Dialect {
             Dialect::Scf => client.request(Next.route(), b""),
             #[cfg(feature = "lambda")]
             Dialect::Lambda { prefix } => client.request_parts(&[b"GET ", prefix, crate::lambda::NEXT_LINE], None),
+        }
+    }
+
+    /// Whether results may go out pipelined with the next `/next` (the
+    /// setting is on): SCF's; refused on Lambda with one warning.
+    #[cfg(feature = "pipeline")]
+    fn pipelines(self) -> bool {
+        match self {
+            Dialect::Scf => true,
+            #[cfg(feature = "lambda")]
+            Dialect::Lambda { .. } => {
+                msg!("warning: SCF_BOOTSTRAP_PIPELINE=1 is for SCF only; requests to Lambda go one at a time").emit();
+                false
+            }
         }
     }
 
@@ -468,6 +505,91 @@ fn post(client: &mut Client, endpoint: ScfEndpoint, body: &[u8]) -> Result<u16, 
         .map_err(|err| Fatal::Http { endpoint: endpoint.into(), err })
 }
 
+/// The setting `SCF_BOOTSTRAP_PIPELINE`: `1` sends each result and the
+/// next `/next` in one write (HTTP/1.1 pipelining), `0` or unset sends
+/// them one at a time. Off by default: neither Tencent nor AWS documents
+/// whether its runtime API reads pipelined requests.
+#[cfg(feature = "pipeline")]
+fn pipelining(value: Option<&'static CStr>) -> Result<bool, Fatal> {
+    match value.map(CStr::to_bytes) {
+        None | Some(b"0") => Ok(false),
+        Some(b"1") => Ok(true),
+        Some(value) => Err(Fatal::EnvInvalid {
+            var: "SCF_BOOTSTRAP_PIPELINE",
+            value,
+            why: "is neither 0 (pipelining off) nor 1 (on)",
+        }),
+    }
+}
+
+/// Posts an invocation's result, `body` to `endpoint` (response or error),
+/// with the next `/next` in the same write (pipelining, SCF only), and
+/// returns the status; the loop reads the `/next`'s answer.
+///
+/// A result refused, or left without an answer (a connection failure, a
+/// 5xx), with a `/next` already on its way needs more: anything posted
+/// for the invocation (the error saying why, the result again) may only
+/// go while it is still the current one. The `/next`'s answer tells: the
+/// same request id (a repeated `/next` returns the current event) means
+/// it is, and the caller posts the error, or the result is sent again
+/// alone, as without pipelining; a new one means the platform has moved
+/// on, and anything posted now would count for the new event, so nothing
+/// is (a refusal is told on stderr), the new event is left in `held`, and
+/// `None` returned.
+fn post_result(
+    client: &mut Client,
+    endpoint: ScfEndpoint,
+    body: &[u8],
+    ctx: &RawContext,
+    held: &mut Option<crate::http::Response>,
+) -> Result<Option<u16>, Fatal> {
+    // The id lives in the receive buffer, which the answers overwrite:
+    // its length and first bytes are kept to compare with.
+    let mut id = [0u8; 128];
+    let len = ctx.request_id.bytes().map_or(0, |b| {
+        id.iter_mut().zip(b).for_each(|(d, s)| *d = *s);
+        b.len()
+    });
+    let next_route = ScfEndpoint::Next.route();
+    // The answer to the result: accepted, refused (its status), or none
+    // (the connection failed before it, or a 5xx: the platform may or may
+    // not have taken the result, and the /next behind it).
+    let refused = match client.request_then(endpoint.route(), body, next_route) {
+        Ok(r) if (200..300).contains(&r.status) || endpoint != ScfEndpoint::Response => return Ok(Some(r.status)),
+        Ok(r) => Some(r.status),
+        Err(crate::http::Error::Unreachable(_)) => None,
+        Err(err) => return Err(Fatal::Http { endpoint: endpoint.into(), err }),
+    };
+    let next =
+        client.request(next_route, b"").map_err(|err| Fatal::Http { endpoint: ScfEndpoint::Next.into(), err })?;
+    let got = next.context.request_id.clone().and_then(|r| client.buffer_mut().get(r)).unwrap_or_default();
+    if next.status != 200 {
+        // The loop stops on it.
+        *held = Some(next);
+        return Ok(None);
+    }
+    if got.len() == len && got.iter().zip(&id).all(|(a, b)| a == b) {
+        // Still the current invocation: a refusal is posted as an error by
+        // the caller; a result without an answer is sent again, alone.
+        return match refused {
+            Some(status) => Ok(Some(status)),
+            None => post(client, endpoint, body).map(Some),
+        };
+    }
+    // The platform has moved on: an unanswered result was taken (or the
+    // invocation ended otherwise); a refused one can no longer be told.
+    if let Some(status) = refused {
+        msg!(
+            "warning: the runtime API refused the response with status {} and the pipelined /next brought the next \
+             event, so no error was posted for the refused one",
+            Arg::Num(status.into())
+        )
+        .emit();
+    }
+    *held = Some(next);
+    Ok(None)
+}
+
 /// The environment the platform gives the runtime. Every value lives in the
 /// process environment, so borrowing it for 'static costs no copy.
 pub struct Env {
@@ -478,6 +600,8 @@ pub struct Env {
     pub namespace: Option<&'static CStr>,
     pub version: Option<&'static CStr>,
     pub region: Option<&'static CStr>,
+    /// `SCF_BOOTSTRAP_PIPELINE` (README, "Pipelining").
+    pub pipeline: Option<&'static CStr>,
     #[cfg(feature = "lambda")]
     pub lambda: crate::lambda::Env,
 }
@@ -487,8 +611,14 @@ impl Env {
         // Grouped by shared prefix, so an entry is compared with a group's
         // names only after its prefix matched (see sys::getenv_grouped);
         // the slots of `v` follow the names in this order.
-        const SCF: [&[u8]; 5] =
-            [b"RUNTIME_API", b"RUNTIME_API_PORT", b"FUNCTIONNAME", b"NAMESPACE", b"FUNCTIONVERSION"];
+        const SCF: [&[u8]; 6] = [
+            b"RUNTIME_API",
+            b"RUNTIME_API_PORT",
+            b"FUNCTIONNAME",
+            b"NAMESPACE",
+            b"FUNCTIONVERSION",
+            b"BOOTSTRAP_PIPELINE",
+        ];
         let groups: &[(&[u8], &[&[u8]])] = &[
             (b"SCF_", &SCF),
             (b"_HANDLER", &[b""]),
@@ -496,16 +626,16 @@ impl Env {
             #[cfg(feature = "lambda")]
             (b"AWS_", &crate::lambda::ENV_NAMES),
         ];
-        let mut v = [None; 12];
+        let mut v = [None; 13];
         sys::getenv_grouped(groups, &mut v);
         #[allow(unused_mut)]
-        let [api, port, mut function_name, mut namespace, mut version, handler, mut region, ..] = v;
+        let [api, port, mut function_name, mut namespace, mut version, pipeline, handler, mut region, ..] = v;
         #[cfg(feature = "lambda")]
-        let lambda = crate::lambda::Env { api: v[7], memory_size: v[10] };
+        let lambda = crate::lambda::Env { api: v[8], memory_size: v[11] };
         // Serving Lambda, the context's metadata is Lambda's.
         #[cfg(feature = "lambda")]
         if lambda.api.is_some() {
-            (function_name, namespace, version, region) = (v[8], None, v[9], v[11]);
+            (function_name, namespace, version, region) = (v[9], None, v[10], v[12]);
         }
         Env {
             api,
@@ -515,6 +645,7 @@ impl Env {
             namespace,
             version,
             region,
+            pipeline,
             #[cfg(feature = "lambda")]
             lambda,
         }

@@ -398,3 +398,20 @@ fn a_crashing_init_hook_posts_to_init_error_and_dies_by_the_signal() {
     let log = api.log();
     assert_eq!(log.len(), 1, "init/error only, no next: {log:?}");
 }
+
+/// SCF_BOOTSTRAP_PIPELINE=1 is SCF's: on Lambda it is refused with one
+/// warning at start, and requests go one at a time.
+#[test]
+fn pipelining_is_refused_on_lambda_with_one_warning() {
+    let api = LambdaApi::start("127.0.0.1:0", LambdaConfig::default());
+    let p = spawn_lambda(&demo(), &api, "index.main_handler", &[("SCF_BOOTSTRAP_PIPELINE", "1")]);
+    for id in ["p1", "p2"] {
+        assert_eq!(ok_body(&api.invoke(event(id, id.as_bytes(), &[]), T), id), echo_of(id.as_bytes()));
+    }
+    let stderr = p.stop();
+    let ours: Vec<&str> = stderr.lines().filter(|l| l.starts_with("scf-bootstrap: ")).collect();
+    assert_eq!(
+        ours,
+        ["scf-bootstrap: warning: SCF_BOOTSTRAP_PIPELINE=1 is for SCF only; requests to Lambda go one at a time"]
+    );
+}

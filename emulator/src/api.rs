@@ -231,6 +231,10 @@ pub struct Stats {
     pub connections: u64,
     /// Requests fully read (any path).
     pub requests: u64,
+    /// Requests read with the next request's bytes already buffered
+    /// behind them: the client sent the next one before this one was
+    /// answered (HTTP/1.1 pipelining; the reader serves them in order).
+    pub pipelined: u64,
     /// Accepted `POST /runtime/init/ready` (non-empty body).
     pub ready_posts: u64,
     /// `GET /runtime/invocation/next` received.
@@ -568,7 +572,11 @@ fn serve_connection(sh: &Shared, stream: TcpStream) {
                 break;
             }
         };
-        sh.lock().stats.requests += 1;
+        {
+            let mut st = sh.lock();
+            st.stats.requests += 1;
+            st.stats.pipelined += u64::from(conn.reader.conn.has_buffered());
+        }
         if handle(&mut conn, req) == After::Close {
             break;
         }

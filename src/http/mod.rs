@@ -26,6 +26,16 @@
 //!   response is read; a `recv` per request to look for them would cost
 //!   every warm invocation a syscall.
 //!
+//! Pipelining (opt-in, see [`Client::request_then`]): a request may take
+//! the next one along in its `sendmsg`; its answer is then the next
+//! response on the connection, read by the next [`Client::request`] on
+//! that route without sending anything. Once the first answer is
+//! complete, the rules above hold for the second (a close before its
+//! first byte is the idle case: it is resent at once, once). Before that,
+//! nothing is resent: the peer may have read both, and resending the
+//! first (a result) after the second (a `/next`) was served could attach
+//! it to the next event; the caller decides.
+//!
 //! No read has a timeout: `/runtime/invocation/next` is a long poll that the
 //! platform may hold for minutes, and the platform's own invocation timeout
 //! bounds every other exchange.
@@ -43,7 +53,8 @@ pub const RETRY_BUDGET_MS: u64 = 10_000;
 /// What went wrong with a request; the caller knows which endpoint it was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// Retries exhausted; the last cause is given.
+    /// Retries exhausted; the last cause is given. (From
+    /// [`Client::request_then`]: its one try failed.)
     Unreachable(Cause),
     /// The response could not be framed.
     Malformed(wire::Error),
@@ -105,6 +116,16 @@ enum Req<'r> {
     Parts(&'r [&'r [u8]], Option<&'r [&'r [u8]]>),
 }
 
+/// What an attempt does besides its own request: nothing, send the
+/// request on a route in the same write (pipelining), or nothing but read,
+/// its request having gone out with the one before.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pipe {
+    Alone,
+    Then(&'static Route),
+    Sent,
+}
+
 /// A framing fault as the client reports it.
 fn fault(f: wire::Fault) -> Attempt {
     Attempt::Fatal(match f {
@@ -149,6 +170,9 @@ pub struct Client<'b> {
     host: Host<'b>,
     /// An out-of-step connection was reported on stderr already.
     warned: bool,
+    /// The route whose request went out with the last one and whose
+    /// answer is still to be read from the connection.
+    pending: Option<&'static Route>,
     /// Serving Lambda: the last response's Lambda context headers (`None`
     /// for SCF, whose heads are not searched for them).
     #[cfg(feature = "lambda")]
@@ -169,6 +193,7 @@ impl<'b> Client<'b> {
             tail,
             host,
             warned: false,
+            pending: None,
             #[cfg(feature = "lambda")]
             lambda: None,
         }
@@ -225,7 +250,43 @@ impl<'b> Client<'b> {
     /// Sends one request on `route` and reads its response, with the retry
     /// policy in the module docs. `body` is sent on routes that take one.
     pub fn request(&mut self, route: &Route, body: &[u8]) -> Result<Response, Error> {
-        self.send(Req::Route(route, body))
+        let pipe = self.take_pending(Some(route));
+        self.send(Req::Route(route, body), pipe)
+    }
+
+    /// [`Client::request`] on `route` with the request on `then` (without
+    /// a body) in the same `sendmsg`; returns the first answer. The second
+    /// is read by the next [`Client::request`] on `then`, which sends
+    /// nothing if the connection it went out on is still open (any other
+    /// request drops that connection first).
+    ///
+    /// Nothing is resent: a failure that would be retried (a connection
+    /// closed or broken before the first answer, a 5xx) is returned at
+    /// once as [`Error::Unreachable`], because the peer may have read both
+    /// requests. Only the caller can tell whether the first still needs
+    /// sending (SCF: by what `then`, a `/next`, now brings).
+    pub fn request_then(&mut self, route: &Route, body: &[u8], then: &'static Route) -> Result<Response, Error> {
+        let pipe = match self.take_pending(Some(route)) {
+            Pipe::Sent => Pipe::Sent,
+            _ => Pipe::Then(then),
+        };
+        self.send(Req::Route(route, body), pipe)
+    }
+
+    /// How the next request on `route` (`None`: not a [`Route`]) goes out:
+    /// its answer may already be on its way. A request other than the one
+    /// that went out with the last drops that connection, so that the
+    /// unread answer is not taken for its own.
+    #[inline(always)]
+    fn take_pending(&mut self, route: Option<&Route>) -> Pipe {
+        match self.pending.take() {
+            None => Pipe::Alone,
+            Some(p) if Some(p) == route => Pipe::Sent,
+            Some(_) => {
+                self.conn = None;
+                Pipe::Alone
+            }
+        }
     }
 
     /// Sends one request whose line comes in pieces (see
@@ -234,15 +295,24 @@ impl<'b> Client<'b> {
     /// [`Client::request`].
     #[cfg(feature = "lambda")]
     pub fn request_parts(&mut self, line: &[&[u8]], body: Option<&[&[u8]]>) -> Result<Response, Error> {
-        self.send(Req::Parts(line, body))
+        let pipe = self.take_pending(None);
+        self.send(Req::Parts(line, body), pipe)
     }
 
     /// Both kinds of request: one call of [`Client::attempt`], so that it
     /// is inlined into the retry loop (a second call site would keep it a
     /// function, and its response would be copied out of each call).
-    fn send(&mut self, req: Req) -> Result<Response, Error> {
+    /// `pipe` applies to the first attempt only; a pipelined attempt is
+    /// not retried (see [`Client::request_then`]).
+    fn send(&mut self, req: Req, mut pipe: Pipe) -> Result<Response, Error> {
         self.join_tail()?;
-        self.with_retries(|c| c.attempt(req))
+        self.with_retries(|c| {
+            let p = core::mem::replace(&mut pipe, Pipe::Alone);
+            c.attempt(req, p).map_err(|e| match (p, e) {
+                (Pipe::Then(_), Attempt::Stale(c) | Attempt::Retry(c)) => Attempt::Fatal(Error::Unreachable(c)),
+                (_, e) => e,
+            })
+        })
     }
 
     fn with_retries<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, Attempt>) -> Result<T, Error> {
@@ -295,11 +365,19 @@ impl<'b> Client<'b> {
         Err(Cause::Connect(last))
     }
 
-    /// One try: the request, then the response.
-    fn attempt(&mut self, req: Req) -> Result<Response, Attempt> {
+    /// One try: the request (with `pipe`'s), then the response.
+    fn attempt(&mut self, req: Req, pipe: Pipe) -> Result<Response, Attempt> {
         self.rx.consume(self.done);
         self.done = 0;
-        if !self.rx.is_empty() && self.conn.is_some() {
+        // Bytes left over are the start of the answer already asked for
+        // when the request went out with the last one.
+        // (A request that went out on a connection since dropped is sent
+        // again.)
+        let pipe = match pipe {
+            Pipe::Sent if self.conn.is_none() => Pipe::Alone,
+            p => p,
+        };
+        if !self.rx.is_empty() && self.conn.is_some() && pipe != Pipe::Sent {
             self.out_of_step();
         }
         self.ensure_connected().map_err(Attempt::Retry)?;
@@ -307,10 +385,19 @@ impl<'b> Client<'b> {
         let failed = |c| if reused { Attempt::Stale(c) } else { Attempt::Retry(c) };
         let fd = self.conn.as_ref().ok_or(Attempt::Retry(Cause::Closed))?;
         let mut digits = itoa::Buffer::new();
-        let sent = match req {
-            Req::Route(route, body) => sys::send_all(fd, wire::request(route, self.tail.as_slice(), &mut digits, body)),
+        let sent = match (req, pipe) {
+            (_, Pipe::Sent) => Ok(()),
+            (Req::Route(route, body), Pipe::Then(then)) => {
+                let [a, b, c, d, e] = wire::request(route, self.tail.as_slice(), &mut digits, body);
+                let mut none = itoa::Buffer::new();
+                let [f, g, h, ..] = wire::request(then, self.tail.as_slice(), &mut none, b"");
+                sys::send_all(fd, [a, b, c, d, e, f, g, h])
+            }
+            (Req::Route(route, body), _) => {
+                sys::send_all(fd, wire::request(route, self.tail.as_slice(), &mut digits, body))
+            }
             #[cfg(feature = "lambda")]
-            Req::Parts(line, body) => {
+            (Req::Parts(line, body), _) => {
                 let mut pieces: [&[u8]; wire::REQUEST_PIECES] = [b""; wire::REQUEST_PIECES];
                 let n = wire::request_parts(&mut pieces, line, self.tail.as_slice(), &mut digits, body);
                 sys::send_all_in(fd, pieces.get_mut(..n).unwrap_or_default())
@@ -381,6 +468,11 @@ impl<'b> Client<'b> {
         }
         if head.status >= 500 {
             return Err(Attempt::Retry(Cause::Status(head.status)));
+        }
+        // The second request's answer follows on this connection, if it
+        // stays open.
+        if let (Pipe::Then(then), Some(_)) = (pipe, &self.conn) {
+            self.pending = Some(then);
         }
         Ok(Response { status: head.status, body, context: head.context })
     }
