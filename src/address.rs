@@ -5,7 +5,8 @@
 use crate::fatal::Fatal;
 #[cfg(doc)]
 use crate::http::wire::Host;
-use crate::sys::{self, Addrs, SockAddr};
+use crate::sys::{Addrs, SockAddr};
+use crate::text;
 use core::ffi::CStr;
 
 /// A port number: 1 to 65535, digits only, no leading zero.
@@ -21,14 +22,16 @@ pub fn parse_port(pv: &[u8]) -> Option<u16> {
 }
 
 /// The addresses of the runtime API's host `value` (the setting of `var`,
-/// also given NUL-terminated as `c`), and the host as it goes in the Host
+/// `_c` is no longer read: the literal is parsed from `value` by
+/// [`text::parse_ipv4`] and [`text::parse_ipv6`]; it stays until its caller in
+/// runtime.rs drops it), and the host as it goes in the Host
 /// header: whether it is IPv6 (and wants brackets) and the text inside any
 /// brackets (see [`Host::new`]). `v6_hint` is the message for an IPv6
 /// literal that does not parse.
 pub fn host_addrs(
     var: &'static str,
     value: &'static [u8],
-    c: &CStr,
+    _c: &CStr,
     port: u16,
     v6_hint: &'static str,
 ) -> Result<(Addrs, bool, &'static [u8]), Fatal> {
@@ -45,14 +48,8 @@ pub fn host_addrs(
         _ => (value, value.contains(&b':')),
     };
     if v6 {
-        // A NUL-terminated copy without the brackets, for inet_pton.
-        let mut lit = [0u8; 256];
-        if let Some(head) = lit.get_mut(..inner.len()) {
-            head.copy_from_slice(inner);
-        }
-        let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad_api("contains a NUL"))?;
         #[allow(unused_mut)]
-        let mut a = sys::inet_pton6(c).ok_or(Fatal::EnvInvalid { var, value, why: v6_hint })?;
+        let mut a = text::parse_ipv6(inner).ok_or(Fatal::EnvInvalid { var, value, why: v6_hint })?;
         // `[::]` (what cargo-lambda hands out) is where a server listens, not
         // an address: as a destination it means this host.
         #[cfg(feature = "lambda")]
@@ -60,7 +57,7 @@ pub fn host_addrs(
             a[15] = 1;
         }
         addrs.push(SockAddr::v6(a, port));
-    } else if let Some(a) = sys::inet_pton4(c) {
+    } else if let Some(a) = text::parse_ipv4(value) {
         #[cfg(feature = "lambda")]
         let a = if a == [0; 4] { [127, 0, 0, 1] } else { a };
         addrs.push(SockAddr::v4(a, port));

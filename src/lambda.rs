@@ -147,12 +147,8 @@ pub fn endpoint(api: &'static CStr) -> Result<Api, Fatal> {
     if host.is_empty() || host.len() > 255 {
         return Err(bad(FORMS));
     }
-    // The host NUL-terminated, for inet_pton.
-    let mut lit = [0u8; 256];
-    lit.iter_mut().zip(host).for_each(|(d, &c)| *d = c);
-    let c = CStr::from_bytes_until_nul(&lit).map_err(|_| bad("contains a NUL"))?;
     // Messages quote the whole setting, not just its host part.
-    let (addrs, v6, inner) = address::host_addrs(VAR, host, c, port_n, FORMS).map_err(|e| match e {
+    let (addrs, v6, inner) = address::host_addrs(VAR, host, c"", port_n, FORMS).map_err(|e| match e {
         Fatal::EnvInvalid { why, .. } => bad(why),
         other => other,
     })?;

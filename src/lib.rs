@@ -20,7 +20,7 @@
 //!   module, `ffi` and `crash` are the only places where `unsafe` is
 //!   allowed. Also the list of addresses to connect to (`Addrs`).
 //! - `text`: pure byte-text helpers several layers share (blank trimming,
-//!   decimal numbers, JSON string escaping).
+//!   decimal numbers, JSON string escaping, IPv4 and IPv6 literals).
 //! - `diag`: the one-line messages on stderr (`Line`): templates with `{}`
 //!   holes filled by typed arguments, rendered by one function; no
 //!   allocation, no panic.

@@ -18,6 +18,7 @@
 
 use crate::diag::Arg;
 use crate::sys::{self, Addrs, Errno, SockAddr};
+use core::cell::Cell;
 use core::ffi::CStr;
 
 /// Why a name has no address.
@@ -69,8 +70,7 @@ pub fn lookup(name: &[u8], port: u16, out: &mut Addrs) -> Result<(), Error> {
     }
 
     let mut text = [0u8; 4096];
-    let n = read_file(c"/etc/resolv.conf", &mut text);
-    let conf = Conf::parse(&text[..n]);
+    let conf = Conf::parse(read_file(c"/etc/resolv.conf", &mut text));
     let mut fqdn = [0u8; 256];
     let mut last = Error::NotFound;
     for candidate in conf.candidates(name) {
@@ -104,8 +104,8 @@ fn query_servers(conf: &Conf, fqdn: &[u8], port: u16, out: &mut Addrs) -> Result
             // Two queries, ids `id` (A) and `id + 1` (AAAA); wait for both.
             let mut pending = 0u8;
             for (i, qtype) in [(0u16, 1u16), (1, 28)] {
-                let len = build_query(&mut query, id.wrapping_add(i), fqdn, qtype);
-                if sys::send(&fd, &query[..len]).is_ok() {
+                let sent = build_query(&mut query, id.wrapping_add(i), fqdn, qtype).map(|q| sys::send(&fd, q));
+                if let Some(Ok(_)) = sent {
                     pending |= 1 << i;
                 }
             }
@@ -119,10 +119,11 @@ fn query_servers(conf: &Conf, fqdn: &[u8], port: u16, out: &mut Addrs) -> Result
                 }
                 // One datagram per read on a UDP socket.
                 let Ok(n) = sys::read(&fd, &mut packet) else { break };
+                let datagram = packet.get(..n).unwrap_or_default();
                 for i in 0..2u16 {
                     if pending & (1 << i) != 0 {
                         if let Ok(rcode) =
-                            parse_answer(&packet[..n], id.wrapping_add(i), |a| got |= out.push(a.with_port(port)))
+                            parse_answer(datagram, id.wrapping_add(i), |a| got |= out.push(a.with_port(port)))
                         {
                             pending &= !(1 << i);
                             // 0: no error; 3: no such name. Anything else is
@@ -156,56 +157,64 @@ fn with_file_lines(path: &CStr, mut each: impl FnMut(&[u8])) {
     let mut buf = [0u8; 4096];
     let (mut have, mut skipping) = (0, false);
     loop {
-        let n = match sys::read(&fd, &mut buf[have..]) {
+        let Some(room) = buf.get_mut(have..) else { return };
+        let n = match sys::read(&fd, room) {
             Ok(n) => n,
             Err(_) => return,
         };
         have += n;
-        let mut start = 0;
-        while let Some(i) = buf[start..have].iter().position(|&b| b == b'\n') {
+        let Some(filled) = buf.get(..have) else { return };
+        // The complete lines, then what follows the last line end (the
+        // whole text when there is none).
+        let mut pieces = filled.split(|&b| b == b'\n');
+        let partial = pieces.next_back().unwrap_or_default();
+        for line in pieces {
             if !skipping {
-                each(&buf[start..start + i]);
+                each(line);
             }
             skipping = false;
-            start += i + 1;
         }
         if n == 0 {
-            if !skipping && start < have {
-                each(&buf[start..have]);
+            if !skipping && !partial.is_empty() {
+                each(partial);
             }
             return;
         }
-        if start == 0 && have == buf.len() {
+        let keep = partial.len();
+        if keep == buf.len() {
             skipping = true;
             have = 0;
         } else {
-            buf.copy_within(start..have, 0);
-            have -= start;
+            // The partial line moves to the front, byte by byte forward
+            // (the two ranges may overlap), through cells: no index to check.
+            // The stale bytes after it move along (a `take(keep)` costs 96
+            // bytes of code to save copying at most 4 KiB once per read).
+            let cells = Cell::from_mut(buf.as_mut_slice()).as_slice_of_cells();
+            let from = cells.iter().skip(have - keep);
+            cells.iter().zip(from).for_each(|(d, s)| d.set(s.get()));
+            have = keep;
         }
     }
 }
 
 /// Reads up to `buf.len()` bytes of a small file; 0 if it cannot be read.
-fn read_file(path: &CStr, buf: &mut [u8]) -> usize {
-    let Ok(fd) = sys::open_read(path) else { return 0 };
+fn read_file<'b>(path: &CStr, buf: &'b mut [u8]) -> &'b [u8] {
+    let Ok(fd) = sys::open_read(path) else { return &[] };
     let mut have = 0;
-    while have < buf.len() {
-        match sys::read(&fd, &mut buf[have..]) {
+    while let Some(room @ [_, ..]) = buf.get_mut(have..) {
+        match sys::read(&fd, room) {
             Ok(0) | Err(_) => break,
             Ok(n) => have += n,
         }
     }
-    have
+    buf.get(..have).unwrap_or_default()
 }
 
 /// An IPv4 or IPv6 literal (no brackets, no zone) as a socket address.
 fn parse_ip(text: &[u8], port: u16) -> Option<SockAddr> {
-    let mut z = [0u8; 48];
-    z.get_mut(..text.len())?.copy_from_slice(text);
-    let c = CStr::from_bytes_until_nul(&z).ok()?;
-    match sys::inet_pton4(c) {
+    match crate::text::parse_ipv4(text) {
         Some(a) => Some(SockAddr::v4(a, port)),
-        None => sys::inet_pton6(c).map(|a| SockAddr::v6(a, port)),
+        None => crate::text::parse_ipv6(text).map(|a| SockAddr::v6(a, port)),
     }
 }
 
@@ -223,10 +232,11 @@ impl<'a> Iterator for Words<'a> {
     fn next(&mut self) -> Option<&'a [u8]> {
         let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
         let start = self.0.iter().position(|b| !blank(b))?;
-        let rest = &self.0[start..];
+        let rest = self.0.get(start..)?;
         let end = rest.iter().position(blank).unwrap_or(rest.len());
-        self.0 = &rest[end..];
-        Some(&rest[..end])
+        let (word, after) = rest.split_at_checked(end)?;
+        self.0 = after;
+        Some(word)
     }
 }
 
@@ -261,8 +271,8 @@ impl<'a> Conf<'a> {
             let key = w.next().and_then(|k| KEYS.iter().position(|&key| key == k));
             match key {
                 Some(0) => {
-                    if let (Some(s), true) = (w.next(), c.n_servers < 3) {
-                        c.servers[c.n_servers] = s;
+                    if let (Some(s), Some(slot)) = (w.next(), c.servers.get_mut(c.n_servers)) {
+                        *slot = s;
                         c.n_servers += 1;
                     }
                 }
@@ -288,8 +298,10 @@ impl<'a> Conf<'a> {
 
     /// The name servers; 127.0.0.1 when the file names none.
     fn servers(&self) -> impl Iterator<Item = &[u8]> {
-        let default: &[&[u8]] = &[b"127.0.0.1"];
-        let list = if self.n_servers == 0 { default } else { &self.servers[..self.n_servers] };
+        let list: &[&[u8]] = match self.servers.get(..self.n_servers) {
+            Some(named @ [_, ..]) => named,
+            _ => &[b"127.0.0.1"],
+        };
         list.iter().copied()
     }
 
@@ -329,43 +341,45 @@ impl Candidate<'_> {
     /// bytes.
     pub fn write(&self, name: &[u8], out: &mut [u8; 256]) -> Option<usize> {
         let name = name.strip_suffix(b".").unwrap_or(name);
-        let mut len = name.len();
-        out.get_mut(..len)?.copy_from_slice(name);
+        let total = out.len();
+        let mut rest: &mut [u8] = out;
+        put(&mut rest, name)?;
         if let Candidate::Search(d) = self {
-            let d = d.strip_suffix(b".").unwrap_or(d);
-            *out.get_mut(len)? = b'.';
-            out.get_mut(len + 1..len + 1 + d.len())?.copy_from_slice(d);
-            len += 1 + d.len();
+            put(&mut rest, b".")?;
+            put(&mut rest, d.strip_suffix(b".").unwrap_or(d))?;
         }
+        let len = total - rest.len();
         (len <= 253).then_some(len)
     }
 }
 
 /// Writes a recursive query for `name`, of type `qtype`, class IN, to `out`
-/// and returns its length. `name` must be at most 253 bytes.
-pub fn build_query(out: &mut [u8; 300], id: u16, name: &[u8], qtype: u16) -> usize {
-    out[..12].copy_from_slice(&[(id >> 8) as u8, id as u8, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+/// and returns it; `None` if it does not fit (never for a name of at most
+/// 253 bytes).
+pub fn build_query<'q>(out: &'q mut [u8; 300], id: u16, name: &[u8], qtype: u16) -> Option<&'q [u8]> {
+    let ([i0, i1], [t0, t1]) = (id.to_be_bytes(), qtype.to_be_bytes());
+    let mut rest: &mut [u8] = out;
+    put(&mut rest, &[i0, i1, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0])?;
     // Each label (a dot-separated part; empty ones skipped, long ones cut
-    // to 63 bytes) after its length byte, at `p`; `n` bytes of the label
-    // so far.
-    let (mut p, mut n) = (12, 0);
-    for &b in name {
-        if b != b'.' {
-            if n < 63 {
-                n += 1;
-                out[p + n] = b;
-            }
-        } else if n > 0 {
-            out[p] = n as u8;
-            (p, n) = (p + 1 + n, 0);
-        }
+    // to 63 bytes) after its length byte.
+    for label in name.split(|&b| b == b'.').filter(|l| !l.is_empty()) {
+        let label = label.get(..63).unwrap_or(label);
+        put(&mut rest, &[label.len() as u8])?;
+        put(&mut rest, label)?;
     }
-    if n > 0 {
-        out[p] = n as u8;
-        p += 1 + n;
-    }
-    out[p..p + 5].copy_from_slice(&[0, (qtype >> 8) as u8, qtype as u8, 0, 1]);
-    p + 5
+    put(&mut rest, &[0, t0, t1, 0, 1])?;
+    let len = 300 - rest.len();
+    out.get(..len)
+}
+
+/// Writes `bytes` at the front of `rest` and moves `rest` past them; `None`
+/// (nothing written) if they do not fit.
+fn put(rest: &mut &mut [u8], bytes: &[u8]) -> Option<()> {
+    let (head, tail) = core::mem::take(rest).split_at_mut_checked(bytes.len())?;
+    // A zip, not `copy_from_slice`: no length check that could panic.
+    head.iter_mut().zip(bytes).for_each(|(d, &b)| *d = b);
+    *rest = tail;
+    Some(())
 }
 
 /// A DNS response that cannot be read.
@@ -478,16 +492,46 @@ mod tests {
     }
 
     #[test]
+    fn file_lines_across_reads() {
+        // Lines that straddle the 4096-byte reads, one longer than the
+        // buffer (skipped), and a last line without its line end.
+        let mut text = Vec::new();
+        let mut want = Vec::new();
+        for i in 0..120 {
+            let line = format!("{i:03} {}", "y".repeat(i % 97));
+            text.extend_from_slice(line.as_bytes());
+            text.push(b'\n');
+            want.push(line.into_bytes());
+        }
+        text.extend_from_slice(&[b'z'; 5000]);
+        text.push(b'\n');
+        for line in ["after the long one", "", "last"] {
+            text.extend_from_slice(line.as_bytes());
+            text.push(b'\n');
+            want.push(line.as_bytes().to_vec());
+        }
+        text.pop();
+        let path = std::env::temp_dir().join(format!("scf-bootstrap-lines-{}", std::process::id()));
+        std::fs::write(&path, &text).unwrap();
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        let mut got = Vec::new();
+        with_file_lines(&c, |l| got.push(l.to_vec()));
+        std::fs::remove_file(&path).unwrap();
+        assert!(text.len() > 2 * 4096);
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn queries() {
         let mut q = [0u8; 300];
-        let n = build_query(&mut q, 0xabcd, b"api.example", 28);
-        assert_eq!(&q[..n], b"\xab\xcd\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03api\x07example\x00\x00\x1c\x00\x01");
+        let q1 = build_query(&mut q, 0xabcd, b"api.example", 28).unwrap();
+        assert_eq!(q1, b"\xab\xcd\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03api\x07example\x00\x00\x1c\x00\x01");
         // Empty labels are skipped, and a label is cut to 63 bytes.
-        let n = build_query(&mut q, 1, b".a..bc.", 1);
-        assert_eq!(&q[12..n], b"\x01a\x02bc\x00\x00\x01\x00\x01");
+        let q2 = build_query(&mut q, 1, b".a..bc.", 1).unwrap();
+        assert_eq!(&q2[12..], b"\x01a\x02bc\x00\x00\x01\x00\x01");
         let long = [b'x'; 70];
-        let n = build_query(&mut q, 1, &long, 1);
-        assert_eq!((q[12], n), (63, 12 + 1 + 63 + 5));
+        let q3 = build_query(&mut q, 1, &long, 1).unwrap();
+        assert_eq!((q3[12], q3.len()), (63, 12 + 1 + 63 + 5));
     }
 
     fn answer(id: u16, rcode: u8, records: &[(u16, &[u8])]) -> Vec<u8> {

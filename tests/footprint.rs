@@ -252,6 +252,88 @@ fn the_minimal_build_has_no_index_panics_of_its_own() {
     }
 }
 
+/// The default build, resolver included, has none of its own either: by
+/// the line tables, every call to an index or slice panic entry comes from
+/// a dependency (httparse's header trimming and token checks are what is
+/// left), none from src/. A call from an out-of-line copy of a core slice
+/// function counts where that copy is called from.
+#[test]
+fn the_default_build_has_no_index_panics_of_its_own() {
+    let bin = build(&Build { name: "default-lines", profile: "lines", ..Default::default() });
+    let out = Command::new("objdump")
+        .args(["-d", "--no-show-raw-insn", "-C"])
+        .arg(&bin)
+        .output()
+        .expect("objdump (binutils) is required");
+    let dis = String::from_utf8_lossy(&out.stdout);
+    const ENTRIES: [&str; 6] = [
+        "core::panicking::panic_bounds_check",
+        "core::slice::index::slice_index_fail",
+        "core::slice::index::slice_start_index_len_fail",
+        "core::slice::index::slice_end_index_len_fail",
+        "core::slice::index::slice_index_order_fail",
+        "core::slice::copy_from_slice_impl::len_mismatch_fail",
+    ];
+    // (address, start of the function it is in, called address, called name)
+    let mut calls = Vec::new();
+    let mut func = 0u64;
+    for line in dis.lines() {
+        if let Some(head) = line.strip_suffix(">:") {
+            func = u64::from_str_radix(head.split(' ').next().unwrap(), 16).unwrap();
+        } else if let Some((addr, insn)) = line.trim_start().split_once(":\t") {
+            if !(insn.starts_with("call") || insn.starts_with("jmp")) {
+                continue;
+            }
+            let Some((target, name)) = insn.split_whitespace().nth(1).zip(insn.split_once(" <")) else { continue };
+            let (Ok(a), Ok(t)) = (u64::from_str_radix(addr, 16), u64::from_str_radix(target, 16)) else { continue };
+            calls.push((a, func, t, name.1.trim_end_matches('>').to_string()));
+        }
+    }
+    assert!(calls.len() > 100, "objdump found {} calls", calls.len());
+    let frames = |addrs: &[u64]| -> Vec<Vec<String>> {
+        let out = Command::new("addr2line")
+            .args(["-a", "-i", "-e"])
+            .arg(&bin)
+            .args(addrs.iter().map(|a| format!("{a:#x}")))
+            .output()
+            .expect("addr2line (binutils) is required");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        for l in text.lines() {
+            match l.starts_with("0x") {
+                true => groups.push(Vec::new()),
+                false => groups.last_mut().unwrap().push(l.to_string()),
+            }
+        }
+        groups
+    };
+    let src = root().join("src").display().to_string();
+    let (mut sites, mut own, mut theirs) =
+        (calls.iter().filter(|c| ENTRIES.iter().any(|e| c.3.starts_with(e))).collect::<Vec<_>>(), Vec::new(), 0);
+    assert!(!sites.is_empty() || !ENTRIES.iter().any(|e| dis.contains(&format!("<{e}>:"))));
+    let mut seen = std::collections::HashSet::new();
+    while !sites.is_empty() {
+        let addrs: Vec<u64> = sites.iter().map(|c| c.0).collect();
+        let mut next = Vec::new();
+        for (site, f) in sites.iter().zip(frames(&addrs)) {
+            assert!(f.iter().any(|l| !l.starts_with("??")), "no line for the call at {:#x}", site.0);
+            // The innermost frame outside core says whose index it is.
+            match f.iter().find(|l| !l.starts_with("/rustc/") && !l.starts_with("??")) {
+                Some(l) if l.starts_with(&src) => own.push(format!("{:#x} -> {}: {}", site.0, site.3, f.join(" <- "))),
+                Some(_) => theirs += 1,
+                None if seen.insert(site.1) => {
+                    // In core's own code: whoever calls that function.
+                    next.extend(calls.iter().filter(|c| c.2 == site.1));
+                }
+                None => {}
+            }
+        }
+        sites = next;
+    }
+    assert!(own.is_empty(), "index panics of the bootstrap's own:\n{}", own.join("\n"));
+    eprintln!("{theirs} index panic call(s), all in dependencies");
+}
+
 #[test]
 fn dependency_tree_is_exactly_httparse_itoa_memchr_libc() {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
