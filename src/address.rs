@@ -7,7 +7,6 @@ use crate::fatal::Fatal;
 use crate::http::wire::Host;
 use crate::sys::{Addrs, SockAddr};
 use crate::text;
-use core::ffi::CStr;
 
 /// A port number: 1 to 65535, digits only, no leading zero.
 pub fn parse_port(pv: &[u8]) -> Option<u16> {
@@ -21,17 +20,15 @@ pub fn parse_port(pv: &[u8]) -> Option<u16> {
     Some(port as u16)
 }
 
-/// The addresses of the runtime API's host `value` (the setting of `var`,
-/// `_c` is no longer read: the literal is parsed from `value` by
-/// [`text::parse_ipv4`] and [`text::parse_ipv6`]; it stays until its caller in
-/// runtime.rs drops it), and the host as it goes in the Host
+/// The addresses of the runtime API's host `value` (the setting of `var`;
+/// an IP literal is parsed by [`text::parse_ipv4`] and
+/// [`text::parse_ipv6`]), and the host as it goes in the Host
 /// header: whether it is IPv6 (and wants brackets) and the text inside any
 /// brackets (see [`Host::new`]). `v6_hint` is the message for an IPv6
 /// literal that does not parse.
 pub fn host_addrs(
     var: &'static str,
     value: &'static [u8],
-    _c: &CStr,
     port: u16,
     v6_hint: &'static str,
 ) -> Result<(Addrs, bool, &'static [u8]), Fatal> {

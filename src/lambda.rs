@@ -148,7 +148,7 @@ pub fn endpoint(api: &'static CStr) -> Result<Api, Fatal> {
         return Err(bad(FORMS));
     }
     // Messages quote the whole setting, not just its host part.
-    let (addrs, v6, inner) = address::host_addrs(VAR, host, c"", port_n, FORMS).map_err(|e| match e {
+    let (addrs, v6, inner) = address::host_addrs(VAR, host, port_n, FORMS).map_err(|e| match e {
         Fatal::EnvInvalid { why, .. } => bad(why),
         other => other,
     })?;

@@ -666,7 +666,7 @@ fn endpoint(api: Option<&'static CStr>, port: Option<&'static CStr>) -> Result<(
         why: "is not a port number from 1 to 65535",
     })?;
     let (addrs, v6, inner) =
-        address::host_addrs(API, value, api, port, "is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)")?;
+        address::host_addrs(API, value, port, "is not an IPv6 address (put the port in SCF_RUNTIME_API_PORT)")?;
     Ok((addrs, Host::new(inner, v6, pv)))
 }
 
