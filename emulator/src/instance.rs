@@ -80,6 +80,24 @@ pub fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
+/// `cmd.spawn()`, tried again for up to a second while the program is
+/// "text file busy" (ETXTBSY): a bootstrap that was just written (a test's
+/// fixture, `run --watch`'s rebuild) can still be open for writing in a
+/// child forked meanwhile by another thread of this process, until that
+/// child execs. The condition passes by itself; any other error is final.
+fn spawn_retrying_busy(cmd: &mut Command) -> io::Result<std::process::Child> {
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Instance {
     /// Starts the runtime API server, then the bootstrap.
     pub fn spawn(spec: &InstanceSpec) -> io::Result<Instance> {
@@ -103,7 +121,7 @@ impl Instance {
         // The init clock starts before the fork: it includes process
         // creation, as the platform's would, and can never read negative.
         let spawned_at = Instant::now();
-        let mut child = cmd.spawn()?;
+        let mut child = spawn_retrying_busy(&mut cmd)?;
         let pid = child.id();
         sys::register_group(pid);
         if let Some(out) = child.stdout.take() {
