@@ -296,7 +296,13 @@ fn a_warm_lambda_invocation_makes_the_same_five_syscalls_and_no_memory_ones() {
     let sends: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| name(l) == "sendmsg").map(|(i, _)| i).collect();
     let first = lines[sends[0]];
     assert!(first.contains(r#"iov_base="GET ""#) && first.contains(r#"iov_base="/.rt""#), "{first}");
-    let warm = &lines[sends[1] + 1..=sends[sends.len() - 1]];
+    // Anchored on the responses (the runtime may already have asked for
+    // the next event before strace stops): after the first response's
+    // sendmsg up to the last one's lie exactly `n` warm invocations.
+    let responses: Vec<usize> =
+        sends.iter().copied().filter(|&i| lines[i].contains(r#"iov_base="/response HTTP/1.1"#)).collect();
+    assert_eq!(responses.len(), n + 1, "one response per invocation");
+    let warm = &lines[responses[0] + 1..=responses[n]];
     let mut counts = std::collections::BTreeMap::new();
     for l in warm.iter().filter(|l| !l.starts_with("+++") && !l.starts_with("---")) {
         *counts.entry(name(l)).or_insert(0) += 1;
