@@ -257,8 +257,20 @@ impl Emulator {
             return refused;
         }
         let mut slot = self.slot();
-        if slot.as_ref().is_some_and(|i| i.has_exited()) {
-            // Exited between invocations: recycled, as SCF does.
+        let mut previous_exit = None;
+        if let Some(gone) = slot.as_ref().filter(|i| i.has_exited()) {
+            // Exited between invocations: recycled, as SCF does, and said
+            // (on stderr and in the report), since nothing else would.
+            let how = match gone.exit_status().map(|(s, _)| (s.signal(), s.code())) {
+                Some((Some(sig), _)) => crate::sys::signal_name(sig),
+                Some((None, Some(code))) => format!("code {code}"),
+                _ => "unknown".to_string(),
+            };
+            eprintln!(
+                "scf-emulator: the bootstrap ended while idle between invocations (exit: {how}); \
+                 this invocation starts a new instance"
+            );
+            previous_exit = Some(how);
             *slot = None;
         }
         let mut cold = false;
@@ -270,13 +282,17 @@ impl Emulator {
                     *slot = Some(instance);
                     init_duration = Some(init);
                 }
-                Err(report) => return *report,
+                Err(mut report) => {
+                    report.previous_exit = previous_exit;
+                    return *report;
+                }
             }
         }
         let instance = slot.as_mut().expect("an instance was started above");
         let mut report = self.dispatch(instance, event, request_id);
         report.cold = cold;
         report.init_duration = init_duration;
+        report.previous_exit = previous_exit;
         if report.status.ends_instance() {
             *slot = None;
         }

@@ -210,6 +210,9 @@ pub struct InvokeReport {
     pub exit_code: Option<i32>,
     /// The signal that ended the bootstrap during this invocation.
     pub exit_signal: Option<i32>,
+    /// How the previous instance ended when it died while idle between
+    /// invocations (`SIGKILL`, `code 3`), so that this one cold-started.
+    pub previous_exit: Option<String>,
 }
 
 /// The Invoke API's `Result`, field for field (SDK `scf/v20180416`).
@@ -240,6 +243,8 @@ struct EmulatorJson<'a> {
     exit_code: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     exit_signal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_exit: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -271,6 +276,7 @@ impl InvokeReport {
             polls: 0,
             exit_code: None,
             exit_signal: None,
+            previous_exit: None,
         }
     }
 
@@ -334,6 +340,7 @@ impl InvokeReport {
                 polls: self.polls,
                 exit_code: self.exit_code,
                 exit_signal: self.exit_signal.map(crate::sys::signal_name),
+                previous_exit: self.previous_exit.as_deref(),
             },
         }
     }
@@ -361,8 +368,12 @@ impl InvokeReport {
             (None, Some(c)) => format!(" Exit: code {c}"),
             _ => String::new(),
         };
+        let previous = match &self.previous_exit {
+            Some(how) => format!(" (the previous instance ended while idle: {how})"),
+            None => String::new(),
+        };
         format!(
-            "RequestId: {} InvokeResult: {} ({}) {} Duration: {:.3} ms BillDuration: {} ms MemUsage: {} bytes{}{}",
+            "RequestId: {} InvokeResult: {} ({}) {} Duration: {:.3} ms BillDuration: {} ms MemUsage: {} bytes{}{}{}",
             self.request_id,
             self.status.invoke_result(),
             self.status.message(),
@@ -371,7 +382,8 @@ impl InvokeReport {
             self.bill_duration_ms(),
             self.mem_usage,
             init,
-            exit
+            exit,
+            previous
         )
     }
 }

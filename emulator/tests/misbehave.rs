@@ -105,3 +105,54 @@ fn memory_over_the_size_is_434_and_ends_the_instance() {
         (&0.into(), &true.into())
     );
 }
+
+/// A bootstrap that dies while idle between invocations (killed here by
+/// SIGKILL, as an out-of-memory killer or an operator would) is replaced by
+/// a new instance at the next invoke, and that invoke's report says how the
+/// old one ended: nothing else would.
+#[test]
+fn a_bootstrap_killed_while_idle_is_named_at_the_next_cold_start() {
+    let dir = copy_fixture("misbehave");
+    let em = emulator(dir.path(), config(dir.path()));
+    let v = json(&em.invoke(br#"{"warm":"up"}"#));
+    assert!(v["Emulator"].get("PreviousExit").is_none(), "{v}");
+    let pid = em.instance_pid().expect("a live instance after an invoke");
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // Until the kernel has made it a zombie (the emulator has not reaped
+    // it): an invoke before that would be dispatched to it.
+    let dying = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while dying() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let r = em.invoke(br#"{"after":1}"#);
+    let v = json(&r);
+    assert_eq!(v["Result"]["RetMsg"], r#"ok {"after":1}"#, "{v}");
+    assert_eq!(v["Emulator"]["Cold"], true, "{v}");
+    assert_eq!(v["Emulator"]["PreviousExit"], "SIGKILL", "{v}");
+    assert!(
+        r.summary()
+            .ends_with("(the previous instance ended while idle: SIGKILL)"),
+        "{}",
+        r.summary()
+    );
+    // The instance after that is warm and has nothing to report.
+    let v = json(&em.invoke(br#"{"again":1}"#));
+    assert_eq!(
+        (
+            v["Emulator"]["Cold"].as_bool(),
+            v["Emulator"].get("PreviousExit")
+        ),
+        (Some(false), None),
+        "{v}"
+    );
+}
