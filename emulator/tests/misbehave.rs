@@ -62,11 +62,7 @@ fn a_crash_report_posted_before_dying_is_the_errmsg() {
     assert_eq!(v["Result"]["RetMsg"], "");
     assert_eq!(v["Emulator"]["ExitSignal"], "SIGSEGV");
     assert_eq!(em.instance_pid(), None);
-    let v = json(&em.invoke(b"{}"));
-    assert_eq!(
-        (&v["Result"]["InvokeResult"], &v["Emulator"]["Cold"]),
-        (&0.into(), &true.into())
-    );
+    the_next_invoke_succeeds_cold(&em);
 }
 
 #[test]
@@ -99,11 +95,7 @@ fn memory_over_the_size_is_434_and_ends_the_instance() {
     );
     assert!(wait_gone(pid), "the process group is killed");
 
-    let v = json(&em.invoke(b"{}"));
-    assert_eq!(
-        (&v["Result"]["InvokeResult"], &v["Emulator"]["Cold"]),
-        (&0.into(), &true.into())
-    );
+    the_next_invoke_succeeds_cold(&em);
 }
 
 /// A bootstrap that dies while idle between invocations (killed here by
@@ -154,5 +146,14 @@ fn a_bootstrap_killed_while_idle_is_named_at_the_next_cold_start() {
         ),
         (Some(false), None),
         "{v}"
+    );
+}
+
+/// After an instance ended, the next invoke starts a new one and succeeds.
+fn the_next_invoke_succeeds_cold(em: &scf_emulator::Emulator) {
+    let v = json(&em.invoke(b"{}"));
+    assert_eq!(
+        (&v["Result"]["InvokeResult"], &v["Emulator"]["Cold"]),
+        (&0.into(), &true.into())
     );
 }
