@@ -42,7 +42,6 @@
 
 use crate::diag::{pick, put, Arg, Line};
 use crate::ffi::Entry;
-#[cfg(feature = "lambda")]
 use crate::http::wire;
 use crate::http::Peer;
 use crate::sys::{self, OwnedFd};
@@ -81,16 +80,16 @@ pub struct Scene<'a> {
 /// A crash report's request, prepared before user code is called.
 #[derive(Clone, Copy)]
 pub struct Post<'a> {
-    /// The runtime API: its kept connection, Host tail and addresses.
+    /// The runtime API: its kept connection and addresses.
     pub peer: Peer<'a>,
-    /// The request line and any fields before `Host: `, in pieces: SCF's
-    /// error route's constant line; on Lambda the method, path prefix, path
-    /// with the request id (its stack copy) and the error-type field.
-    pub line: &'a [&'a [u8]],
+    /// The request's head up to its body's length, in pieces (empty ones
+    /// skipped): the request line, any fields, and the joined Host tail
+    /// (which ends with `Content-Length: `).
+    pub head: &'a [&'a [u8]],
     /// The body is Lambda's error object, `{"errorMessage": LINE,
     /// "errorType": "Runtime.Crash"}` (the line JSON-escaped), rather than
     /// the line itself.
-    #[cfg(feature = "lambda")]
+    #[cfg_attr(not(feature = "lambda"), allow(dead_code))]
     pub json: bool,
 }
 
@@ -449,24 +448,18 @@ fn post(p: &Post, body: &[u8]) {
     } else {
         &[body]
     };
-    #[cfg(feature = "lambda")]
-    let (pieces, n) = {
-        let mut pieces: [&[u8]; wire::REQUEST_PIECES] = [b""; wire::REQUEST_PIECES];
-        let n = wire::request_parts(&mut pieces, p.line, p.peer.tail, &mut digits, Some(body));
-        (pieces, n)
-    };
     #[cfg(not(feature = "lambda"))]
-    let (pieces, n) = {
-        let line = p.line.first().copied().unwrap_or_default();
-        ([line, p.peer.tail, digits.format(body.len()).as_bytes(), b"\r\n\r\n", body], 5)
-    };
+    let body: &[&[u8]] = &[body];
+    let mut pieces: [&[u8]; wire::PIECES] = [b""; wire::PIECES];
+    let n = wire::message(&mut pieces, p.head, &mut digits, body);
+    let request = pieces.get(..n).unwrap_or_default();
     if let Some(fd) = p.peer.conn {
-        if exchange(fd, pieces, n) != Some(false) {
+        if exchange(fd, request) != Some(false) {
             return;
         }
     }
     if let Some(fd) = p.peer.addrs.iter().find_map(|a| sys::connect(a).ok()) {
-        exchange(&fd, pieces, n);
+        exchange(&fd, request);
     }
 }
 
@@ -516,8 +509,8 @@ fn utf8_floor(s: &[u8], mut k: usize) -> usize {
 
 /// Sends `request` and waits for the first bytes of the answer: `Some(true)`
 /// answered, `Some(false)` the connection is closed, `None` no answer in time.
-fn exchange<const N: usize>(fd: &OwnedFd, mut request: [&[u8]; N], n: usize) -> Option<bool> {
-    if sys::send_all_in(fd, request.get_mut(..n).unwrap_or_default()).is_err() {
+fn exchange(fd: &OwnedFd, request: &[&[u8]]) -> Option<bool> {
+    if sys::send_all(fd, request).is_err() {
         return Some(false);
     }
     if !sys::poll_in(fd, ANSWER_WAIT_MS) {

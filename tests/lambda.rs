@@ -189,7 +189,7 @@ fn bad_and_conflicting_settings_are_one_line_errors() {
     for (env, want) in [
         (
             vec![("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"), ("SCF_RUNTIME_API", "127.0.0.1")],
-            "both AWS_LAMBDA_RUNTIME_API and SCF_RUNTIME_API are set",
+            "AWS_LAMBDA_RUNTIME_API='127.0.0.1:9001' is set, and so is SCF_RUNTIME_API: unset one",
         ),
         (vec![("AWS_LAMBDA_RUNTIME_API", "127.0.0.1")], "AWS_LAMBDA_RUNTIME_API='127.0.0.1' is not HOST:PORT"),
         (vec![("AWS_LAMBDA_RUNTIME_API", "::1:9001")], "AWS_LAMBDA_RUNTIME_API='::1:9001' is not HOST:PORT"),
