@@ -11,20 +11,15 @@
 /// A machine a bootstrap can be built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arch {
-    /// `x86_64-unknown-linux-musl`; what SCF's Custom Runtime executes.
+    /// `x86_64-unknown-linux-musl`; the only machine SCF runs.
     X86_64,
-    /// `aarch64-unknown-linux-musl`.
+    /// `aarch64-unknown-linux-musl` (AWS Lambda's arm64).
     Aarch64,
 }
 
 impl Arch {
-    /// The ELF `e_machine` value (EM_X86_64, EM_AARCH64).
-    pub fn elf_machine(self) -> u16 {
-        match self {
-            Arch::X86_64 => 62,
-            Arch::Aarch64 => 183,
-        }
-    }
+    /// Both, x86_64 first.
+    pub const ALL: [Arch; 2] = [Arch::X86_64, Arch::Aarch64];
 
     /// The name (`x86_64`, `aarch64`).
     pub fn name(self) -> &'static str {
@@ -34,8 +29,30 @@ impl Arch {
         }
     }
 
-    fn from_machine(machine: u16) -> Option<Arch> {
-        [Arch::X86_64, Arch::Aarch64].into_iter().find(|a| a.elf_machine() == machine)
+    /// The Rust target of the static musl build.
+    pub fn triple(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64-unknown-linux-musl",
+            Arch::Aarch64 => "aarch64-unknown-linux-musl",
+        }
+    }
+
+    /// The ELF `e_machine` value (EM_X86_64, EM_AARCH64).
+    pub fn machine(self) -> u16 {
+        match self {
+            Arch::X86_64 => 62,
+            Arch::Aarch64 => 183,
+        }
+    }
+
+    /// The arch called `name`.
+    pub fn from_name(name: &str) -> Option<Arch> {
+        Arch::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The arch of the Rust target `triple`.
+    pub fn from_triple(triple: &str) -> Option<Arch> {
+        Arch::ALL.into_iter().find(|a| a.triple() == triple)
     }
 }
 
@@ -56,13 +73,14 @@ fn u64_at(d: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(d.get(at..at.checked_add(8)?)?.try_into().ok()?))
 }
 
-/// The verdict on `data` as the bootstrap for `arch`, `name` being how
-/// messages call it: `Err` (one line) when it cannot start, `Ok(Some)` with
-/// a one-line warning when it starts only if the platform's image provides
+/// The verdict of `platform` (`"SCF"`, `"Lambda"`: how messages name it)
+/// on `data` as the bootstrap for `arch`, `name` being how messages call
+/// the file: `Err` (one line) when it cannot start, `Ok(Some)` with a
+/// one-line warning when it starts only if the platform's image provides
 /// something (a script's interpreter, a dynamic binary's loader and
 /// libraries), `Ok(None)` for a static executable. A static-PIE binary has
 /// a dynamic section for its self-relocation but needs neither.
-pub fn check(data: &[u8], name: &str, arch: Arch) -> Result<Option<String>, String> {
+pub fn check(data: &[u8], name: &str, arch: Arch, platform: &str) -> Result<Option<String>, String> {
     if let Some(rest) = data.strip_prefix(b"#!") {
         let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
         let interp = String::from_utf8_lossy(line).trim().to_string();
@@ -70,25 +88,28 @@ pub fn check(data: &[u8], name: &str, arch: Arch) -> Result<Option<String>, Stri
             return Err(format!("{name} starts with '#!' but names no interpreter"));
         }
         let program = interp.split_whitespace().next().unwrap_or_default();
-        return Ok(Some(format!("{name} is a script for {interp}: SCF runs it only if its image has {program}")));
+        return Ok(Some(format!(
+            "{name} is a script for {interp}: {platform} runs it only if its image has {program}"
+        )));
     }
     if data.len() < 64 || &data[..4] != b"\x7fELF" {
         return Err(format!(
             "{name} is neither an ELF executable nor a script starting with '#!' \
-             (SCF executes it directly on {} Linux)",
+             ({platform} executes it directly on {} Linux)",
             arch.name()
         ));
     }
     if data[4] != 2 || data[5] != 1 {
-        return Err(format!("{name} is not a 64-bit little-endian ELF file, as {} needs", arch.name()));
+        return Err(format!("{name} is not a 64-bit little-endian ELF file, as {} needs", arch.triple()));
     }
     let (e_type, e_machine) = (u16_at(data, 16).unwrap_or(0), u16_at(data, 18).unwrap_or(0));
-    if e_machine != arch.elf_machine() {
-        let what = Arch::from_machine(e_machine).map(|a| format!(" ({})", a.name())).unwrap_or_default();
+    if e_machine != arch.machine() {
+        let what = Arch::ALL.into_iter().find(|a| a.machine() == e_machine);
+        let what = what.map(|a| format!(" ({})", a.name())).unwrap_or_default();
         return Err(format!(
             "{name} is built for ELF machine {e_machine}{what}, not {} ({})",
             arch.name(),
-            arch.elf_machine()
+            arch.machine()
         ));
     }
     if e_type != 2 && e_type != 3 {
@@ -114,8 +135,8 @@ pub fn check(data: &[u8], name: &str, arch: Arch) -> Result<Option<String>, Stri
         if p_type == PT_INTERP {
             let path = body.split(|&b| b == 0).next().unwrap_or_default();
             return Ok(Some(format!(
-                "{name} is dynamically linked (interpreter {}): it starts on SCF only if SCF's image has \
-                 that loader and its libraries",
+                "{name} is dynamically linked (interpreter {}): it starts on {platform} only if \
+                 {platform}'s image has that loader and its libraries",
                 String::from_utf8_lossy(path)
             )));
         }
@@ -127,7 +148,7 @@ pub fn check(data: &[u8], name: &str, arch: Arch) -> Result<Option<String>, Stri
                 }
                 if tag == DT_NEEDED {
                     return Ok(Some(format!(
-                        "{name} needs shared libraries: it starts on SCF only if SCF's image has them"
+                        "{name} needs shared libraries: it starts on {platform} only if {platform}'s image has them"
                     )));
                 }
             }

@@ -79,6 +79,6 @@ fn check(bytes: &[u8], arch: Arch) -> Result<Vec<String>, String> {
         .take(BOOTSTRAP_READ_MAX)
         .read_to_end(&mut content)
         .map_err(|e| format!(": cannot read `bootstrap`: {e}"))?;
-    let warning = bootstrap::check(&content, "`bootstrap`", arch).map_err(|e| format!(": {e}"))?;
+    let warning = bootstrap::check(&content, "`bootstrap`", arch, "SCF").map_err(|e| format!(": {e}"))?;
     Ok(warning.into_iter().collect())
 }

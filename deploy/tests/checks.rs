@@ -14,13 +14,13 @@ const DT_NULL: i64 = 0;
 const DT_NEEDED: i64 = 1;
 
 fn verdict(data: &[u8]) -> Result<Option<String>, String> {
-    check(data, "`bootstrap`", Arch::X86_64)
+    check(data, "`bootstrap`", Arch::X86_64, "SCF")
 }
 
 #[test]
 fn a_static_executable_for_the_machine_passes() {
     assert_eq!(verdict(&static_elf()), Ok(None));
-    assert_eq!(check(&elf(183, None, None), "b", Arch::Aarch64), Ok(None));
+    assert_eq!(check(&elf(183, None, None), "b", Arch::Aarch64, "Lambda"), Ok(None));
     // Static PIE: a dynamic section without DT_NEEDED (DT_FLAGS_1, then the
     // end, then a DT_NEEDED past the end that does not count).
     assert_eq!(verdict(&elf(62, None, Some(&[(30, 8), (DT_NULL, 0), (DT_NEEDED, 1)]))), Ok(None));

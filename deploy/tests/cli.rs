@@ -30,7 +30,10 @@ fn settings_outside_the_documented_ranges_are_refused_in_one_line() {
         (&["--init-timeout", "0"], "--init-timeout 0: must be 1 to 300 seconds"),
         (&["--name", "bad_"], "--name \"bad_\": must end with a letter or a digit"),
         (&["--handler", "main_handler"], "--handler \"main_handler\": must be FILE.FUNCTION"),
-        (&["--endpoint", "http://example.com"], "--endpoint \"http://example.com\": plain http is taken only to loopback"),
+        (
+            &["--endpoint", "http://example.com"],
+            "--endpoint \"http://example.com\": plain http is taken only to loopback",
+        ),
     ] {
         let argv = [&[zip.to_str().unwrap(), "--dry-run", "--name", "fn"][..], args].concat();
         let (status, out, err) = outcome(&deploy(&argv, &[]));
@@ -248,4 +251,22 @@ fn an_endpoint_that_is_not_api_3_0_is_named_in_one_line() {
         outcome(&deploy(&[zip.to_str().unwrap(), "--name", "fn", "--endpoint", &endpoint], &keys(false)));
     assert_eq!(status, Some(1));
     assert_eq!(err, format!("scf-deploy: error: GetFunction failed: cannot reach {endpoint}/: connection refused\n"));
+}
+
+#[test]
+fn the_checkout_s_deploy_scf_deploy_runs_the_same_command_from_anywhere() {
+    // From a directory whose cargo configuration names another target (as
+    // a function project's names the musl one): the wrapper builds from
+    // the checkout's root, so that configuration does not apply.
+    let dir = scratch("cli-wrapper");
+    std::fs::create_dir_all(dir.join(".cargo")).unwrap();
+    std::fs::write(dir.join(".cargo/config.toml"), "[build]\ntarget = \"no-such-target\"\n").unwrap();
+    let o = std::process::Command::new(root().join("deploy/scf-deploy"))
+        .current_dir(&dir)
+        .arg("--help")
+        .output()
+        .expect("run deploy/scf-deploy");
+    let (status, out, err) = outcome(&o);
+    assert_eq!((status, err.as_str()), (Some(0), ""));
+    assert_eq!(out, scf_deploy::cli::help("scf-deploy"));
 }

@@ -31,7 +31,8 @@ struct Case {
 #[test]
 fn the_tc3_signature_is_the_sdk_s_byte_for_byte() {
     let Some(python) = sdk_python() else { return };
-    let settings = Settings { name: "sdk-check", description: "函数 ünïcode \"quoted\" \\ / \u{1F600}", ..DEFAULTS };
+    let settings =
+        Settings { name: "sdk-check", description: "函数 ünïcode \"quoted\" \\ / \u{1F600}", ..DEFAULTS };
     let zip = make_zip(&[("bootstrap", &static_elf(), Some(0o100_755))]);
     let plan = Plan::new(settings.clone(), &zip);
     let big = Plan::new(settings, &vec![0xA5; 1 << 20]);
@@ -126,7 +127,10 @@ fn the_tc3_signature_is_the_sdk_s_byte_for_byte() {
         region: c.region,
         payload: &c.payload,
     };
-    assert_ne!(Some(tc3::sign(&cred, &req, c.timestamp).pop().unwrap().1.as_str()), results[0]["headers"]["Authorization"].as_str());
+    assert_ne!(
+        Some(tc3::sign(&cred, &req, c.timestamp).pop().unwrap().1.as_str()),
+        results[0]["headers"]["Authorization"].as_str()
+    );
 }
 
 /// Loads `(kind, action, params)` into the SDK's models: each result.
