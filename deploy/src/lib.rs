@@ -26,15 +26,15 @@
 //!   answers and errors.
 //! - [`deploy`]: create or update, then wait until `Active`, against any
 //!   [`api::Scf`].
-//! - [`cli`]: the command line, [`cli()`] its entry point.
+//! - [`command`]: the command line; [`cli()`] is its entry point.
 //!
 //! What a deployment does not create (triggers, a role, layers...) is said
-//! by `--help` and after each deployment: [`cli::NOT_CREATED`].
+//! by `--help` and after each deployment: [`command::NOT_CREATED`].
 #![deny(unsafe_code)]
 
 pub mod api;
 pub mod bootstrap;
-pub mod cli;
+pub mod command;
 pub mod deploy;
 pub mod package;
 pub mod requests;
@@ -70,7 +70,7 @@ pub fn cli(args: Vec<OsString>, project_dir: &Path) -> ExitCode {
 pub fn run_as(prog: &str, args: Vec<OsString>, project_dir: &Path) -> ExitCode {
     let env = |name: &str| std::env::var(name).ok();
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-    let status = cli::run(prog, args, project_dir, cli::Io { out: &mut out, err: &mut err, env: &env });
+    let status = command::run(prog, args, project_dir, command::Io { out: &mut out, err: &mut err, env: &env });
     ExitCode::from(status)
 }
 

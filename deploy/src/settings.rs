@@ -24,7 +24,10 @@ pub const TIMEOUT_RANGE: (u32, u32) = (1, 900);
 /// is the range this deployer has always used (Tencent's Custom Runtime
 /// guide shows 3). SCF refuses a value out of its own range with an error.
 pub const INIT_TIMEOUT_RANGE: (u32, u32) = (1, 300);
-/// Description (CreateFunction, SDK doc): at most 1000 characters.
+/// Description (CreateFunction, SDK doc): "at most 1000 English letters,
+/// digits, spaces, commas, newlines and periods; Chinese supported". The
+/// length is checked; a character outside that set gets a warning, not a
+/// refusal (what "Chinese" covers is not said, so non-ASCII passes).
 pub const DESCRIPTION_MAX: usize = 1000;
 
 /// What `cargo scf deploy` sends unless told otherwise (shown by `--help`,
@@ -43,7 +46,8 @@ pub const DEFAULTS: Settings<'static> = Settings {
     // The runtime is ready in about a millisecond after exec; 3 s is the
     // figure of Tencent's Custom Runtime guide.
     init_timeout: 3,
-    description: "scf-bootstrap custom runtime",
+    // Only characters the Description doc lists.
+    description: "Deployed by cargo scf",
 };
 
 /// One function's settings, as the command line gave them.
@@ -110,6 +114,19 @@ fn region_ok(region: &str) -> bool {
 }
 
 impl Settings<'_> {
+    /// One-line warnings for what the documentation does not allow but
+    /// this does not refuse (see [`DESCRIPTION_MAX`]).
+    pub fn warnings(&self) -> Vec<String> {
+        let listed = |c: char| c.is_ascii_alphanumeric() || " ,.\n".contains(c) || !c.is_ascii();
+        match self.description.chars().find(|&c| !listed(c)) {
+            Some(c) => vec![format!(
+                "--description holds {c:?}: the API documents letters, digits, spaces, commas, newlines, \
+                 periods and Chinese, so SCF may refuse it"
+            )],
+            None => vec![],
+        }
+    }
+
     /// The first setting outside its documented range, as a one-line
     /// message naming the option, or `Ok`.
     pub fn check(&self) -> Result<(), String> {
@@ -125,7 +142,7 @@ impl Settings<'_> {
             ));
         }
         let m = self.memory;
-        if !(m == MEMORY_MIN || (MEMORY_STEP..=MEMORY_MAX).contains(&m) && m % MEMORY_STEP == 0) {
+        if !(m == MEMORY_MIN || (MEMORY_STEP..=MEMORY_MAX).contains(&m) && m.is_multiple_of(MEMORY_STEP)) {
             return Err(format!(
                 "--memory {m}: SCF takes {MEMORY_MIN} MB or {MEMORY_STEP} to {MEMORY_MAX} MB in steps of {MEMORY_STEP}"
             ));
@@ -247,6 +264,18 @@ mod tests {
         for (i, change) in cases.into_iter().enumerate() {
             assert_eq!(with(change), Ok(()), "case {i}");
         }
+    }
+
+    #[test]
+    fn a_description_outside_the_documented_characters_gets_a_warning() {
+        let warn = |d: &'static str| Settings { name: "fn", description: d, ..DEFAULTS }.warnings();
+        assert_eq!(warn(DEFAULTS.description), Vec::<String>::new(), "the default is within the documented set");
+        assert_eq!(warn("Echo, in C.\nLine two 中文 1"), Vec::<String>::new());
+        assert_eq!(
+            warn("scf-bootstrap"),
+            ["--description holds '-': the API documents letters, digits, spaces, commas, newlines, periods and \
+              Chinese, so SCF may refuse it"]
+        );
     }
 
     #[test]

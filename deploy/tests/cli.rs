@@ -14,7 +14,7 @@ fn help_shows_the_defaults_and_what_is_not_created() {
     for flag in ["--help", "-h"] {
         let (status, out, err) = outcome(&deploy(&[flag], &[]));
         assert_eq!((status, err.as_str()), (Some(0), ""));
-        assert_eq!(out, scf_deploy::cli::help("scf-deploy"));
+        assert_eq!(out, scf_deploy::command::help("scf-deploy"));
         assert!(out.contains("Usage: scf-deploy [ZIP] --name NAME [OPTIONS]"), "{out}");
         assert!(out.contains("Not created or changed: triggers"), "{out}");
     }
@@ -268,5 +268,5 @@ fn the_checkout_s_deploy_scf_deploy_runs_the_same_command_from_anywhere() {
         .expect("run deploy/scf-deploy");
     let (status, out, err) = outcome(&o);
     assert_eq!((status, err.as_str()), (Some(0), ""));
-    assert_eq!(out, scf_deploy::cli::help("scf-deploy"));
+    assert_eq!(out, scf_deploy::command::help("scf-deploy"));
 }

@@ -266,6 +266,9 @@ fn deploy(
         description: &a.description,
     };
     settings.check()?;
+    for w in settings.warnings() {
+        let _ = writeln!(err, "{prog}: warning: {w}");
+    }
     let endpoint = Endpoint::parse(&a.endpoint)?;
     let zip_path = match &a.zip {
         Some(p) => p.clone(),
