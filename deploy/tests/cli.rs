@@ -270,3 +270,13 @@ fn the_checkout_s_deploy_scf_deploy_runs_the_same_command_from_anywhere() {
     assert_eq!((status, err.as_str()), (Some(0), ""));
     assert_eq!(out, scf_deploy::command::help("scf-deploy"));
 }
+
+#[test]
+fn docs_deploy_md_shows_the_help_as_the_command_prints_it() {
+    let doc = std::fs::read_to_string(root().join("docs/deploy.md")).unwrap();
+    let help = scf_deploy::command::help("cargo scf deploy");
+    assert!(
+        doc.contains(&format!("```text\n{help}```\n")),
+        "docs/deploy.md's copy of --help is not the command's:\n{help}"
+    );
+}
