@@ -29,20 +29,20 @@ pub const CONTENT_TYPE: &str = "application/json";
 
 /// API keys, from the environment only (see [`Credentials::from_env`]).
 /// `Debug` shows the SecretId but never the key or the token.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Credentials {
     secret_id: String,
-    secret_key: String,
-    token: Option<String>,
+    secret_key: Secret,
+    token: Option<Secret>,
 }
 
-impl fmt::Debug for Credentials {
+/// A value `Debug` does not show.
+#[derive(Clone)]
+struct Secret(String);
+
+impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("secret_id", &self.secret_id)
-            .field("secret_key", &"<hidden>")
-            .field("token", &self.token.as_ref().map(|_| "<hidden>"))
-            .finish()
+        f.write_str("<hidden>")
     }
 }
 
@@ -72,8 +72,8 @@ impl Credentials {
         }
         Ok(Credentials {
             secret_id: secret_id.to_string(),
-            secret_key: secret_key.to_string(),
-            token: token.map(str::to_string),
+            secret_key: Secret(secret_key.to_string()),
+            token: token.map(|t| Secret(t.to_string())),
         })
     }
 
@@ -128,7 +128,7 @@ pub fn sign(cred: &Credentials, req: &Request<'_>, timestamp: u64) -> Vec<(&'sta
         hex(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
     );
     let mac = |key: &[u8], msg: &str| hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), msg.as_bytes());
-    let k_date = mac(format!("TC3{}", cred.secret_key).as_bytes(), &date);
+    let k_date = mac(format!("TC3{}", cred.secret_key.0).as_bytes(), &date);
     let k_service = mac(k_date.as_ref(), req.service);
     let k_signing = mac(k_service.as_ref(), "tc3_request");
     let signature = hex(mac(k_signing.as_ref(), &to_sign).as_ref());
@@ -141,7 +141,7 @@ pub fn sign(cred: &Credentials, req: &Request<'_>, timestamp: u64) -> Vec<(&'sta
         ("X-TC-Region", req.region.to_string()),
     ];
     if let Some(token) = &cred.token {
-        headers.push(("X-TC-Token", token.clone()));
+        headers.push(("X-TC-Token", token.0.clone()));
     }
     headers.push((
         "Authorization",
@@ -285,8 +285,8 @@ mod tests {
         assert_eq!(Credentials::from_env(env(&[(SECRET_ID_VAR, "id")])).unwrap_err(), missing);
         assert_eq!(Credentials::from_env(env(&[(SECRET_ID_VAR, "id"), (SECRET_KEY_VAR, "")])).unwrap_err(), missing);
         let c = Credentials::from_env(env(&[(SECRET_ID_VAR, "id"), (SECRET_KEY_VAR, "k"), (TOKEN_VAR, "")])).unwrap();
-        assert_eq!((c.secret_id(), c.token.as_deref()), ("id", None), "an empty token is no token");
+        assert_eq!((c.secret_id(), c.token.is_none()), ("id", true), "an empty token is no token");
         let c = Credentials::from_env(env(&[(SECRET_ID_VAR, "id"), (SECRET_KEY_VAR, "k"), (TOKEN_VAR, "t")])).unwrap();
-        assert_eq!(c.token.as_deref(), Some("t"));
+        assert_eq!(c.token.map(|t| t.0).as_deref(), Some("t"));
     }
 }

@@ -28,6 +28,19 @@ struct Case {
     payload: Vec<u8>,
 }
 
+impl Case {
+    fn request(&self) -> tc3::Request<'_> {
+        tc3::Request {
+            service: "scf",
+            host: self.host,
+            action: self.action.name(),
+            version: "2018-04-16",
+            region: self.region,
+            payload: &self.payload,
+        }
+    }
+}
+
 #[test]
 fn the_tc3_signature_is_the_sdk_s_byte_for_byte() {
     let Some(python) = sdk_python() else { return };
@@ -93,15 +106,7 @@ fn the_tc3_signature_is_the_sdk_s_byte_for_byte() {
     for (c, sdk) in cases.iter().zip(&results) {
         assert_eq!(sdk["data"].as_str().unwrap().as_bytes(), &c.payload[..], "the SDK signed the same body");
         let cred = Credentials::new(SECRET_ID, c.secret_key, c.token).unwrap();
-        let req = tc3::Request {
-            service: "scf",
-            host: c.host,
-            action: c.action.name(),
-            version: "2018-04-16",
-            region: c.region,
-            payload: &c.payload,
-        };
-        let ours = tc3::sign(&cred, &req, c.timestamp);
+        let ours = tc3::sign(&cred, &c.request(), c.timestamp);
         let theirs = sdk["headers"].as_object().unwrap();
         for (name, value) in &ours {
             assert_eq!(theirs.get(*name).and_then(Value::as_str), Some(value.as_str()), "{name} of {:?}", c.action);

@@ -345,38 +345,10 @@ fn answer(headers: &[(String, String)], body: &[u8], calls: &Mutex<Vec<Call>>, s
     format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{text}", text.len())
 }
 
-/// A tool a test needs from outside Rust. `None` means skip, said on
-/// stderr; with `CI` set a missing tool fails the test instead, so CI never
-/// passes by skipping (as the emulator's tests do).
-pub fn require_tool(what: &str, found: Option<PathBuf>, install: &str) -> Option<PathBuf> {
-    if found.is_some() {
-        return found;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} is missing (CI is set, so this fails instead of skipping): {install}");
-    }
-    eprintln!("skipping: {what} is missing ({install})");
-    None
-}
-
-/// The Python interpreter with `tencentcloud-sdk-python-scf` installed:
-/// `SCF_TEST_PYTHON`, else `.venv/bin/python` at the repository root (what
-/// `.ci/run` creates).
-pub fn sdk_python() -> Option<PathBuf> {
-    let python =
-        std::env::var_os("SCF_TEST_PYTHON").map(PathBuf::from).unwrap_or_else(|| root().join(".venv/bin/python"));
-    let works = Command::new(&python)
-        .args(["-c", "import tencentcloud.scf.v20180416.scf_client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    require_tool(
-        &format!("{} with tencentcloud-sdk-python-scf", python.display()),
-        works.then_some(python),
-        "python3 -m venv .venv && .venv/bin/pip install tencentcloud-sdk-python-scf, or set SCF_TEST_PYTHON",
-    )
-}
+#[path = "../../../emulator/tests/common/tools.rs"]
+mod tools;
+#[allow(unused_imports)]
+pub use tools::{require_tool, sdk_python};
 
 /// Runs deploy/tests/sdk/sdk.py `command` on `cases`; its results.
 pub fn sdk(python: &Path, command: &str, cases: &Value) -> Vec<Value> {
