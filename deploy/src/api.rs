@@ -26,6 +26,7 @@ const SERVICE: &str = "scf";
 pub struct Endpoint {
     url: String,
     host: String,
+    loopback: bool,
 }
 
 impl Endpoint {
@@ -51,7 +52,7 @@ impl Endpoint {
             "http" => return Err(bad("plain http is taken only to loopback (127.0.0.1, [::1], localhost); use https")),
             _ => return Err(bad("the scheme must be https (or http to loopback)")),
         }
-        Ok(Endpoint { url: format!("{scheme}://{host}/"), host: host.to_string() })
+        Ok(Endpoint { url: format!("{scheme}://{host}/"), host: host.to_string(), loopback: is_loopback(host) })
     }
 
     /// The URL requests are posted to.
@@ -138,7 +139,11 @@ pub struct Client {
 impl Client {
     /// A client for `region` at `endpoint`.
     pub fn new(endpoint: Endpoint, region: &str, credentials: Credentials) -> Client {
+        // A proxy from the environment (HTTPS_PROXY, ALL_PROXY) is used,
+        // except for an endpoint on this machine.
+        let proxy = if endpoint.loopback { None } else { ureq::Proxy::try_from_env() };
         let config = ureq::Agent::config_builder()
+            .proxy(proxy)
             // API 3.0 answers its errors with 200 and a JSON body; a
             // gateway's 4xx/5xx is read and reported, not an Err of ureq's.
             .http_status_as_error(false)

@@ -280,3 +280,19 @@ fn docs_deploy_md_shows_the_help_as_the_command_prints_it() {
         "docs/deploy.md's copy of --help is not the command's:\n{help}"
     );
 }
+
+#[test]
+fn a_proxy_in_the_environment_is_not_used_for_a_loopback_endpoint() {
+    let fake = FakeScf::start(Script::states(&[Some("Active")]));
+    let dir = scratch("cli-proxy");
+    let zip = good_zip(&dir);
+    let endpoint = fake.endpoint();
+    // Nothing listens on port 9 (discard): a request sent there fails.
+    let mut env = keys(false);
+    for var in ["ALL_PROXY", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"] {
+        env.push((var, "http://127.0.0.1:9"));
+    }
+    let (status, out, err) = outcome(&deploy(&[zip.to_str().unwrap(), "--name", "fn", "--endpoint", &endpoint], &env));
+    assert_eq!((status, err.as_str()), (Some(0), ""), "{out}");
+    assert_eq!(fake.actions()[..3], ["GetFunction", "GetFunction", "UpdateFunctionCode"]);
+}
