@@ -9,7 +9,7 @@ use crate::settings::{
     Settings, DEFAULTS, DESCRIPTION_MAX, INIT_TIMEOUT_RANGE, MEMORY_MAX, MEMORY_MIN, MEMORY_STEP, TIMEOUT_RANGE,
 };
 use crate::tc3::{Credentials, SECRET_ID_VAR, SECRET_KEY_VAR, TOKEN_VAR};
-use crate::{package, DEFAULT_ZIP};
+use crate::{package, Project};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,20 +40,35 @@ pub const OPTIONS: &[&str] = &[
     "help",
 ];
 
-/// The help text of `prog` (`cargo scf deploy`), every default in it.
-pub fn help(prog: &str) -> String {
+/// `path` as the user would type it from the current directory.
+fn shown(path: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    path.strip_prefix(&cwd).unwrap_or(path).display().to_string()
+}
+
+/// The help text of `prog` (`cargo scf deploy`) for `project`, every
+/// default in it.
+pub fn help(prog: &str, project: &Project) -> String {
     let d = DEFAULTS;
     let actions: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+    let name_rule = "2-60 letters, digits, - and _, a letter first, not ending in - or _";
+    let (usage_zip, zip) = match &project.zip {
+        Some(z) => ("[ZIP]", format!("default {}, from `cargo scf build`", shown(z))),
+        None => ("ZIP", "the function zip (required)".to_string()),
+    };
+    let (usage_name, name) = match &project.name {
+        Some(n) => ("[--name NAME]", format!("FunctionName, default {n} (the package's): {name_rule}")),
+        None => ("--name NAME", format!("FunctionName (required): {name_rule}")),
+    };
     format!(
         "\
 Create or update an SCF Custom Runtime function from its zip, then wait until
 it is Active. Settings and zip are checked before anything is sent.
 
-Usage: {prog} [ZIP] --name NAME [OPTIONS]
+Usage: {prog} {usage_zip} {usage_name} [OPTIONS]
 
-  ZIP                 default {DEFAULT_ZIP}, from `cargo scf build`
-  --name NAME         FunctionName (required): 2-60 letters, digits, - and _,
-                      a letter first, not ending in - or _
+  ZIP                 {zip}
+  --name NAME         {name}
   --region REGION     default {region}
   --namespace NS      default {namespace}
   --handler F.FUNC    default {handler} (FUNC picks the linked handler)
@@ -84,6 +99,8 @@ Keys come from the environment only: {SECRET_ID_VAR},
         i1 = INIT_TIMEOUT_RANGE.1,
         init = d.init_timeout,
         description = d.description,
+        zip = wrap(&zip, 80, 22),
+        name = wrap(&name, 80, 22),
         actions = wrap(&actions.join(", "), 80, 22),
         not_created = wrap(NOT_CREATED, 80, 0),
     )
@@ -220,7 +237,7 @@ pub(crate) struct Io<'a> {
 
 /// The whole command: `prog` names it in messages. The exit status: 0
 /// done, 1 refused or failed, 2 a command line that could not be read.
-pub(crate) fn run(prog: &str, args: Vec<OsString>, project_dir: &Path, io: Io<'_>) -> u8 {
+pub(crate) fn run(prog: &str, args: Vec<OsString>, project: &Project, io: Io<'_>) -> u8 {
     let Io { out, err, env } = io;
     let a = match parse(args) {
         Ok(a) => a,
@@ -230,14 +247,30 @@ pub(crate) fn run(prog: &str, args: Vec<OsString>, project_dir: &Path, io: Io<'_
         }
     };
     if a.help {
-        let _ = out.write_all(help(prog).as_bytes());
+        let _ = out.write_all(help(prog, project).as_bytes());
         return 0;
     }
-    let Some(name) = a.name.as_deref() else {
+    let Some(name) = a.name.as_deref().or(project.name.as_deref()) else {
         let _ = writeln!(err, "{prog}: error: --name is required: the function's name on SCF (see --help)");
         return 2;
     };
-    match deploy(prog, &a, name, project_dir, out, err, env) {
+    let zip = match (&a.zip, &project.zip) {
+        (Some(given), _) => given.clone(),
+        (None, Some(built)) if built.exists() => built.clone(),
+        (None, Some(built)) => {
+            let _ = writeln!(
+                err,
+                "{prog}: error: no zip at {}: build it with `cargo scf build`, or name one: {prog} ZIP",
+                shown(built)
+            );
+            return 1;
+        }
+        (None, None) => {
+            let _ = writeln!(err, "{prog}: error: ZIP is required: the function zip to deploy (see --help)");
+            return 2;
+        }
+    };
+    match deploy(prog, &a, name, &zip, out, err, env) {
         Ok(()) => 0,
         Err(e) => {
             let _ = writeln!(err, "{prog}: error: {e}");
@@ -250,7 +283,7 @@ fn deploy(
     prog: &str,
     a: &Args,
     name: &str,
-    project_dir: &Path,
+    zip_path: &Path,
     out: &mut dyn Write,
     err: &mut dyn Write,
     env: &dyn Fn(&str) -> Option<String>,
@@ -270,21 +303,8 @@ fn deploy(
         let _ = writeln!(err, "{prog}: warning: {w}");
     }
     let endpoint = Endpoint::parse(&a.endpoint)?;
-    let zip_path = match &a.zip {
-        Some(p) => p.clone(),
-        None => {
-            let p = project_dir.join(DEFAULT_ZIP);
-            if !p.exists() {
-                return Err(format!(
-                    "no zip at {}: build it with `cargo scf build`, or name one: {prog} ZIP --name {name}",
-                    p.display()
-                ));
-            }
-            p
-        }
-    };
     // SCF's Custom Runtime executes x86_64 code packages.
-    let zip = package::load(&zip_path, Arch::X86_64)?;
+    let zip = package::load(zip_path, Arch::X86_64)?;
     for w in &zip.warnings {
         let _ = writeln!(err, "{prog}: warning: {} {w}", zip_path.display());
     }
@@ -313,36 +333,110 @@ fn deploy(
 mod tests {
     use super::*;
 
+    /// A project as cargo-scf describes one.
+    fn hello() -> Project {
+        Project { zip: Some(PathBuf::from("target/scf/hello.zip")), name: Some("hello".into()) }
+    }
+
     #[test]
     fn help_fits_one_screen_and_shows_every_default_and_option() {
-        let h = help("cargo scf deploy");
-        let (rows, cols) = (h.lines().count(), h.lines().map(|l| l.chars().count()).max().unwrap());
-        assert!(rows <= 30 && cols <= 80, "{rows} lines, {cols} columns:\n{h}");
-        let d = DEFAULTS;
-        for shown in [
-            format!("default {DEFAULT_ZIP}"),
-            format!("default {}", d.region),
-            format!("default {}\n", d.namespace),
-            format!("default {}", d.handler),
-            format!("default {}\n", d.memory),
-            format!("default {}\n", d.timeout),
-            format!("default {}\n", d.init_timeout),
-            format!("default \"{}\"", d.description),
-            format!("default {DEFAULT_WAIT_S}"),
-            format!("default {DEFAULT_ENDPOINT}"),
+        for (project, zip, name) in [
+            (hello(), "ZIP                 default target/scf/hello.zip, from `cargo scf build`", "default hello"),
+            (Project::default(), "ZIP                 the function zip (required)", "FunctionName (required)"),
         ] {
-            assert!(h.contains(&shown), "help lacks {shown:?}:\n{h}");
+            let h = help("cargo scf deploy", &project);
+            let (rows, cols) = (h.lines().count(), h.lines().map(|l| l.chars().count()).max().unwrap());
+            assert!(rows <= 30 && cols <= 80, "{rows} lines, {cols} columns:\n{h}");
+            let d = DEFAULTS;
+            for shown in [
+                zip.to_string(),
+                name.to_string(),
+                format!("default {}", d.region),
+                format!("default {}\n", d.namespace),
+                format!("default {}", d.handler),
+                format!("default {}\n", d.memory),
+                format!("default {}\n", d.timeout),
+                format!("default {}\n", d.init_timeout),
+                format!("default \"{}\"", d.description),
+                format!("default {DEFAULT_WAIT_S}"),
+                format!("default {DEFAULT_ENDPOINT}"),
+            ] {
+                assert!(h.contains(&shown), "help lacks {shown:?}:\n{h}");
+            }
+            for o in OPTIONS {
+                assert!(h.contains(&format!("--{o}")), "help lacks --{o}");
+            }
+            for a in Action::ALL {
+                assert!(h.contains(a.name()), "help lacks {}", a.name());
+            }
+            for not_created in ["triggers", "API gateway", "role", "layers", "VPC", "environment variables"] {
+                assert!(h.contains(not_created), "help does not say {not_created:?} is not created");
+            }
+            assert!(h.contains(SECRET_ID_VAR) && h.contains(SECRET_KEY_VAR) && h.contains(TOKEN_VAR));
         }
-        for o in OPTIONS {
-            assert!(h.contains(&format!("--{o}")), "help lacks --{o}");
-        }
-        for a in Action::ALL {
-            assert!(h.contains(a.name()), "help lacks {}", a.name());
-        }
-        for not_created in ["triggers", "API gateway", "role", "layers", "VPC", "environment variables"] {
-            assert!(h.contains(not_created), "help does not say {not_created:?} is not created");
-        }
-        assert!(h.contains(SECRET_ID_VAR) && h.contains(SECRET_KEY_VAR) && h.contains(TOKEN_VAR));
+        assert!(help("p", &hello()).contains("Usage: p [ZIP] [--name NAME] [OPTIONS]"));
+        assert!(help("p", &Project::default()).contains("Usage: p ZIP --name NAME [OPTIONS]"));
+    }
+
+    /// `run` with `args` and `project`, no credentials: (status, stdout, stderr).
+    fn run_with(args: &[&str], project: &Project) -> (u8, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let env = |_: &str| None;
+        let args = args.iter().map(OsString::from).collect();
+        let status = run("cargo scf deploy", args, project, Io { out: &mut out, err: &mut err, env: &env });
+        (status, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    }
+
+    #[test]
+    fn the_project_s_zip_and_name_are_the_defaults() {
+        let dir = std::env::temp_dir().join(format!("scf-deploy-project-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let zip = dir.join("hello.zip");
+        let project = Project { zip: Some(zip.clone()), name: Some("hello".into()) };
+        let (status, out, err) = run_with(&["--dry-run"], &project);
+        assert_eq!((status, out.as_str()), (1, ""));
+        assert_eq!(
+            err,
+            format!(
+                "cargo scf deploy: error: no zip at {}: build it with `cargo scf build`, or name one: cargo scf deploy ZIP\n",
+                zip.display()
+            )
+        );
+        // A zip that is not one gets as far as the zip check: the default was taken.
+        std::fs::write(&zip, b"not a zip").unwrap();
+        let (status, _, err) = run_with(&["--dry-run"], &project);
+        assert_eq!((status, err), (1, format!("cargo scf deploy: error: {} is not a zip file\n", zip.display())));
+        // --name and ZIP override the project's.
+        let (status, _, err) = run_with(&["--dry-run", "--name", "x"], &project);
+        assert_eq!(
+            (status, err.as_str()),
+            (1, "cargo scf deploy: error: --name \"x\": must be 2 to 60 characters long, not 1\n")
+        );
+        let other = dir.join("other.zip");
+        let (_, _, err) = run_with(&[other.to_str().unwrap(), "--dry-run"], &project);
+        assert!(err.contains(&format!("cannot read {}", other.display())), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn without_a_project_zip_and_name_are_required() {
+        let none = Project::default();
+        assert_eq!(
+            run_with(&["--dry-run"], &none),
+            (
+                2,
+                String::new(),
+                "cargo scf deploy: error: --name is required: the function's name on SCF (see --help)\n".into()
+            )
+        );
+        assert_eq!(
+            run_with(&["--dry-run", "--name", "fn"], &none),
+            (
+                2,
+                String::new(),
+                "cargo scf deploy: error: ZIP is required: the function zip to deploy (see --help)\n".into()
+            )
+        );
     }
 
     #[test]

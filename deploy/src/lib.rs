@@ -44,33 +44,42 @@ pub mod tc3;
 pub use settings::function_name_problem;
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// The zip `cargo scf deploy` takes when given none, relative to the
-/// project directory: where `cargo scf build` writes it.
-pub const DEFAULT_ZIP: &str = "target/scf/function.zip";
+/// What the calling tool knows about the function's project: the defaults
+/// of `ZIP` and `--name`. `Project::default()` knows nothing, so both must
+/// be given (the `scf-deploy` binary's case).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Project {
+    /// The zip `cargo scf build` writes for SCF; deployed when no ZIP is
+    /// given (a missing file is one line naming `cargo scf build`).
+    pub zip: Option<PathBuf>,
+    /// The function's name (a project's package name is its function's);
+    /// used when no `--name` is given.
+    pub name: Option<String>,
+}
 
-/// `cargo scf deploy`: `args` are the arguments after `deploy`
-/// (`[ZIP] --name NAME [OPTIONS]`, see `--help`), `project_dir` the
-/// function project's directory, where the default ZIP ([`DEFAULT_ZIP`])
-/// is looked for; a ZIP given as an argument is taken as given (relative
-/// to the current directory). Reads the credentials from the environment
-/// (`TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`,
-/// `TENCENTCLOUD_SESSION_TOKEN`), prints progress and results on stdout
-/// and one line per warning or error on stderr, prefixed
+/// `cargo scf deploy`: `args` are the arguments after `deploy` (`[ZIP]
+/// [--name NAME] [OPTIONS]`, see `--help`), `project` what cargo-scf knows
+/// of the project (the zip it builds, the function's name), shown as the
+/// defaults in `--help`. A ZIP given as an argument is taken as given
+/// (relative to the current directory). Reads the credentials from the
+/// environment (`TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`,
+/// `TENCENTCLOUD_SESSION_TOKEN`) and nowhere else, prints progress and
+/// results on stdout and one line per warning or error on stderr, prefixed
 /// `cargo scf deploy:`. Exit status 0 done, 1 refused or failed, 2 a
 /// command line that could not be read.
-pub fn cli(args: Vec<OsString>, project_dir: &Path) -> ExitCode {
-    run_as("cargo scf deploy", args, project_dir)
+pub fn cli(args: Vec<OsString>, project: &Project) -> ExitCode {
+    run_as("cargo scf deploy", args, project)
 }
 
 /// [`cli()`] with another command name in its messages and help (the
 /// `scf-deploy` binary's).
-pub fn run_as(prog: &str, args: Vec<OsString>, project_dir: &Path) -> ExitCode {
+pub fn run_as(prog: &str, args: Vec<OsString>, project: &Project) -> ExitCode {
     let env = |name: &str| std::env::var(name).ok();
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-    let status = command::run(prog, args, project_dir, command::Io { out: &mut out, err: &mut err, env: &env });
+    let status = command::run(prog, args, project, command::Io { out: &mut out, err: &mut err, env: &env });
     ExitCode::from(status)
 }
 

@@ -14,8 +14,8 @@ fn help_shows_the_defaults_and_what_is_not_created() {
     for flag in ["--help", "-h"] {
         let (status, out, err) = outcome(&deploy(&[flag], &[]));
         assert_eq!((status, err.as_str()), (Some(0), ""));
-        assert_eq!(out, scf_deploy::command::help("scf-deploy"));
-        assert!(out.contains("Usage: scf-deploy [ZIP] --name NAME [OPTIONS]"), "{out}");
+        assert_eq!(out, scf_deploy::command::help("scf-deploy", &scf_deploy::Project::default()));
+        assert!(out.contains("Usage: scf-deploy ZIP --name NAME [OPTIONS]"), "{out}");
         assert!(out.contains("Not created or changed: triggers"), "{out}");
     }
 }
@@ -58,24 +58,12 @@ fn command_line_mistakes_exit_2_in_one_line() {
 }
 
 #[test]
-fn without_a_zip_it_takes_the_one_cargo_scf_build_writes() {
-    let dir = scratch("cli-default-zip");
-    let (status, out, err) = outcome(&deploy_in(&dir, &["--dry-run", "--name", "fn"], &[]));
-    assert_eq!((status, out.as_str()), (Some(1), ""));
-    let expected = dir.join("target/scf/function.zip");
-    assert_eq!(
-        err,
-        format!(
-            "scf-deploy: error: no zip at {}: build it with `cargo scf build`, or name one: scf-deploy ZIP --name fn\n",
-            expected.display()
-        )
-    );
-    std::fs::create_dir_all(expected.parent().unwrap()).unwrap();
-    std::fs::rename(good_zip(&dir), &expected).unwrap();
-    let (status, out, err) = outcome(&deploy_in(&dir, &["--dry-run", "--name", "fn"], &[]));
-    assert_eq!((status, err.as_str()), (Some(0), ""));
-    let doc: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["ZipBytes"].as_u64(), Some(std::fs::metadata(&expected).unwrap().len()));
+fn on_its_own_the_command_needs_a_zip() {
+    // No project around scf-deploy: no default zip (cargo scf deploy's is
+    // the one cargo scf build wrote, tested in src/command.rs).
+    let (status, out, err) = outcome(&deploy(&["--dry-run", "--name", "fn"], &[]));
+    assert_eq!((status, out.as_str()), (Some(2), ""));
+    assert_eq!(err, "scf-deploy: error: ZIP is required: the function zip to deploy (see --help)\n");
 }
 
 #[test]
@@ -268,13 +256,15 @@ fn the_checkout_s_deploy_scf_deploy_runs_the_same_command_from_anywhere() {
         .expect("run deploy/scf-deploy");
     let (status, out, err) = outcome(&o);
     assert_eq!((status, err.as_str()), (Some(0), ""));
-    assert_eq!(out, scf_deploy::command::help("scf-deploy"));
+    assert_eq!(out, scf_deploy::command::help("scf-deploy", &scf_deploy::Project::default()));
 }
 
 #[test]
 fn docs_deploy_md_shows_the_help_as_the_command_prints_it() {
     let doc = std::fs::read_to_string(root().join("docs/deploy.md")).unwrap();
-    let help = scf_deploy::command::help("cargo scf deploy");
+    // In a project named hello, as cargo-scf describes it.
+    let hello = scf_deploy::Project { zip: Some("target/scf/hello.zip".into()), name: Some("hello".into()) };
+    let help = scf_deploy::command::help("cargo scf deploy", &hello);
     assert!(
         doc.contains(&format!("```text\n{help}```\n")),
         "docs/deploy.md's copy of --help is not the command's:\n{help}"
