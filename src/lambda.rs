@@ -25,8 +25,10 @@
 //! id go in as iovecs); error messages are JSON-escaped into the response
 //! buffer, after the message itself, so no second buffer is needed.
 
+mod json;
+
 use crate::address;
-use crate::crash::Post;
+use crate::crash::{Post, BODY_ROOM};
 use crate::dialect::{self, Dialect, Meta, Start, Var, Vars};
 use crate::fatal::{self, Endpoint as Named, Fatal};
 use crate::ffi::{self, RawContext, Str};
@@ -114,6 +116,20 @@ pub const RESPONSE_REFUSED: &[u8] = b"Runtime.ResponseRefused";
 /// handler returned (`Runtime.ExitError` is what Lambda itself reports
 /// once the process has died by the signal).
 pub const CRASH: &[u8] = b"Runtime.Crash";
+
+/// Lambda's error object with the JSON-escaped message `escaped` and the
+/// error type `kind`, in pieces: `{"errorMessage": ..., "errorType": ...}`.
+fn error_object<'a>(escaped: &'a [u8], kind: &'a [u8]) -> [&'a [u8]; 5] {
+    [b"{\"errorMessage\":\"", escaped, b"\",\"errorType\":\"", kind, b"\"}"]
+}
+
+/// A crash report's body: the error object of the report's line, with the
+/// error type [`CRASH`] (see [`crate::crash::Body`]).
+fn crash_body<'l>(line: &'l [u8], room: &'l mut [u8; BODY_ROOM]) -> [&'l [u8]; 5] {
+    let n = json::escape_into(line, room);
+    let room: &'l [u8] = room;
+    error_object(room.get(..n).unwrap_or_default(), CRASH)
+}
 
 /// The `errorType` posted to `init/error` for a start-up failure.
 pub fn init_error_type(f: &Fatal) -> &'static [u8] {
@@ -283,8 +299,7 @@ fn post_error<F: wire::Fields>(
     tx: &mut Buf,
 ) -> Result<u16, Fatal> {
     let at = escape_in_place(tx);
-    let escaped = tx.as_slice().get(at..).unwrap_or_default();
-    let body = [&b"{\"errorMessage\":\""[..], escaped, b"\",\"errorType\":\"", kind, b"\"}"];
+    let body = error_object(tx.as_slice().get(at..).unwrap_or_default(), kind);
     let tail = client.tail();
     match id {
         None => post(
@@ -349,7 +364,8 @@ impl<F: wire::Fields + Default + AsRef<Fields>> Dialect for Lambda<F> {
 
     /// init/error, with the error type `Runtime.Crash`.
     fn init_post<R>(&self, peer: Peer, tail: &[u8], f: impl FnOnce(Option<Post>) -> R) -> R {
-        f(Some(Post { peer, head: &[b"POST ", self.prefix, INIT_ERROR_LINE, CRASH, HOST_FIELD, tail], json: true }))
+        let head = [&b"POST "[..], self.prefix, INIT_ERROR_LINE, CRASH, HOST_FIELD, tail];
+        f(Some(Post { conn: peer.conn, reconnect: Some(peer.addrs), head: &head, body: crash_body, answered: true }))
     }
 
     /// Reports `f` on init/error (its message, as the log line says it):
@@ -437,7 +453,7 @@ impl<F: wire::Fields + Default + AsRef<Fields>> Dialect for Lambda<F> {
     /// line JSON-escaped into Lambda's error object.
     fn crash_post<R>(&self, peer: Peer, tail: &[u8], f: impl FnOnce(Option<Post>) -> R) -> R {
         let head = [&b"POST "[..], self.prefix, INVOCATION, self.id(), ERROR_LINE, CRASH, HOST_FIELD, tail];
-        f(Some(Post { peer, head: &head, json: true }))
+        f(Some(Post { conn: peer.conn, reconnect: Some(peer.addrs), head: &head, body: crash_body, answered: true }))
     }
 
     fn respond(&mut self, client: &mut Client, body: &[u8]) -> Result<Option<u16>, Fatal> {
@@ -487,10 +503,8 @@ pub fn valid_request_id(id: &[u8]) -> bool {
 /// any before. If even that fails, the escaped message is empty.
 fn escape_in_place(tx: &mut Buf) -> usize {
     let n = tx.len();
-    let mut m = 0;
-    text::escape_json(tx.as_slice(), &mut |p| m += p.len());
     const ZEROS: [u8; 64] = [0; 64];
-    let mut left = m;
+    let mut left = json::escaped_len(tx.as_slice());
     while left > 0 {
         let k = left.min(ZEROS.len());
         if tx.extend(&ZEROS[..k]).is_err() {
@@ -503,12 +517,7 @@ fn escape_in_place(tx: &mut Buf) -> usize {
         tx.clear();
         return 0;
     };
-    let mut at = 0;
-    text::escape_json(src, &mut |p| {
-        let room = dst.get_mut(at..).unwrap_or_default();
-        room.iter_mut().zip(p).for_each(|(d, &c)| *d = c);
-        at += p.len();
-    });
+    json::escape_into(src, dst);
     n
 }
 

@@ -36,10 +36,11 @@
 //!   in-place de-chunking, and the policy that says what to read next);
 //!   the other half moves bytes and applies the retry policy. Neither
 //!   knows a dialect.
-//! - `crash`: crash reports. A fault signal or a panic while a handler
-//!   runs is posted where the scene says (a dialect's error endpoint) and
-//!   logged before the process dies by the signal; signal plumbing, so it
-//!   may use `unsafe` too.
+//! - `crash`: crash reports. A fault signal (cargo feature `crash`) or a
+//!   panic while a handler runs is logged and written where the scene's
+//!   post says (a message whose head and body a dialect made) before the
+//!   process dies by the signal; signal plumbing, so it may use `unsafe`
+//!   too. It knows no dialect and no transport.
 //! - `address`: a host setting turned into addresses to try and a Host
 //!   value.
 //! - `fatal`: why the runtime stops (`Fatal`), built from each layer's own
@@ -51,7 +52,8 @@
 //!   (`Dialect`), and the environment read by name (`Vars`).
 //! - `scf` (cargo feature `scf`, on by default): Tencent Cloud SCF's
 //!   dialect, complete.
-//! - `lambda` (cargo feature `lambda`): the AWS Lambda dialect, complete.
+//! - `lambda` (cargo feature `lambda`): the AWS Lambda dialect, complete,
+//!   with its JSON strings (`lambda::json`).
 //! - `choose`: the one place that chooses the dialect by the features
 //!   (both on: at start, from the environment).
 //! - `runtime`: the pull loop, init -> ready -> next -> handle ->
@@ -222,7 +224,6 @@ fn modules_use_only_those_listed_above_them() {
     for (i, module) in order.iter().enumerate() {
         let file = match *module {
             "http" => "http/mod.rs".to_string(),
-            "scf" | "lambda" if !cfg!(feature = "scf") || !cfg!(feature = "lambda") => continue,
             m => format!("{}.rs", m.replace("::", "/")),
         };
         let text = std::fs::read_to_string(format!("{root}{file}")).unwrap();

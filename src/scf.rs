@@ -23,7 +23,7 @@
 //! in one write ([`Scf::respond`]).
 
 use crate::address;
-use crate::crash::Post;
+use crate::crash::{Post, BODY_ROOM};
 #[cfg(feature = "pipeline")]
 use crate::diag::{msg, Arg};
 use crate::dialect::{self, Dialect, Meta, Start, Var, Vars};
@@ -313,7 +313,8 @@ impl<F: wire::Fields + Default + AsRef<Fields>> Dialect for Scf<F> {
 
     /// On the error route, like any error: the line is the body.
     fn crash_post<R>(&self, peer: Peer, tail: &[u8], f: impl FnOnce(Option<Post>) -> R) -> R {
-        f(Some(Post { peer, head: &[Endpoint::Error.route().line.as_bytes(), tail], json: false }))
+        let head = [Endpoint::Error.route().line.as_bytes(), tail];
+        f(Some(Post { conn: peer.conn, reconnect: Some(peer.addrs), head: &head, body: crash_body, answered: true }))
     }
 
     fn respond(&mut self, client: &mut Client, body: &[u8]) -> Result<Option<u16>, Fatal> {
@@ -404,6 +405,11 @@ impl<F: wire::Fields + Default + AsRef<Fields>> Scf<F> {
     fn post_result(&mut self, client: &mut Client, endpoint: Endpoint, body: &[u8]) -> Result<Option<u16>, Fatal> {
         self.call(client, endpoint, body).map(|r| Some(r.status))
     }
+}
+
+/// A crash report's body: its line, as it is (see [`crate::crash::Body`]).
+fn crash_body<'l>(line: &'l [u8], _: &'l mut [u8; BODY_ROOM]) -> [&'l [u8]; 5] {
+    [line, b"", b"", b"", b""]
 }
 
 /// Parses `SCF_RUNTIME_API` and `SCF_RUNTIME_API_PORT` into the addresses to

@@ -600,6 +600,53 @@ unsafe extern "C" fn restore_rt() {
     core::arch::naked_asm!("mov eax, 15", "syscall")
 }
 
+/// `sigaltstack(2)`: makes `stack` the stack signal handlers installed
+/// with `SA_ONSTACK` run on. Nothing else may use the memory (hence a
+/// static's, for the process); a failure leaves handlers on the normal
+/// stack.
+pub fn sigaltstack(stack: &'static mut [u8]) {
+    let ss = libc::stack_t { ss_sp: stack.as_mut_ptr().cast::<c_void>(), ss_flags: 0, ss_size: stack.len() };
+    // SAFETY: ss describes memory borrowed mutably for the rest of the
+    // process, which only the kernel's signal delivery uses from now on.
+    unsafe { syscall!(libc::SYS_sigaltstack, &ss as *const libc::stack_t, 0usize) };
+}
+
+/// `getpid(2)`.
+pub fn getpid() -> usize {
+    // SAFETY: no arguments, no effects.
+    (unsafe { syscall!(libc::SYS_getpid) }) as usize
+}
+
+/// `gettid(2)`.
+pub fn gettid() -> usize {
+    // SAFETY: no arguments, no effects.
+    (unsafe { syscall!(libc::SYS_gettid) }) as usize
+}
+
+/// `tkill(2)`: sends `sig` to thread `tid` (of this process).
+pub fn tkill(tid: usize, sig: c_int) {
+    // SAFETY: a plain system call; what the signal does is the caller's.
+    unsafe { syscall!(libc::SYS_tkill, tid, sig) };
+}
+
+/// `rt_sigprocmask(SIG_UNBLOCK)` of `sig` for this thread.
+pub fn unblock(sig: c_int) {
+    let set: u64 = 1 << (sig - 1);
+    // SAFETY: the set is the kernel's 8 bytes; no old set is asked for.
+    unsafe { syscall!(libc::SYS_rt_sigprocmask, libc::SIG_UNBLOCK, &set as *const u64, 0usize, 8) };
+}
+
+/// `exit_group(2)`: ends the process with `status`, at once (no atexit
+/// handlers, no stdio flush).
+pub fn exit_group(status: c_int) -> ! {
+    // SAFETY: a plain system call that does not return.
+    unsafe { syscall!(libc::SYS_exit_group, status) };
+    // Not reached.
+    loop {
+        sleep_ms(1000);
+    }
+}
+
 /// Whether [`catch_sigpipe`] has run.
 static SIGPIPE_CAUGHT: AtomicBool = AtomicBool::new(false);
 

@@ -450,6 +450,9 @@ pub const PIECES: usize = 16;
 /// blank line, the body's pieces. Returns how many; pieces past
 /// [`PIECES`] are left out (callers pass fewer). Empty pieces are skipped
 /// by the write.
+// Unused in a build without crash reports that speaks SCF only (SCF's
+// requests are `scf::request`'s constant heads).
+#[allow(dead_code)]
 pub fn message<'a>(
     out: &mut [&'a [u8]; PIECES],
     head: &[&'a [u8]],
