@@ -1,11 +1,9 @@
-//! Size and instruction budgets (tests/budgets.toml): each build of the
-//! matrix is made once (through tests/common's `build`), its stripped size,
-//! its zip's size and its callgrind instruction counts are measured, and a
-//! figure over its budget fails the test with the parts that grew.
+//! The measurements of the size and instruction budgets: callgrind
+//! instruction counts from exec to the first response and per warm
+//! invocation (bench/'s method, environment and events), and zip sizes.
 mod common;
 
 use common::*;
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -174,6 +172,20 @@ fn instructions(bin: &Path, api: Api, event: &[u8], n: usize, scratch: &Path) ->
         .stderr(std::fs::File::create(scratch.join("stderr")).unwrap());
     let child = cmd.spawn().expect("run valgrind (apt-get install valgrind)");
     let result = done_rx.recv_timeout(Duration::from_secs(300));
+    // The peer has the response, but the process may still be on its way
+    // from the send to the read of the answer: it is stopped only once it
+    // is blocked in that `read` (Linux's /proc/PID/syscall: the number of
+    // the call it waits in, 0 on x86_64), or the count would depend on how
+    // far it got.
+    let syscall = format!("/proc/{}/syscall", child.id());
+    let waited = std::time::Instant::now();
+    while result.is_ok() && waited.elapsed() < Duration::from_secs(10) {
+        let now = std::fs::read_to_string(&syscall).unwrap_or_default();
+        if now.starts_with("0 ") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
     // SAFETY: kill(2) on the child this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let _ = child.wait_with_output().unwrap();
@@ -214,77 +226,9 @@ fn cold_and_warm(bin: &Path, api: Api, name: &str) -> (u64, u64) {
     (cold, (b - a) / (n2 - n1) as u64)
 }
 
-/// The zip of `bin` as scripts/package writes it, less its section header
-/// table: deflate -9 of one entry, as scripts/size measures.
-fn zip_size(bin: &Path) -> u64 {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import io, sys, zipfile\n\
-             buf = io.BytesIO()\n\
-             with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:\n\
-             \x20   info = zipfile.ZipInfo('bootstrap', (1980, 1, 1, 0, 0, 0))\n\
-             \x20   info.external_attr = 0o100755 << 16\n\
-             \x20   info.create_system = 3\n\
-             \x20   info.compress_type = zipfile.ZIP_DEFLATED\n\
-             \x20   z.writestr(info, open(sys.argv[1], 'rb').read(), compresslevel=9)\n\
-             print(len(buf.getvalue()))\n",
-        )
-        .arg(bin)
-        .output()
-        .expect("run python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
-}
-
-#[test]
-#[ignore]
-fn print_figures() {
-    let mut report = String::new();
-    let builds: Vec<(&str, Build, Option<Api>)> = vec![
-        ("default", Build { name: "demo", ..Default::default() }, Some(Api::Scf)),
-        (
-            "minimal",
-            Build { name: "minimal", no_default_features: true, features: "scf", ..Default::default() },
-            Some(Api::Scf),
-        ),
-        (
-            "scf+resolve",
-            Build { name: "scf-resolve", no_default_features: true, features: "scf,resolve", ..Default::default() },
-            Some(Api::Scf),
-        ),
-        (
-            "lambda+resolve",
-            Build {
-                name: "lambda-resolve",
-                no_default_features: true,
-                features: "lambda,resolve",
-                ..Default::default()
-            },
-            Some(Api::Lambda),
-        ),
-    ];
-    for (label, b, api) in builds {
-        let bin: PathBuf = build(&b);
-        let size = std::fs::metadata(&bin).unwrap().len();
-        let zip = zip_size(&bin);
-        let (cold, warm) = match api {
-            Some(api) => cold_and_warm(&bin, api, label),
-            None => (0, 0),
-        };
-        report += &format!("{label}: {size} B, zip {zip} B, cold {cold}, warm {warm}\n");
-    }
-    if matches!(std::env::var("SCF_BUDGETS_LAMBDA").as_deref(), Ok("1")) {
-        let bin = build(&Build { name: "demo", ..Default::default() });
-        let (cold, warm) = cold_and_warm(&bin, Api::Lambda, "default-lambda");
-        report += &format!("default on Lambda: cold {cold}, warm {warm}\n");
-    }
-    std::io::stderr().write_all(report.as_bytes()).unwrap();
-}
-
 /// `SCF_BUDGETS_BIN=path [SCF_BUDGETS_API=lambda] cargo test --test budgets
-/// -- --ignored measure_one`: the figures of one binary, its callgrind
-/// profiles kept in target/it/budgets/one/ for callgrind_annotate.
+/// -- --ignored measure_one`: the instruction counts of one binary, its
+/// callgrind profiles kept in target/it/budgets/one/ for callgrind_annotate.
 #[test]
 #[ignore]
 fn measure_one() {

@@ -314,3 +314,82 @@ fn a_stripped_binary_that_does_not_start_is_refused() {
     assert!(out.starts_with("refused: the bootstrap without its section headers does not start"), "{out}");
     assert_eq!(out.lines().count(), 1, "{out}");
 }
+
+/// `--platform both`: one bootstrap for either platform (SCF's dialect and
+/// Lambda's, chosen at start), which answers on each; the Lambda variant
+/// (`--platform lambda`) answers on Lambda only.
+#[test]
+fn the_bootstrap_for_both_platforms_answers_on_each() {
+    use common::lambda::{Event, LambdaApi, LambdaConfig};
+    let dir = scratch("package", "both");
+    let unzip = |zip: &Path, into: &str| {
+        let to = dir.join(into);
+        let o = Command::new("unzip").arg("-oq").arg(zip).arg("-d").arg(&to).output().expect("run unzip");
+        assert!(o.status.success(), "unzip: {}", String::from_utf8_lossy(&o.stderr));
+        to.join("bootstrap")
+    };
+    let both = unzip(
+        &{
+            let z = dir.join("both.zip");
+            package(&["--platform", "both"], &z);
+            z
+        },
+        "both",
+    );
+    let lambda = unzip(
+        &{
+            let z = dir.join("lambda.zip");
+            package(&["--platform", "lambda"], &z);
+            z
+        },
+        "lambda",
+    );
+    let scf = common::api(common::Quirks::default());
+    let _p = common::spawn(&both, &scf, "index.main_handler");
+    assert_eq!(common::invoke_ok(&scf, b"on scf"), common::echo_of(b"on scf"));
+    for bin in [&both, &lambda] {
+        let api = LambdaApi::start("127.0.0.1:0", LambdaConfig::default());
+        let value = api.env_value();
+        let _p = common::spawn_env(bin, &[("AWS_LAMBDA_RUNTIME_API", &value), ("_HANDLER", "index.main_handler")]);
+        let posted = api.invoke(Event { id: "b1".into(), body: b"on lambda".to_vec(), headers: vec![] }, common::T);
+        assert_eq!(posted.body, common::echo_of(b"on lambda"), "{}", bin.display());
+    }
+    // The Lambda variant has no SCF dialect: SCF's settings are not its own.
+    let port = scf.addr().port().to_string();
+    let (status, err, _) =
+        common::spawn_env(&lambda, &[("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", &port)])
+            .wait(common::T);
+    assert_eq!((status.code(), err.as_str()), (Some(1), "scf-bootstrap: AWS_LAMBDA_RUNTIME_API is not set\n"));
+}
+
+/// A Rust handler crate is built with the platform's features by name; one
+/// that does not forward the feature a build needs is refused in one line
+/// that says what to add.
+#[test]
+fn a_crate_without_the_platform_feature_is_refused_in_one_line() {
+    let dir = scratch("package", "no-feature");
+    let krate = dir.join("crate");
+    fs::create_dir_all(krate.join("src")).unwrap();
+    fs::write(
+        krate.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"no-lambda\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"bootstrap\"\n\
+             path = \"src/main.rs\"\n\n[dependencies]\nscf-bootstrap = {{ path = {:?} }}\n\n[features]\ncrash = []\n\n[workspace]\n",
+            root().display().to_string()
+        ),
+    )
+    .unwrap();
+    fs::write(krate.join("src/main.rs"), "fn main() {}\n").unwrap();
+    let zip = dir.join("x.zip");
+    let o = run_package(&["--platform", "lambda", "--handler", krate.to_str().unwrap()], &zip);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "has no cargo feature `lambda`, which this build needs: add `lambda = [\"scf-bootstrap/lambda\"]`"
+        ),
+        "{err}"
+    );
+    assert!(!zip.exists());
+}
