@@ -1,5 +1,5 @@
-//! An SCF function in Rust with std and serde on the scf-bootstrap runtime
-//! (made by scf-bootstrap's scripts/new-function --std).
+//! A function in Rust with std and serde on the scf-bootstrap runtime
+//! (made by `cargo scf new --std`).
 //!
 //! `main_handler` reads each event into a typed struct with `serde_json`
 //! and answers with JSON; `Ok` posts what it wrote as the response, `Err`
@@ -30,7 +30,7 @@ struct Answer<'a> {
 /// An `Err` is the invocation's error message: the runtime discards what
 /// was written and posts its text.
 fn main_handler(event: &[u8], ctx: &Context, out: &mut Response) -> Result<(), String> {
-    // One line per invocation on stderr: SCF keeps it as the log.
+    // One line per invocation on stderr: the platform keeps it as the log.
     eprintln!("request {}", String::from_utf8_lossy(ctx.request_id()));
     let event: Event = serde_json::from_slice(event).map_err(|e| format!("bad event: {e}"))?;
     let answer = Answer {
