@@ -502,6 +502,55 @@ fn cmd_elfstrip(args: Vec<OsString>) -> Result<ExitCode, Fatal> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `cargo scf check-bootstrap FILE|- [--name NAME] [--platform P]
+/// [--target T]`: the packaging rules' verdict on a file as `bootstrap`
+/// (for deploy/scf-deploy): nothing and exit status 0 if it is fine, the
+/// warning on stdout and 0 if it starts only with help from the image, the
+/// reason and 1 if it cannot start.
+fn cmd_check_bootstrap(args: Vec<OsString>) -> Result<ExitCode, Fatal> {
+    let (mut file, mut name, mut plat, mut arch) = (None, None, Platform::Scf, Arch::X86_64);
+    parse(
+        args,
+        "check-bootstrap",
+        "usage: cargo scf check-bootstrap FILE|- [--name NAME] [--platform P] [--target T]\n",
+        |arg, p| {
+            let o = match arg {
+                Arg::Value(v) if file.is_none() => {
+                    file = Some(PathBuf::from(v));
+                    return Ok(true);
+                }
+                Arg::Value(_) => return Ok(false),
+                Arg::Opt(o) => o.as_str(),
+            };
+            match o {
+                "--name" => name = Some(value(p, "--name")?),
+                "--platform" => plat = platform(&value(p, "--platform")?)?,
+                "--target" => {
+                    let v = value(p, "--target")?;
+                    arch =
+                        Arch::from_triple(&v).ok_or_else(|| Fatal::usage(format!("--target: unknown target {v:?}")))?;
+                }
+                _ => return Ok(false),
+            }
+            Ok(true)
+        },
+    )?;
+    let file = file.ok_or_else(|| Fatal::usage("usage: cargo scf check-bootstrap FILE|-"))?;
+    let data = if file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|e| Fatal::new(format!("cannot read stdin: {e}")))?;
+        buf
+    } else {
+        std::fs::read(&file).map_err(|e| Fatal::new(format!("cannot read {}: {e}", file.display())))?
+    };
+    let name = name.unwrap_or_else(|| file.display().to_string());
+    if let Some(warning) = elf::check_bootstrap(&data, &name, arch, plat.title()).map_err(Fatal::new)? {
+        println!("{warning}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn dispatch(mut args: Vec<OsString>, msg: &mut Msg) -> Result<ExitCode, Fatal> {
     // cargo runs `cargo-scf scf ARGS` for `cargo scf ARGS`.
     if args.first().is_some_and(|a| a == "scf") {
@@ -543,6 +592,7 @@ fn dispatch(mut args: Vec<OsString>, msg: &mut Msg) -> Result<ExitCode, Fatal> {
         "emulator" => Ok(scf_emulator::cli::main(args)),
         "package" => cmd_package(args, msg),
         "elfstrip" => cmd_elfstrip(args),
+        "check-bootstrap" => cmd_check_bootstrap(args),
         other => {
             let commands = ["new", "build", "invoke", "run", "deploy", "emulator"];
             let best = commands.iter().find(|c| strsim::levenshtein(other, c) <= 2);
