@@ -209,7 +209,7 @@ Options:
   --listen ADDR          the address to serve (default 127.0.0.1:9001)
   -e, --env KEY=VALUE    an environment variable (repeatable)
   --manifest-path FILE   the project's Cargo.toml (default: found from here)
-  -q, --quiet            less of cargo's output
+  -q, --quiet            less of cargo's output, none of the function's
 
 Any other option of the emulator's run goes to it: cargo scf emulator --help.
 ";
@@ -413,8 +413,9 @@ fn cmd_build(args: Vec<OsString>, msg: &Msg) -> Result<ExitCode, Fatal> {
 }
 
 /// Splits `invoke`/`run` arguments into the build's and the emulator's:
-/// `--manifest-path`, `-q` and (for run) `--watch` are the build's,
-/// everything else goes to the emulator as it is.
+/// `--manifest-path`, `-q` and (for run) `--watch` are the build's (run's
+/// `-q` is the emulator's `--quiet` too), everything else goes to the
+/// emulator as it is.
 fn split_emulator_args(
     args: Vec<OsString>,
     help: &str,
@@ -429,7 +430,14 @@ fn split_emulator_args(
                 print!("{help}");
                 return Ok(None);
             }
-            Some("-q" | "--quiet") => a.quiet = true,
+            Some("-q" | "--quiet") => {
+                a.quiet = true;
+                // And for run, the emulator's own --quiet: the function's
+                // output is not copied to stderr.
+                if run {
+                    rest.push("--quiet".into());
+                }
+            }
             Some("--watch") if run => watch = true,
             Some("--manifest-path") => {
                 let v = it.next().ok_or_else(|| Fatal::usage("--manifest-path needs a value"))?;

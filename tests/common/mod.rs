@@ -103,6 +103,22 @@ pub fn emulator_bin() -> &'static Path {
     })
 }
 
+/// The `cargo-scf` binary (`cargo scf`), built once per test process into
+/// target/it.
+pub fn cargo_scf_bin() -> &'static Path {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root())
+            .args(["build", "--quiet", "-p", "cargo-scf", "--bin", "cargo-scf", "--target-dir"])
+            .arg(target_it())
+            .output()
+            .expect("run cargo");
+        assert!(out.status.success(), "building cargo-scf failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        target_it().join("debug/cargo-scf")
+    })
+}
+
 /// A test handler's `key=value key=value ...` report as a map.
 pub fn fields(report: &[u8]) -> std::collections::HashMap<String, String> {
     String::from_utf8(report.to_vec())
