@@ -735,12 +735,13 @@ fn run_watch_rebuilds_on_an_edit() {
 #[test]
 fn every_help_fits_on_one_screen() {
     let tmp = TempDir::new("help");
-    for cmd in [&[][..], &["new"], &["build"], &["invoke"], &["run"], &["deploy"]] {
+    for cmd in [&[][..], &["new"], &["build"], &["invoke"], &["run"], &["deploy"], &["package"]] {
         let mut args = vec!["scf"];
         args.extend_from_slice(cmd);
         args.push("--help");
         let out = ok(&cargo_in(&tmp.0, &args, &tool_path()), &format!("{args:?}"));
         assert!(out.lines().count() <= 24, "{cmd:?}: {} lines:\n{out}", out.lines().count());
+        assert!(out.lines().all(|l| l.chars().count() <= 80), "{cmd:?}: a line over 80 columns:\n{out}");
         assert!(out.lines().count() >= 2, "{cmd:?}: {out}");
     }
 }

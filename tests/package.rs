@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::elf_fixture::elf;
 use common::{root, run_package, scratch};
 use std::fs;
 use std::path::Path;
@@ -152,35 +153,6 @@ fn zopfli_zip_is_smaller_plain_deflate_and_reproducible() {
     let o = Command::new("python3").args(["-c", script]).arg(&bin).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(a[39..39 + csize] == o.stdout[..], "not the C Zopfli's stream");
-}
-
-/// A minimal ELF header with the given class, machine, type and program
-/// headers (type, contents), each segment's bytes placed after the table.
-fn elf(class: u8, machine: u16, e_type: u16, segments: &[(u32, Vec<u8>)]) -> Vec<u8> {
-    let mut f = vec![0u8; 64];
-    f[..4].copy_from_slice(b"\x7fELF");
-    f[4] = class;
-    f[5] = 1; // little-endian
-    f[6] = 1; // version
-    f[16..18].copy_from_slice(&e_type.to_le_bytes());
-    f[18..20].copy_from_slice(&machine.to_le_bytes());
-    f[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
-    f[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
-    f[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
-    f[56..58].copy_from_slice(&(segments.len() as u16).to_le_bytes());
-    let mut data_at = 64 + 56 * segments.len();
-    let mut data = Vec::new();
-    for (p_type, bytes) in segments {
-        let mut ph = [0u8; 56];
-        ph[..4].copy_from_slice(&p_type.to_le_bytes());
-        ph[8..16].copy_from_slice(&(data_at as u64).to_le_bytes());
-        ph[32..40].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
-        f.extend_from_slice(&ph);
-        data.extend_from_slice(bytes);
-        data_at += bytes.len();
-    }
-    f.extend_from_slice(&data);
-    f
 }
 
 fn dynamic(entries: &[(i64, u64)]) -> Vec<u8> {

@@ -235,7 +235,7 @@ pub fn write_atomically(out: &Path, bytes: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::elf::tests::{elf, with_section_table};
+    use crate::elf_fixture::{elf, with_section_table};
 
     #[test]
     fn the_empty_environment_line_is_recognised_for_either_dialect() {

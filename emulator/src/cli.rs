@@ -141,13 +141,19 @@ fn seconds(flag: &str, v: &str) -> Result<Duration, Fatal> {
     }
 }
 
-fn unknown_option(opt: &str) -> Fatal {
-    let name = opt.trim_start_matches('-');
-    let best = LONG
+/// The candidate closest to `name` if it is close enough to be a typo of
+/// it (an edit distance of 2, or a third of its length): for "did you mean"
+/// (`cargo scf` asks the same).
+pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
         .iter()
+        .copied()
         .min_by_key(|c| strsim::levenshtein(name, c))
-        .filter(|c| strsim::levenshtein(name, c) <= 2.max(name.len() / 3));
-    match best {
+        .filter(|c| strsim::levenshtein(name, c) <= 2.max(name.len() / 3))
+}
+
+fn unknown_option(opt: &str) -> Fatal {
+    match closest(opt.trim_start_matches('-'), LONG) {
         Some(c) => Fatal(format!(
             "unknown option {opt}; did you mean --{c}? (see --help)"
         )),
