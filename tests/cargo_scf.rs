@@ -745,3 +745,36 @@ fn every_help_fits_on_one_screen() {
         assert!(out.lines().count() >= 2, "{cmd:?}: {out}");
     }
 }
+
+/// `scripts/package --handler DIR` builds a project once, in the project's
+/// own target directory (not a second time inside this repository), so
+/// the project's own build is what gets packaged.
+#[test]
+fn scripts_package_builds_a_crate_in_its_own_target_dir() {
+    let mut typed = Typed::default();
+    let (dir, _) = new_project(&mut typed, "hello-package", &[]);
+    let own = dir.join("target/x86_64-unknown-linux-musl/release/bootstrap");
+    let _ = fs::remove_file(&own);
+    let tmp = TempDir::new("package-crate");
+    let zip = tmp.0.join("function.zip");
+    let o = Command::new(root().join("scripts/package"))
+        .arg("--quiet")
+        .arg("--handler")
+        .arg(&dir)
+        .arg("-o")
+        .arg(&zip)
+        .env("PATH", tool_path())
+        .env("CARGO_SCF_CACHE", kept_root().join("cache"))
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    ok(&o, "scripts/package --handler DIR");
+    assert!(own.is_file(), "not built in the project's own target/");
+    let unpacked = unzip(&zip, &tmp.0.join("unpacked"));
+    let stripped = tmp.0.join("stripped");
+    ok(
+        &Command::new(cargo_scf_bin()).arg("elfstrip").arg(&own).arg(&stripped).output().unwrap(),
+        "cargo scf elfstrip",
+    );
+    assert!(fs::read(&unpacked).unwrap() == fs::read(&stripped).unwrap(), "the zip is not the project's own build");
+}
