@@ -735,7 +735,7 @@ fn run_watch_rebuilds_on_an_edit() {
 #[test]
 fn every_help_fits_on_one_screen() {
     let tmp = TempDir::new("help");
-    for cmd in [&[][..], &["new"], &["build"], &["invoke"], &["run"], &["deploy"], &["package"]] {
+    for cmd in [&[][..], &["new"], &["build"], &["invoke"], &["run"], &["deploy"], &["package"], &["emulator"]] {
         let mut args = vec!["scf"];
         args.extend_from_slice(cmd);
         args.push("--help");

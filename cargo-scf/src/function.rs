@@ -55,7 +55,7 @@ fn find_manifest() -> Option<PathBuf> {
     cwd.ancestors().map(|d| d.join("Cargo.toml")).find(|m| m.is_file())
 }
 
-/// The zip's default path: target/<platform>/<name>.zip (aarch64 ones with
+/// The zip's default path: `target/PLATFORM/NAME.zip` (aarch64 ones with
 /// `-aarch64`).
 fn default_zip(project: &Project, platform: Platform, arch: Arch) -> PathBuf {
     let suffix = if arch == Arch::X86_64 { String::new() } else { format!("-{}", arch.name()) };

@@ -122,7 +122,7 @@ Commands:
   invoke      build, then invoke the function locally with event.json
   run         build, then serve it locally (POST /invoke, API gateway, SDK)
   deploy      deploy the zip to SCF (not available yet)
-  emulator    the SCF emulator's own command line (cargo scf emulator --help)
+  emulator    the SCF emulator's command line, on any zip or directory
 
   cargo scf new hello --lang c && cd hello && cargo scf invoke
 
@@ -190,7 +190,8 @@ Options:
   --manifest-path FILE   the project's Cargo.toml (default: found from here)
   -q, --quiet            less of cargo's output
 
-Any other option of the emulator's invoke goes to it: cargo scf emulator --help.
+Any other option of the emulator's invoke goes to it (cargo scf emulator
+--help-all).
 Exit status: 0 when every InvokeResult is 0, 1 when one failed, 2 when none
 could be attempted.
 ";
@@ -213,7 +214,30 @@ Options:
   --manifest-path FILE   the project's Cargo.toml (default: found from here)
   -q, --quiet            less of cargo's output, none of the function's
 
-Any other option of the emulator's run goes to it: cargo scf emulator --help.
+Any other option of the emulator's run goes to it (cargo scf emulator
+--help-all).
+";
+
+const HELP_EMULATOR: &str = "\
+cargo scf emulator: the SCF emulator's own command line, on any function (a
+directory or a .zip with `bootstrap` at its root), built by cargo scf or not.
+
+Usage:
+  cargo scf emulator invoke FUNCTION --event FILE|- [--event FILE]... [OPTIONS]
+  cargo scf emulator run FUNCTION [--listen ADDR] [--apigw] [--watch] [OPTIONS]
+  cargo scf emulator --runtime-api-only --port N [--listen ADDR]
+      the runtime API alone, on 127.0.0.1:N: start the bootstrap yourself
+      (under gdb or strace); events wait until it fetches them
+
+Options (the common ones):
+  --handler NAME       _HANDLER (default index.main_handler)
+  --memory MB          memory size, enforced (default 128)
+  --timeout S          invocation timeout in seconds (default 3)
+  -e, --env KEY=VALUE  an environment variable (repeatable)
+  --pretty | --raw     invoke: indented JSON | the function's answer only
+  --apigw              run: the API gateway trigger
+
+Every option, with its default: cargo scf emulator --help-all.
 ";
 
 const HELP_DEPLOY: &str = "\
@@ -594,7 +618,14 @@ fn dispatch(mut args: Vec<OsString>, msg: &mut Msg) -> Result<ExitCode, Fatal> {
                 "deploy is not available yet: the scf-deploy library has not landed; the zip is in target/scf/ (cargo scf build)",
             ))
         }
-        "emulator" => Ok(scf_emulator::cli::main(args)),
+        "emulator" => match args.first().and_then(|a| a.to_str()) {
+            Some("-h" | "--help") => {
+                print!("{HELP_EMULATOR}");
+                Ok(ExitCode::SUCCESS)
+            }
+            Some("--help-all") => Ok(scf_emulator::cli::main(vec!["--help".into()])),
+            _ => Ok(scf_emulator::cli::main(args)),
+        },
         "package" => cmd_package(args, msg),
         "elfstrip" => cmd_elfstrip(args),
         "check-bootstrap" => cmd_check_bootstrap(args),
