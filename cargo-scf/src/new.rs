@@ -245,11 +245,13 @@ fn readme(name: &str, a: &NewArgs) -> String {
          ```sh\n\
          cargo scf invoke                  # build, then invoke locally with event.json\n\
          cargo scf invoke --event events/apigw.json\n\
-         cargo scf run --apigw --watch     # serve it on 127.0.0.1:9001; rebuilt on each edit\n\
+         cargo scf run --watch             # serve POST /invoke on 127.0.0.1:9001; rebuilt on each edit\n\
          cargo scf build                   # target/{plat}/{name}.zip\n\
          {deploy}\n\
          ```\n\n\
-         `events/` holds a sample event of each trigger. The handler setting is\n\
+         `events/` holds a sample event of each trigger. `cargo scf run --apigw` turns\n\
+         every HTTP request into an API gateway event, for a handler that answers\n\
+         with the gateway's integrated response. The handler setting is\n\
          `index.main_handler`: the part after the dot picks the handler linked into\n\
          the bootstrap.\n",
         platform = match a.platform {
