@@ -1,5 +1,13 @@
-//! HTTP/1.1 framing: one reader for both directions, and the response
-//! writer.
+//! HTTP/1.1 framing: the one request framer of every runtime API peer in
+//! the repository, one reader for both directions, and the response writer.
+//!
+//! [`frame_request`] frames a request head in place, without allocating:
+//! method, target, version, where the head ends, how its body is framed,
+//! keep-alive and `Expect: 100-continue`. The threaded servers (the runtime
+//! API, [`crate::api`], and the invoke endpoint) reach it through [`Conn`]
+//! and [`parse_request_head`]; the benchmark's lean poll-loop peer
+//! (`bench/runner`) calls it on its own buffers. One set of framing rules
+//! serves requests and responses alike ([`Head::framing`]).
 //!
 //! Heads are parsed by `httparse` (request heads by the servers, response
 //! heads by [`client`]); chunk-size lines by `httparse::parse_chunk_size`.
@@ -22,6 +30,7 @@
 //! reason.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::mem::MaybeUninit;
 
 /// Longest head (start line plus headers) accepted.
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -140,69 +149,180 @@ impl Head {
     /// response without length or chunking runs until close; 1xx, 204 and
     /// 304 responses have none.
     pub fn framing(&self) -> Result<Framing, Error> {
-        if self.status != 0 && (self.status / 100 == 1 || matches!(self.status, 204 | 304)) {
-            return Ok(Framing::Length(0));
-        }
-        let mut te: Option<&str> = None;
-        let mut length: Option<usize> = None;
-        for (name, value) in &self.headers {
-            if name.eq_ignore_ascii_case("transfer-encoding") {
-                // Several lines form one list whose last coding must be
-                // chunked, the only coding implemented.
-                if te.replace(value).is_some() {
-                    return Err(Error::UnsupportedTransferEncoding);
-                }
-            } else if name.eq_ignore_ascii_case("content-length") {
-                // "5, 5" is allowed when all members agree.
-                for part in value.split(',') {
-                    let part = part.trim();
-                    if part.is_empty()
-                        || part.len() > 18
-                        || !part.bytes().all(|b| b.is_ascii_digit())
-                    {
-                        return Err(Error::BadContentLength);
-                    }
-                    let n = part.parse().map_err(|_| Error::BadContentLength)?;
-                    if length.replace(n).is_some_and(|prev| prev != n) {
-                        return Err(Error::ConflictingContentLength);
-                    }
-                }
-            }
-        }
-        match (te, length) {
-            (Some(_), Some(_)) => Err(Error::ContentLengthWithChunked),
-            (Some(te), None) if te.trim().eq_ignore_ascii_case("chunked") => Ok(Framing::Chunked),
-            (Some(_), None) => Err(Error::UnsupportedTransferEncoding),
-            (None, Some(n)) => Ok(Framing::Length(n)),
-            (None, None) if self.status != 0 => Ok(Framing::UntilClose),
-            (None, None) => Ok(Framing::Length(0)),
-        }
+        self.fields().framing(self.status)
     }
 
     /// Whether the connection stays open after this exchange: HTTP/1.1
     /// unless `Connection: close`, HTTP/1.0 only with `keep-alive`.
     pub fn keep_alive(&self) -> bool {
-        let has = |t: &str| {
-            self.headers
-                .iter()
-                .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
-                .any(|(_, v)| v.split(',').any(|p| p.trim().eq_ignore_ascii_case(t)))
-        };
-        if self.minor_version == 0 {
-            has("keep-alive")
-        } else {
-            !has("close")
-        }
+        self.fields().keep_alive(self.minor_version)
     }
 
     /// Whether the client waits for `100 Continue` before its body (curl
     /// does for large `-d` bodies).
     pub fn expects_continue(&self) -> bool {
-        self.minor_version == 1
-            && self
-                .header("expect")
-                .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+        self.fields().expects_continue(self.minor_version)
     }
+
+    fn fields(&self) -> Fields {
+        let mut f = Fields::default();
+        for (name, value) in &self.headers {
+            f.add(name.as_bytes(), value.as_bytes());
+        }
+        f
+    }
+}
+
+/// What the framing rules read from a head's fields, gathered in one pass
+/// over them: the rules of [`Head`] and of [`frame_request`] alike.
+#[derive(Default)]
+struct Fields {
+    /// The first fault in `Content-Length` or `Transfer-Encoding`, if any.
+    fault: Option<Error>,
+    chunked: Option<bool>,
+    length: Option<usize>,
+    close: bool,
+    keep_alive: bool,
+    /// The first `Expect` field, if it is `100-continue`.
+    expect: Option<bool>,
+}
+
+impl Fields {
+    fn add(&mut self, name: &[u8], value: &[u8]) {
+        let value = value.trim_ascii();
+        if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            // Several lines form one list whose last coding must be
+            // chunked, the only coding implemented.
+            if self
+                .chunked
+                .replace(value.eq_ignore_ascii_case(b"chunked"))
+                .is_some()
+            {
+                self.fail(Error::UnsupportedTransferEncoding);
+            }
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            // "5, 5" is allowed when all members agree.
+            for part in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                if part.is_empty() || part.len() > 18 || !part.iter().all(u8::is_ascii_digit) {
+                    return self.fail(Error::BadContentLength);
+                }
+                let n = part.iter().fold(0, |n, &d| n * 10 + usize::from(d - b'0'));
+                if self.length.replace(n).is_some_and(|prev| prev != n) {
+                    return self.fail(Error::ConflictingContentLength);
+                }
+            }
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                self.close |= token.eq_ignore_ascii_case(b"close");
+                self.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if name.eq_ignore_ascii_case(b"expect") && self.expect.is_none() {
+            self.expect = Some(value.eq_ignore_ascii_case(b"100-continue"));
+        }
+    }
+
+    fn fail(&mut self, e: Error) {
+        self.fault.get_or_insert(e);
+    }
+
+    /// `status` 0 for a request.
+    fn framing(&self, status: u16) -> Result<Framing, Error> {
+        if status != 0 && (status / 100 == 1 || matches!(status, 204 | 304)) {
+            return Ok(Framing::Length(0));
+        }
+        if let Some(e) = self.fault {
+            return Err(e);
+        }
+        match (self.chunked, self.length) {
+            (Some(_), Some(_)) => Err(Error::ContentLengthWithChunked),
+            (Some(true), None) => Ok(Framing::Chunked),
+            (Some(false), None) => Err(Error::UnsupportedTransferEncoding),
+            (None, Some(n)) => Ok(Framing::Length(n)),
+            (None, None) if status != 0 => Ok(Framing::UntilClose),
+            (None, None) => Ok(Framing::Length(0)),
+        }
+    }
+
+    fn keep_alive(&self, minor_version: u8) -> bool {
+        if minor_version == 0 {
+            self.keep_alive
+        } else {
+            !self.close
+        }
+    }
+
+    fn expects_continue(&self, minor_version: u8) -> bool {
+        minor_version == 1 && self.expect == Some(true)
+    }
+}
+
+/// A request head framed in place by [`frame_request`]: everything a peer
+/// needs to route the request and read its body, borrowed from the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestHead<'a> {
+    pub method: &'a str,
+    /// The request target as sent (path and query).
+    pub target: &'a str,
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub minor_version: u8,
+    /// Bytes of the head through its blank line (blank lines before the
+    /// start line included): the body starts here.
+    pub len: usize,
+    pub framing: Framing,
+    /// Whether the connection stays open after this exchange.
+    pub keep_alive: bool,
+    /// The client waits for `100 Continue` before its body.
+    pub expect_continue: bool,
+}
+
+impl RequestHead<'_> {
+    /// The request path without its query string.
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+}
+
+/// Frames the request head at the start of `buf`, without allocating.
+/// `Ok(None)`: the head is not complete yet (read more and call again with
+/// the longer buffer). A head that cannot be framed is an [`Error`] as soon
+/// as that is known: malformed, more than [`MAX_HEADERS`] fields, no end
+/// within [`MAX_HEAD`] bytes, or a body framing the rules refuse.
+pub fn frame_request(buf: &[u8]) -> Result<Option<RequestHead<'_>>, Error> {
+    frame_request_with(buf, |_, _| {})
+}
+
+/// [`frame_request`], also handing each field to `each` (name, value).
+fn frame_request_with<'b>(
+    buf: &'b [u8],
+    mut each: impl FnMut(&'b str, &'b [u8]),
+) -> Result<Option<RequestHead<'b>>, Error> {
+    // Left uninitialised: httparse fills only the slots it parses, so a
+    // head of three fields costs three, not a clear of all 200.
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut []);
+    let parsed = httparse::ParserConfig::default()
+        .parse_request_with_uninit_headers(&mut req, buf, &mut slots);
+    let len = match parsed.map_err(head_error)? {
+        httparse::Status::Complete(n) if n <= MAX_HEAD => n,
+        httparse::Status::Complete(_) => return Err(Error::HeadTooLarge),
+        httparse::Status::Partial if buf.len() >= MAX_HEAD => return Err(Error::HeadTooLarge),
+        httparse::Status::Partial => return Ok(None),
+    };
+    let mut fields = Fields::default();
+    for h in req.headers.iter() {
+        fields.add(h.name.as_bytes(), h.value);
+        each(h.name, h.value);
+    }
+    let minor_version = req.version.unwrap_or(1);
+    Ok(Some(RequestHead {
+        method: req.method.unwrap_or_default(),
+        target: req.path.unwrap_or_default(),
+        minor_version,
+        len,
+        framing: fields.framing(0)?,
+        keep_alive: fields.keep_alive(minor_version),
+        expect_continue: fields.expects_continue(minor_version),
+    }))
 }
 
 fn owned(headers: &[httparse::Header<'_>]) -> Vec<(String, String)> {
@@ -217,20 +337,24 @@ fn owned(headers: &[httparse::Header<'_>]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Parses a complete request head (through its blank line).
+/// Parses a complete request head (through its blank line) into an owned
+/// [`Head`], framed by [`frame_request`]'s rules.
 pub fn parse_request_head(raw: &[u8]) -> Result<Head, Error> {
-    let mut hs = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut hs);
-    match req.parse(raw).map_err(head_error)? {
-        httparse::Status::Complete(_) => Ok(Head {
-            method: req.method.unwrap_or_default().to_string(),
-            target: req.path.unwrap_or_default().to_string(),
-            minor_version: req.version.unwrap_or(1),
-            headers: owned(req.headers),
-            ..Head::default()
-        }),
-        httparse::Status::Partial => Err(Error::BadHead("incomplete head")),
-    }
+    let mut headers = Vec::new();
+    let framed = frame_request_with(raw, |name, value| {
+        headers.push((
+            name.to_string(),
+            String::from_utf8_lossy(value).trim().to_string(),
+        ))
+    })?;
+    let req = framed.ok_or(Error::BadHead("incomplete head"))?;
+    Ok(Head {
+        method: req.method.to_string(),
+        target: req.target.to_string(),
+        minor_version: req.minor_version,
+        headers,
+        ..Head::default()
+    })
 }
 
 /// Parses a complete response head (through its blank line).
@@ -462,7 +586,8 @@ pub fn reason(status: u16) -> &'static str {
 
 /// Serializes a response head. `headers` must not contain framing headers;
 /// `content_length` adds `Content-Length`, `None` adds
-/// `Transfer-Encoding: chunked`.
+/// `Transfer-Encoding: chunked`; a status that never has a body (1xx, 204,
+/// 304) gets neither (RFC 9110, 8.6).
 pub fn response_head(
     status: u16,
     headers: &[(&str, &str)],
@@ -473,12 +598,16 @@ pub fn response_head(
         out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
     match content_length {
+        _ if status / 100 == 1 || matches!(status, 204 | 304) => {}
         Some(n) => out.extend_from_slice(format!("Content-Length: {n}\r\n").as_bytes()),
         None => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
     }
     out.extend_from_slice(b"\r\n");
     out
 }
+
+/// The interim answer to `Expect: 100-continue`.
+pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// A complete response with a `Content-Length` body.
 pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
@@ -728,6 +857,105 @@ mod tests {
         for (input, want) in bad {
             assert_eq!(err(input), *want, "{:?}", String::from_utf8_lossy(input));
         }
+    }
+
+    #[test]
+    fn requests_are_framed_in_place_as_the_owned_head_frames_them() {
+        let requests: &[&[u8]] = &[
+            b"GET /runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"POST /runtime/invocation/response HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+            b"POST /a?q=1 HTTP/1.1\r\ncontent-length: 5, 5\r\nConnection: close\r\n\r\nhello",
+            b"\r\nPOST /a HTTP/1.0\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\nx",
+            b"POST /b HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        ];
+        for input in requests {
+            let text = String::from_utf8_lossy(input);
+            let h = frame_request(input).unwrap().expect(&text);
+            let owned = parse_request_head(&input[..h.len]).unwrap();
+            assert_eq!(
+                (h.method, h.target, h.path(), h.minor_version),
+                (
+                    &*owned.method,
+                    &*owned.target,
+                    owned.path(),
+                    owned.minor_version
+                ),
+                "{text}"
+            );
+            assert_eq!(
+                (h.framing, h.keep_alive, h.expect_continue),
+                (
+                    owned.framing().unwrap(),
+                    owned.keep_alive(),
+                    owned.expects_continue()
+                ),
+                "{text}"
+            );
+            assert!(input[..h.len].ends_with(b"\r\n\r\n"), "{text}");
+            // Fed as it arrives, it is incomplete until the head's last byte.
+            for cut in 0..h.len {
+                assert_eq!(
+                    frame_request(&input[..cut]),
+                    Ok(None),
+                    "{text} cut at {cut}"
+                );
+            }
+        }
+        let h = frame_request(requests[2]).unwrap().unwrap();
+        assert_eq!(
+            (h.path(), h.framing, h.keep_alive),
+            ("/a", Framing::Length(5), false)
+        );
+        let h = frame_request(requests[4]).unwrap().unwrap();
+        assert_eq!((h.framing, h.expect_continue), (Framing::Chunked, true));
+        // Each fault of the owned path, at the same point.
+        for (input, want) in [
+            (
+                &b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n"[..],
+                Error::BadContentLength,
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                Error::ConflictingContentLength,
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+                Error::UnsupportedTransferEncoding,
+            ),
+            (b"GET / HTTP/2.0\r\n\r\n", Error::BadVersion),
+            (
+                b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+                Error::BadHead("invalid header name"),
+            ),
+        ] {
+            assert_eq!(
+                frame_request(input),
+                Err(want),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+            assert_eq!(err(input), want);
+        }
+        // Limits: no end within MAX_HEAD bytes, too many fields.
+        let huge = format!("GET / HTTP/1.1\r\nA: {}", "x".repeat(MAX_HEAD));
+        assert_eq!(frame_request(huge.as_bytes()), Err(Error::HeadTooLarge));
+        let many: String = (0..=MAX_HEADERS).map(|i| format!("h{i}: v\r\n")).collect();
+        let many = format!("GET / HTTP/1.1\r\n{many}\r\n");
+        assert_eq!(frame_request(many.as_bytes()), Err(Error::TooManyHeaders));
+    }
+
+    #[test]
+    fn bodiless_statuses_get_no_framing_header() {
+        for status in [100, 204, 304] {
+            let head = String::from_utf8(response_head(status, &[("A", "b")], Some(0))).unwrap();
+            assert!(
+                !head.contains("Content-Length") && !head.contains("Transfer-Encoding"),
+                "{head}"
+            );
+        }
+        assert!(String::from_utf8(response(200, &[], b""))
+            .unwrap()
+            .contains("\r\nContent-Length: 0\r\n"));
     }
 
     #[test]

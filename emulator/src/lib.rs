@@ -21,6 +21,8 @@
 //!   bodies for both directions, a hand-written response writer for the
 //!   quirks), plus a small blocking client the tests share.
 //! - `server` (private): accepting connections and reading framed requests.
+//! - [`dialect`]: what differs between SCF's runtime API and AWS Lambda's
+//!   (endpoints, context headers, the answer to a result), for every peer.
 //! - [`api`]: the runtime API server, with SCF's semantics: long-polled
 //!   `/next`, one event at a time, first result final, and [`Quirks`] to
 //!   misbehave on purpose. Usable on its own as the loopback peer of a
@@ -40,6 +42,7 @@
 
 pub mod api;
 pub mod code;
+pub mod dialect;
 pub mod emulator;
 pub mod frontend;
 pub mod http;
