@@ -681,7 +681,7 @@ fn handle(conn: &mut Conn<'_>, req: Request) -> After {
     let path = req.head.path().to_string();
     let method = req.head.method.as_str();
     let unprefixed = path.strip_prefix(sh.cfg.prefix.as_str()).unwrap_or("");
-    let Some(route) = sh.cfg.dialect.route(unprefixed) else {
+    let Some(route) = sh.cfg.dialect.route(unprefixed.as_bytes()) else {
         sh.lock().stats.not_found += 1;
         return conn.send_text(404, &format!("not found: {path}"), keep);
     };

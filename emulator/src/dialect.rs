@@ -57,7 +57,7 @@ pub struct Route {
 }
 
 /// Lambda's endpoints lie under its API version.
-const LAMBDA_BASE: &str = "/2018-06-01/runtime/";
+const LAMBDA_BASE: &[u8] = b"/2018-06-01/runtime/";
 
 /// The context of one event, as the platform sends it with `/next`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -79,27 +79,27 @@ impl Dialect {
     /// The endpoint that `path` (without its query, any prefix removed)
     /// names in this dialect, whatever the method; `None` for a path the
     /// dialect does not have (the other dialect's paths among them).
-    pub fn route(self, path: &str) -> Option<Route> {
+    pub fn route(self, path: &[u8]) -> Option<Route> {
         let route = |endpoint| Some(Route { endpoint, id: 0..0 });
         match self {
             Dialect::Scf => match path {
-                "/runtime/init/ready" => route(Endpoint::Ready),
-                "/runtime/invocation/next" => route(Endpoint::Next),
-                "/runtime/invocation/response" => route(Endpoint::Response),
-                "/runtime/invocation/error" => route(Endpoint::Error),
+                b"/runtime/init/ready" => route(Endpoint::Ready),
+                b"/runtime/invocation/next" => route(Endpoint::Next),
+                b"/runtime/invocation/response" => route(Endpoint::Response),
+                b"/runtime/invocation/error" => route(Endpoint::Error),
                 _ => None,
             },
             Dialect::Lambda => match path.strip_prefix(LAMBDA_BASE)? {
-                "invocation/next" => route(Endpoint::Next),
-                "init/error" => route(Endpoint::InitError),
+                b"invocation/next" => route(Endpoint::Next),
+                b"init/error" => route(Endpoint::InitError),
                 rest => {
-                    let rest = rest.strip_prefix("invocation/")?;
-                    let (id, endpoint) = if let Some(id) = rest.strip_suffix("/response") {
+                    let rest = rest.strip_prefix(b"invocation/")?;
+                    let (id, endpoint) = if let Some(id) = rest.strip_suffix(b"/response") {
                         (id, Endpoint::Response)
                     } else {
-                        (rest.strip_suffix("/error")?, Endpoint::Error)
+                        (rest.strip_suffix(b"/error")?, Endpoint::Error)
                     };
-                    if id.is_empty() || id.contains('/') {
+                    if id.is_empty() || id.contains(&b'/') {
                         return None;
                     }
                     // `rest`, which the id starts, is a suffix of `path`.
@@ -167,11 +167,11 @@ mod tests {
         ];
         for (path, endpoint) in scf {
             assert_eq!(
-                Dialect::Scf.route(path),
+                Dialect::Scf.route(path.as_bytes()),
                 Some(Route { endpoint, id: 0..0 }),
                 "{path}"
             );
-            assert_eq!(Dialect::Lambda.route(path), None, "{path}");
+            assert_eq!(Dialect::Lambda.route(path.as_bytes()), None, "{path}");
         }
         let lambda = [
             ("/2018-06-01/runtime/invocation/next", Endpoint::Next, ""),
@@ -189,10 +189,10 @@ mod tests {
         ];
         for (path, endpoint, id) in lambda {
             let r = Dialect::Lambda
-                .route(path)
+                .route(path.as_bytes())
                 .unwrap_or_else(|| panic!("{path}"));
             assert_eq!((r.endpoint, &path[r.id.clone()]), (endpoint, id), "{path}");
-            assert_eq!(Dialect::Scf.route(path), None, "{path}");
+            assert_eq!(Dialect::Scf.route(path.as_bytes()), None, "{path}");
         }
         // No id, an id with a slash, an unknown result kind, other paths.
         for path in [
@@ -204,7 +204,7 @@ mod tests {
             "/",
             "",
         ] {
-            assert_eq!(Dialect::Lambda.route(path), None, "{path}");
+            assert_eq!(Dialect::Lambda.route(path.as_bytes()), None, "{path}");
         }
         assert_eq!(
             (Endpoint::Next.method(), Endpoint::Response.method()),
