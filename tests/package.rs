@@ -270,39 +270,6 @@ fn refuses_handlers_it_cannot_build() {
     }
 }
 
-/// deploy/scf-deploy takes the zip scripts/package writes: its checks pass
-/// (bootstrap at the root, 0755, a static x86_64 ELF), and --dry-run builds
-/// the requests around it without the SDK. deploy/test_scf_deploy.py loads
-/// them into the SDK's models.
-#[test]
-fn scf_deploy_takes_the_packaged_zip() {
-    let dir = scratch("package-tests", "scf-deploy");
-    let zip = dir.join("function.zip");
-    let bytes = package(&[], &zip);
-    let o = Command::new(root().join("deploy/scf-deploy"))
-        .arg(&zip)
-        .args(["--dry-run", "--name", "echo", "--init-timeout", "5"])
-        .output()
-        .expect("run deploy/scf-deploy");
-    let text = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{text}{}", String::from_utf8_lossy(&o.stderr));
-    assert!(o.stderr.is_empty(), "no warning for the runtime's own zip: {}", String::from_utf8_lossy(&o.stderr));
-    for field in [
-        r#""Action": "CreateFunction""#,
-        r#""Action": "UpdateFunctionCode""#,
-        r#""Runtime": "CustomRuntime""#,
-        r#""FunctionName": "echo""#,
-        r#""Handler": "index.main_handler""#,
-        r#""InitTimeout": 5"#,
-        r#""Timeout": 3"#,
-        // The base64 of a zip's local header signature and version.
-        r#""ZipFile": "UEsDBBQ"#,
-    ] {
-        assert!(text.contains(field), "missing {field} in {text}");
-    }
-    assert!(text.contains(&format!(r#""ZipBytes": {}"#, bytes.len())), "{text}");
-}
-
 /// A bootstrap the script builds is packaged without its section header
 /// table, and it still starts: with an empty environment it says the
 /// runtime API variable is missing and exits with status 1.
