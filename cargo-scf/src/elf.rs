@@ -1,55 +1,10 @@
-//! What the platform makes of a file as `bootstrap`, read from its bytes:
-//! the ELF header and program headers (the kernel starts an executable
-//! from those alone), a `#!` script line; and the section-header strip.
+//! The section-header strip, and the architectures (scf-deploy's `Arch`:
+//! the deployer and cargo-scf judge a bootstrap with one set of checks,
+//! `scf_deploy::bootstrap::check`).
 
-/// The architectures a bootstrap is built for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arch {
-    X86_64,
-    Aarch64,
-}
+pub use scf_deploy::bootstrap::Arch;
 
-impl Arch {
-    pub const ALL: [Arch; 2] = [Arch::X86_64, Arch::Aarch64];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64",
-            Arch::Aarch64 => "aarch64",
-        }
-    }
-
-    /// The Rust target triple of the static musl build.
-    pub fn triple(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64-unknown-linux-musl",
-            Arch::Aarch64 => "aarch64-unknown-linux-musl",
-        }
-    }
-
-    /// ELF's e_machine.
-    pub fn machine(self) -> u16 {
-        match self {
-            Arch::X86_64 => 62,
-            Arch::Aarch64 => 183,
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Arch> {
-        Arch::ALL.into_iter().find(|a| a.name() == name)
-    }
-
-    pub fn from_triple(triple: &str) -> Option<Arch> {
-        Arch::ALL.into_iter().find(|a| a.triple() == triple)
-    }
-}
-
-const PT_DYNAMIC: u32 = 2;
-const PT_INTERP: u32 = 3;
-const DT_NULL: i64 = 0;
-const DT_NEEDED: i64 = 1;
 const ET_EXEC: u16 = 2;
-const ET_DYN: u16 = 3;
 /// Elf64_Ehdr and Elf64_Phdr sizes.
 const EHDR: usize = 64;
 const PHDR: usize = 56;
@@ -58,100 +13,8 @@ fn u16_at(d: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([d[at], d[at + 1]])
 }
 
-fn u32_at(d: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(d[at..at + 4].try_into().expect("4 bytes"))
-}
-
 fn u64_at(d: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(d[at..at + 8].try_into().expect("8 bytes"))
-}
-
-/// What the platform (`platform`, e.g. "SCF") would make of `data` as
-/// `bootstrap`: `Err` with a one-line reason if it cannot start there;
-/// `Ok(Some(warning))` for what starts only if the image provides something
-/// (a script's interpreter, a dynamic binary's loader and libraries);
-/// `Ok(None)` for a static executable for `arch`.
-pub fn check_bootstrap(data: &[u8], name: &str, arch: Arch, platform: &str) -> Result<Option<String>, String> {
-    if let Some(rest) = data.strip_prefix(b"#!") {
-        let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
-        let interp = String::from_utf8_lossy(line).trim().to_string();
-        if interp.is_empty() {
-            return Err(format!("{name} starts with '#!' but names no interpreter"));
-        }
-        let program = interp.split_whitespace().next().unwrap_or_default();
-        return Ok(Some(format!(
-            "{name} is a script for {interp}: {platform} runs it only if its image has {program}"
-        )));
-    }
-    check_elf(data, name, arch, platform)
-}
-
-/// `Err` unless `data` is an ELF executable for `arch`; `Ok(Some(warning))`
-/// if it needs a program interpreter or shared libraries, `Ok(None)` if it
-/// is static. A static-PIE binary has a dynamic section for its
-/// self-relocation but needs neither.
-pub fn check_elf(data: &[u8], name: &str, arch: Arch, platform: &str) -> Result<Option<String>, String> {
-    let (machine, triple) = (arch.machine(), arch.triple());
-    if data.len() < EHDR || !data.starts_with(b"\x7fELF") {
-        return Err(format!(
-            "{name} is neither an ELF executable nor a script starting with '#!' \
-             ({platform} executes it directly on {} Linux)",
-            arch.name()
-        ));
-    }
-    if data[4] != 2 || data[5] != 1 {
-        return Err(format!("{name} is not a 64-bit little-endian ELF file, as {triple} needs"));
-    }
-    let (e_type, e_machine) = (u16_at(data, 16), u16_at(data, 18));
-    if e_machine != machine {
-        let hint = Arch::ALL
-            .into_iter()
-            .find(|a| a.machine() == e_machine)
-            .map(|a| format!(" (for {}: --target {})", a.name(), a.triple()))
-            .unwrap_or_default();
-        return Err(format!(
-            "{name} is built for ELF machine {e_machine}, not {} ({machine}) as {triple} needs{hint}",
-            arch.name()
-        ));
-    }
-    if e_type != ET_EXEC && e_type != ET_DYN {
-        return Err(format!("{name} is an ELF file of type {e_type}, not an executable"));
-    }
-    let phoff = u64_at(data, 32) as usize;
-    let (phentsize, phnum) = (u16_at(data, 54) as usize, u16_at(data, 56) as usize);
-    if phnum == 0 || phentsize < PHDR || phoff.checked_add(phnum * phentsize).is_none_or(|end| end > data.len()) {
-        return Err(format!("{name} has no valid program headers"));
-    }
-    for i in 0..phnum {
-        let ph = phoff + i * phentsize;
-        let (p_type, p_offset, p_filesz) =
-            (u32_at(data, ph), u64_at(data, ph + 8) as usize, u64_at(data, ph + 32) as usize);
-        let end = p_offset.saturating_add(p_filesz).min(data.len());
-        if p_type == PT_INTERP {
-            let bytes = &data[p_offset.min(end)..end];
-            let interp = String::from_utf8_lossy(bytes.split(|&b| b == 0).next().unwrap_or_default()).into_owned();
-            return Ok(Some(format!(
-                "{name} is dynamically linked (interpreter {interp}): it starts on {platform} only if \
-                 {platform}'s image has that loader and its libraries"
-            )));
-        }
-        if p_type == PT_DYNAMIC {
-            let mut at = p_offset;
-            while at + 16 <= end {
-                let tag = u64_at(data, at) as i64;
-                if tag == DT_NULL {
-                    break;
-                }
-                if tag == DT_NEEDED {
-                    return Ok(Some(format!(
-                        "{name} needs shared libraries: it starts on {platform} only if {platform}'s image has them"
-                    )));
-                }
-                at += 16;
-            }
-        }
-    }
-    Ok(None)
 }
 
 /// `data` without its section header table: the ELF header says "no
@@ -222,7 +85,7 @@ mod tests {
 
     #[test]
     fn the_strip_refuses_rather_than_guess() {
-        let mut pie = with_section_table(elf(2, 62, ET_DYN, &[(1, vec![0u8; 16])]));
+        let mut pie = with_section_table(elf(2, 62, 3, &[(1, vec![0u8; 16])]));
         assert_eq!(strip_sections(&pie), Err("not a position-dependent executable (ET_EXEC)"));
         pie[16] = ET_EXEC as u8;
         // The section table before the segment's end.

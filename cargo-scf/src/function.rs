@@ -57,7 +57,7 @@ fn find_manifest() -> Option<PathBuf> {
 
 /// The zip's default path: `target/PLATFORM/NAME.zip` (aarch64 ones with
 /// `-aarch64`).
-fn default_zip(project: &Project, platform: Platform, arch: Arch) -> PathBuf {
+pub fn default_zip(project: &Project, platform: Platform, arch: Arch) -> PathBuf {
     let suffix = if arch == Arch::X86_64 { String::new() } else { format!("-{}", arch.name()) };
     project.target_dir.join(platform.feature()).join(format!("{}{suffix}.zip", project.name))
 }

@@ -121,7 +121,7 @@ Commands:
   build       build the static bootstrap and its zip (target/scf/NAME.zip)
   invoke      build, then invoke the function locally with event.json
   run         build, then serve it locally (POST /invoke, API gateway, SDK)
-  deploy      deploy the zip to SCF (not available yet)
+  deploy      deploy the zip to SCF (create or update, then wait)
   emulator    the SCF emulator's command line, on any zip or directory
 
   cargo scf new hello --lang c && cd hello && cargo scf invoke
@@ -238,11 +238,6 @@ Options (the common ones):
   --apigw              run: the API gateway trigger
 
 Every option, with its default: cargo scf emulator --help-all.
-";
-
-const HELP_DEPLOY: &str = "\
-cargo scf deploy: deploy the project's zip to SCF. Not available yet: the
-deploy library (scf-deploy) is being written; this command will call it.
 ";
 
 const HELP_PACKAGE: &str = "\
@@ -531,53 +526,26 @@ fn cmd_elfstrip(args: Vec<OsString>) -> Result<ExitCode, Fatal> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `cargo scf check-bootstrap FILE|- [--name NAME] [--platform P]
-/// [--target T]`: the packaging rules' verdict on a file as `bootstrap`
-/// (for deploy/scf-deploy): nothing and exit status 0 if it is fine, the
-/// warning on stdout and 0 if it starts only with help from the image, the
-/// reason and 1 if it cannot start.
-fn cmd_check_bootstrap(args: Vec<OsString>) -> Result<ExitCode, Fatal> {
-    let (mut file, mut name, mut plat, mut arch) = (None, None, Platform::Scf, Arch::X86_64);
-    parse(
-        args,
-        "check-bootstrap",
-        "usage: cargo scf check-bootstrap FILE|- [--name NAME] [--platform P] [--target T]\n",
-        |arg, p| {
-            let o = match arg {
-                Arg::Value(v) if file.is_none() => {
-                    file = Some(PathBuf::from(v));
-                    return Ok(true);
-                }
-                Arg::Value(_) => return Ok(false),
-                Arg::Opt(o) => o.as_str(),
-            };
-            match o {
-                "--name" => name = Some(value(p, "--name")?),
-                "--platform" => plat = platform(&value(p, "--platform")?)?,
-                "--target" => {
-                    let v = value(p, "--target")?;
-                    arch =
-                        Arch::from_triple(&v).ok_or_else(|| Fatal::usage(format!("--target: unknown target {v:?}")))?;
-                }
-                _ => return Ok(false),
-            }
-            Ok(true)
-        },
-    )?;
-    let file = file.ok_or_else(|| Fatal::usage("usage: cargo scf check-bootstrap FILE|-"))?;
-    let data = if file.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-            .map_err(|e| Fatal::new(format!("cannot read stdin: {e}")))?;
-        buf
-    } else {
-        std::fs::read(&file).map_err(|e| Fatal::new(format!("cannot read {}: {e}", file.display())))?
+/// `cargo scf deploy`: the scf-deploy library, told the project's SCF zip
+/// (target/scf/NAME.zip, what `cargo scf build` writes) and its name as the
+/// defaults of ZIP and --name. Outside a project both must be given.
+fn cmd_deploy(args: Vec<OsString>) -> Result<ExitCode, Fatal> {
+    let help = args.iter().any(|a| a == "-h" || a == "--help");
+    let zip_given = args.iter().any(|a| a.to_str().is_some_and(|a| a.ends_with(".zip")));
+    let project = match function::project(None) {
+        Ok(p) => p,
+        Err(_) => return Ok(scf_deploy::cli(args, &scf_deploy::Project::default())),
     };
-    let name = name.unwrap_or_else(|| file.display().to_string());
-    if let Some(warning) = elf::check_bootstrap(&data, &name, arch, plat.title()).map_err(Fatal::new)? {
-        println!("{warning}");
+    if project.default_platform() == Platform::Lambda && !help && !zip_given {
+        return Err(Fatal::new(format!(
+            "cargo scf deploy deploys to SCF, and {} is a Lambda project: its zip (cargo scf build: \
+             target/lambda/{}.zip) deploys with aws lambda create-function (see its README.md)",
+            project.name, project.name
+        )));
     }
-    Ok(ExitCode::SUCCESS)
+    let zip = function::default_zip(&project, Platform::Scf, Arch::X86_64);
+    let known = scf_deploy::Project { zip: Some(zip), name: Some(project.name.clone()) };
+    Ok(scf_deploy::cli(args, &known))
 }
 
 fn dispatch(mut args: Vec<OsString>, msg: &mut Msg) -> Result<ExitCode, Fatal> {
@@ -609,15 +577,7 @@ fn dispatch(mut args: Vec<OsString>, msg: &mut Msg) -> Result<ExitCode, Fatal> {
             Some((a, watch, rest)) => emulate::run(&a, watch, rest, msg),
             None => Ok(ExitCode::SUCCESS),
         },
-        "deploy" => {
-            if args.iter().any(|a| a == "-h" || a == "--help") {
-                print!("{HELP_DEPLOY}");
-                return Ok(ExitCode::SUCCESS);
-            }
-            Err(Fatal::new(
-                "deploy is not available yet: the scf-deploy library has not landed; the zip is in target/scf/ (cargo scf build)",
-            ))
-        }
+        "deploy" => cmd_deploy(args),
         "emulator" => match args.first().and_then(|a| a.to_str()) {
             Some("-h" | "--help") => {
                 print!("{HELP_EMULATOR}");
@@ -628,7 +588,6 @@ fn dispatch(mut args: Vec<OsString>, msg: &mut Msg) -> Result<ExitCode, Fatal> {
         },
         "package" => cmd_package(args, msg),
         "elfstrip" => cmd_elfstrip(args),
-        "check-bootstrap" => cmd_check_bootstrap(args),
         other => {
             let commands = ["new", "build", "invoke", "run", "deploy", "emulator"];
             Err(Fatal::usage(match scf_emulator::cli::closest(other, &commands) {

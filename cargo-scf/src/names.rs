@@ -1,10 +1,9 @@
 //! Function names: a project's name is its package's and the function's on
 //! the platform, so it follows the platform's rules (which cargo's allow).
 //!
-//! - SCF (CreateFunction's FunctionName, API 2018-04-16, as the Python
-//!   SDK's parameter documentation gives it, deploy/scf-deploy): 2 to 60 of
-//!   the 26 letters in either case, digits, `-` and `_`; a letter first;
-//!   not `-` or `_` last.
+//! - SCF: the deployer's rule, `scf_deploy::function_name_problem`
+//!   (CreateFunction's FunctionName as Tencent documents it), one copy for
+//!   both tools.
 //! - Lambda (CreateFunction's FunctionName): 1 to 64 letters, digits, `-`
 //!   and `_`. A package name must not start with a digit, so a letter or
 //!   `_` first here.
@@ -13,27 +12,18 @@ use crate::package::Platform;
 
 /// Why `name` cannot be the function's name on `platform`, or `None`.
 pub fn problem(name: &str, platform: Platform) -> Option<String> {
-    let (min, max) = match platform {
-        Platform::Scf => (2, 60),
-        Platform::Lambda => (1, 64),
-    };
+    if platform == Platform::Scf {
+        return scf_deploy::function_name_problem(name);
+    }
     let len = name.chars().count();
-    if !(min..=max).contains(&len) {
-        return Some(format!("must be {min} to {max} characters long for {}, not {len}", platform.title()));
+    if !(1..=64).contains(&len) {
+        return Some(format!("must be 1 to 64 characters long for Lambda, not {len}"));
     }
     if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
         return Some(format!("may hold only letters, digits, '-' and '_', not {bad:?}"));
     }
-    let first = name.chars().next().expect("not empty");
-    match platform {
-        Platform::Scf if !first.is_ascii_alphabetic() => return Some("must start with a letter".into()),
-        Platform::Lambda if first.is_ascii_digit() || first == '-' => {
-            return Some("must start with a letter or '_' (a cargo package name)".into())
-        }
-        _ => {}
-    }
-    if platform == Platform::Scf && !name.ends_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Some("must end with a letter or a digit".into());
+    if name.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+        return Some("must start with a letter or '_' (a cargo package name)".into());
     }
     None
 }
@@ -43,27 +33,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scf_and_lambda_names() {
-        for ok in ["hello", "a1", "my-fn_2", &"a".repeat(60)] {
-            assert_eq!(problem(ok, Platform::Scf), None, "{ok}");
-        }
-        for (bad, why) in [
-            ("1fn", "must start with a letter"),
-            ("fn_", "must end with a letter or a digit"),
-            ("f", "must be 2 to 60 characters long for SCF, not 1"),
-            ("hé", "may hold only letters, digits, '-' and '_', not 'é'"),
-            ("a b", "may hold only letters, digits, '-' and '_', not ' '"),
-        ] {
-            assert_eq!(problem(bad, Platform::Scf).as_deref(), Some(why), "{bad}");
-        }
-        assert_eq!(
-            problem(&"a".repeat(61), Platform::Scf).as_deref(),
-            Some("must be 2 to 60 characters long for SCF, not 61")
-        );
+    fn lambda_names() {
         for ok in ["f", "fn_", "_x", &"a".repeat(64)] {
             assert_eq!(problem(ok, Platform::Lambda), None, "{ok}");
         }
         assert!(problem("1fn", Platform::Lambda).unwrap().starts_with("must start with a letter or '_'"));
-        assert!(problem(&"a".repeat(65), Platform::Lambda).is_some());
+        assert_eq!(
+            problem(&"a".repeat(65), Platform::Lambda).unwrap(),
+            "must be 1 to 64 characters long for Lambda, not 65"
+        );
+        assert_eq!(problem("a b", Platform::Lambda).unwrap(), "may hold only letters, digits, '-' and '_', not ' '");
+        // SCF's is the deployer's.
+        assert_eq!(problem("1fn", Platform::Scf), scf_deploy::function_name_problem("1fn"));
     }
 }

@@ -340,7 +340,7 @@ pub fn create(a: &NewArgs, msg: &Msg) -> Result<String, Fatal> {
         })?,
     };
     if let Some(problem) = names::problem(&name, a.platform) {
-        return Err(Fatal::new(format!("function name {name:?}: {problem}")));
+        return Err(Fatal::new(format!("function name '{name}': {problem}")));
     }
     let dir = &a.path;
     if dir.exists() && (!dir.is_dir() || fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true)) {

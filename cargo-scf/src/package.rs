@@ -1,6 +1,7 @@
 //! The packaging rules, shared by `cargo scf build` and `cargo scf
 //! package` (scripts/package): a bootstrap is refused, with one line saying
-//! why, if it could not start on the platform; what the platform runs but
+//! why, if it could not start on the platform (`scf_deploy::bootstrap::check`,
+//! the deployer's own verdict on a zip's bootstrap); what the platform runs but
 //! this runtime's build never makes (a dynamic binary, a script) gets a
 //! one-line warning and is packaged. A bootstrap built here loses its
 //! section header table (elf::strip_sections), but only after the stripped
@@ -185,7 +186,7 @@ pub struct Packing<'a> {
 /// warning about it is a refusal) and is stripped (see the module doc).
 pub fn write_zip(data: Vec<u8>, out: &Path, name: &str, built: bool, how: &Packing) -> Result<Packaged, String> {
     let Packing { arch, platform, with, msg } = *how;
-    let warning = elf::check_bootstrap(&data, name, arch, platform.title())?;
+    let warning = scf_deploy::bootstrap::check(&data, name, arch, platform.title())?;
     if let (Some(w), true) = (&warning, built) {
         let what = w.split(':').next().unwrap_or(w);
         return Err(format!("{what}: the runtime's build should have made a static executable"));

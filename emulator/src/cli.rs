@@ -468,7 +468,7 @@ fn api_only(mut a: Args) -> Result<ExitCode, Fatal> {
         bind: SocketAddr::from(([127, 0, 0, 1], port)),
         memory_mb: a.cfg.memory_mb,
         timeout_ms: a.cfg.timeout.as_millis() as u64,
-        quirks: Default::default(),
+        ..ApiConfig::default()
     };
     let api = Arc::new(
         RuntimeApi::start(cfg)

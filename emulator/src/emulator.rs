@@ -327,6 +327,7 @@ impl Emulator {
                 memory_mb: self.cfg.memory_mb,
                 timeout_ms: self.cfg.timeout.as_millis() as u64,
                 quirks: self.cfg.quirks.clone(),
+                ..ApiConfig::default()
             },
             echo_logs: self.cfg.echo_logs,
             memory_limit: Some(u64::from(self.cfg.memory_mb) << 20),

@@ -21,6 +21,8 @@
 //!   bodies for both directions, a hand-written response writer for the
 //!   quirks), plus a small blocking client the tests share.
 //! - `server` (private): accepting connections and reading framed requests.
+//! - [`dialect`]: what differs between SCF's runtime API and AWS Lambda's
+//!   (endpoints, context headers, the answer to a result), for every peer.
 //! - [`api`]: the runtime API server, with SCF's semantics: long-polled
 //!   `/next`, one event at a time, first result final, and [`Quirks`] to
 //!   misbehave on purpose. Usable on its own as the loopback peer of a
@@ -36,11 +38,14 @@
 //!   TencentCloud API 3.0 `Invoke`, and the API gateway trigger.
 //! - [`cli`]: the `scf-emulator` command line (`invoke`, `run`,
 //!   `--runtime-api-only`), which the binary and `cargo scf` both run.
+//! - [`testkit`]: what the repository's tests share besides the peer: a
+//!   tool missing outside CI is a skip that is counted, never silent.
 #![deny(unsafe_code)]
 
 pub mod api;
 pub mod cli;
 pub mod code;
+pub mod dialect;
 pub mod emulator;
 pub mod frontend;
 pub mod http;
@@ -50,6 +55,7 @@ pub mod report;
 mod server;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod testkit;
 pub mod zip;
 
 /// The test event of Tencent's Custom Runtime guide, the one every test

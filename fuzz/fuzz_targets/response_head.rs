@@ -1,14 +1,11 @@
-//! Response heads: any bytes parse to a head, "need more", or an error,
-//! and a parsed head's offsets lie inside the input.
+//! Response heads, and whole responses (the head's framing, then the body
+//! framer on what follows): the checks of src/fuzz_tests.rs, which assert
+//! their properties on every input, whatever the verdict.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use scf_bootstrap::fuzzing::wire;
+use scf_bootstrap::fuzzing;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(Some(head)) = wire::parse_head(&mut data.to_vec()) {
-        assert!(head.len <= data.len());
-        if let Some(r) = head.context.request_id {
-            assert!(r.start <= r.end && r.end < head.len);
-        }
-    }
+    fuzzing::lambda_response_head(data);
+    fuzzing::response(data);
 });

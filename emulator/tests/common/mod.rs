@@ -15,6 +15,11 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
 
+// Shared with deploy/tests/common (included there by path).
+mod tools;
+#[allow(unused_imports)]
+pub use tools::{require_tool, sdk_python};
+
 /// The guide's example event.
 pub const EVENT: &str = scf_emulator::GUIDE_EVENT;
 
@@ -337,41 +342,6 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A tool a test needs from outside Rust (Python with Tencent's SDK,
-/// Chromium). `None` means skip, said on stderr; with `CI` set a missing
-/// tool fails the test instead, so CI never passes by skipping.
-pub fn require_tool(what: &str, found: Option<PathBuf>, install: &str) -> Option<PathBuf> {
-    if found.is_some() {
-        return found;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} is missing (CI is set, so this fails instead of skipping): {install}");
-    }
-    eprintln!("skipping: {what} is missing ({install})");
-    None
-}
-
-/// The Python interpreter with `tencentcloud-sdk-python-scf` installed:
-/// `SCF_TEST_PYTHON`, else `.venv/bin/python` at the repository root (what
-/// `.ci/run` creates).
-pub fn sdk_python() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let python = std::env::var_os("SCF_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".venv/bin/python"));
-    let works = Command::new(&python)
-        .args(["-c", "import tencentcloud.scf.v20180416.scf_client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    require_tool(
-        &format!("{} with tencentcloud-sdk-python-scf", python.display()),
-        works.then_some(python),
-        "python3 -m venv .venv && .venv/bin/pip install tencentcloud-sdk-python-scf, or set SCF_TEST_PYTHON",
-    )
 }
 
 /// Debian's `chromium`, for the browser test (`CHROMIUM` names another).
