@@ -82,6 +82,8 @@ pub(crate) mod lambda;
 #[cfg(feature = "resolve")]
 pub(crate) mod resolve;
 pub(crate) mod runtime;
+#[cfg(feature = "serve")]
+pub(crate) mod serve;
 #[cfg(feature = "std")]
 mod std_api;
 // Without `resolve`, sys's UDP and file helpers have no caller.
@@ -115,6 +117,8 @@ pub mod fuzzing {
     pub use crate::http::wire;
     #[cfg(feature = "resolve")]
     pub use crate::resolve::{hosts_line, parse_answer, Conf};
+    #[cfg(feature = "serve")]
+    pub use crate::serve::wire as serve_wire;
 }
 
 /// An outside crate reaches neither the runtime's internals nor the raw
