@@ -34,6 +34,9 @@
 //!   and the Invoke API result (serialized with serde).
 //! - [`frontend`]: the server of `scf-emulator run`: `POST /invoke`,
 //!   TencentCloud API 3.0 `Invoke`, and the API gateway trigger.
+//! - [`oci`]: OCI image archives without a daemon, written (a FROM-scratch
+//!   image of a bootstrap) and read (its config and files), for image
+//!   functions.
 #![deny(unsafe_code)]
 
 pub mod api;
@@ -43,6 +46,7 @@ pub mod frontend;
 pub mod http;
 pub mod instance;
 pub mod logs;
+pub mod oci;
 pub mod report;
 mod server;
 #[allow(unsafe_code)]
