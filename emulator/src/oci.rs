@@ -1,4 +1,4 @@
-//! OCI image archives without a daemon: [`write`] packs a bootstrap into a
+//! OCI image archives without a daemon: [`write()`] packs a bootstrap into a
 //! FROM-scratch image as an `oci-archive` (a tar of an OCI image layout,
 //! what `skopeo`, `podman load` and `docker load` read), and [`read`] opens
 //! such an archive, or one another tool made, back into its config and its
@@ -480,7 +480,7 @@ impl Image {
 /// The files of an archive or layout, by name.
 type Blobs = BTreeMap<String, Vec<u8>>;
 
-/// Reads an `oci-archive` (a tar of an OCI image layout, as [`write`],
+/// Reads an `oci-archive` (a tar of an OCI image layout, as [`write()`],
 /// `skopeo copy ... oci-archive:` or `docker save` since Docker 25 make
 /// it) or an older `docker save` archive (`manifest.json` with layer
 /// tars). The archive's tar may itself be gzip-compressed.
