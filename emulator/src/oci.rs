@@ -477,6 +477,20 @@ impl Image {
     }
 }
 
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// `data` decompressed if it is gzip, else as it is.
+fn gunzipped(data: &[u8]) -> Result<Vec<u8>, Error> {
+    if !data.starts_with(&GZIP_MAGIC) {
+        return Ok(data.to_vec());
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(data)
+        .read_to_end(&mut out)
+        .map_err(Error::Tar)?;
+    Ok(out)
+}
+
 /// The files of an archive or layout, by name.
 type Blobs = BTreeMap<String, Vec<u8>>;
 
@@ -485,15 +499,7 @@ type Blobs = BTreeMap<String, Vec<u8>>;
 /// it) or an older `docker save` archive (`manifest.json` with layer
 /// tars). The archive's tar may itself be gzip-compressed.
 pub fn read(archive: &[u8]) -> Result<Image, Error> {
-    let archive = if archive.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(archive)
-            .read_to_end(&mut out)
-            .map_err(Error::Tar)?;
-        out
-    } else {
-        archive.to_vec()
-    };
+    let archive = gunzipped(archive)?;
     let mut blobs = Blobs::new();
     let mut ar = tar::Archive::new(archive.as_slice());
     for entry in ar.entries().map_err(Error::Tar)? {
@@ -625,12 +631,8 @@ fn normal(path: &str) -> Option<String> {
 /// `.wh.NAME` deletes NAME, `.wh..wh..opq` empties its directory (the OCI
 /// whiteouts), hard links copy their target.
 fn apply_layer(files: &mut BTreeMap<String, Node>, layer: &[u8]) -> Result<(), Error> {
-    let tar = if layer.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(layer)
-            .read_to_end(&mut out)
-            .map_err(Error::Tar)?;
-        out
+    let tar = if layer.starts_with(&GZIP_MAGIC) {
+        gunzipped(layer)?
     } else if layer.get(257..262) == Some(b"ustar") || layer.iter().all(|&b| b == 0) {
         layer.to_vec()
     } else {

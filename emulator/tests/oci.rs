@@ -132,18 +132,24 @@ fn skopeo_and_umoci_read_the_archive_and_its_bootstrap_runs() {
     );
     // ...and unpacked by umoci, from skopeo's layout and from the archive
     // itself, extracted (its blobs/ directories are not entries of its own).
-    let bundle = tmp.path().join("bundle");
-    run(
-        &umoci,
-        &[
-            "unpack",
-            "--rootless",
-            "--image",
-            &format!("{}:latest", layout.display()),
-            bundle.to_str().unwrap(),
-        ],
-    );
-    check_unpacked(&bundle.join("rootfs"), &bootstrap);
+    let unpack = |layout: &Path, bundle: &str| {
+        let (image, bundle) = (
+            format!("{}:latest", layout.display()),
+            tmp.path().join(bundle),
+        );
+        run(
+            &umoci,
+            &[
+                "unpack",
+                "--rootless",
+                "--image",
+                &image,
+                bundle.to_str().unwrap(),
+            ],
+        );
+        check_unpacked(&bundle.join("rootfs"), &bootstrap);
+    };
+    unpack(&layout, "bundle");
     let extracted = tmp.path().join("extracted");
     fs::create_dir(&extracted).unwrap();
     let tar = Command::new("tar")
@@ -154,18 +160,7 @@ fn skopeo_and_umoci_read_the_archive_and_its_bootstrap_runs() {
         .status()
         .unwrap();
     assert!(tar.success());
-    let bundle2 = tmp.path().join("bundle2");
-    run(
-        &umoci,
-        &[
-            "unpack",
-            "--rootless",
-            "--image",
-            &format!("{}:latest", extracted.display()),
-            bundle2.to_str().unwrap(),
-        ],
-    );
-    check_unpacked(&bundle2.join("rootfs"), &bootstrap);
+    unpack(&extracted, "bundle2");
 
     // What skopeo writes (a layout, an archive of its own) reads back.
     for image in [oci::read_layout(&layout).unwrap(), {
