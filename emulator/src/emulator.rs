@@ -588,17 +588,25 @@ impl Emulator {
                 instance.set_pusher(Pusher::new(connect, self.cfg.push_close));
                 Ok((instance, d))
             }
-            Listen::Exited => {
-                let status = instance.wait_exit(Duration::from_secs(2)).map(|(s, _)| s);
-                let status =
-                    status.unwrap_or_else(|| std::os::unix::process::ExitStatusExt::from_raw(0));
-                Err(self.exited_at_start(
+            Listen::Exited => match instance.wait_exit(Duration::from_secs(2)) {
+                Some((status, _)) => Err(self.exited_at_start(
                     &instance,
                     status,
                     &format!("before listening on {listen}"),
                     fail,
-                ))
-            }
+                )),
+                // Seen gone in /proc, but never reaped: nothing to report
+                // but the fact.
+                None => Err(fail(
+                    Refusal::ContainerStateExited,
+                    format!(
+                        "ContainerStateExited: {} ended before listening on {listen}",
+                        self.started_what()
+                    ),
+                    instance.logs().take(),
+                    Some(instance.spawned_at().elapsed()),
+                )),
+            },
             Listen::TimedOut => {
                 let ran = instance.spawned_at().elapsed();
                 instance.kill();
@@ -714,23 +722,35 @@ impl Emulator {
             Err(PushError::Connect(_)) if instance.has_exited() => {
                 gone(instance, &mut report, None)
             }
+            Err(PushError::TooLarge(n)) => {
+                instance.logs().settle(LOG_QUIET, LOG_SETTLE_MAX);
+                report.log = instance.logs().take();
+                let size = n.map_or_else(|| "more than 6 MB".into(), |n| format!("{n} bytes"));
+                let msg = format!(
+                    "{}: the function returned {size}",
+                    Status::ResponseTooLarge.message()
+                );
+                report.fail(Status::ResponseTooLarge, msg);
+            }
             Err(e) => {
                 instance.logs().settle(LOG_QUIET, LOG_SETTLE_MAX);
                 report.log = instance.logs().take();
+                if let PushError::Closed { started_at } = &e {
+                    report.duration = started_at.elapsed();
+                }
+                let server = "the function's HTTP server";
                 let msg = match e {
-                    PushError::TooLarge(n) => {
-                        let size = n.map_or_else(|| "more than 6 MB".into(), |n| format!("{n} bytes"));
-                        report.fail(
-                            Status::ResponseTooLarge,
-                            format!("{}: the function returned {size}", Status::ResponseTooLarge.message()),
-                        );
-                        return report;
-                    }
                     PushError::Malformed(e) => {
-                        format!("the function's HTTP server answered POST {} with a malformed response: {e}", push::PATH)
+                        format!(
+                            "{server} answered POST {} with a malformed response: {e}",
+                            push::PATH
+                        )
                     }
-                    PushError::Connect(e) => format!("cannot connect to the function's HTTP server at {addr}: {e}"),
-                    _ => format!("the function's HTTP server closed the connection without answering POST {}", push::PATH),
+                    PushError::Connect(e) => format!("cannot connect to {server} at {addr}: {e}"),
+                    _ => format!(
+                        "{server} closed the connection without answering POST {}",
+                        push::PATH
+                    ),
                 };
                 report.fail(Status::UserCodeException, msg);
             }

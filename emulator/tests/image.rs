@@ -203,6 +203,28 @@ fn death_without_an_answer_is_439_naming_the_signal() {
     );
 }
 
+/// A live server that hangs up without an answer, or answers something
+/// that is not HTTP: 430 naming which, and the instance serves on.
+#[test]
+fn a_hang_up_or_a_malformed_answer_is_430() {
+    let (em, _dir) = image_emulator(&[]);
+    let pid = seen(&em.invoke(b"{}"))["pid"].clone();
+    for (event, want) in [
+        (
+            &br#"{"hangup":true}"#[..],
+            "the function's HTTP server closed the connection without answering POST /event-invoke",
+        ),
+        (
+            br#"{"garbage":true}"#,
+            "the function's HTTP server answered POST /event-invoke with a malformed response: unsupported HTTP version",
+        ),
+    ] {
+        let r = em.invoke(event);
+        assert_eq!((r.status, r.err_msg.as_str()), (Status::UserCodeException, want), "{}", r.to_json());
+    }
+    assert_eq!(seen(&em.invoke(b"{}"))["pid"], pid);
+}
+
 #[test]
 fn no_answer_in_time_is_433_and_ends_the_instance() {
     let dir = copy_fixture("image-server");
