@@ -170,7 +170,10 @@ fn request_heads_and_bodies() {
                 for f in Field::ALL {
                     if let Some(r) = req.context.get(f) {
                         assert!(r.start <= r.end && r.end < req.len, "{f:?} {r:?}");
-                        assert!(!input[r].contains(&b'\n'));
+                        let v = &input[r];
+                        assert!(!v.contains(&b'\n'));
+                        let blank = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
+                        assert!(!blank(v.first()) && !blank(v.last()), "{v:?}");
                     }
                 }
                 match req.body {

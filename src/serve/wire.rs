@@ -303,9 +303,11 @@ pub fn parse_request(buf: &[u8], dialect: &Dialect) -> Result<Option<Request>, R
             n => {
                 let field = Field::ALL.iter().zip(dialect.names).find(|(_, w)| w.len() == n && is(w));
                 if let Some((&field, _)) = field {
-                    // The value borrows from buf: as an offset range it outlives the parse.
-                    let start = h.value.as_ptr() as usize - base;
-                    let span = Span { start: start as u32, end: (start + h.value.len()) as u32 };
+                    // Without the blanks httparse leaves at the end; the value
+                    // borrows from buf: as an offset range it outlives the parse.
+                    let value = trim(h.value);
+                    let start = value.as_ptr() as usize - base;
+                    let span = Span { start: start as u32, end: (start + value.len()) as u32 };
                     if let Some(slot) = context.spans.get_mut(field as usize) {
                         *slot = Some(span);
                     }
@@ -703,6 +705,11 @@ mod tests {
         assert_eq!((r.context.memory_mb, r.context.timeout_ms), (Num::Value(512), Num::Value(300000)));
         let secret: Vec<Field> = Field::ALL.into_iter().filter(|f| f.is_secret()).collect();
         assert_eq!(secret, [Field::SecretId, Field::SecretKey, Field::SessionToken]);
+        // Blanks around a value are not part of it.
+        let text = format!("{POST}X-Scf-Request-Id: \t abc \t \r\nX-Scf-Memory: 64 \r\n\r\n");
+        let r = ok(&text);
+        assert_eq!(&text[r.context.get(Field::RequestId).unwrap()], "abc");
+        assert_eq!(r.context.memory_mb, Num::Value(64));
         // Absent, invalid, repeated.
         let r = ok(&format!("{POST}X-Scf-Timeout: soon\r\nX-Scf-Name: a\r\nX-Scf-Name: b\r\n\r\n"));
         assert_eq!((r.context.memory_mb, r.context.timeout_ms), (Num::Absent, Num::Invalid));
