@@ -191,16 +191,60 @@ typedef int (*scf_init_fn)(const scf_context *ctx, scf_writer *msg);
  * stderr only, and ready is not reported.
  *
  * The runtime installs its signal handler once, before the first handler
- * call (before the init hook, if there is one), and leaves alone an action
- * it finds already installed (by a constructor, say). A handler that
- * installs its own action for one of these signals, in its init hook or
- * later, keeps it: its handler then takes over reporting that signal, and
- * the runtime says nothing about it.
+ * call (before the init hook, if there is one). An action it finds already
+ * installed for one of these signals that calls a function (std Rust's
+ * SIGSEGV and SIGBUS handlers, installed before main; a C constructor's; a
+ * garbage collector's) is called first when the signal comes: if that
+ * function returns having set the default action (std's way of declining
+ * a fault that is not a stack overflow it names), the runtime reports the
+ * crash as above; if it leaves a function installed, it has handled the
+ * signal and the program goes on. (A fault next to the stack pointer in a
+ * thread other than the main one is a stack overflow, and is reported
+ * first.) An action found set to SIG_IGN stays. A handler that installs its
+ * own action for one of these signals, in its init hook or later, keeps it:
+ * its handler then takes over reporting that signal, and the runtime says
+ * nothing about it.
  *
  * Not reported: SIGKILL (SCF's timeout or memory limit), a handler that
- * never returns (SCF's invocation timeout ends it), and a stack overflow in
- * a thread the handler started (the alternate stack is the main thread's;
- * other faults in such threads are reported). */
+ * never returns (SCF's invocation timeout ends it), a stack overflow in a
+ * thread the handler started without an alternate signal stack (a C
+ * thread; std's threads have one; other faults in any thread are
+ * reported), a fault signal the handler has blocked (the kernel ends the
+ * process at once), and a crash in a child process the handler forked
+ * (it inherits the signal handler, which ends it as it would have ended
+ * without the runtime, and posts nothing). */
+
+/* The process. The handler shares its process with the runtime, which
+ * arranges it so that what handlers commonly do to it costs no invocation
+ * (docs/survives.md in the repository goes through each case):
+ *
+ * - SIGPIPE. A write to a pipe or socket whose reader has gone (a log
+ *   collector that restarted) fails with EPIPE instead of ending the
+ *   process, as in a server process: printf() returns a negative value
+ *   and sets the stream's error flag, write() returns -1 with errno EPIPE.
+ *   The runtime catches SIGPIPE with a handler that does nothing, once,
+ *   when it installs its crash handler (or before, with its first line on
+ *   stderr), unless an action is already set (std Rust ignores SIGPIPE
+ *   before main; a handler's own choice, before or after, is kept). A
+ *   caught signal is reset to the default by exec, so programs a handler
+ *   starts see SIGPIPE as usual (`yes | head` ends quietly).
+ * - Descriptors. 0, 1 and 2 are always open (on /dev/null if the process
+ *   started without them), and never one of the runtime's sockets, which
+ *   are all close-on-exec. A handler may close descriptors it did not open:
+ *   the runtime then opens a new connection, and never closes a number
+ *   that is no longer its own. A handler may take every free descriptor:
+ *   the runtime needs a new one only when its connection is closed, and
+ *   then retries for 10 s and stops with one line naming "too many open
+ *   files".
+ * - The environment is read once, before the first handler call; changing
+ *   it later changes nothing the runtime does, and the context's strings
+ *   keep the values the process started with.
+ * - Signal masks, SIGCHLD and SIGTERM are the handler's: the runtime uses
+ *   none of them (SIGTERM is left at its default action: the process ends
+ *   at once).
+ * - Threads the handler starts may go on after it returns; a crash in one
+ *   is reported as above (during a handler call it fails that invocation;
+ *   between calls it is one line on stderr, "... outside any handler"). */
 
 /* The registration record. Do not fill one in by hand: use SCF_HANDLER or
  * SCF_HANDLER_WITH_INIT. Records are collected by the linker into the

@@ -33,11 +33,20 @@
 //! with `core::fmt` into the same fixed buffer: a panic is not a signal
 //! handler), then aborts; the SIGABRT that follows is not reported again.
 //!
+//! An action installed for one of these signals before [`arm`] runs (std's
+//! SIGSEGV and SIGBUS handlers, installed before `main`; a C
+//! constructor's) is called first, and what it declines is reported (see
+//! [`on_signal`]). A child that a handler forks without exec inherits the
+//! signal handler, and is never reported from (see [`PID`]). Arming also
+//! catches SIGPIPE ([`sys::catch_sigpipe`]), so that a log pipe whose
+//! reader has gone costs no invocation; std handlers' panics are reported
+//! by a panic hook ([`panicked_std`], installed by `std_api::run`).
+//!
 //! Not reported: SIGKILL (the platform's timeout or memory limit), an
-//! infinite loop (SCF's invocation timeout ends it), and these signals
-//! while a handler has installed its own action for them (its own handler
-//! takes over; [`arm`] also leaves alone an action installed before it
-//! runs, by a C constructor say).
+//! infinite loop (SCF's invocation timeout ends it), these signals while
+//! a handler has installed its own action for them (its own handler takes
+//! over) or blocked them (the kernel ends the process at once), and a
+//! stack overflow in a thread without an alternate signal stack.
 #![allow(unsafe_code)]
 
 use crate::diag::{pick, put, Arg, Line};
@@ -45,9 +54,9 @@ use crate::ffi::Entry;
 #[cfg(feature = "lambda")]
 use crate::http::wire;
 use crate::http::Peer;
-use crate::sys::{self, OwnedFd};
+use crate::sys::{self, OwnedFd, SigAction};
 use core::ffi::{c_int, c_void};
-use core::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// How long the signal handler waits for the runtime API to answer its
 /// post before the process goes.
@@ -129,15 +138,13 @@ pub fn during<R>(scene: &Scene, f: impl FnOnce() -> R) -> R {
 static mut ALT_STACK: [u8; 16 << 10] = [0; 16 << 10];
 
 /// Installs the signal handler for the seven signals, on an alternate stack (so
-/// that a stack overflow is reported too). Once per process: one
-/// `sigaltstack`, then one `rt_sigaction` per signal. An action already
-/// installed (not SIG_DFL) is put back: a handler's own signal handling
-/// wins.
-///
-/// The system calls are made directly rather than through musl's
-/// `sigaction`, which would add its bookkeeping for threads and an
-/// `rt_sigprocmask` call: about 600 bytes and a syscall for nothing this
-/// process needs.
+/// that a stack overflow is reported too), and catches SIGPIPE
+/// ([`sys::catch_sigpipe`]). Once per process: one `sigaltstack`, one
+/// `getpid` (see [`PID`]), one `rt_sigaction` per signal and the SIGPIPE
+/// one. An action found installed that calls a function (std's SIGSEGV and
+/// SIGBUS handlers, installed before `main`; a C constructor's) is kept in
+/// [`PREVIOUS`] and called first when its signal comes (see
+/// [`on_signal`]); one found set to `SIG_IGN` is put back.
 pub fn arm() {
     let ss = libc::stack_t {
         ss_sp: core::ptr::addr_of_mut!(ALT_STACK).cast::<c_void>(),
@@ -148,62 +155,61 @@ pub fn arm() {
     // failure leaves the handler on the normal stack, which still reports
     // everything but a stack overflow.
     unsafe { syscall4(libc::SYS_sigaltstack, &ss as *const libc::stack_t as usize, 0, 0, 0) };
-    let act = KernelSigaction {
-        handler: on_signal as extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) as usize,
-        flags: (libc::SA_SIGINFO | libc::SA_ONSTACK) as u64 | SA_RESTORER_FLAG,
-        restorer: restorer(),
-        // Every signal blocked while the report is made: a fault inside the
-        // handler then ends the process at once, with the default action.
-        mask: !0,
-    };
-    for sig in SIGNALS {
-        let mut old = KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 };
-        rt_sigaction(sig, &act, &mut old);
-        if old.handler != libc::SIG_DFL {
-            rt_sigaction(sig, &old, &mut KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 });
+    PID.store(getpid(), Ordering::Relaxed);
+    // Every signal blocked while the report is made: a fault inside the
+    // handler then ends the process at once, with the default action.
+    let act = SigAction::new(
+        on_signal as extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) as usize,
+        libc::SA_SIGINFO | libc::SA_ONSTACK,
+        !0,
+    );
+    for (&sig, prev) in SIGNALS.iter().zip(&PREVIOUS) {
+        // SAFETY: on_signal has the SA_SIGINFO signature and is
+        // async-signal-safe.
+        let old = unsafe { sys::rt_sigaction(sig, Some(&act)) };
+        if old.calls() {
+            prev.flags.store(old.flags, Ordering::Relaxed);
+            prev.handler.store(old.handler, Ordering::Release);
+        } else if old.handler == libc::SIG_IGN {
+            // SAFETY: an action read back from the kernel.
+            unsafe { sys::rt_sigaction(sig, Some(&old)) };
         }
     }
+    sys::catch_sigpipe();
 }
 
-/// The kernel's `struct sigaction` (x86_64 and arm64 alike; not libc's).
-#[repr(C)]
-struct KernelSigaction {
-    handler: usize,
-    flags: u64,
-    restorer: usize,
-    mask: u64,
+/// The process that armed the reports. A child that a handler forks (and
+/// that does not exec) inherits the signal handler and a copy of the
+/// scene, but the runtime, and the connection it shares, are its parent's:
+/// a report from it would post on the parent's connection, in the middle
+/// of the parent's own requests. A crash in such a child ends it as it
+/// would have without the runtime.
+static PID: AtomicUsize = AtomicUsize::new(0);
+
+/// An action installed before [`arm`] that calls a function.
+struct Previous {
+    /// The function; 0 for none.
+    handler: AtomicUsize,
+    flags: AtomicU64,
 }
 
-/// `rt_sigaction(2)`: installs `new` for `sig` and stores the old action.
-fn rt_sigaction(sig: c_int, new: &KernelSigaction, old: &mut KernelSigaction) {
-    // SAFETY: both point to valid kernel sigactions; the mask is the
-    // kernel's 8 bytes; a handler, if any, is an extern "C" function with
-    // the SA_SIGINFO signature, and on x86_64 the restorer below.
-    unsafe {
-        syscall4(
-            libc::SYS_rt_sigaction,
-            sig as usize,
-            new as *const KernelSigaction as usize,
-            old as *mut KernelSigaction as usize,
-            8,
-        )
-    };
+/// The actions found installed for [`SIGNALS`], in their order.
+static PREVIOUS: [Previous; 7] = [const { Previous { handler: AtomicUsize::new(0), flags: AtomicU64::new(0) } }; 7];
+
+fn getpid() -> usize {
+    // SAFETY: getpid has no arguments and no effects.
+    unsafe { syscall4(libc::SYS_getpid, 0, 0, 0, 0) }
 }
 
-// x86_64 requires a user-space restorer: the return address of a signal
-// handler, which calls rt_sigreturn. arm64 uses the vDSO's when there is
-// none.
-#[cfg(target_arch = "x86_64")]
-const SA_RESTORER_FLAG: u64 = 0x0400_0000;
-#[cfg(target_arch = "x86_64")]
-fn restorer() -> usize {
-    restore_rt as unsafe extern "C" fn() as usize
+fn gettid() -> usize {
+    // SAFETY: as for getpid.
+    unsafe { syscall4(libc::SYS_gettid, 0, 0, 0, 0) }
 }
-#[cfg(not(target_arch = "x86_64"))]
-const SA_RESTORER_FLAG: u64 = 0;
-#[cfg(not(target_arch = "x86_64"))]
-fn restorer() -> usize {
-    0
+
+/// Installs the default action for `sig`.
+fn set_default(sig: c_int) {
+    // SAFETY: the default action runs no code.
+    unsafe { sys::rt_sigaction(sig, Some(&SigAction::DEFAULT)) };
 }
 
 /// A system call with up to four arguments, inline (see [`sys::syscall`]):
@@ -219,34 +225,70 @@ unsafe fn syscall4(nr: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> 
     (unsafe { sys::syscall!(nr, a, b, c, d) }) as usize
 }
 
-/// The signal restorer: `rt_sigreturn(2)` with the frame the kernel built.
-#[cfg(target_arch = "x86_64")]
-#[unsafe(naked)]
-unsafe extern "C" fn restore_rt() {
-    // SAFETY: only ever the return address of a signal handler, entered
-    // with the kernel's signal frame at the stack pointer.
-    core::arch::naked_asm!("mov eax, 15", "syscall")
-}
-
+/// The signal handler. With an action that was installed before [`arm`]
+/// for the signal, that action is called first: a handler's runtime may
+/// use the signal itself (a wasm engine or a garbage collector that
+/// handles its own faults and goes on), and std's handler is there to
+/// name a stack overflow. If it returns having set the default action,
+/// it declined the signal (std's way for a fault that is not a stack
+/// overflow it knows), and the report is made; if a function is still
+/// installed (this one, or one it installed), it handled the signal, and
+/// the handler returns.
+///
+/// One exception: a fault next to the stack pointer, on a thread other
+/// than the main one, is reported first. It is a stack overflow, and
+/// std's handler, the one a std thread's fault meets, prints its own line
+/// for it and aborts, which would leave the report unmade.
 extern "C" fn on_signal(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
-    match STATE.swap(REPORTING, Ordering::AcqRel) {
-        QUIET => {
-            // SAFETY: the kernel passes a valid siginfo_t and ucontext_t
-            // for an SA_SIGINFO handler.
-            let (info, uctx) = unsafe { (&*info, &*(uctx as *const libc::ucontext_t)) };
-            report_signal(sig, info, uctx);
+    // SAFETY: the kernel passes a valid siginfo_t and ucontext_t for an
+    // SA_SIGINFO handler.
+    let (si, uc) = unsafe { (&*info, &*(uctx as *const libc::ucontext_t)) };
+    let forked = getpid() != PID.load(Ordering::Relaxed);
+    let previous = SIGNALS.iter().position(|&s| s == sig).and_then(|i| PREVIOUS.get(i));
+    if let Some(p) = previous.filter(|p| p.handler.load(Ordering::Acquire) != 0) {
+        let overflow = stack_overflow(sig, si, stack_pointer(uc));
+        if (forked || !overflow || gettid() == PID.load(Ordering::Relaxed)) && chain(sig, p, info, uctx) {
+            return;
         }
-        // Another thread is reporting and will end the process; give it
-        // the time it may need.
-        REPORTING => sys::sleep_ms(3 * ANSWER_WAIT_MS as u64),
-        _ => {}
     }
-    STATE.store(REPORTED, Ordering::Release);
-    let dfl = KernelSigaction { handler: libc::SIG_DFL, flags: 0, restorer: 0, mask: 0 };
-    rt_sigaction(sig, &dfl, &mut KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 });
+    if !forked {
+        match STATE.swap(REPORTING, Ordering::AcqRel) {
+            QUIET => report_signal(sig, si, uc),
+            // Another thread is reporting and will end the process; give
+            // it the time it may need.
+            REPORTING => sys::sleep_ms(3 * ANSWER_WAIT_MS as u64),
+            _ => {}
+        }
+        STATE.store(REPORTED, Ordering::Release);
+    }
+    set_default(sig);
     // SAFETY: gettid and tkill are plain system calls; the signal is
     // blocked until this handler returns, and then delivered.
-    unsafe { syscall4(libc::SYS_tkill, syscall4(libc::SYS_gettid, 0, 0, 0, 0), sig as usize, 0, 0) };
+    unsafe { syscall4(libc::SYS_tkill, gettid(), sig as usize, 0, 0) };
+}
+
+/// Calls `p`, the action installed for `sig` before [`arm`], as the kernel
+/// would have; returns whether it handled the signal (see [`on_signal`]).
+fn chain(sig: c_int, p: &Previous, info: *mut libc::siginfo_t, uctx: *mut c_void) -> bool {
+    let (handler, flags) = (p.handler.load(Ordering::Acquire), p.flags.load(Ordering::Relaxed));
+    if flags & libc::SA_RESETHAND as u64 != 0 {
+        // A one-shot action: the kernel would have reset it before the call.
+        set_default(sig);
+    }
+    // SAFETY: `handler` was installed for `sig` with `flags`, so it is a
+    // function with the signature they say, made to be called for this
+    // signal with the kernel's siginfo and context, which these are.
+    unsafe {
+        if flags & libc::SA_SIGINFO as u64 != 0 {
+            let f: extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) = core::mem::transmute(handler);
+            f(sig, info, uctx);
+        } else {
+            let f: extern "C" fn(c_int) = core::mem::transmute(handler);
+            f(sig);
+        }
+    }
+    // SAFETY: reading the action back installs nothing.
+    unsafe { sys::rt_sigaction(sig, None) }.calls()
 }
 
 fn report_signal(sig: c_int, info: &libc::siginfo_t, uctx: &libc::ucontext_t) {
@@ -280,28 +322,55 @@ pub fn panicked_plain(info: &core::panic::PanicInfo) -> ! {
 
 #[inline(always)]
 fn report_panic(info: &core::panic::PanicInfo, format: bool) -> ! {
-    if STATE.swap(REPORTING, Ordering::AcqRel) == QUIET {
-        let mut l = Line::new();
-        let scene = take_scene();
-        match scene {
-            Some(s) => name(&mut l, s),
-            None => _ = put!(l, "internal error: the runtime"),
-        }
-        put!(l, " panicked");
-        if let Some(at) = info.location() {
-            let (line, column) = (at.line().into(), at.column().into());
-            put!(l, " at {}:{}:{}", Arg::Str(at.file()), Arg::Num(line), Arg::Num(column));
-        }
+    report_panic_at(info.location(), None, |l| {
         let message = info.message();
         match message.as_str() {
             Some(s) => _ = put!(l, ": {}", Arg::Str(s)),
             None if format => _ = core::fmt::write(&mut Text(put!(l, ": ")), format_args!("{message}")),
             None => _ = put!(l, " (a formatted message, which this build does not format)"),
         }
+    });
+    abort()
+}
+
+/// A panic in a handler crate with std, from the panic hook that
+/// `std_api::run` installs, when the panic ends the process (`panic =
+/// "abort"`): reported as [`panicked`] reports one, with the message std
+/// formatted (`None`: the payload is not a string), then back to std,
+/// which aborts; the SIGABRT is not reported again. Outside any handler
+/// the line names the thread (`thread` is its name, if it has one).
+#[cfg(feature = "std")]
+pub fn panicked_std(location: Option<&core::panic::Location>, message: Option<&str>, thread: Option<&str>) {
+    report_panic_at(location, Some(thread.unwrap_or("<unnamed>")), |l| match message {
+        Some(m) => _ = put!(l, ": {}", Arg::Str(m)),
+        None => _ = put!(l, ": Box<dyn Any>"),
+    });
+}
+
+/// The report of a panic at `at` whose message `message` appends; outside
+/// any handler, from the thread named `thread` (std) or from the runtime.
+#[inline(always)]
+fn report_panic_at(at: Option<&core::panic::Location>, thread: Option<&str>, message: impl FnOnce(&mut Line)) {
+    if STATE.swap(REPORTING, Ordering::AcqRel) == QUIET {
+        let mut l = Line::new();
+        let scene = take_scene();
+        match (scene, thread) {
+            (Some(s), _) => name(&mut l, s),
+            (None, Some(t)) => _ = put!(l, "thread {}", Arg::Quoted(t.as_bytes())),
+            (None, None) => _ = put!(l, "internal error: the runtime"),
+        }
+        put!(l, " panicked");
+        if let Some(at) = at {
+            let (line, column) = (at.line().into(), at.column().into());
+            put!(l, " at {}:{}:{}", Arg::Str(at.file()), Arg::Num(line), Arg::Num(column));
+        }
+        message(&mut l);
+        if scene.is_none() && thread.is_some() {
+            put!(l, " outside any handler");
+        }
         finish(&mut l, scene);
         STATE.store(REPORTED, Ordering::Release);
     }
-    abort()
 }
 
 /// Ends the process by SIGABRT, as `abort(3)` does: raised once (a handler
@@ -316,8 +385,7 @@ fn abort() -> ! {
     unsafe {
         let tid = syscall4(libc::SYS_gettid, 0, 0, 0, 0);
         syscall4(libc::SYS_tkill, tid, libc::SIGABRT as usize, 0, 0);
-        let dfl = KernelSigaction { handler: libc::SIG_DFL, flags: 0, restorer: 0, mask: 0 };
-        rt_sigaction(libc::SIGABRT, &dfl, &mut KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 });
+        set_default(libc::SIGABRT);
         syscall4(libc::SYS_tkill, tid, libc::SIGABRT as usize, 0, 0);
         let abrt: u64 = 1 << (libc::SIGABRT - 1);
         syscall4(libc::SYS_rt_sigprocmask, libc::SIG_UNBLOCK as usize, &abrt as *const u64 as usize, 0, 8);
@@ -385,9 +453,7 @@ fn describe(l: &mut Line, sig: c_int, info: &libc::siginfo_t, sp: usize) {
         }
     } else {
         let what = match sig {
-            // Within 64 KiB of the stack pointer, a fault can only be the
-            // stack running into its guard page.
-            libc::SIGSEGV if addr.abs_diff(sp) < 64 << 10 => "stack overflow",
+            libc::SIGSEGV if stack_overflow(sig, info, sp) => "stack overflow",
             libc::SIGSEGV => "invalid memory access",
             libc::SIGBUS => "bus error",
             libc::SIGILL => "illegal instruction",
@@ -417,6 +483,15 @@ fn signal_name(sig: c_int) -> &'static [u8] {
     // In the order of SIGNALS.
     const NAMES: &[u8] = b"SIGSEGV\0SIGBUS\0SIGILL\0SIGFPE\0SIGABRT\0SIGTRAP\0SIGSYS";
     pick(NAMES, SIGNALS.iter().position(|&s| s == sig).unwrap_or(SIGNALS.len() - 1))
+}
+
+/// Whether the signal is a fault within 64 KiB of the stack pointer `sp`,
+/// which can only be the stack running into its guard page.
+fn stack_overflow(sig: c_int, info: &libc::siginfo_t, sp: usize) -> bool {
+    // SAFETY: for a fault (code > 0) the kernel fills si_addr; otherwise
+    // the bytes read are still initialised memory of the union.
+    let addr = unsafe { info.si_addr() } as usize;
+    sig == libc::SIGSEGV && info.si_code > 0 && info.si_code != libc::SI_KERNEL && addr.abs_diff(sp) < 64 << 10
 }
 
 const FPE_INTDIV: c_int = 1;

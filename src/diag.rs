@@ -201,6 +201,10 @@ impl Line {
 
     /// Writes the line to standard error.
     pub fn emit(&mut self) {
+        // A line may come before the crash reports are armed (a warning
+        // before ready): its write to a pipe whose reader has gone must
+        // not end the process either.
+        sys::catch_sigpipe();
         sys::write_stderr(&[self.finish()]);
     }
 }

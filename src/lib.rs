@@ -16,9 +16,9 @@
 //! private to the crate. Its modules, each using only those above it:
 //!
 //! - `sys`: the operating system. Every libc call (sockets, files, the
-//!   environment, clocks, `mmap` for buffer growth) is wrapped here, and this
-//!   module, `ffi` and `crash` are the only places where `unsafe` is
-//!   allowed. Also the list of addresses to connect to (`Addrs`).
+//!   environment, clocks, signal actions, `mmap` for buffer growth) is
+//!   wrapped here, and this module, `ffi` and `crash` are the only places
+//!   where `unsafe` is allowed. Also the list of addresses to connect to (`Addrs`).
 //! - `text`: pure byte-text helpers several layers share (blank trimming,
 //!   decimal numbers, JSON string escaping, IPv4 and IPv6 literals).
 //! - `diag`: the one-line messages on stderr (`Line`): templates with `{}`

@@ -23,10 +23,19 @@
 //!
 //! A handler that panics ends the process (release profiles of handler
 //! crates use `panic = "abort"`; the runtime's linker script drops the
-//! unwind tables): std prints the panic message on stderr, which SCF keeps
-//! in the invocation's log, the invocation fails, and SCF starts a new
-//! instance for the next event. Return `Err` for failures a caller should
-//! see as the error message.
+//! unwind tables): [`run`]'s panic hook posts the panic's message and
+//! location as the invocation's error and writes the same line to stderr,
+//! which SCF keeps in the invocation's log, and SCF starts a new instance
+//! for the next event. Return `Err` for failures a caller should see as
+//! the error message. std's own SIGSEGV and SIGBUS handlers (for stack
+//! overflows) are called before the runtime's crash report, which reports
+//! what they decline.
+//!
+//! std ignores SIGPIPE, so a write to a log pipe whose reader has gone
+//! fails with `EPIPE`; its `println!` and `eprintln!` panic on that error.
+//! A handler that must not fail for its logging writes with `writeln!` to
+//! `std::io::stderr()` and ignores the result, or with
+//! [`crate::log`].
 extern crate std;
 
 use crate::{Response, TooLarge};
@@ -38,7 +47,25 @@ use std::io;
 /// the whole body of `main`, after any one-time set-up the handlers need
 /// (or do that in an init hook: `handler!(name, init = hook)`).
 pub fn run() -> ! {
+    report_panics();
     std::process::exit(crate::runtime::main())
+}
+
+/// With `panic = "abort"` (the templates' release profile), a panic ends
+/// the process: a hook reports it as the `no_std` runtime's panic handler
+/// does, its message and location in the line posted to the error
+/// endpoint and written to stderr (instead of std's two lines there),
+/// before std aborts. With unwinding, a panic may be caught (by
+/// `catch_unwind`, or by a thread's join) and the process go on: std's
+/// own hook stays, and a panic that unwinds out of a handler, which ends
+/// the process with an abort, is reported as that SIGABRT.
+fn report_panics() {
+    if cfg!(panic = "abort") {
+        std::panic::set_hook(std::boxed::Box::new(|info| {
+            let thread = std::thread::current();
+            crate::crash::panicked_std(info.location(), info.payload_as_str(), thread.name());
+        }));
+    }
 }
 
 /// Appends to the response body, as [`Response::write`] does; a write past

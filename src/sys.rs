@@ -11,6 +11,7 @@
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::mem::{size_of, MaybeUninit};
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// An `errno` value, as returned by a failed call (in words:
 /// `diag::errno_text`).
@@ -18,6 +19,15 @@ use core::ptr::NonNull;
 pub struct Errno(pub i32);
 
 impl Errno {
+    /// Whether a send or receive that failed so found its descriptor no
+    /// longer to be the connected socket it was: closed (`EBADF`), or its
+    /// number reused by a handler that closed it and opened something of
+    /// its own, a file or a pipe (`ENOTSOCK`), or a socket that is not
+    /// connected (`ENOTCONN`, `EDESTADDRREQ`; ours always is).
+    pub fn not_this_socket(self) -> bool {
+        matches!(self.0, libc::EBADF | libc::ENOTSOCK | libc::ENOTCONN | libc::EDESTADDRREQ)
+    }
+
     pub const CONNREFUSED: Errno = Errno(libc::ECONNREFUSED);
     #[cfg(test)]
     pub const PIPE: Errno = Errno(libc::EPIPE);
@@ -108,6 +118,15 @@ fn ret(r: isize) -> Result<usize, Errno> {
 /// A file descriptor owned by this value and closed when it is dropped.
 #[derive(Debug)]
 pub struct OwnedFd(c_int);
+
+impl OwnedFd {
+    /// Gives the number up without closing it: for a socket that a call
+    /// found is no longer behind it ([`Errno::not_this_socket`]), whose
+    /// number may now be a handler's file.
+    pub fn forget(self) {
+        core::mem::forget(self);
+    }
+}
 
 impl Drop for OwnedFd {
     fn drop(&mut self) {
@@ -238,6 +257,21 @@ pub fn open_stdio() -> Result<(), Errno> {
     Ok(())
 }
 
+/// A socket that got descriptor 0, 1 or 2 (a handler closed its standard
+/// descriptors, and the runtime had to reconnect) moved above them, with
+/// `/dev/null` put back in their place ([`open_stdio`]): otherwise every
+/// log line, the runtime's or a handler's `printf`, would be written into
+/// the HTTP stream. Costs nothing unless it happens.
+#[cold]
+fn above_stdio(fd: OwnedFd) -> Result<OwnedFd, Errno> {
+    // SAFETY: fcntl(F_DUPFD_CLOEXEC) on a descriptor we own makes a new
+    // one, numbered 3 or more, that we then own.
+    let high = OwnedFd(ret(unsafe { syscall!(libc::SYS_fcntl, fd.0, libc::F_DUPFD_CLOEXEC, 3) })? as c_int);
+    drop(fd);
+    open_stdio()?;
+    Ok(high)
+}
+
 /// `open(2)` for reading.
 pub fn open_read(path: &CStr) -> Result<OwnedFd, Errno> {
     Ok(OwnedFd(open(path, libc::O_RDONLY | libc::O_CLOEXEC)? as c_int))
@@ -309,7 +343,10 @@ fn socket_to(addr: &SockAddr, kind: c_int) -> Result<OwnedFd, Errno> {
     // without SOCK_CLOEXEC (before 2.6.27; about 130 bytes).
     // SAFETY: plain syscall with constant arguments.
     let fd = ret(unsafe { syscall!(libc::SYS_socket, addr.family, kind | libc::SOCK_CLOEXEC, 0) })?;
-    let fd = OwnedFd(fd as c_int);
+    let mut fd = OwnedFd(fd as c_int);
+    if fd.0 <= 2 {
+        fd = above_stdio(fd)?;
+    }
     if kind == libc::SOCK_STREAM {
         let one: c_int = 1;
         // SAFETY: fd is an open socket; the option value is a c_int we own.
@@ -485,6 +522,115 @@ pub fn getenv_grouped(groups: &[(&[u8], &[&[u8]])], out: &mut [Option<&'static C
         p = unsafe { p.add(1) };
     }
 }
+
+/// The kernel's `struct sigaction` (x86_64 and arm64 alike; not libc's).
+/// The system calls are made directly rather than through musl's
+/// `sigaction`, which would add its bookkeeping for threads and an
+/// `rt_sigprocmask` call: about 600 bytes and a syscall for nothing this
+/// process needs.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct SigAction {
+    pub handler: usize,
+    pub flags: u64,
+    pub restorer: usize,
+    pub mask: u64,
+}
+
+impl SigAction {
+    /// The default action, `SIG_DFL`.
+    pub const DEFAULT: SigAction = SigAction { handler: libc::SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+
+    /// An action that calls `handler` with `flags` (and the restorer that
+    /// x86_64 needs), with the signals of `mask` blocked while it runs.
+    pub fn new(handler: usize, flags: c_int, mask: u64) -> SigAction {
+        SigAction { handler, flags: flags as u64 | SA_RESTORER_FLAG, restorer: restorer(), mask }
+    }
+
+    /// Whether the action calls a function (neither `SIG_DFL` nor `SIG_IGN`).
+    pub fn calls(&self) -> bool {
+        self.handler != libc::SIG_DFL && self.handler != libc::SIG_IGN
+    }
+}
+
+/// `rt_sigaction(2)`: installs `new` (if given) for `sig`; returns the
+/// action it replaced (with `None`, the current one).
+///
+/// # Safety
+/// A handler in `new` must be an `extern "C"` function with the signature
+/// its flags say (three arguments with `SA_SIGINFO`, else one), sound to
+/// run whenever the signal arrives; an action read back from this function
+/// is.
+pub unsafe fn rt_sigaction(sig: c_int, new: Option<&SigAction>) -> SigAction {
+    let mut old = SigAction::DEFAULT;
+    let new = new.map_or(core::ptr::null(), |n| n as *const SigAction);
+    // SAFETY: `new` is null or a valid action (the caller vouches for its
+    // handler, and on x86_64 `SigAction::new` adds the restorer below);
+    // `old` is writable; the mask is the kernel's 8 bytes.
+    unsafe { syscall!(libc::SYS_rt_sigaction, sig, new, &mut old as *mut SigAction, 8) };
+    old
+}
+
+// x86_64 requires a user-space restorer: the return address of a signal
+// handler, which calls rt_sigreturn. arm64 uses the vDSO's when there is
+// none.
+#[cfg(target_arch = "x86_64")]
+const SA_RESTORER_FLAG: u64 = 0x0400_0000;
+#[cfg(target_arch = "x86_64")]
+fn restorer() -> usize {
+    restore_rt as unsafe extern "C" fn() as usize
+}
+#[cfg(not(target_arch = "x86_64"))]
+const SA_RESTORER_FLAG: u64 = 0;
+#[cfg(not(target_arch = "x86_64"))]
+fn restorer() -> usize {
+    0
+}
+
+/// The signal restorer: `rt_sigreturn(2)` with the frame the kernel built.
+#[cfg(target_arch = "x86_64")]
+#[unsafe(naked)]
+unsafe extern "C" fn restore_rt() {
+    // SAFETY: only ever the return address of a signal handler, entered
+    // with the kernel's signal frame at the stack pointer.
+    core::arch::naked_asm!("mov eax, 15", "syscall")
+}
+
+/// Whether [`catch_sigpipe`] has run.
+static SIGPIPE_CAUGHT: AtomicBool = AtomicBool::new(false);
+
+/// Makes a write to a pipe (or socket) whose reader has gone fail with
+/// `EPIPE` instead of ending the process, as in a server: SIGPIPE, if it
+/// is at its default action, gets a handler that does nothing. Process-wide,
+/// so a handler's own writes (stdio, `write`) are covered too; sockets need
+/// no help (every send here passes `MSG_NOSIGNAL`).
+///
+/// A caught signal rather than `SIG_IGN`: an ignored signal stays ignored
+/// across `execve`, in every program a handler starts (`sh -c 'yes | head'`
+/// would make `yes` fail with EPIPE instead of ending quietly), while a
+/// caught one is reset to the default there. `SA_RESTART`, so that a
+/// SIGPIPE sent with `kill` interrupts no system call. An action found
+/// installed is put back: std ignores SIGPIPE before `main`, and a
+/// handler's own choice wins.
+///
+/// One `rt_sigaction` the first time (two when an action is put back);
+/// later calls cost a load. The crash reports' arming calls it, after ready
+/// (before the init hook if there is one), and so does the first line the
+/// runtime writes to stderr, for warnings before then.
+pub fn catch_sigpipe() {
+    if SIGPIPE_CAUGHT.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let act = SigAction::new(ignore_signal as extern "C" fn(c_int) as usize, libc::SA_RESTART, 0);
+    // SAFETY: ignore_signal does nothing, which is sound at any time.
+    let old = unsafe { rt_sigaction(libc::SIGPIPE, Some(&act)) };
+    if old.handler != libc::SIG_DFL {
+        // SAFETY: an action read back from the kernel.
+        unsafe { rt_sigaction(libc::SIGPIPE, Some(&old)) };
+    }
+}
+
+extern "C" fn ignore_signal(_: c_int) {}
 
 /// Milliseconds on `CLOCK_MONOTONIC`, for retry deadlines.
 pub fn monotonic_ms() -> u64 {

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -52,41 +52,22 @@ fn native_build() -> PathBuf {
 /// The Rust handler crate tests/rust-crash, built as a user builds one.
 fn rust_build() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let target = root().join("target/it/rust-crash");
-        let lock = std::fs::File::create(root().join("target/it/.build-lock")).unwrap();
-        lock.lock().unwrap();
-        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root())
-            .args(["build", "--quiet", "--release", "--target", "x86_64-unknown-linux-musl", "--manifest-path"])
-            .arg(root().join("tests/rust-crash/Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            .env_remove("SCF_HANDLER_LIBS")
-            .output()
-            .expect("run cargo");
-        assert!(out.status.success(), "building tests/rust-crash failed:\n{}", String::from_utf8_lossy(&out.stderr));
-        target.join("x86_64-unknown-linux-musl/release/bootstrap")
-    })
-    .clone()
+    BIN.get_or_init(|| build_crate("tests/rust-crash")).clone()
+}
+
+/// The same with std: tests/rust-std-crash (std's own SIGSEGV and SIGBUS
+/// handlers, its panic machinery).
+fn rust_std_build() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| build_crate("tests/rust-std-crash")).clone()
 }
 
 /// Starts `bin` against `api` with `_HANDLER=index.<handler>`, without core
 /// dumps (a crash is the point of these tests).
 fn start(bin: &Path, api: &RuntimeApi, handler: &str) -> Proc {
     let port = api.addr().port().to_string();
-    let mut cmd = Command::new(bin);
-    cmd.env_clear()
-        .envs([
-            ("SCF_RUNTIME_API", "127.0.0.1"),
-            ("SCF_RUNTIME_API_PORT", &port),
-            ("_HANDLER", &format!("index.{handler}")),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    no_core_dumps(&mut cmd);
-    Proc::spawn(cmd)
+    let handler = format!("index.{handler}");
+    spawn_no_core(bin, &[("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", &port), ("_HANDLER", &handler)])
 }
 
 /// Invokes `handler` once with `event` and returns the error message it
@@ -228,6 +209,86 @@ fn rust_panic_posts_its_message_and_location_once() {
     assert_eq!(status.signal(), Some(libc::SIGABRT), "{stderr}");
     assert_eq!(stderr, format!("scf-bootstrap: {msg}\n"));
     assert_eq!(api.stats().error_posts, 1);
+}
+
+/// std installs SIGSEGV and SIGBUS handlers of its own before `main` (to
+/// name stack overflows); the runtime calls std's first, and reports what
+/// std declines.
+#[test]
+fn a_std_handler_s_null_read_is_reported_though_std_handles_sigsegv_first() {
+    let msg = crash(&rust_std_build(), "null_read", b"{}", libc::SIGSEGV);
+    assert_eq!(msg, "handler 'null_read' crashed: SIGSEGV (invalid memory access at address 0x0)");
+}
+
+/// The line of tests/rust-std-crash's `panic!`.
+fn std_panic_line() -> usize {
+    let src = std::fs::read_to_string(root().join("tests/rust-std-crash/src/main.rs")).unwrap();
+    1 + src.lines().position(|l| l.trim_start().starts_with("panic!(\"{} words")).expect("the panic! line")
+}
+
+/// The panic hook that `run()` installs formats the message and location
+/// into the post; the log has that line only (not std's two), and the
+/// abort that follows is not reported again.
+#[test]
+fn a_std_handler_s_panic_posts_its_formatted_message_and_location_once() {
+    let api = api(Quirks::default());
+    let p = start(&rust_std_build(), &api, "panics");
+    let inv = api
+        .invoke_with(b"a,b,c", InvokeOptions { timeout: T, dispatch_timeout: Some(T), request_id: None })
+        .expect("invoke");
+    let Outcome::Error(msg) = inv.outcome else { panic!("{:?}", inv.outcome) };
+    let msg = String::from_utf8(msg).unwrap();
+    assert_eq!(
+        msg,
+        format!(
+            "handler 'panics' panicked at src/main.rs:{}:5: 3 words is 2 too many while handling request {}",
+            std_panic_line(),
+            inv.request_id
+        )
+    );
+    let (status, stderr, _) = p.wait(Duration::from_secs(10));
+    assert_eq!(status.signal(), Some(libc::SIGABRT), "{stderr}");
+    assert_eq!(stderr, format!("scf-bootstrap: {msg}\n"));
+    assert_eq!(api.stats().error_posts, 1);
+}
+
+/// A stack overflow in a std handler: on the main thread std declines
+/// the fault (it knows no guard page for it under musl), and in a thread
+/// the handler started (where std would print its own line and abort)
+/// the runtime reports first; either way the line says so.
+#[test]
+fn a_std_handler_s_stack_overflow_is_reported_on_the_main_thread_and_in_a_thread() {
+    for handler in ["overflows", "overflows_in_a_thread"] {
+        let msg = crash(&rust_std_build(), handler, b"{}", libc::SIGSEGV);
+        address_after(&msg, &format!("handler '{handler}' crashed: SIGSEGV (stack overflow at address "));
+    }
+}
+
+#[test]
+fn a_std_handler_s_crash_is_posted_as_lambda_expects_too() {
+    use common::lambda::{Event, LambdaApi, LambdaConfig};
+    for (handler, signal, event, want) in [
+        ("null_read", libc::SIGSEGV, "{}", "crashed: SIGSEGV (invalid memory access at address 0x0)"),
+        (
+            "panics",
+            libc::SIGABRT,
+            "a,b",
+            &*format!("panicked at src/main.rs:{}:5: 2 words is 1 too many", std_panic_line()),
+        ),
+    ] {
+        let api = LambdaApi::start("127.0.0.1:0", LambdaConfig::default());
+        let env = api.env_value();
+        let h = format!("index.{handler}");
+        let p = spawn_no_core(&rust_std_build(), &[("AWS_LAMBDA_RUNTIME_API", &env), ("_HANDLER", &h)]);
+        let id = format!("std-{handler}");
+        let post = api.invoke(Event { id: id.clone(), body: event.into(), headers: vec![] }, T);
+        assert_eq!(post.path, format!("/2018-06-01/runtime/invocation/{id}/error"), "{post:?}");
+        let msg = format!("handler '{handler}' {want} while handling request {id}");
+        assert_eq!(post.crash_message(), msg);
+        let (status, stderr, _) = p.wait(T);
+        assert_eq!(status.signal(), Some(signal), "{handler}: {status:?} {stderr}");
+        assert_eq!(stderr, format!("scf-bootstrap: {msg}\n"));
+    }
 }
 
 #[test]

@@ -82,9 +82,12 @@ fn exec_to_ready_takes_eight_syscalls() {
 
 /// The crash reports' signal handling is armed once, before the first
 /// handler call: right after ready (off the path to ready) when there is
-/// no init hook, with one sigaltstack and one rt_sigaction per signal.
+/// no init hook, with one sigaltstack, one getpid (a forked child must
+/// not report) and one rt_sigaction per signal, SIGPIPE's included (caught
+/// by a handler that does nothing, with SA_RESTART: not SIG_IGN, which a
+/// child would inherit).
 #[test]
-fn crash_reports_are_armed_after_ready_with_eight_syscalls() {
+fn crash_reports_are_armed_after_ready_with_ten_syscalls() {
     let api = api(Quirks::default());
     let lines = traced(&api, "all", |api| {
         let e = b"{}";
@@ -94,15 +97,17 @@ fn crash_reports_are_armed_after_ready_with_eight_syscalls() {
     // Between the ready request and the first /next: ready's answer, then
     // the arming.
     let between: Vec<&str> = lines[sends[0] + 1..sends[1]].iter().map(|l| name(l)).collect();
-    let mut want = vec!["read", "sigaltstack"];
-    want.extend(["rt_sigaction"; 7]);
+    let mut want = vec!["read", "sigaltstack", "getpid"];
+    want.extend(["rt_sigaction"; 8]);
     assert_eq!(between, want, "{lines:#?}");
-    for sig in ["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGTRAP", "SIGSYS"] {
+    for sig in ["SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGTRAP", "SIGSYS", "SIGPIPE"] {
         assert!(
-            lines[sends[0]..sends[1]].iter().any(|l| l.starts_with(&format!("rt_sigaction({sig}, {{sa_handler="))),
+            lines[sends[0]..sends[1]].iter().any(|l| l.starts_with(&format!("rt_sigaction({sig}, {{sa_handler=0x"))),
             "{sig} is not armed: {lines:#?}"
         );
     }
+    let pipe = lines[sends[0]..sends[1]].iter().find(|l| l.starts_with("rt_sigaction(SIGPIPE")).unwrap();
+    assert!(pipe.contains("SA_RESTART"), "{pipe}");
     // Once: nothing signal-related afterwards.
     let later: Vec<&String> =
         lines[sends[1]..].iter().filter(|l| name(l).starts_with("rt_sig") || name(l) == "sigaltstack").collect();
@@ -116,8 +121,8 @@ fn with_an_init_hook_crash_reports_are_armed_before_it() {
     let bin = build(&Build { name: "c-handlers", handlers: &["tests/c/handlers.c"], ..Default::default() });
     let lines = traced_bin(&bin, "index.guarded", &api, "all", |_| {});
     let until_ready: Vec<&str> = lines.iter().map(|l| name(l)).take_while(|n| *n != "sendmsg").collect();
-    let mut want = vec!["execve", "arch_prctl", "set_tid_address", "poll", "sigaltstack"];
-    want.extend(["rt_sigaction"; 7]);
+    let mut want = vec!["execve", "arch_prctl", "set_tid_address", "poll", "sigaltstack", "getpid"];
+    want.extend(["rt_sigaction"; 8]);
     want.extend(["socket", "setsockopt", "connect"]);
     assert_eq!(until_ready, want, "{lines:#?}");
 }

@@ -353,17 +353,6 @@ fn crashes_build() -> PathBuf {
     build(&Build { name: "lambda-crashes", handlers: &["tests/c/crashes.c"], ..Default::default() })
 }
 
-/// The body of a crash report: `{"errorMessage": ..., "errorType":
-/// "Runtime.Crash"}` and nothing else; returns the message.
-fn crash_message(p: &Posted) -> String {
-    assert_eq!(p.header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.Crash"), "{p:?}");
-    let v: serde_json::Value = serde_json::from_slice(&p.body).unwrap_or_else(|e| panic!("{e}: {p:?}"));
-    let o = v.as_object().unwrap();
-    assert_eq!(o.len(), 2, "{v}");
-    assert_eq!(o["errorType"], "Runtime.Crash");
-    o["errorMessage"].as_str().unwrap().to_string()
-}
-
 #[test]
 fn a_crashing_handler_posts_one_json_error_and_dies_by_the_signal() {
     use std::os::unix::process::ExitStatusExt;
@@ -379,7 +368,7 @@ fn a_crashing_handler_posts_one_json_error_and_dies_by_the_signal() {
             (post.method.as_str(), post.path.as_str()),
             ("POST", &*format!("/2018-06-01/runtime/invocation/{id}/error"))
         );
-        let msg = crash_message(&post);
+        let msg = post.crash_message();
         assert_eq!(msg, format!("handler '{handler}' crashed: {want} while handling request {id}"));
         let (status, stderr, _) = p.wait(T);
         assert_eq!(status.signal(), Some(signal), "{handler}: {status:?} {stderr}");
@@ -398,7 +387,7 @@ fn a_crashing_init_hook_posts_to_init_error_and_dies_by_the_signal() {
     assert_eq!(status.signal(), Some(libc::SIGSEGV), "{status:?} {stderr}");
     let post = api.init_error(Duration::ZERO).expect("init/error posted");
     assert_eq!(post.path, "/2018-06-01/runtime/init/error");
-    let msg = crash_message(&post);
+    let msg = post.crash_message();
     assert_eq!(msg, "init hook of handler 'crashing_init' crashed: SIGSEGV (invalid memory access at address 0x0)");
     assert_eq!(stderr, format!("scf-bootstrap: {msg}\n"));
     let log = api.log();

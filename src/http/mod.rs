@@ -326,14 +326,14 @@ impl<'b> Client<'b> {
                     self.conn = None;
                     return Err(e);
                 }
-                Err(Attempt::Stale(_)) if !resent => {
+                Err(Attempt::Stale(c)) if !resent => {
                     resent = true;
-                    self.conn = None;
+                    self.drop_conn(c);
                     continue;
                 }
                 Err(Attempt::Stale(c) | Attempt::Retry(c)) => c,
             };
-            self.conn = None;
+            self.drop_conn(cause);
             let now = sys::monotonic_ms();
             let since = *failing_since.get_or_insert(now);
             if budget_spent(since, now) {
@@ -341,6 +341,20 @@ impl<'b> Client<'b> {
             }
             sys::sleep_ms(delay);
             delay = next_delay(delay);
+        }
+    }
+
+    /// Drops the connection after a failure for `cause`. One whose socket
+    /// the failure found no longer behind its number (a handler closed it,
+    /// and may have opened a file of its own there) is forgotten rather
+    /// than closed: closing the number would close the handler's file.
+    #[cold]
+    #[inline(never)]
+    fn drop_conn(&mut self, cause: Cause) {
+        if let (Some(fd), Cause::Send(e) | Cause::Recv(e)) = (self.conn.take(), cause) {
+            if e.not_this_socket() {
+                fd.forget();
+            }
         }
     }
 

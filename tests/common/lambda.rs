@@ -44,6 +44,18 @@ impl Posted {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n == &name.to_ascii_lowercase()).map(|(_, v)| v.as_str())
     }
+
+    /// The message of a crash report: the body is `{"errorMessage": ...,
+    /// "errorType": "Runtime.Crash"}` and nothing else, with the same error
+    /// type in the header; fails the test otherwise.
+    pub fn crash_message(&self) -> String {
+        assert_eq!(self.header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.Crash"), "{self:?}");
+        let v: serde_json::Value = serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {self:?}"));
+        let o = v.as_object().unwrap();
+        assert_eq!(o.len(), 2, "{v}");
+        assert_eq!(o["errorType"], "Runtime.Crash");
+        o["errorMessage"].as_str().unwrap().to_string()
+    }
 }
 
 #[derive(Default)]

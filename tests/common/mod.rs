@@ -326,7 +326,46 @@ pub fn spawn_env(bin: &Path, env: &[(&str, &str)]) -> Proc {
     Proc::spawn(cmd)
 }
 
+/// Starts `bin` with exactly the environment `env`, stdin and stdout on
+/// `/dev/null`, stderr piped, and no core dumps (for a bootstrap that is
+/// to crash).
+pub fn spawn_no_core(bin: &Path, env: &[(&str, &str)]) -> Proc {
+    let mut cmd = command(bin);
+    cmd.env_clear().envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    no_core_dumps(&mut cmd);
+    Proc::spawn(cmd)
+}
+
+/// The Rust handler crate in `dir` (a workspace of its own under tests/,
+/// such as tests/rust-crash), built as a user builds one: `cargo build
+/// --release` for x86_64 musl, in target/it/<its folder name>. Returns
+/// its `bootstrap`.
+pub fn build_crate(dir: &str) -> PathBuf {
+    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let name = Path::new(dir).file_name().unwrap();
+    let target = target_it().join(name);
+    fs::create_dir_all(target_it()).unwrap();
+    let lock = File::create(target_it().join(".build-lock")).unwrap();
+    lock.lock().unwrap();
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root())
+        .args(["build", "--quiet", "--release", "--target", X86_64, "--manifest-path"])
+        .arg(root().join(dir).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .env_remove("SCF_HANDLER_LIBS")
+        .output()
+        .expect("run cargo");
+    assert!(out.status.success(), "building {dir} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    target.join(X86_64).join("release/bootstrap")
+}
+
 impl Proc {
+    /// A process started by the caller, whose stderr is not read here.
+    pub fn from_child(child: Child) -> Proc {
+        Proc { child, stderr: None }
+    }
+
     /// Starts `cmd`, which must have stderr piped.
     pub fn spawn(mut cmd: Command) -> Proc {
         let mut child = cmd.spawn().expect("spawn bootstrap");

@@ -22,6 +22,7 @@
 //! scf-bootstrap's `std` feature, registers the handler with `handler!` and
 //! hands std's `main` to `scf_bootstrap::run()`.
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 use scf_bootstrap::{Context, Response};
 use serde::{Deserialize, Serialize};
@@ -97,9 +98,14 @@ struct ClientError {
 fn main_handler(event: &[u8], ctx: &Context, out: &mut Response) -> Result<(), String> {
     let req: ApigwEvent =
         serde_json::from_slice(event).map_err(|e| format!("not an API gateway event: {e}"))?;
-    eprintln!(
+    // Not eprintln!, which panics when the write fails (a log pipe whose
+    // reader has gone): a log line is not worth the invocation.
+    let _ = writeln!(
+        io::stderr(),
         "{} {} from {}",
-        req.http_method, req.path, req.request_context.source_ip
+        req.http_method,
+        req.path,
+        req.request_context.source_ip
     );
     let answer = route(&req, ctx);
     serde_json::to_writer(&mut *out, &answer).map_err(|e| format!("cannot write the response: {e}"))
@@ -144,7 +150,7 @@ fn route(req: &ApigwEvent, ctx: &Context) -> IntegratedResponse {
         request_id: String::from_utf8_lossy(ctx.request_id()),
     };
     if let Some(agent) = req.headers.get("user-agent") {
-        eprintln!("user agent: {agent}");
+        let _ = writeln!(io::stderr(), "user agent: {agent}");
     }
     json(200, &greeting)
 }

@@ -9,6 +9,7 @@
 //! scf-bootstrap's examples/rust-serde (the gateway's event and its
 //! integrated response as structs).
 use std::borrow::Cow;
+use std::io::{self, Write};
 
 use scf_bootstrap::{Context, Response};
 use serde::{Deserialize, Serialize};
@@ -30,8 +31,10 @@ struct Answer<'a> {
 /// An `Err` is the invocation's error message: the runtime discards what
 /// was written and posts its text.
 fn main_handler(event: &[u8], ctx: &Context, out: &mut Response) -> Result<(), String> {
-    // One line per invocation on stderr: SCF keeps it as the log.
-    eprintln!("request {}", String::from_utf8_lossy(ctx.request_id()));
+    // One line per invocation on stderr: SCF keeps it as the log. Not
+    // eprintln!, which panics when the write fails (a log pipe whose reader
+    // has gone): a log line is not worth the invocation.
+    let _ = writeln!(io::stderr(), "request {}", String::from_utf8_lossy(ctx.request_id()));
     let event: Event = serde_json::from_slice(event).map_err(|e| format!("bad event: {e}"))?;
     let answer = Answer {
         message: format!("Hello, {}!", event.name.as_deref().unwrap_or("world")),
