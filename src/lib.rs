@@ -82,6 +82,8 @@ pub(crate) mod lambda;
 #[cfg(feature = "resolve")]
 pub(crate) mod resolve;
 pub(crate) mod runtime;
+#[cfg(feature = "serve")]
+pub(crate) mod serve;
 #[cfg(feature = "std")]
 mod std_api;
 // Without `resolve`, sys's UDP and file helpers have no caller.
@@ -116,6 +118,8 @@ pub mod __private {
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::fuzz_tests::*;
+    #[cfg(feature = "serve")]
+    pub use crate::serve::wire as serve_wire;
 }
 
 /// An outside crate reaches neither the runtime's internals nor the raw

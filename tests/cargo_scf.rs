@@ -511,7 +511,10 @@ fn refusals_are_one_line_that_names_the_fix() {
     fs::remove_file(dir.join("event.json")).unwrap();
     for (args, want) in [
         (&["build", "--arch", "aarch64", "--platform", "scf"][..], "SCF runs x86_64 only, as far as its public documentation shows: no aarch64 zip for it (--platform lambda takes aarch64)"),
-        (&["build", "--image"], "--image is not available yet"),
+        (&["build", "--image", "--platform", "lambda"], "--image makes an SCF image function"),
+        // Until the runtime's push-mode driver lands: the image's command
+        // is run, does not listen, and no image is written.
+        (&["build", "--image", "-q"], "`bootstrap serve` exited (exit status: 1: \"scf-bootstrap: SCF_RUNTIME_API is not set\") before listening"),
         (&["invoke", "-q"], "event.json does not exist: cargo scf invoke --event FILE"),
     ] {
         let o = typed.scf(&dir, args);

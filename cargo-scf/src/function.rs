@@ -1,6 +1,10 @@
 //! `cargo scf build`, and the build behind `invoke` and `run`: the
 //! project's own `cargo build --release` (in its directory and its target
-//! directory, once), then the zip by the rules of [`crate::package`].
+//! directory, once), then the zip by the rules of [`crate::package`], or
+//! with `--image` an OCI image archive for an SCF image function: the
+//! bootstrap built with the runtime's `serve` feature (push mode), checked
+//! and stripped as for a zip, as `/bootstrap` of a FROM-scratch image
+//! started as `/bootstrap serve` (`scf_emulator::oci`).
 
 use crate::cargo::Build;
 use crate::elf::Arch;
@@ -24,7 +28,7 @@ pub struct BuildArgs {
     pub quiet: bool,
 }
 
-/// A built zip.
+/// A built zip (or image archive).
 pub struct Built {
     pub project: Project,
     pub zip: PathBuf,
@@ -62,20 +66,35 @@ pub fn default_zip(project: &Project, platform: Platform, arch: Arch) -> PathBuf
     project.target_dir.join(platform.feature()).join(format!("{}{suffix}.zip", project.name))
 }
 
+/// The image archive's default path: `target/scf/NAME-image.tar`.
+pub fn default_image(project: &Project) -> PathBuf {
+    project.target_dir.join("scf").join(format!("{}-image.tar", project.name))
+}
+
 /// Builds the project for `platforms` (one, or SCF and Lambda together for
 /// a local run of a Lambda project) and zips the bootstrap.
 pub fn build(a: &BuildArgs, platforms: Option<&[Platform]>, msg: &Msg) -> Result<Built, Fatal> {
-    if a.image {
-        return Err(Fatal::new(
-            "--image is not available yet: OCI image archives come with SCF image functions (issue 22); build the zip",
-        ));
-    }
     let project = project(a.manifest_path.as_deref())?;
     let arch = a.arch.unwrap_or(Arch::X86_64);
     let platform = a.platform.unwrap_or_else(|| project.default_platform());
+    if a.image && platform != Platform::Scf {
+        return Err(Fatal::new(
+            "--image makes an SCF image function (/bootstrap serve, events pushed to /event-invoke): \
+             not for --platform lambda",
+        ));
+    }
     platform.check_arch(arch, "--arch").map_err(Fatal::new)?;
     let platforms = platforms.unwrap_or(std::slice::from_ref(&platform));
-    let features = project.feature_args(platforms)?;
+    let mut features = project.feature_args(platforms)?;
+    if a.image {
+        features = project.with_feature(features, "serve").map_err(|()| {
+            Fatal::new(format!(
+                "--image: package {} has no `serve` feature (the runtime's push mode, `bootstrap serve`): \
+                 add serve = [\"scf-bootstrap/serve\"] to its [features] (cargo scf new writes it)",
+                project.name
+            ))
+        })?;
+    }
     toolchain::ensure_target(&project.dir, arch, msg)?;
     toolchain::ensure_link_driver(arch)?;
     let mut args: Vec<OsString> = vec!["--manifest-path".into(), project.manifest.clone().into()];
@@ -86,12 +105,17 @@ pub fn build(a: &BuildArgs, platforms: Option<&[Platform]>, msg: &Msg) -> Result
     let built = Build { dir: &project.dir, arch, args, target_dir: None, env, quiet: a.quiet }.run()?;
     let data =
         fs::read(&built).map_err(|e| Fatal::new(format!("no bootstrap was built at {}: {e}", built.display())))?;
-    let zip = a.output.clone().unwrap_or_else(|| default_zip(&project, platforms[0], arch));
+    let default = if a.image { default_image(&project) } else { default_zip(&project, platforms[0], arch) };
+    let zip = a.output.clone().unwrap_or(default);
     if let Some(dir) = zip.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).map_err(|e| Fatal::new(format!("cannot create {}: {e}", dir.display())))?;
     }
     let with = if a.zopfli { Compressor::Zopfli } else { Compressor::Zlib };
     let how = Packing { arch, platform: platforms[0], with, msg };
-    let sizes = package::write_zip(data, &zip, "the built bootstrap", true, &how).map_err(Fatal::new)?;
+    let sizes = if a.image {
+        package::write_image(data, &zip, "the built bootstrap", &how).map_err(Fatal::new)?
+    } else {
+        package::write_zip(data, &zip, "the built bootstrap", true, &how).map_err(Fatal::new)?
+    };
     Ok(Built { project, zip, sizes })
 }

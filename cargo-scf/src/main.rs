@@ -166,7 +166,8 @@ Options:
   -o, --output ZIP        where the zip goes (default target/PLATFORM/NAME.zip,
                           target/lambda/NAME-aarch64.zip for aarch64)
   --zopfli                compress with Zopfli: smaller, slower, still deflate
-  --image                 an OCI image archive instead (not available yet)
+  --image                 an OCI image archive for an SCF image function
+                          instead (target/scf/NAME-image.tar; /bootstrap serve)
   --manifest-path FILE    the project's Cargo.toml (default: found from here)
   -q, --quiet             less of cargo's output
 
@@ -187,6 +188,7 @@ Options:
   --memory MB            memory size, enforced (default 128)
   --timeout S            invocation timeout (default 3)
   --handler NAME         _HANDLER (default index.main_handler)
+  --image                as an SCF image function (cargo scf build --image)
   --manifest-path FILE   the project's Cargo.toml (default: found from here)
   -q, --quiet            less of cargo's output
 
@@ -455,6 +457,9 @@ fn split_emulator_args(
                 }
             }
             Some("--watch") if run => watch = true,
+            // The image function, built and run as one (the emulator
+            // recognises the archive).
+            Some("--image") => a.image = true,
             Some("--manifest-path") => {
                 let v = it.next().ok_or_else(|| Fatal::usage("--manifest-path needs a value"))?;
                 a.manifest_path = Some(v.into());

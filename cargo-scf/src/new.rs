@@ -188,6 +188,13 @@ fn cargo_toml(name: &str, a: &NewArgs) -> Result<String, Fatal> {
     for f in &others {
         t.push_str(&format!("{f} = [\"scf-bootstrap/{f}\"]\n"));
     }
+    if runtime::has_feature("serve") && !others.iter().any(|f| f == "serve") {
+        t.push_str(
+            "# Push mode for SCF image functions (`bootstrap serve`); `cargo scf build\n\
+             # --image` turns it on.\n\
+             serve = [\"scf-bootstrap/serve\"]\n",
+        );
+    }
     t.push_str("\n# A workspace of its own, wherever the directory is.\n[workspace]\n");
     for profile in ["release", "dev"] {
         if let Some(section) = runtime::profile(profile) {

@@ -209,6 +209,86 @@ pub fn write_zip(data: Vec<u8>, out: &Path, name: &str, built: bool, how: &Packi
     Ok(Packaged { shipped: data.len(), built: built.then_some(as_built), zip: z.len() })
 }
 
+/// Runs `bin serve` with SCF_BOOTSTRAP_LISTEN on a free loopback port, as
+/// the emulator runs an image function, and waits up to 10 s for it to
+/// accept a connection; then ends it. `Err` (one line) if it exits or does
+/// not listen in time: an image whose command cannot serve is not written.
+pub fn serves(bin: &Path) -> Result<(), String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("cannot find a free port: {e}"))?
+        .port();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut child = Command::new(bin)
+        .arg("serve")
+        .env_clear()
+        .env("SCF_BOOTSTRAP_LISTEN", addr.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run the bootstrap: {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let verdict = loop {
+        if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            break Ok(());
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                let first = err.lines().next().unwrap_or("nothing on stderr");
+                break Err(format!(
+                    "`bootstrap serve` exited ({status}: {first:?}) before listening: this runtime does not serve \
+                     image functions yet (its push mode is the cargo feature `serve`); no image written"
+                ));
+            }
+            Ok(None) if Instant::now() > deadline => {
+                break Err("`bootstrap serve` did not listen within 10 s; no image written".into())
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => break Err(format!("cannot wait for the bootstrap: {e}")),
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    verdict
+}
+
+/// The OCI image archive of the bootstrap `data` (built here, so checked
+/// and stripped as [`write_zip`] does, and seen to serve) into `out`:
+/// `/bootstrap` (0755) of a FROM-scratch image started as `/bootstrap
+/// serve` (scf_emulator::oci, deterministic). `zip` in what it returns is
+/// the archive's size.
+pub fn write_image(data: Vec<u8>, out: &Path, name: &str, how: &Packing) -> Result<Packaged, String> {
+    let Packing { arch, platform, msg, .. } = *how;
+    if let Some(w) = scf_deploy::bootstrap::check(&data, name, arch, platform.title())? {
+        let what = w.split(':').next().unwrap_or(&w);
+        return Err(format!("{what}: the runtime's build should have made a static executable"));
+    }
+    let as_built = data.len();
+    let (stripped, note) = strip_checked(&data, arch)?;
+    if let Some(note) = note {
+        msg.note(&note);
+    }
+    let dir = scf_emulator::code::TempDir::new("cargo-scf-serve")
+        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let bin = dir.path().join("bootstrap");
+    fs::write(&bin, &stripped)
+        .and_then(|()| fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)))
+        .map_err(|e| format!("cannot write {}: {e}", bin.display()))?;
+    serves(&bin)?;
+    let image_arch = match arch {
+        Arch::X86_64 => scf_emulator::oci::Arch::Amd64,
+        Arch::Aarch64 => scf_emulator::oci::Arch::Arm64,
+    };
+    let archive = scf_emulator::oci::write(&stripped, image_arch);
+    write_atomically(out, &archive)?;
+    Ok(Packaged { shipped: stripped.len(), built: Some(as_built), zip: archive.len() })
+}
+
 /// Writes `bytes` beside `out` and renames the file into place (mode 0644).
 pub fn write_atomically(out: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = match out.parent() {
@@ -266,6 +346,33 @@ mod tests {
     fn nothing_to_strip_is_not_run() {
         let f = elf(2, 62, 2, &[(1, vec![0u8; 16])]);
         assert_eq!(strip_checked(&f, Arch::X86_64).unwrap(), (f, None));
+    }
+
+    /// `serves`: a program that listens on SCF_BOOTSTRAP_LISTEN passes
+    /// (then is ended); one that exits first is refused in one line.
+    #[test]
+    fn an_image_command_must_listen() {
+        let dir = scf_emulator::code::TempDir::new("cargo-scf-serves-test").unwrap();
+        let script = |name: &str, body: &str| {
+            let p = dir.path().join(name);
+            fs::write(&p, format!("#!/usr/bin/python3\n{body}")).unwrap();
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+            p
+        };
+        let listens = script(
+            "listens",
+            "import os, socket, sys, time\nassert sys.argv[1:] == ['serve']\n\
+             h, p = os.environ['SCF_BOOTSTRAP_LISTEN'].rsplit(':', 1)\n\
+             s = socket.socket(); s.bind((h, int(p))); s.listen()\ntime.sleep(60)\n",
+        );
+        assert_eq!(serves(&listens), Ok(()));
+        let exits = script("exits", "import sys\nsys.stderr.write('scf-bootstrap: no serve here\\n')\nsys.exit(1)\n");
+        let err = serves(&exits).unwrap_err();
+        assert!(
+            err.starts_with("`bootstrap serve` exited (exit status: 1: \"scf-bootstrap: no serve here\")"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
     }
 
     #[test]

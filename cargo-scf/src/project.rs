@@ -125,6 +125,19 @@ impl Project {
         }
     }
 
+    /// `args` (from [`feature_args`](Self::feature_args)) with the
+    /// project's feature `feature` on as well; `Err` if it has none.
+    pub fn with_feature(&self, mut args: Vec<String>, feature: &str) -> Result<Vec<String>, ()> {
+        if !self.features.contains_key(feature) {
+            return Err(());
+        }
+        match args.iter().position(|a| a == "--features") {
+            Some(i) => args[i + 1] = format!("{},{feature}", args[i + 1]),
+            None => args.extend(["--features".to_string(), feature.to_string()]),
+        }
+        Ok(args)
+    }
+
     /// The smallest build for `platform`: none of the default features but
     /// the platform's (without platform features, none at all).
     pub fn minimal_args(&self, platform: Platform) -> Vec<String> {

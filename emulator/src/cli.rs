@@ -24,11 +24,12 @@ scf-emulator: run and invoke a Tencent Cloud SCF Custom Runtime function locally
 
 USAGE:
   scf-emulator invoke FUNCTION --event FILE|- [--event FILE]... [OPTIONS]
-      Start FUNCTION (a directory or a .zip with `bootstrap` at its root),
-      invoke it with each event in turn (FILE, or - for stdin; warm after the
-      first), print the Invoke API JSON of each, and a one-line summary per
-      invoke on stderr. Exit 0 when every InvokeResult is 0, 1 when an
-      invocation failed, 2 when none could be attempted.
+      Start FUNCTION (a directory or a .zip with `bootstrap` at its root, or
+      an image function: an OCI image archive or layout), invoke it with
+      each event in turn (FILE, or - for stdin; warm after the first), print
+      the Invoke API JSON of each, and a one-line summary per invoke on
+      stderr. Exit 0 when every InvokeResult is 0, 1 when an invocation
+      failed, 2 when none could be attempted.
   scf-emulator run FUNCTION [OPTIONS] [--listen ADDR] [--apigw] [--watch]
       Serve FUNCTION on ADDR: `POST /invoke` with the event as the body, and
       TencentCloud API 3.0 `Invoke`/`InvokeFunction` (Tencent's SDKs, tccli
@@ -53,6 +54,16 @@ OPTIONS (`--opt value` or `--opt=value`):
   --appid ID           TENCENTCLOUD_APPID (default 1250000000)
   --uin UIN            TENCENTCLOUD_UIN (default 100000000001)
   --allow-non-json     accept events that are not JSON (SCF refuses them: 400)
+  image functions (an OCI image archive or layout is one; see docs/image-functions.md):
+  --image              run a directory or .zip as an image function's root:
+                       start its `/bootstrap serve` and POST each event to its
+                       /event-invoke
+  --start-timeout S    the server must accept connections within S seconds
+                       of exec, else 446 PortBindingFailed (default 30, SCF's)
+  --image-listen ADDR  the SCF_BOOTSTRAP_LISTEN address the instance is given
+                       (default: a free 127.0.0.1 port; SCF's is 0.0.0.0:9000)
+  --push-close         each event on a new connection with Connection: close
+                       (default: one keep-alive connection)
   invoke:
   --pretty             indented JSON
   --raw                print only the function's answer (RetMsg); a failure's
@@ -89,6 +100,10 @@ const LONG: &[&str] = &[
     "listen",
     "apigw",
     "watch",
+    "image",
+    "start-timeout",
+    "image-listen",
+    "push-close",
     "quiet",
     "port",
     "runtime-api-only",
@@ -299,6 +314,16 @@ fn parse_args(argv: Vec<OsString>) -> Result<Option<Args>, Fatal> {
             "--quiet" => a.quiet = true,
             "--apigw" => a.apigw = true,
             "--watch" => a.cfg.watch = true,
+            "--image" => a.cfg.image = true,
+            "--start-timeout" => a.cfg.start_timeout = seconds("--start-timeout", &value()?)?,
+            "--image-listen" => {
+                let v = value()?;
+                a.cfg.image_listen =
+                    Some(v.parse().map_err(|_| {
+                        Fatal(format!("--image-listen: expected IP:PORT, got {v:?}"))
+                    })?);
+            }
+            "--push-close" => a.cfg.push_close = true,
             _ => return Err(unknown_option(&flag)),
         }
     }
@@ -308,7 +333,7 @@ fn parse_args(argv: Vec<OsString>) -> Result<Option<Args>, Fatal> {
     match a.mode {
         Mode::Run | Mode::Invoke => {
             a.function = function.ok_or_else(|| {
-                Fatal("missing FUNCTION: a directory or a .zip with bootstrap at its root".into())
+                Fatal("missing FUNCTION: a directory or a .zip with bootstrap at its root, or an OCI image archive".into())
             })?
         }
         Mode::ApiOnly => {
@@ -447,8 +472,18 @@ fn run(mut a: Args) -> Result<ExitCode, Fatal> {
         report
     });
     let code = emulator.code();
+    let image = match (code.image(), a.cfg.image) {
+        (Some(run), _) => format!(
+            ", an image function ({}, events posted to /event-invoke)",
+            run.command().join(" ")
+        ),
+        (None, true) => {
+            ", an image function (/bootstrap serve, events posted to /event-invoke)".to_string()
+        }
+        (None, false) => String::new(),
+    };
     let banner = [format!(
-        "serving {} (root {}) as function {:?}{}",
+        "serving {} (root {}) as function {:?}{image}{}",
         code.source().display(),
         code.root().display(),
         a.cfg.name,

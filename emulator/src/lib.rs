@@ -27,8 +27,14 @@
 //!   `/next`, one event at a time, first result final, and [`Quirks`] to
 //!   misbehave on purpose. Usable on its own as the loopback peer of a
 //!   bootstrap's integration tests.
+//! - [`push`]: the platform side of an image function: waiting for its
+//!   server to listen, and posting each event to `/event-invoke` with SCF's
+//!   `X-Scf-*` headers.
+//! - [`oci`]: OCI image archives without a daemon, written (a FROM-scratch
+//!   image of a bootstrap) and read (its config and files), for image
+//!   functions.
 //! - [`code`], [`zip`]: a function's code, from a directory or a zip (the
-//!   `zip` crate) with Unix modes.
+//!   `zip` crate) with Unix modes, or an image's files.
 //! - [`instance`], [`logs`], [`sys`]: one running bootstrap in its own process
 //!   group, its captured output, and the OS calls std lacks.
 //! - [`emulator`], [`report`]: a function as SCF runs it: cold starts,
@@ -51,6 +57,8 @@ pub mod frontend;
 pub mod http;
 pub mod instance;
 pub mod logs;
+pub mod oci;
+pub mod push;
 pub mod report;
 mod server;
 #[allow(unsafe_code)]
