@@ -42,11 +42,14 @@
 //!   and the Invoke API result (serialized with serde).
 //! - [`frontend`]: the server of `scf-emulator run`: `POST /invoke`,
 //!   TencentCloud API 3.0 `Invoke`, and the API gateway trigger.
+//! - [`cli`]: the `scf-emulator` command line (`invoke`, `run`,
+//!   `--runtime-api-only`), which the binary and `cargo scf` both run.
 //! - [`testkit`]: what the repository's tests share besides the peer: a
 //!   tool missing outside CI is a skip that is counted, never silent.
 #![deny(unsafe_code)]
 
 pub mod api;
+pub mod cli;
 pub mod code;
 pub mod dialect;
 pub mod emulator;

@@ -1,5 +1,5 @@
-//! An SCF function in Rust with std and serde on the scf-bootstrap runtime
-//! (made by scf-bootstrap's scripts/new-function --std).
+//! A function in Rust with std and serde on the scf-bootstrap runtime
+//! (made by `cargo scf new --std`).
 //!
 //! `main_handler` reads each event into a typed struct with `serde_json`
 //! and answers with JSON; `Ok` posts what it wrote as the response, `Err`
@@ -31,7 +31,7 @@ struct Answer<'a> {
 /// An `Err` is the invocation's error message: the runtime discards what
 /// was written and posts its text.
 fn main_handler(event: &[u8], ctx: &Context, out: &mut Response) -> Result<(), String> {
-    // One line per invocation on stderr: SCF keeps it as the log. Not
+    // One line per invocation on stderr: the platform keeps it as the log. Not
     // eprintln!, which panics when the write fails (a log pipe whose reader
     // has gone): a log line is not worth the invocation.
     let _ = writeln!(io::stderr(), "request {}", String::from_utf8_lossy(ctx.request_id()));

@@ -1,14 +1,14 @@
-//! Compiles src/handler.zig to an object for x86_64 musl and links it into
-//! `bootstrap`, then passes on the link arguments of the runtime crate,
-//! scf-bootstrap (its build script publishes them as
+//! Compiles src/handler.zig to an object for the target's musl and links it
+//! into `bootstrap`, then passes on the link arguments of the runtime
+//! crate, scf-bootstrap (its build script publishes them as
 //! `DEP_SCF_BOOTSTRAP_LINK_ARG_<n>`: a dependency's link arguments never
 //! reach a dependent's binary by themselves).
 //!
 //! The Zig compiler: $ZIG (a command, split on spaces), else `zig` on the
 //! PATH, else the one from PyPI (`python3 -m ziglang`; pip install ziglang).
-//! The flags are scf-bootstrap's (scripts/package), written here by
-//! scripts/new-function: no stack probes, no UBSan calls and no PIC, each of
-//! which would leave symbols or relocations the static link cannot take.
+//! The flags are cargo-scf's for Zig handlers, written here by `cargo scf
+//! new`: no stack probes, no UBSan calls and no PIC, each of which would
+//! leave symbols or relocations the static link cannot take.
 use std::env;
 use std::path::PathBuf;
 use std::process::{exit, Command};
@@ -22,12 +22,14 @@ fn main() {
     println!("cargo:rerun-if-changed=src/scf_bootstrap.zig");
     println!("cargo:rerun-if-env-changed=ZIG");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let arch = env::var("CARGO_CFG_TARGET_ARCH").expect("CARGO_CFG_TARGET_ARCH");
     let obj = out.join("handler.o");
     let mut zig = zig_command();
     let program = zig.remove(0);
     let status = Command::new(&program)
         .args(&zig)
         .arg("build-obj")
+        .args(["-target", &format!("{arch}-linux-musl")])
         .args(ZIG_FLAGS)
         .arg(format!("-femit-bin={}", obj.display()))
         .arg("src/handler.zig")
@@ -37,12 +39,8 @@ fn main() {
         .status();
     match status {
         Ok(s) if s.success() => {}
-        Ok(s) => fail(&format!(
-            "{program} build-obj src/handler.zig failed ({s}); its output is above"
-        )),
-        Err(e) => fail(&format!(
-            "cannot run the Zig compiler {program}: {e} (pip install ziglang, or set ZIG)"
-        )),
+        Ok(s) => fail(&format!("{program} build-obj src/handler.zig failed ({s}); its output is above")),
+        Err(e) => fail(&format!("cannot run the Zig compiler {program}: {e} (pip install ziglang, or set ZIG)")),
     }
     println!("cargo:rustc-link-arg-bins={}", obj.display());
     // The C library again, after the object, for what it calls in libc.
@@ -55,18 +53,22 @@ fn main() {
     }
 }
 
+/// Whether `program args` runs and succeeds.
+fn runs(program: &str, args: &[&str]) -> bool {
+    Command::new(program).args(args).output().is_ok_and(|o| o.status.success())
+}
+
 fn zig_command() -> Vec<String> {
     if let Some(z) = env::var("ZIG").ok().filter(|z| !z.trim().is_empty()) {
         return z.split_whitespace().map(String::from).collect();
     }
-    if Command::new("zig")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
+    if runs("zig", &["version"]) {
         return vec!["zig".into()];
     }
-    vec!["python3".into(), "-m".into(), "ziglang".into()]
+    if runs("python3", &["-m", "ziglang", "version"]) {
+        return vec!["python3".into(), "-m".into(), "ziglang".into()];
+    }
+    fail("no Zig compiler to build src/handler.zig: pip install ziglang (looked for $ZIG, `zig` on PATH, `python3 -m ziglang`)")
 }
 
 fn fail(msg: &str) -> ! {
