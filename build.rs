@@ -74,6 +74,9 @@ fn main() {
     let mut cc = None;
     for (i, p) in paths.iter().enumerate() {
         let path = base.join(p.trim());
+        if !path.exists() {
+            fail(&format!("SCF_HANDLER_LIBS names {}, which does not exist", path.display()));
+        }
         if !path.is_file() {
             fail(&format!("SCF_HANDLER_LIBS names {}, which is not a file", path.display()));
         }

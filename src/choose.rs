@@ -1,13 +1,11 @@
 //! The one place that chooses the dialect, by the cargo features `scf`
 //! and `lambda`: with one of them, its dialect is the loop's type
-//! (nothing of the other is compiled); with both, [`both::Both`], which
-//! chooses at start from the environment (`AWS_LAMBDA_RUNTIME_API` set:
-//! Lambda; else SCF); with neither, a compile error that names them. No
-//! other module outside the two dialects names the `lambda` feature.
-
-#[cfg(all(feature = "scf", feature = "lambda"))]
-#[path = "choose/both.rs"]
-mod chosen;
+//! (nothing of the other is compiled); with both, `Both`
+//! (src/choose/both.rs), which chooses at start from the environment
+//! (`AWS_LAMBDA_RUNTIME_API` set: Lambda; else SCF); with neither, a
+//! compile error that names them. Outside this module and the two
+//! dialects, only lib.rs names the `lambda` feature (the dialects' module
+//! declarations and the fuzz targets' re-export).
 
 #[cfg(not(feature = "lambda"))]
 mod chosen {
@@ -23,10 +21,8 @@ mod chosen {
     pub type Chosen = crate::scf::Scf;
 }
 
-#[cfg(all(feature = "lambda", not(feature = "scf")))]
-mod chosen {
-    /// The dialect served: Lambda's.
-    pub type Chosen = crate::lambda::Lambda;
-}
+#[cfg(feature = "lambda")]
+#[path = "choose/lambda.rs"]
+mod chosen;
 
 pub use chosen::Chosen;

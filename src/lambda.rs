@@ -521,9 +521,58 @@ fn escape_in_place(tx: &mut Buf) -> usize {
     n
 }
 
+/// The dialect's property checks, beside `src/fuzz_tests.rs`'s: run by
+/// this module's tests and by the fuzz targets in `fuzz/` (through
+/// `crate::fuzzing`, as `lambda_response_head` and `lambda_runtime_api`).
+#[cfg(any(test, fuzzing))]
+pub mod fuzz {
+    use super::{split_api, wire, Fields, Span};
+    use crate::fuzz_tests::{self, Spans, Verdict};
+
+    /// `wire::parse_head` with Lambda's fields: the same head as
+    /// [`fuzz_tests::response_head`]'s (whose checks hold), and Lambda's
+    /// six values among the values offered, inside the head.
+    pub fn response_head(input: &[u8]) -> Verdict {
+        let verdict = fuzz_tests::response_head(input);
+        let (mut f, mut all) = (Fields::default(), Spans::default());
+        let got = wire::parse_head(input, &mut f);
+        assert_eq!(got, wire::parse_head(input, &mut all), "taking Lambda's fields changes the head");
+        if let Ok(Some(h)) = got {
+            let spans = [f.request_id, f.function_arn, f.trace_id, f.client_context, f.cognito_identity];
+            for r in spans.into_iter().flatten().map(Span::range) {
+                assert!(all.0.contains(&r), "{r:?} is not a value offered");
+                assert!(r.start <= r.end && r.end < h.len, "{r:?} outside a head of {}", h.len);
+            }
+        }
+        verdict
+    }
+
+    /// `split_api`, on an `AWS_LAMBDA_RUNTIME_API` value.
+    pub fn runtime_api(input: &[u8]) -> Verdict {
+        let Ok((host, port, prefix)) = split_api(input) else { return Verdict::Rejected };
+        // The parts are the setting's own bytes, in order: HOST ':' PORT PREFIX.
+        let at = |part: &[u8]| part.as_ptr() as usize - input.as_ptr() as usize;
+        assert!(at(host) + host.len() < input.len() && input[at(host) + host.len()] == b':');
+        assert_eq!(at(port), at(host) + host.len() + 1);
+        assert!(at(port) + port.len() <= input.len());
+        if !prefix.is_empty() {
+            assert!(at(prefix) == at(port) + port.len() && prefix[0] == b'/', "{prefix:?}");
+        }
+        // Nothing that would end the request line's path, no trailing '/'.
+        assert!(prefix.iter().all(|&b| b.is_ascii_graphic() && b != b'?' && b != b'#'));
+        assert!(prefix.last() != Some(&b'/'));
+        assert!(!host.contains(&b':') || host.first() == Some(&b'['), "{host:?}");
+        // Round trip: the parts put back together split the same.
+        let joined = [&b"http://"[..], host, b":", port, prefix].concat();
+        assert_eq!(split_api(&joined), Ok((host, port, prefix)), "{joined:?}");
+        Verdict::Accepted
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fuzz_tests::tests::run;
 
     #[test]
     fn runtime_api_forms() {
@@ -547,20 +596,20 @@ mod tests {
     }
 
     #[test]
+    fn response_heads_fuzzed() {
+        let seeds: &[&[u8]] = &[
+            b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: 8476a536-e9f4\r\nLambda-Runtime-Deadline-Ms: 1542409706888\r\n\
+              Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:1:function:f\r\nLambda-Runtime-Trace-Id: Root=1-5\r\n\
+              Lambda-Runtime-Client-Context: {}\r\nLambda-Runtime-Cognito-Identity: {}\r\nContent-Length: 2\r\n\r\n{}",
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+        ];
+        run(seeds, 60_000, fuzz::response_head).require("parse_head (Lambda's fields)", 15, 40);
+    }
+
+    #[test]
     fn runtime_api_settings_fuzzed() {
         let seeds: &[&[u8]] = &[b"127.0.0.1:9001", b"http://[::]:9111/.rt", b"[::1]:80", b"HTTP://host.example:1/a/b/"];
-        crate::fuzz_tests::run(seeds, 40_000, |input| {
-            if let Ok((host, port, prefix)) = split_api(input) {
-                // The parts are the setting's own bytes, in order.
-                let at = |part: &[u8]| part.as_ptr() as usize - input.as_ptr() as usize;
-                assert!(host.is_empty() || at(host) < input.len());
-                assert!(prefix.is_empty() || at(port) + port.len() <= at(prefix));
-                // Nothing that would end the request line's path, no trailing '/'.
-                assert!(prefix.iter().all(|&b| b.is_ascii_graphic() && b != b'?' && b != b'#'));
-                assert!(prefix.last() != Some(&b'/'));
-                assert!(!host.contains(&b':') || host.first() == Some(&b'['), "{host:?}");
-            }
-        });
+        run(seeds, 40_000, fuzz::runtime_api).require("split_api", 30, 30);
     }
 
     fn ep(v: &'static CStr) -> Result<(String, String), Fatal> {

@@ -98,6 +98,8 @@ pub(crate) mod runtime;
 // (Also without either dialect, for the compile error `choose` gives.)
 #[cfg(any(feature = "scf", not(feature = "lambda")))]
 pub(crate) mod scf;
+#[cfg(feature = "serve")]
+pub(crate) mod serve;
 #[cfg(feature = "std")]
 mod std_api;
 // Without `resolve`, sys's UDP and file helpers have no caller.
@@ -105,7 +107,9 @@ mod std_api;
 pub(crate) mod sys;
 pub(crate) mod text;
 
-#[cfg(test)]
+// The parsers' properties: run by the unit tests, and by the fuzz targets
+// through `fuzzing`.
+#[cfg(any(test, fuzzing))]
 mod fuzz_tests;
 
 pub use ffi::{Context, Platform, Response, TooLarge, WriteError, MAX_RESPONSE, VERSION};
@@ -123,14 +127,17 @@ pub mod __private {
     pub use crate::runtime::main as runtime_main;
 }
 
-/// The parsers the fuzz targets in `fuzz/` drive, visible only in a build
-/// with `--cfg fuzzing` (what `cargo fuzz` passes). Not part of the API.
+/// The parsers' property checks (`src/fuzz_tests.rs`) that the fuzz targets
+/// in `fuzz/` drive, visible only in a build with `--cfg fuzzing` (what
+/// `cargo fuzz` passes). Not part of the API.
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use crate::http::wire;
-    #[cfg(feature = "resolve")]
-    pub use crate::resolve::{hosts_line, parse_answer, Conf};
+    pub use crate::fuzz_tests::*;
+    #[cfg(feature = "lambda")]
+    pub use crate::lambda::fuzz::{response_head as lambda_response_head, runtime_api as lambda_runtime_api};
+    #[cfg(feature = "serve")]
+    pub use crate::serve::wire as serve_wire;
 }
 
 /// An outside crate reaches neither the runtime's internals nor the raw

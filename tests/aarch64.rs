@@ -264,14 +264,20 @@ fn aarch64_is_packaged_for_lambda_and_refused_for_scf() {
     let o = run_package(&["--platform", "lambda", "--bootstrap", bin], &zip);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("is built for ELF machine 183, not x86_64 (62)") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains("is built for ELF machine 183 (aarch64), not x86_64 (62)") && err.lines().count() == 1,
+        "{err}"
+    );
     assert!(!zip.exists());
     // And an x86_64 binary is not an aarch64 one.
     let x86 = demo();
     let o = run_package(&["--platform", "lambda", "--target", AARCH64, "--bootstrap", x86.to_str().unwrap()], &zip);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("is built for ELF machine 62, not aarch64 (183)") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains("is built for ELF machine 62 (x86_64), not aarch64 (183)") && err.lines().count() == 1,
+        "{err}"
+    );
 
     let zip = dir.join("lambda.zip");
     let o = run_package(&["--target", AARCH64, "--platform", "lambda", "--bootstrap", bin], &zip);

@@ -187,7 +187,7 @@ fn c_apigw_scanner_is_safe_on_any_input() {
 /// strict warnings, as users will build them.
 #[test]
 fn c_examples_compile_without_warnings() {
-    for src in ["examples/c/echo.c", "examples/c/apigw.c", "templates/c/src/handler.c"] {
+    for src in ["examples/c/echo.c", "examples/c/apigw.c", "cargo-scf/templates/c/src/handler.c"] {
         let out = Command::new("musl-gcc")
             .args([
                 "-c",

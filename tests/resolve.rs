@@ -131,14 +131,14 @@ fn run_case(case: &Case, name: &str, api: &RuntimeApi) -> (Proc, Arc<AtomicBool>
 }
 
 /// The demo with the resolver, which the default build leaves out: as
-/// `scripts/package --resolve` ships it (built once per test process).
+/// `scripts/package --features resolve` ships it (built once per test process).
 fn resolving_bootstrap() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         let dir = scratch("resolve", "package");
         let zip = dir.join("resolve.zip");
-        let o = run_package(&["--resolve"], &zip);
-        assert!(o.status.success(), "scripts/package --resolve: {}", String::from_utf8_lossy(&o.stderr));
+        let o = run_package(&["--features", "resolve"], &zip);
+        assert!(o.status.success(), "scripts/package --features resolve: {}", String::from_utf8_lossy(&o.stderr));
         let o = Command::new("unzip").arg("-oq").arg(&zip).arg("-d").arg(&dir).output().expect("run unzip");
         assert!(o.status.success(), "unzip: {}", String::from_utf8_lossy(&o.stderr));
         dir.join("bootstrap")

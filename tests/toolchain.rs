@@ -136,6 +136,20 @@ fn an_object_for_another_machine_is_refused_by_name() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// A handler path that is not there is said to be missing, not "not a
+/// file" (which a directory gets).
+#[test]
+fn a_missing_handler_does_not_exist() {
+    for (given, what) in [("tests/c/no-such.c", "does not exist"), ("tests/c", "is not a file")] {
+        let (o, _) = cargo_build("missing-handler", X86_64, given, &[]);
+        let path = root().join(given);
+        assert_eq!(
+            build_error(&o),
+            [format!("error: scf-bootstrap build: SCF_HANDLER_LIBS names {}, which {what}", path.display())]
+        );
+    }
+}
+
 fn answers_the_guide_echo(bin: &Path) {
     let api = api(Quirks::default());
     let _p = spawn(bin, &api, "index.main_handler");

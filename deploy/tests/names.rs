@@ -1,7 +1,7 @@
-//! SCF's function-name rule exists twice: `scf_deploy::function_name_problem`
-//! (deploy's check of --name, and what `cargo scf new` can call) and the
-//! Python copy in `scripts/new-function` (NAME is the function's name).
-//! The two give the same verdict, in the same words, on every name here.
+//! SCF's function-name rule is `scf_deploy::function_name_problem`:
+//! deploy's check of --name, and what `cargo scf new` calls (through
+//! `scripts/new-function`, NAME being the function's name). The command
+//! gives its verdict, in its words, on every name here.
 
 mod common;
 
@@ -31,8 +31,9 @@ fn scripts_new_function_and_the_deployer_judge_names_alike() {
         let o = Command::new(root().join("scripts/new-function"))
             .arg(name)
             .arg(&project)
+            .env("CARGO_SCF_CACHE", dir.join("cargo-scf-cache"))
             .output()
-            .expect("run scripts/new-function (needs python3)");
+            .expect("run scripts/new-function");
         let err = String::from_utf8_lossy(&o.stderr);
         match function_name_problem(name) {
             Some(problem) => {

@@ -23,7 +23,7 @@ fn the_zip_scripts_package_writes_deploys_without_a_warning() {
         .arg("-o")
         .arg(&zip)
         .output()
-        .expect("run scripts/package (needs python3)");
+        .expect("run scripts/package");
     assert!(o.status.success(), "scripts/package:\n{}", String::from_utf8_lossy(&o.stderr));
     let bytes = std::fs::read(&zip).unwrap();
     let (status, out, err) =

@@ -1,5 +1,6 @@
-//! The SCF runtime API, served on loopback: the platform side of the
-//! protocol a Custom Runtime `bootstrap` speaks.
+//! The runtime API, served on loopback: the platform side of the protocol
+//! a Custom Runtime `bootstrap` speaks, in SCF's dialect (the default) or
+//! AWS Lambda's ([`ApiConfig::dialect`], [`crate::dialect`]).
 //!
 //! ```text
 //!  bootstrap                          RuntimeApi                 caller
@@ -18,12 +19,18 @@
 //! answered `200` but change nothing (they are counted in
 //! [`Stats::ignored_results`]).
 //!
+//! In Lambda's dialect there is no `init/ready` (the first `/next` is the
+//! ready signal), results go to `.../invocation/{id}/response` or `/error`
+//! and count only under the current event's id, `init/error` is kept
+//! ([`RuntimeApi::wait_init_error`]), and results are answered `202`.
+//!
 //! Each connection gets its own thread and may carry any number of requests
 //! (keep-alive). Bodies may be framed by `Content-Length` or be chunked; a
 //! request that cannot be framed is answered `400` with a one-line reason and
 //! the connection is closed. [`Quirks`] make the server misbehave in the
 //! ways a robust client must survive.
 
+use crate::dialect::{Dialect, Endpoint, EventContext};
 use crate::http;
 use crate::server::{Acceptor, ReadError, Reader, Request};
 use std::fmt;
@@ -96,6 +103,9 @@ pub struct Quirks {
     pub extra_headers: usize,
     /// Answer the first this-many `/next` requests with `500`.
     pub fail_next: u32,
+    /// Then answer this many with `204 No Content` (Lambda's "no event
+    /// yet": the client polls again).
+    pub empty_next: u32,
     /// Hold every `/next` this long before answering, even when an event is
     /// already queued.
     pub next_delay: Option<Duration>,
@@ -117,6 +127,14 @@ pub struct ApiConfig {
     /// Sent as `time_limit_in_ms`.
     pub timeout_ms: u64,
     pub quirks: Quirks,
+    /// SCF's runtime API or AWS Lambda's.
+    pub dialect: Dialect,
+    /// A path prefix in front of every endpoint (cargo-lambda serves
+    /// Lambda's under `/.rt`); empty for none.
+    pub prefix: String,
+    /// Keep every request read, for [`RuntimeApi::requests`] (tests that
+    /// check the exchange; off, nothing is kept).
+    pub record_requests: bool,
 }
 
 impl Default for ApiConfig {
@@ -126,6 +144,9 @@ impl Default for ApiConfig {
             memory_mb: 128,
             timeout_ms: 3000,
             quirks: Quirks::default(),
+            dialect: Dialect::Scf,
+            prefix: String::new(),
+            record_requests: false,
         }
     }
 }
@@ -161,6 +182,17 @@ pub struct Invocation {
     pub finished_at: Instant,
     /// How many `/next` requests were answered with this event.
     pub polls: u32,
+    /// The head of the request that pushed the result (its path and
+    /// headers: Lambda's error type, for one).
+    pub head: http::Head,
+}
+
+/// A request as the server read it ([`ApiConfig::record_requests`],
+/// [`RuntimeApi::wait_init_error`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub head: http::Head,
+    pub body: Vec<u8>,
 }
 
 impl Invocation {
@@ -256,14 +288,20 @@ pub struct Stats {
     pub method_not_allowed: u64,
     /// `500` answers (from [`Quirks::fail_next`]).
     pub server_errors: u64,
+    /// `204` answers to `/next` (from [`Quirks::empty_next`]).
+    pub empty_nexts: u64,
+    /// Lambda's `POST .../init/error` received.
+    pub init_errors: u64,
 }
 
 struct Current {
     request_id: String,
     event: Arc<Vec<u8>>,
+    /// Sent with the event, after the context headers.
+    headers: Arc<Vec<(String, String)>>,
     dispatched_at: Option<Instant>,
     polls: u32,
-    result: Option<(Outcome, Instant)>,
+    result: Option<(Outcome, Instant, http::Head)>,
 }
 
 #[derive(Default)]
@@ -276,6 +314,11 @@ struct State {
     /// the invocation it served is still the current one.
     generation: u64,
     fail_next_left: u32,
+    empty_next_left: u32,
+    /// Lambda's first `init/error` post.
+    init_error: Option<Recorded>,
+    /// Every request, with [`ApiConfig::record_requests`].
+    requests: Vec<Recorded>,
     /// `/next` requests waiting for an event right now.
     waiting_polls: u32,
     stats: Stats,
@@ -331,6 +374,7 @@ impl RuntimeApi {
         let addr = listener.local_addr()?;
         let state = State {
             fail_next_left: cfg.quirks.fail_next,
+            empty_next_left: cfg.quirks.empty_next,
             ..State::default()
         };
         let shared = Arc::new(Shared {
@@ -365,8 +409,8 @@ impl RuntimeApi {
         &self.shared.cfg
     }
 
-    /// Waits until the first accepted `init/ready`; false on timeout, abort
-    /// or shutdown.
+    /// Waits until the first accepted `init/ready` (Lambda: the first
+    /// `/next`); false on timeout, abort, shutdown or an `init/error`.
     pub fn wait_ready(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let mut st = self.shared.lock();
@@ -374,7 +418,7 @@ impl RuntimeApi {
             if st.ready_at.is_some() {
                 return true;
             }
-            if st.closed || st.aborted || Instant::now() >= deadline {
+            if st.closed || st.aborted || st.init_error.is_some() || Instant::now() >= deadline {
                 return false;
             }
             st = self.shared.wait_until(st, deadline);
@@ -405,6 +449,18 @@ impl RuntimeApi {
         event: &[u8],
         opts: InvokeOptions,
     ) -> Result<Invocation, InvokeError> {
+        self.invoke_with_headers(event, &[], opts)
+    }
+
+    /// Like [`invoke_with`](Self::invoke_with), sending `headers` with the
+    /// event after the context headers (Lambda's deadline, ARN, trace id;
+    /// anything a test wants the bootstrap to see).
+    pub fn invoke_with_headers(
+        &self,
+        event: &[u8],
+        headers: &[(&str, &str)],
+        opts: InvokeOptions,
+    ) -> Result<Invocation, InvokeError> {
         let request_id = opts.request_id.unwrap_or_else(new_request_id);
         let sh = &*self.shared;
         // Our turn first; a closed or aborted server is noticed after it.
@@ -424,6 +480,12 @@ impl RuntimeApi {
         st.current = Some(Current {
             request_id: request_id.clone(),
             event: Arc::new(event.to_vec()),
+            headers: Arc::new(
+                headers
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+            ),
             dispatched_at: None,
             polls: 0,
             result: None,
@@ -434,7 +496,7 @@ impl RuntimeApi {
                 .current
                 .as_mut()
                 .expect("current invocation is ours until we end it");
-            if let Some((outcome, finished_at)) = cur.result.take() {
+            if let Some((outcome, finished_at, head)) = cur.result.take() {
                 break Ok(Invocation {
                     request_id: request_id.clone(),
                     outcome,
@@ -442,6 +504,7 @@ impl RuntimeApi {
                     dispatched_at: cur.dispatched_at.unwrap_or(offered_at),
                     finished_at,
                     polls: cur.polls,
+                    head,
                 });
             }
             let dispatched_at = cur.dispatched_at;
@@ -499,6 +562,22 @@ impl RuntimeApi {
     pub fn stats(&self) -> Stats {
         self.shared.lock().stats
     }
+
+    /// Every request read so far, in order, with
+    /// [`ApiConfig::record_requests`] (otherwise none).
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Waits up to `timeout` for Lambda's `init/error` post (the first one).
+    pub fn wait_init_error(&self, timeout: Duration) -> Option<Recorded> {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.shared.lock();
+        while st.init_error.is_none() && !st.closed && Instant::now() < deadline {
+            st = self.shared.wait_until(st, deadline);
+        }
+        st.init_error.clone()
+    }
 }
 
 impl Drop for RuntimeApi {
@@ -546,6 +625,12 @@ impl Conn<'_> {
         }
     }
 
+    /// The dialect's answer to a pushed result.
+    fn accepted(&mut self, keep_alive: bool) -> After {
+        let (status, headers, body) = self.sh.cfg.dialect.accepted();
+        self.send(status, headers, body, keep_alive)
+    }
+
     fn send_text(&mut self, status: u16, text: &str, keep_alive: bool) -> After {
         let body = format!("{text}\n");
         self.send(
@@ -576,6 +661,10 @@ fn serve_connection(sh: &Shared, stream: TcpStream) {
             let mut st = sh.lock();
             st.stats.requests += 1;
             st.stats.pipelined += u64::from(conn.reader.conn.has_buffered());
+            if sh.cfg.record_requests {
+                let (head, body) = (req.head.clone(), req.body.clone());
+                st.requests.push(Recorded { head, body });
+            }
         }
         if handle(&mut conn, req) == After::Close {
             break;
@@ -584,35 +673,26 @@ fn serve_connection(sh: &Shared, stream: TcpStream) {
     let _ = conn.reader.conn.get_ref().shutdown(Shutdown::Both);
 }
 
-const READY: &str = "/runtime/init/ready";
-const NEXT: &str = "/runtime/invocation/next";
-const RESPONSE: &str = "/runtime/invocation/response";
-const ERROR: &str = "/runtime/invocation/error";
-
 fn handle(conn: &mut Conn<'_>, req: Request) -> After {
     let sh = conn.sh;
     let keep = req.head.keep_alive();
-    // The path without a query string; SCF's paths take no parameters.
-    let path = req.head.path();
+    // The path without a query string; the runtime API's paths take no
+    // parameters.
+    let path = req.head.path().to_string();
     let method = req.head.method.as_str();
-    let known = [READY, NEXT, RESPONSE, ERROR].contains(&path);
-    let allowed = match path {
-        NEXT => method == "GET",
-        READY | RESPONSE | ERROR => method == "POST",
-        _ => false,
-    };
-    if !known {
+    let unprefixed = path.strip_prefix(sh.cfg.prefix.as_str()).unwrap_or("");
+    let Some(route) = sh.cfg.dialect.route(unprefixed.as_bytes()) else {
         sh.lock().stats.not_found += 1;
         return conn.send_text(404, &format!("not found: {path}"), keep);
-    }
-    if !allowed {
+    };
+    let allow = route.endpoint.method();
+    if method != allow {
         sh.lock().stats.method_not_allowed += 1;
-        let allow = if path == NEXT { "GET" } else { "POST" };
         let text = format!("method not allowed: {method} {path} (use {allow})\n");
         return conn.send(405, &[("Allow", allow)], text.as_bytes(), keep);
     }
-    match path {
-        READY => {
+    match route.endpoint {
+        Endpoint::Ready => {
             if req.body.is_empty() {
                 sh.lock().stats.bad_requests += 1;
                 return conn.send_text(400, "bad request: init/ready body must not be empty", keep);
@@ -627,45 +707,75 @@ fn handle(conn: &mut Conn<'_>, req: Request) -> After {
             sh.cond.notify_all();
             conn.send(200, &[], b"", keep)
         }
-        RESPONSE | ERROR => {
-            let outcome = if path == RESPONSE {
+        Endpoint::InitError => {
+            {
+                let mut st = sh.lock();
+                st.stats.init_errors += 1;
+                st.init_error.get_or_insert(Recorded {
+                    head: req.head,
+                    body: req.body,
+                });
+            }
+            sh.cond.notify_all();
+            conn.accepted(keep)
+        }
+        Endpoint::Response | Endpoint::Error => {
+            // Lambda's result names its event; SCF's is the current one's.
+            let id = &unprefixed[route.id];
+            let response = route.endpoint == Endpoint::Response;
+            let outcome = if response {
                 Outcome::Response(req.body)
             } else {
                 Outcome::Error(req.body)
             };
             {
                 let mut st = sh.lock();
-                if path == RESPONSE {
+                if response {
                     st.stats.response_posts += 1;
                 } else {
                     st.stats.error_posts += 1;
                 }
                 match st.current.as_mut() {
-                    Some(cur) if cur.dispatched_at.is_some() && cur.result.is_none() => {
-                        cur.result = Some((outcome, req.complete_at));
+                    Some(cur)
+                        if cur.dispatched_at.is_some()
+                            && cur.result.is_none()
+                            && (id.is_empty() || id == cur.request_id) =>
+                    {
+                        cur.result = Some((outcome, req.complete_at, req.head));
                     }
                     _ => st.stats.ignored_results += 1,
                 }
             }
             sh.cond.notify_all();
-            conn.send(200, &[], b"", keep)
+            conn.accepted(keep)
         }
-        _ => next(conn, keep),
+        Endpoint::Next => next(conn, keep, req.complete_at),
     }
 }
 
 /// `GET /runtime/invocation/next`: long-polls for the current event.
-fn next(conn: &mut Conn<'_>, keep: bool) -> After {
+fn next(conn: &mut Conn<'_>, keep: bool, complete_at: Instant) -> After {
     let sh = conn.sh;
     let quirks = &sh.cfg.quirks;
     {
         let mut st = sh.lock();
         st.stats.next_requests += 1;
+        if sh.cfg.dialect == Dialect::Lambda && st.ready_at.is_none() {
+            // No init/ready on Lambda: the first /next is the signal.
+            st.ready_at = Some(complete_at);
+            sh.cond.notify_all();
+        }
         if st.fail_next_left > 0 {
             st.fail_next_left -= 1;
             st.stats.server_errors += 1;
             drop(st);
             return conn.send_text(500, "injected failure (Quirks::fail_next)", keep);
+        }
+        if st.empty_next_left > 0 {
+            st.empty_next_left -= 1;
+            st.stats.empty_nexts += 1;
+            drop(st);
+            return conn.send(204, &[], b"", keep);
         }
     }
     if let Some(delay) = quirks.next_delay {
@@ -675,7 +785,7 @@ fn next(conn: &mut Conn<'_>, keep: bool) -> After {
             st = sh.wait_until(st, until);
         }
     }
-    let (event, request_id, generation, first) = {
+    let (event, request_id, extra, generation, first) = {
         let mut st = sh.lock();
         loop {
             if st.closed {
@@ -688,7 +798,13 @@ fn next(conn: &mut Conn<'_>, keep: bool) -> After {
                 if first {
                     cur.dispatched_at = Some(Instant::now());
                 }
-                let out = (cur.event.clone(), cur.request_id.clone(), generation, first);
+                let out = (
+                    cur.event.clone(),
+                    cur.request_id.clone(),
+                    cur.headers.clone(),
+                    generation,
+                    first,
+                );
                 st.stats.events_sent += 1;
                 break out;
             }
@@ -697,13 +813,32 @@ fn next(conn: &mut Conn<'_>, keep: bool) -> After {
             st.waiting_polls -= 1;
         }
     };
-    let case = quirks.header_case;
-    let (rid, mem, lim) = (
-        case.apply("request_id"),
-        case.apply("memory_limit_in_mb"),
-        case.apply("time_limit_in_ms"),
-    );
-    let (mem_v, lim_v) = (sh.cfg.memory_mb.to_string(), sh.cfg.timeout_ms.to_string());
+    let scf = sh.cfg.dialect == Dialect::Scf;
+    let ctx = EventContext {
+        request_id: &request_id,
+        memory_mb: sh.cfg.memory_mb,
+        timeout_ms: sh.cfg.timeout_ms,
+        ..EventContext::default()
+    };
+    // SCF's context with its quirks: the names' spelling, and the values
+    // folded over continuation lines (the request id over two).
+    let context: Vec<(String, String)> = sh
+        .cfg
+        .dialect
+        .context_headers(&ctx)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, value))| match i {
+            _ if !scf => (name.to_string(), value),
+            _ if !quirks.fold_headers => (quirks.header_case.apply(name), value),
+            0 => {
+                let (a, b) = value.split_at(value.len() / 2);
+                (quirks.header_case.apply(name), format!("\r\n {a}\r\n\t{b}"))
+            }
+            1 => (quirks.header_case.apply(name), format!("\r\n {value}")),
+            _ => (quirks.header_case.apply(name), format!("\r\n\t{value}")),
+        })
+        .collect();
     let fillers: Vec<(String, String)> = (0..quirks.extra_headers)
         .map(|i| {
             (
@@ -716,22 +851,15 @@ fn next(conn: &mut Conn<'_>, keep: bool) -> After {
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    if quirks.extra_headers > 0 {
+    if quirks.extra_headers > 0 && scf {
         headers.push(("request_idx", "wrong"));
     }
-    let (request_id, mem_v, lim_v) = if quirks.fold_headers {
-        let (a, b) = request_id.split_at(request_id.len() / 2);
-        (
-            format!("\r\n {a}\r\n\t{b}"),
-            format!("\r\n {mem_v}"),
-            format!("\r\n\t{lim_v}"),
-        )
-    } else {
-        (request_id, mem_v, lim_v)
-    };
-    headers.push((&rid, &request_id));
-    headers.push((&mem, &mem_v));
-    headers.push((&lim, &lim_v));
+    headers.extend(
+        context
+            .iter()
+            .chain(extra.iter())
+            .map(|(n, v)| (n.as_str(), v.as_str())),
+    );
     let close_mode = quirks.close;
     if close_mode == CloseMode::AfterEachResponseWithHeader || !keep {
         headers.push(("Connection", "close"));

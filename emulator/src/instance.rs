@@ -1,5 +1,6 @@
 //! One function instance: a `bootstrap` process with its own runtime API
-//! server and captured output.
+//! server (or, for an image function, the address its own server listens
+//! on) and captured output.
 //!
 //! The bootstrap runs in a process group of its own, so ending the instance
 //! (timeout, drop, Ctrl-C of the emulator) also ends whatever it started,
@@ -22,13 +23,17 @@ use std::time::{Duration, Instant};
 pub struct InstanceSpec {
     /// The executable, normally `<root>/bootstrap`.
     pub program: PathBuf,
+    /// Its arguments (an image's `serve`).
+    pub args: Vec<String>,
     /// Working directory: the code root.
     pub cwd: PathBuf,
     /// The complete environment (nothing is inherited), without the
     /// runtime API variables, which are added per instance.
     pub env: Vec<(String, String)>,
-    /// The runtime API server's settings (bind address, limits, quirks).
-    pub api: ApiConfig,
+    /// The runtime API server's settings (bind address, limits, quirks);
+    /// `None` for an image function, which is pushed its events and gets
+    /// no runtime API.
+    pub api: Option<ApiConfig>,
     /// Copy the function's output to this process's stderr.
     pub echo_logs: bool,
     /// End the instance when its processes hold more than this many bytes
@@ -60,7 +65,8 @@ struct Exit {
 
 /// A running bootstrap. Dropping it kills the process group.
 pub struct Instance {
-    api: Arc<RuntimeApi>,
+    api: Option<Arc<RuntimeApi>>,
+    push: Option<crate::push::Pusher>,
     pid: u32,
     logs: Arc<LogSink>,
     exit: Arc<Exit>,
@@ -99,21 +105,28 @@ fn spawn_retrying_busy(cmd: &mut Command) -> io::Result<std::process::Child> {
 }
 
 impl Instance {
-    /// Starts the runtime API server, then the bootstrap.
+    /// Starts the runtime API server (if the spec has one), then the
+    /// bootstrap.
     pub fn spawn(spec: &InstanceSpec) -> io::Result<Instance> {
-        let api = Arc::new(RuntimeApi::start(spec.api.clone())?);
-        let addr = api.addr();
-        let host = match addr.ip() {
-            ip if ip.is_unspecified() => "127.0.0.1".to_string(),
-            ip => ip.to_string(),
+        let api = match &spec.api {
+            Some(cfg) => Some(Arc::new(RuntimeApi::start(cfg.clone())?)),
+            None => None,
         };
         let mut cmd = Command::new(&spec.program);
-        cmd.current_dir(&spec.cwd)
+        cmd.args(&spec.args)
+            .current_dir(&spec.cwd)
             .env_clear()
-            .envs(spec.env.iter().map(|(k, v)| (k, v)))
-            .env("SCF_RUNTIME_API", host)
-            .env("SCF_RUNTIME_API_PORT", addr.port().to_string())
-            .stdin(Stdio::null())
+            .envs(spec.env.iter().map(|(k, v)| (k, v)));
+        if let Some(api) = &api {
+            let addr = api.addr();
+            let host = match addr.ip() {
+                ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+                ip => ip.to_string(),
+            };
+            cmd.env("SCF_RUNTIME_API", host)
+                .env("SCF_RUNTIME_API_PORT", addr.port().to_string());
+        }
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
@@ -144,7 +157,9 @@ impl Instance {
                 }
                 exit2.cond.notify_all();
                 // Whatever is pending on the runtime API can no longer finish.
-                api2.abort();
+                if let Some(api) = api2 {
+                    api.abort();
+                }
             })?;
         let over_memory = Arc::new(Mutex::new(None));
         if let Some(limit) = spec.memory_limit {
@@ -171,6 +186,7 @@ impl Instance {
         }
         Ok(Instance {
             api,
+            push: None,
             pid,
             logs,
             exit,
@@ -180,9 +196,19 @@ impl Instance {
         })
     }
 
-    /// The instance's runtime API server.
-    pub fn api(&self) -> &RuntimeApi {
-        &self.api
+    /// The instance's runtime API server (`None` for an image function).
+    pub fn api(&self) -> Option<&RuntimeApi> {
+        self.api.as_deref()
+    }
+
+    /// How an image function's events reach its server, once it listens.
+    pub fn pusher(&mut self) -> Option<&mut crate::push::Pusher> {
+        self.push.as_mut()
+    }
+
+    /// Records where the image function's server listens.
+    pub fn set_pusher(&mut self, p: crate::push::Pusher) {
+        self.push = Some(p);
     }
 
     /// The bootstrap's process id (and process group id).
@@ -206,12 +232,19 @@ impl Instance {
     }
 
     /// Waits for `init/ready`, the process's exit or the timeout, whichever
-    /// comes first.
+    /// comes first (an instance without a runtime API waits for its exit
+    /// or the timeout).
     pub fn wait_ready(&mut self, timeout: Duration) -> Init {
         let deadline = self.spawned_at + timeout;
         let left = deadline.saturating_duration_since(Instant::now());
-        if self.api.wait_ready(left) {
-            let ready_at = self.api.ready_at().unwrap_or_else(Instant::now);
+        let Some(api) = self.api.clone() else {
+            return match self.wait_exit(left) {
+                Some((status, _)) => Init::Exited(status),
+                None => Init::TimedOut,
+            };
+        };
+        if api.wait_ready(left) {
+            let ready_at = api.ready_at().unwrap_or_else(Instant::now);
             self.sample_peak_rss();
             return Init::Ready(ready_at.saturating_duration_since(self.spawned_at));
         }

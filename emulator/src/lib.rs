@@ -21,12 +21,20 @@
 //!   bodies for both directions, a hand-written response writer for the
 //!   quirks), plus a small blocking client the tests share.
 //! - `server` (private): accepting connections and reading framed requests.
+//! - [`dialect`]: what differs between SCF's runtime API and AWS Lambda's
+//!   (endpoints, context headers, the answer to a result), for every peer.
 //! - [`api`]: the runtime API server, with SCF's semantics: long-polled
 //!   `/next`, one event at a time, first result final, and [`Quirks`] to
 //!   misbehave on purpose. Usable on its own as the loopback peer of a
 //!   bootstrap's integration tests.
+//! - [`push`]: the platform side of an image function: waiting for its
+//!   server to listen, and posting each event to `/event-invoke` with SCF's
+//!   `X-Scf-*` headers.
+//! - [`oci`]: OCI image archives without a daemon, written (a FROM-scratch
+//!   image of a bootstrap) and read (its config and files), for image
+//!   functions.
 //! - [`code`], [`zip`]: a function's code, from a directory or a zip (the
-//!   `zip` crate) with Unix modes.
+//!   `zip` crate) with Unix modes, or an image's files.
 //! - [`instance`], [`logs`], [`sys`]: one running bootstrap in its own process
 //!   group, its captured output, and the OS calls std lacks.
 //! - [`emulator`], [`report`]: a function as SCF runs it: cold starts,
@@ -34,19 +42,28 @@
 //!   and the Invoke API result (serialized with serde).
 //! - [`frontend`]: the server of `scf-emulator run`: `POST /invoke`,
 //!   TencentCloud API 3.0 `Invoke`, and the API gateway trigger.
+//! - [`cli`]: the `scf-emulator` command line (`invoke`, `run`,
+//!   `--runtime-api-only`), which the binary and `cargo scf` both run.
+//! - [`testkit`]: what the repository's tests share besides the peer: a
+//!   tool missing outside CI is a skip that is counted, never silent.
 #![deny(unsafe_code)]
 
 pub mod api;
+pub mod cli;
 pub mod code;
+pub mod dialect;
 pub mod emulator;
 pub mod frontend;
 pub mod http;
 pub mod instance;
 pub mod logs;
+pub mod oci;
+pub mod push;
 pub mod report;
 mod server;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod testkit;
 pub mod zip;
 
 /// The test event of Tencent's Custom Runtime guide, the one every test

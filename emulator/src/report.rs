@@ -62,6 +62,12 @@ pub enum Status {
     /// invocation path is correct." Used for a missing or non-executable
     /// `bootstrap`.
     ContainerInitError,
+    /// 446 PortBindingFailed: "Port listening fails." An image function
+    /// whose HTTP server does not accept connections within SCF's 30 s
+    /// start limit; `ErrMsg` carries the health check's message, "The
+    /// request timed out in 30000ms.Please confirm your http server have
+    /// enabled listening on port 9000."
+    PortBindingFailed,
     /// 450 InitContainerTimeout: "The container start duration exceeds the
     /// initialization timeout period."
     InitContainerTimeout,
@@ -83,6 +89,7 @@ impl Status {
             Status::MemoryLimitReached => 434,
             Status::UserProcessExit => 439,
             Status::ContainerInitError => 445,
+            Status::PortBindingFailed => 446,
             Status::InitContainerTimeout => 450,
             Status::InternalError => 500,
         }
@@ -101,6 +108,7 @@ impl Status {
             Status::MemoryLimitReached => "MemoryLimitReached",
             Status::UserProcessExit => "User process exit when running",
             Status::ContainerInitError => "ContainerInitError",
+            Status::PortBindingFailed => "PortBindingFailed",
             Status::InitContainerTimeout => "InitContainerTimeout",
             Status::InternalError => "InternalError",
         }
@@ -125,6 +133,7 @@ impl Status {
                 | Status::UserProcessExit
                 | Status::ContainerStateExited
                 | Status::InitContainerTimeout
+                | Status::PortBindingFailed
                 | Status::ContainerInitError
         )
     }
@@ -145,6 +154,7 @@ pub enum Refusal {
     ContainerInitError,
     ContainerStateExited,
     InitContainerTimeout,
+    PortBindingFailed,
     MemoryLimitReached,
     InternalError,
 }
@@ -157,6 +167,7 @@ impl From<Refusal> for Status {
             Refusal::ContainerInitError => Status::ContainerInitError,
             Refusal::ContainerStateExited => Status::ContainerStateExited,
             Refusal::InitContainerTimeout => Status::InitContainerTimeout,
+            Refusal::PortBindingFailed => Status::PortBindingFailed,
             Refusal::MemoryLimitReached => Status::MemoryLimitReached,
             Refusal::InternalError => Status::InternalError,
         }

@@ -66,7 +66,7 @@ impl Reader {
             return Err(ReadError::Bad(400, "request body without framing"));
         }
         if head.expects_continue() && framing != Framing::Length(0) && !self.conn.has_buffered() {
-            let _ = self.conn.send(b"HTTP/1.1 100 Continue\r\n\r\n");
+            let _ = self.conn.send(http::CONTINUE);
         }
         let body = self.conn.read_body(framing, self.max_body).map_err(bad)?;
         Ok(Request {

@@ -609,3 +609,133 @@ fn large_bodies_both_ways() {
     c.respond(&event);
     assert_eq!(h.join().unwrap().unwrap(), Outcome::Response(event));
 }
+
+fn start_lambda(quirks: Quirks, prefix: &str) -> Arc<RuntimeApi> {
+    let cfg = ApiConfig {
+        dialect: scf_emulator::dialect::Dialect::Lambda,
+        prefix: prefix.into(),
+        record_requests: true,
+        quirks,
+        ..ApiConfig::default()
+    };
+    Arc::new(RuntimeApi::start(cfg).expect("start runtime API"))
+}
+
+/// Lambda's dialect: no init/ready (the first `/next` is the ready
+/// signal), paths under the prefix, the event's id and the invoker's
+/// headers on `/next`, results under the event's id only, `202` answers,
+/// `init/error` kept, 204s first with `empty_next`, every request recorded.
+#[test]
+fn lambda_dialect_routes_results_by_id_and_answers_202() {
+    let api = start_lambda(
+        Quirks {
+            empty_next: 2,
+            ..Quirks::default()
+        },
+        "/.rt",
+    );
+    let mut c = Raw::connect(&api);
+    let base = "/.rt/2018-06-01/runtime";
+    // SCF's paths, and Lambda's without the prefix, are not there.
+    assert_eq!(c.request("POST", "/runtime/init/ready", b" ").status(), 404);
+    assert_eq!(
+        c.request("GET", "/2018-06-01/runtime/invocation/next", b"")
+            .status(),
+        404
+    );
+    assert_eq!(
+        c.request("POST", &format!("{base}/invocation/next"), b"")
+            .status(),
+        405
+    );
+    assert!(!api.wait_ready(Duration::ZERO));
+    let api2 = api.clone();
+    let h = thread::spawn(move || {
+        let opts = InvokeOptions {
+            timeout: T,
+            dispatch_timeout: Some(T),
+            request_id: Some("id-1".into()),
+        };
+        api2.invoke_with_headers(
+            b"{}",
+            &[("Lambda-Runtime-Deadline-Ms", "1900000000000")],
+            opts,
+        )
+    });
+    for _ in 0..2 {
+        let r = c.request("GET", &format!("{base}/invocation/next"), b"");
+        assert_eq!(r.status(), 204);
+        assert!(!r.raw_head.contains("Content-Length"), "{}", r.raw_head);
+    }
+    assert!(api.wait_ready(T), "the first /next is the ready signal");
+    let ev = c.request("GET", &format!("{base}/invocation/next"), b"");
+    assert_eq!((ev.status(), &ev.body[..]), (200, &b"{}"[..]));
+    assert!(
+        ev.raw_head.contains("\r\nLambda-Runtime-Aws-Request-Id: id-1\r\nLambda-Runtime-Deadline-Ms: 1900000000000\r\n"),
+        "{}",
+        ev.raw_head
+    );
+    assert!(ev.header("request_id").is_none() && ev.header("memory_limit_in_mb").is_none());
+    // A result under another id changes nothing; under the event's, it ends it.
+    let other = c.request(
+        "POST",
+        &format!("{base}/invocation/someone-else/response"),
+        b"no",
+    );
+    assert_eq!(other.status(), 202);
+    let mine = c.request(
+        "POST",
+        &format!("{base}/invocation/id-1/error"),
+        b"{\"errorType\":\"E\"}",
+    );
+    assert_eq!(
+        (mine.status(), mine.text()),
+        (202, "{\"status\":\"OK\"}\n".to_string())
+    );
+    let inv = h.join().unwrap().unwrap();
+    assert_eq!(
+        inv.outcome,
+        Outcome::Error(b"{\"errorType\":\"E\"}".to_vec())
+    );
+    assert_eq!(inv.head.target, format!("{base}/invocation/id-1/error"));
+    // init/error is kept (the first), and ends wait_ready's hopes.
+    assert!(api.wait_init_error(Duration::ZERO).is_none());
+    assert_eq!(
+        c.request("POST", &format!("{base}/init/error"), b"{\"a\":1}")
+            .status(),
+        202
+    );
+    assert_eq!(api.wait_init_error(T).unwrap().body, b"{\"a\":1}");
+    let s = api.stats();
+    assert_eq!(
+        (s.ready_posts, s.next_requests, s.empty_nexts, s.events_sent),
+        (0, 3, 2, 1)
+    );
+    assert_eq!(
+        (
+            s.response_posts,
+            s.error_posts,
+            s.ignored_results,
+            s.init_errors
+        ),
+        (1, 1, 1, 1)
+    );
+    assert_eq!((s.not_found, s.method_not_allowed), (2, 1));
+    let paths: Vec<String> = api
+        .requests()
+        .iter()
+        .map(|r| r.head.target.clone())
+        .collect();
+    assert_eq!(paths.len() as u64, s.requests, "{paths:?}");
+    assert_eq!(paths[3], format!("{base}/invocation/next"));
+}
+
+/// Without `record_requests`, nothing is kept.
+#[test]
+fn requests_are_recorded_only_when_asked() {
+    let api = start(Quirks::default());
+    let mut c = Raw::connect(&api);
+    c.ready();
+    assert_eq!(api.stats().requests, 1);
+    assert!(api.requests().is_empty());
+}

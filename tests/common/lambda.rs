@@ -1,14 +1,15 @@
-//! A small AWS Lambda runtime API peer for the tests: the Lambda dialect's
-//! paths under an optional prefix, the six context headers, `init/error`,
-//! 202 on results, and the quirks cargo-lambda cannot show (204 from
-//! `/next`, `Connection: close` on every answer, epoch deadlines, IPv6).
-//! Requests are parsed with httparse; every request is recorded.
+//! AWS Lambda's runtime API for the tests: the emulator's runtime API in
+//! Lambda's dialect (`scf_emulator::dialect`), with the quirks
+//! cargo-lambda cannot show (204 from `/next`, `Connection: close` on every
+//! answer, a path prefix, IPv6), every request recorded. Events carry the
+//! context headers a test gives them besides the request id.
 
-use std::collections::{HashMap, VecDeque};
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use scf_emulator::api::Recorded;
+use scf_emulator::dialect::Dialect;
+use scf_emulator::{ApiConfig, CloseMode, InvokeOptions, Quirks, RuntimeApi};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// How the peer behaves.
 #[derive(Clone, Debug, Default)]
@@ -56,192 +57,94 @@ impl Posted {
         assert_eq!(o["errorType"], "Runtime.Crash");
         o["errorMessage"].as_str().unwrap().to_string()
     }
+
+    fn of(head: &scf_emulator::http::Head, body: &[u8]) -> Posted {
+        Posted {
+            method: head.method.clone(),
+            path: head.target.clone(),
+            headers: head.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect(),
+            body: body.to_vec(),
+        }
+    }
 }
 
-#[derive(Default)]
-struct State {
-    queue: VecDeque<Event>,
-    results: HashMap<String, Posted>,
-    init_error: Option<Posted>,
-    log: Vec<Posted>,
-    no_content_left: u32,
-}
-
-/// The running peer; stops accepting when dropped (connections die with
-/// the bootstrap).
+/// The running peer; stops when dropped (an event still queued is then
+/// aborted).
 pub struct LambdaApi {
-    addr: SocketAddr,
+    api: Arc<RuntimeApi>,
     cfg: LambdaConfig,
-    shared: Arc<(Mutex<State>, Condvar)>,
 }
 
 impl LambdaApi {
     pub fn start(bind: &str, cfg: LambdaConfig) -> LambdaApi {
-        let listener = TcpListener::bind(bind).expect("bind the Lambda peer");
-        let addr = listener.local_addr().unwrap();
-        let state = State { no_content_left: cfg.no_content, ..State::default() };
-        let shared = Arc::new((Mutex::new(state), Condvar::new()));
-        let (s, c) = (shared.clone(), cfg.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(conn) = conn else { return };
-                let (s, c) = (s.clone(), c.clone());
-                std::thread::spawn(move || serve(conn, &s, &c));
-            }
-        });
-        LambdaApi { addr, cfg, shared }
+        let close = if cfg.close_each { CloseMode::AfterEachResponseWithHeader } else { CloseMode::Never };
+        let api = RuntimeApi::start(ApiConfig {
+            bind: bind.parse().expect("a socket address"),
+            dialect: Dialect::Lambda,
+            prefix: cfg.prefix.clone(),
+            record_requests: true,
+            quirks: Quirks { close, empty_next: cfg.no_content, ..Quirks::default() },
+            ..ApiConfig::default()
+        })
+        .expect("start the Lambda runtime API");
+        LambdaApi { api: Arc::new(api), cfg }
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.api.addr()
     }
 
     /// The value for `AWS_LAMBDA_RUNTIME_API`: `host:port`, or with the
     /// configured prefix, `http://host:port/prefix`.
     pub fn env_value(&self) -> String {
         if self.cfg.prefix.is_empty() {
-            self.addr.to_string()
+            self.addr().to_string()
         } else {
-            format!("http://{}{}", self.addr, self.cfg.prefix)
+            format!("http://{}{}", self.addr(), self.cfg.prefix)
         }
     }
 
     /// Queues `ev` without waiting for its result.
     pub fn queue(&self, ev: Event) {
-        let (m, cv) = &*self.shared;
-        m.lock().unwrap().queue.push_back(ev);
-        cv.notify_all();
+        let api = self.api.clone();
+        std::thread::spawn(move || {
+            let opts = InvokeOptions { timeout: Duration::from_secs(600), dispatch_timeout: None, request_id: None };
+            let _ = deliver(&api, &ev, opts);
+        });
     }
 
     /// Queues `ev` and waits up to `limit` for its result.
     pub fn invoke(&self, ev: Event, limit: Duration) -> Posted {
-        let id = ev.id.clone();
-        self.queue(ev);
-        let (m, cv) = &*self.shared;
-        let deadline = Instant::now() + limit;
-        let mut st = m.lock().unwrap();
-        loop {
-            if let Some(p) = st.results.remove(&id) {
-                return p;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "no result for {id} within {limit:?}; requests: {:?}", st.log);
-            st = cv.wait_timeout(st, left).unwrap().0;
+        let opts = InvokeOptions { timeout: limit, dispatch_timeout: Some(limit), request_id: None };
+        match deliver(&self.api, &ev, opts) {
+            Ok(inv) => Posted::of(&inv.head, inv.outcome.body()),
+            Err(e) => panic!("no result for {} within {limit:?} ({e}); requests: {:?}", ev.id, self.log()),
         }
     }
 
     /// The init/error post, waiting up to `limit` for it.
     pub fn init_error(&self, limit: Duration) -> Option<Posted> {
-        let (m, cv) = &*self.shared;
-        let st = m.lock().unwrap();
-        let (st, _) = cv.wait_timeout_while(st, limit, |s| s.init_error.is_none()).unwrap();
-        st.init_error.clone()
+        self.api.wait_init_error(limit).map(|r| Posted::of(&r.head, &r.body))
     }
 
     /// Every request so far (bodies included).
     pub fn log(&self) -> Vec<Posted> {
-        self.shared.0.lock().unwrap().log.clone()
+        self.api.requests().iter().map(|r: &Recorded| Posted::of(&r.head, &r.body)).collect()
     }
 }
 
-fn serve(mut conn: TcpStream, shared: &(Mutex<State>, Condvar), cfg: &LambdaConfig) {
-    let _ = conn.set_nodelay(true);
-    let mut buf = Vec::new();
-    loop {
-        let Some(req) = read_request(&mut conn, &mut buf) else { return };
-        let (m, cv) = shared;
-        m.lock().unwrap().log.push(req.clone());
-        let base = format!("{}/2018-06-01/runtime/", cfg.prefix);
-        let route = req.path.strip_prefix(&base).unwrap_or("");
-        let answer: (u16, Vec<(String, String)>, Vec<u8>) = if req.method == "GET" && route == "invocation/next" {
-            let mut st = m.lock().unwrap();
-            if st.no_content_left > 0 {
-                st.no_content_left -= 1;
-                (204, vec![], vec![])
-            } else {
-                let mut st = cv.wait_while(st, |s| s.queue.is_empty()).unwrap();
-                let ev = st.queue.pop_front().unwrap();
-                let mut h = vec![("Lambda-Runtime-Aws-Request-Id".to_string(), ev.id.clone())];
-                h.extend(ev.headers.iter().cloned());
-                (200, h, ev.body)
-            }
-        } else if req.method == "POST" && route == "init/error" {
-            m.lock().unwrap().init_error = Some(req.clone());
-            cv.notify_all();
-            (202, vec![], br#"{"status":"OK"}"#.to_vec())
-        } else if let Some((id, end)) = route.strip_prefix("invocation/").and_then(|r| r.split_once('/')) {
-            if req.method == "POST" && (end == "response" || end == "error") {
-                m.lock().unwrap().results.insert(id.to_string(), req.clone());
-                cv.notify_all();
-                (202, vec![], br#"{"status":"OK"}"#.to_vec())
-            } else {
-                (404, vec![], b"no such route".to_vec())
-            }
-        } else {
-            (404, vec![], b"no such route".to_vec())
-        };
-        let (status, headers, body) = answer;
-        let reason = match status {
-            200 => "OK",
-            202 => "Accepted",
-            204 => "No Content",
-            _ => "Not Found",
-        };
-        let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
-        for (n, v) in headers {
-            head.push_str(&format!("{n}: {v}\r\n"));
-        }
-        if status != 204 {
-            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        if cfg.close_each {
-            head.push_str("Connection: close\r\n");
-        }
-        head.push_str("\r\n");
-        let mut out = head.into_bytes();
-        out.extend_from_slice(&body);
-        if conn.write_all(&out).is_err() {
-            return;
-        }
-        if cfg.close_each {
-            let _ = conn.shutdown(Shutdown::Both);
-            return;
-        }
+impl Drop for LambdaApi {
+    fn drop(&mut self) {
+        // Ends a queued event's wait, whose thread holds the server too.
+        self.api.abort();
     }
 }
 
-/// Reads one request (Content-Length bodies; the bootstrap sends no other
-/// kind); `None` at end of stream or on an error.
-fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Posted> {
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut req = httparse::Request::new(&mut headers);
-        if let httparse::Status::Complete(n) = req.parse(buf).ok()? {
-            let hs: Vec<(String, String)> = req
-                .headers
-                .iter()
-                .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
-                .collect();
-            let len: usize =
-                hs.iter().find(|(n, _)| n == "content-length").map(|(_, v)| v.trim().parse().unwrap()).unwrap_or(0);
-            let (method, path) = (req.method?.to_string(), req.path?.to_string());
-            while buf.len() < n + len {
-                let mut chunk = [0u8; 65536];
-                let k = conn.read(&mut chunk).ok()?;
-                if k == 0 {
-                    return None;
-                }
-                buf.extend_from_slice(&chunk[..k]);
-            }
-            let body = buf[n..n + len].to_vec();
-            buf.drain(..n + len);
-            return Some(Posted { method, path, headers: hs, body });
-        }
-        let mut chunk = [0u8; 65536];
-        let k = conn.read(&mut chunk).ok()?;
-        if k == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..k]);
-    }
+fn deliver(
+    api: &RuntimeApi,
+    ev: &Event,
+    opts: InvokeOptions,
+) -> Result<scf_emulator::api::Invocation, scf_emulator::InvokeError> {
+    let headers: Vec<(&str, &str)> = ev.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    api.invoke_with_headers(&ev.body, &headers, InvokeOptions { request_id: Some(ev.id.clone()), ..opts })
 }

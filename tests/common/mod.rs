@@ -4,6 +4,9 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod lambda;
+// The ELF fixtures cargo-scf's unit tests build too.
+#[path = "../../cargo-scf/src/elf_fixture.rs"]
+pub mod elf_fixture;
 
 use std::fs::{self, File};
 use std::io::Read;
@@ -62,13 +65,12 @@ pub fn package_target_dir(args: &[&str]) -> PathBuf {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match *a {
-            "--handler" | "--target" | "--platform" => {
+            "--handler" | "--target" | "--platform" | "--features" => {
                 key.push('-');
                 key.push_str(it.next().unwrap_or(&""));
             }
             "--minimal" | "--no-default-features" => key.push_str("-minimal"),
             "--pipeline" => key.push_str("-pipeline"),
-            "--resolve" => key.push_str("-resolve"),
             _ => {}
         }
     }
@@ -89,19 +91,30 @@ pub fn run_package(args: &[&str], out: &Path) -> std::process::Output {
         .expect("run scripts/package (needs python3)")
 }
 
+/// `cargo build` of the host binary `bin` of `package` into target/it;
+/// returns its path.
+fn host_bin(package: &str, bin: &str) -> PathBuf {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root())
+        .args(["build", "--quiet", "-p", package, "--bin", bin, "--target-dir"])
+        .arg(target_it())
+        .output()
+        .expect("run cargo");
+    assert!(out.status.success(), "building {bin} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    target_it().join("debug").join(bin)
+}
+
 /// The `scf-emulator` binary, built once per test process into target/it.
 pub fn emulator_bin() -> &'static Path {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root())
-            .args(["build", "--quiet", "-p", "scf-emulator", "--bin", "scf-emulator", "--target-dir"])
-            .arg(target_it())
-            .output()
-            .expect("run cargo");
-        assert!(out.status.success(), "building scf-emulator failed:\n{}", String::from_utf8_lossy(&out.stderr));
-        target_it().join("debug/scf-emulator")
-    })
+    BIN.get_or_init(|| host_bin("scf-emulator", "scf-emulator"))
+}
+
+/// The `cargo-scf` binary (`cargo scf`), built once per test process into
+/// target/it.
+pub fn cargo_scf_bin() -> &'static Path {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| host_bin("cargo-scf", "cargo-scf"))
 }
 
 /// A test handler's `key=value key=value ...` report as a map.

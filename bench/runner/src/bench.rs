@@ -460,6 +460,7 @@ impl Bench {
             dialect: self.settings.dialect,
             request_id: ev.request_id.as_bytes(),
             event: &ev.reply,
+            accepted: peer::accepted(self.settings.dialect),
             expected: if c.role.answers_json() { &ev.expected_json } else { &ev.expected },
             events,
             stop_after,
@@ -809,14 +810,17 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
     }
 
-    /// A missing tool skips a test with a message, unless
-    /// SCF_BENCH_REQUIRE_TOOLS=1 (CI) makes it a failure.
+    /// A missing tool skips a test (or the part of it that needs the
+    /// tool) with the test kit's marker line, which scripts/test counts,
+    /// unless SCF_BENCH_REQUIRE_TOOLS=1 (what scripts/test sets) or CI
+    /// makes it a failure.
     fn have(tool: &str) -> bool {
         if which(tool).is_some() {
             return true;
         }
-        assert!(std::env::var_os("SCF_BENCH_REQUIRE_TOOLS").is_none(), "{tool} not found on PATH");
-        eprintln!("SKIPPED: {tool} not found on PATH (set SCF_BENCH_REQUIRE_TOOLS=1 to make this a failure)");
+        let required = std::env::var_os("SCF_BENCH_REQUIRE_TOOLS").is_some() || scf_emulator::testkit::tools_required();
+        assert!(!required, "{tool} not found on PATH (SCF_BENCH_REQUIRE_TOOLS or CI is set)");
+        scf_emulator::testkit::report_skip(tool, &format!("apt-get install {tool}, on PATH"));
         false
     }
 

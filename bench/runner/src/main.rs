@@ -4,7 +4,11 @@
 //! ```text
 //! scf-bench --stage DIR --out DIR [--platform scf|lambda] [--quick] [--no-callgrind] [--only ID,ID]
 //!           [--readme FILE] [--cold-runs N] [--warm-n N] [--no-pin]
+//! scf-bench peer scf|lambda PORT N READY_FILE
 //! ```
+//!
+//! `scf-bench peer` is the peer alone, for `bench/dialects/measure`
+//! ([`callgrind_peer`]).
 //!
 //! `--stage` holds one directory per contender (see [`bench::CONTENDERS`]
 //! and, with `--platform lambda`, [`bench::LAMBDA_CONTENDERS`]) and
@@ -97,6 +101,9 @@ fn parse_args() -> Args {
 }
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("peer") {
+        callgrind_peer()
+    }
     let args = parse_args();
     let t0 = Instant::now();
     let mut settings = if args.quick { Settings::quick() } else { Settings::full() };
@@ -299,9 +306,113 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// The event [`callgrind_peer`] hands out (1,022 bytes of JSON) and its
+/// context, as the Python peer had them.
+fn callgrind_event(dialect: Dialect) -> (Vec<u8>, scf_emulator::dialect::EventContext<'static>) {
+    use scf_emulator::dialect::EventContext;
+    let mut event = b"{\"k\":\"".to_vec();
+    event.extend(b"a1".repeat(505));
+    event.extend_from_slice(b"\"}xxxx");
+    let ctx = match dialect {
+        Dialect::Scf => EventContext {
+            request_id: "0123456789abcdef0123456789abcdef",
+            memory_mb: 128,
+            timeout_ms: 3000,
+            ..EventContext::default()
+        },
+        Dialect::Lambda => EventContext {
+            request_id: "8476a536-e9f4-11e8-9739-2dfe598c3fcd",
+            deadline_ms: Some(1_900_000_000_000),
+            function_arn: Some("arn:aws:lambda:eu-west-1:123456789012:function:f"),
+            trace_id: Some("Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700"),
+            ..EventContext::default()
+        },
+    };
+    (event, ctx)
+}
+
+/// `scf-bench peer scf|lambda PORT N READY_FILE`: the peer of
+/// `bench/dialects/measure`, which counts a bootstrap's instructions under
+/// callgrind. It listens on 127.0.0.1:PORT, creates READY_FILE, serves N
+/// 1 KiB events and leaves the next `/next` unanswered (with N = 0: one
+/// event, and its response unanswered), then holds the connection open
+/// until it is killed. Its bytes are those of the Python peer it replaces
+/// (no `Content-Type`, these ids and context values, `200` with no body
+/// for every result in both dialects), so the figures stay comparable with
+/// those measured before.
+fn callgrind_peer() -> ! {
+    use peer::{Outcome, Peer, Plan, Timeline};
+    let usage = || -> ! {
+        eprintln!("usage: scf-bench peer scf|lambda PORT N READY_FILE");
+        exit(2)
+    };
+    let a: Vec<String> = std::env::args().skip(2).collect();
+    let [dialect, port, n, ready] = &a[..] else { usage() };
+    let dialect = match dialect.as_str() {
+        "scf" => Dialect::Scf,
+        "lambda" => Dialect::Lambda,
+        _ => usage(),
+    };
+    let (Ok(port), Ok(n)) = (port.parse::<u16>(), n.parse::<usize>()) else { usage() };
+    let (event, ctx) = callgrind_event(dialect);
+    let reply = peer::reply_with(dialect, &ctx, &[], &event);
+    let expected = [&b"Echoing request: '"[..], &event, b"'"].concat();
+    let fail = |what: &str| -> ! {
+        eprintln!("scf-bench peer: {what}");
+        exit(1)
+    };
+    let mut p = Peer::on_port(port).unwrap_or_else(|e| fail(&format!("cannot listen on 127.0.0.1:{port}: {e}")));
+    fs::write(ready, "").unwrap_or_else(|e| fail(&format!("cannot create {ready}: {e}")));
+    let plan = Plan {
+        dialect,
+        request_id: ctx.request_id.as_bytes(),
+        event: &reply,
+        accepted: peer::accepted(Dialect::Scf),
+        expected: &expected,
+        events: n.max(1),
+        stop_after: if n == 0 { 1 } else { 0 },
+        deadline: Instant::now() + std::time::Duration::from_secs(3600),
+    };
+    match p.serve(&plan, &mut Timeline::default(), None) {
+        Ok(Outcome::Done | Outcome::Idle) => {}
+        Ok(other) => fail(&format!("{other:?}")),
+        Err(e) => fail(&e.to_string()),
+    }
+    // The bootstrap waits for the answer left out; keep its connection.
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::civil_from_days;
+    use super::{callgrind_event, civil_from_days, peer, Dialect};
+
+    /// `scf-bench peer` sends the bytes the Python peer of
+    /// bench/dialects/measure sent, so its figures stay comparable.
+    #[test]
+    fn the_callgrind_peer_sends_the_python_peers_bytes() {
+        let event = format!("{{\"k\":\"{}\"}}xxxx", "a1".repeat(505));
+        assert_eq!(event.len(), 1022);
+        let want = [
+            (Dialect::Scf, format!(
+                "HTTP/1.1 200 OK\r\nrequest_id: 0123456789abcdef0123456789abcdef\r\nmemory_limit_in_mb: 128\r\n\
+                 time_limit_in_ms: 3000\r\nContent-Length: 1022\r\n\r\n{event}"
+            )),
+            (Dialect::Lambda, format!(
+                "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: 8476a536-e9f4-11e8-9739-2dfe598c3fcd\r\n\
+                 Lambda-Runtime-Deadline-Ms: 1900000000000\r\n\
+                 Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:eu-west-1:123456789012:function:f\r\n\
+                 Lambda-Runtime-Trace-Id: Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700\r\nContent-Length: 1022\r\n\r\n{event}"
+            )),
+        ];
+        for (dialect, want) in want {
+            let (ev, ctx) = callgrind_event(dialect);
+            assert_eq!(ev, event.as_bytes());
+            assert_eq!(String::from_utf8(peer::reply_with(dialect, &ctx, &[], &ev)).unwrap(), want);
+        }
+        assert_eq!(peer::accepted(Dialect::Scf), b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    }
 
     #[test]
     fn report_links_are_relative_to_the_readme() {

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Cursor, Read, Write};
+use std::io::{Cursor, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -263,35 +263,19 @@ impl Drop for FakeScf {
     }
 }
 
-/// Serves one connection: requests in turn until it closes (keep-alive).
+/// Serves one connection: requests in turn until it closes (keep-alive),
+/// read by the test kit's framer (scf_emulator::http).
 fn serve(conn: TcpStream, calls: &Mutex<Vec<Call>>, script: &Mutex<Script>) {
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut conn = conn;
+    let mut conn = scf_emulator::http::Conn::new(conn);
     loop {
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            let before = head.len();
-            if reader.read_until(b'\n', &mut head).unwrap_or(0) == 0 || head.len() == before {
-                return;
-            }
-        }
-        let mut names = [httparse::EMPTY_HEADER; 32];
-        let mut req = httparse::Request::new(&mut names);
-        if !matches!(req.parse(&head), Ok(httparse::Status::Complete(_))) {
-            return;
-        }
-        let headers: Vec<(String, String)> = req
-            .headers
-            .iter()
-            .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
-            .collect();
-        let get = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
-        let mut body = vec![0; get("content-length").parse().unwrap_or(0)];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
+        let Ok(Some(raw)) = conn.read_head_bytes() else { return };
+        let Ok(head) = scf_emulator::http::parse_request_head(&raw) else { return };
+        let Ok(framing) = head.framing() else { return };
+        let Ok(body) = conn.read_body(framing, 64 << 20) else { return };
+        let headers: Vec<(String, String)> =
+            head.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect();
         let answer = answer(&headers, &body, calls, script);
-        if conn.write_all(answer.as_bytes()).is_err() {
+        if conn.send(answer.as_bytes()).is_err() {
             return;
         }
     }

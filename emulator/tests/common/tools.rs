@@ -7,17 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// A tool a test needs from outside Rust (Python with Tencent's SDK,
-/// Chromium). `None` means skip, said on stderr; with `CI` set a missing
-/// tool fails the test instead, so CI never passes by skipping.
+/// Chromium): `None` means skip, reported by a marker line that
+/// scripts/test counts; with `CI` set a missing tool fails the test
+/// instead ([`scf_emulator::testkit`]).
 pub fn require_tool(what: &str, found: Option<PathBuf>, install: &str) -> Option<PathBuf> {
-    if found.is_some() {
-        return found;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} is missing (CI is set, so this fails instead of skipping): {install}");
-    }
-    eprintln!("skipping: {what} is missing ({install})");
-    None
+    scf_emulator::testkit::require_tool(what, found, install)
 }
 
 /// The Python interpreter with `tencentcloud-sdk-python-scf` installed:
