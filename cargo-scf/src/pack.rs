@@ -149,17 +149,10 @@ fn build(a: &PackageArgs, arch: Arch, platform: Platform) -> Result<Vec<u8>, Fat
         }
         let project = Project::find(Some(&manifest))?;
         let mut args: Vec<OsString> = vec!["--manifest-path".into(), manifest.clone().into()];
-        let mut features = if project.has_platform_features() {
-            if a.minimal {
-                project.minimal_args(platform)
-            } else {
-                project.feature_args(&[platform])?
-            }
-        } else if a.minimal {
-            vec!["--no-default-features".into()]
-        } else {
-            Vec::new()
-        };
+        // A crate without platform features builds as it is for its own
+        // platform and is refused for the other (feature_args says so).
+        let mut features =
+            if a.minimal { project.minimal_args(platform) } else { project.feature_args(&[platform])? };
         for f in &a.features {
             features = project.with_feature(features, f).map_err(|()| {
                 Fatal::new(format!(
