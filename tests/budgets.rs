@@ -1,9 +1,21 @@
-//! The measurements of the size and instruction budgets: callgrind
-//! instruction counts from exec to the first response and per warm
-//! invocation (bench/'s method, environment and events), and zip sizes.
+//! Size and instruction budgets (tests/budgets.toml): each build of the
+//! matrix is made once (through tests/common's `build`, shared with the
+//! other tests), its stripped size, its zip's size and its callgrind
+//! instruction counts are measured, and a figure over its budget fails the
+//! test, which then prints which parts grew: the build's symbols, grouped
+//! by module, against the sizes recorded with the budgets.
+//!
+//! The figures are deterministic for the pinned toolchain
+//! (rust-toolchain.toml) and valgrind: sizes exactly; instructions too,
+//! with address-space randomisation off and the same environment and
+//! events every time (bench/'s). Budgets only go down: lowering one is
+//! part of the change that earns it; raising one is a commit of its own
+//! that says why. `SCF_BUDGETS_PRINT=1 cargo test --test budgets` prints
+//! the measured figures and parts in the file's form, to copy from.
 mod common;
 
 use common::*;
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -224,6 +236,250 @@ fn cold_and_warm(bin: &Path, api: Api, name: &str) -> (u64, u64) {
     let a = instructions(bin, api, &warm_event, n1, &dir.join("warm1"));
     let b = instructions(bin, api, &warm_event, n2, &dir.join("warm2"));
     (cold, (b - a) / (n2 - n1) as u64)
+}
+
+/// The zip of `bin` as scripts/package writes it, less its section header
+/// table: deflate -9 of one entry, as scripts/size measures.
+fn zip_size(bin: &Path) -> u64 {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import io, sys, zipfile\n\
+             buf = io.BytesIO()\n\
+             with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:\n\
+             \x20   info = zipfile.ZipInfo('bootstrap', (1980, 1, 1, 0, 0, 0))\n\
+             \x20   info.external_attr = 0o100755 << 16\n\
+             \x20   info.create_system = 3\n\
+             \x20   info.compress_type = zipfile.ZIP_DEFLATED\n\
+             \x20   z.writestr(info, open(sys.argv[1], 'rb').read(), compresslevel=9)\n\
+             print(len(buf.getvalue()))\n",
+        )
+        .arg(bin)
+        .output()
+        .expect("run python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
+}
+
+/// The builds the budgets are for, each with the runtime API its
+/// instructions are measured against (none: not measured, see below).
+fn builds() -> Vec<(&'static str, Build<'static>, Option<Api>)> {
+    vec![
+        // The plain build: SCF's bootstrap and nothing else.
+        ("scf", Build { name: "demo", ..Default::default() }, Some(Api::Scf)),
+        // The Lambda variant (scripts/package --platform lambda).
+        (
+            "lambda",
+            Build { name: "lambda-demo", no_default_features: true, features: LAMBDA, ..Default::default() },
+            Some(Api::Lambda),
+        ),
+        // Both dialects in one bootstrap (measured on SCF's API).
+        ("both", Build { name: "demo-both", features: "lambda", ..Default::default() }, Some(Api::Scf)),
+        // The smallest SCF build: no crash reports.
+        (
+            "minimal",
+            Build { name: "minimal", no_default_features: true, features: "scf", ..Default::default() },
+            Some(Api::Scf),
+        ),
+        // The Lambda variant for arm64. Sizes only: valgrind runs the host's
+        // architecture, and qemu-user would count its own instructions.
+        (
+            "aarch64",
+            Build {
+                name: "aarch64-lambda-demo",
+                no_default_features: true,
+                features: LAMBDA,
+                target: AARCH64,
+                ..Default::default()
+            },
+            None,
+        ),
+    ]
+}
+
+/// The figures of one build (absent: not measured).
+#[derive(Debug, Default)]
+struct Figures {
+    values: BTreeMap<String, u64>,
+    parts: BTreeMap<String, u64>,
+}
+
+/// tests/budgets.toml: `[build]` sections of `key = number` budgets, and
+/// `[build.parts]` sections of the parts' sizes recorded with them. (A
+/// small reader for this one shape of TOML: the tests take no TOML crate.)
+fn read_budgets() -> BTreeMap<String, Figures> {
+    let path = root().join("tests/budgets.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut out: BTreeMap<String, Figures> = BTreeMap::new();
+    let mut section = (String::new(), false);
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap().trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = match name.strip_suffix(".parts") {
+                Some(b) => (b.to_string(), true),
+                None => (name.to_string(), false),
+            };
+            out.entry(section.0.clone()).or_default();
+            continue;
+        }
+        let (k, v) = line.split_once('=').unwrap_or_else(|| panic!("{}:{}: not `key = value`", path.display(), i + 1));
+        let k = k.trim().trim_matches('"').to_string();
+        let v: u64 =
+            v.trim().replace('_', "").parse().unwrap_or_else(|_| panic!("{}:{}: not a number", path.display(), i + 1));
+        let f = out.get_mut(&section.0).unwrap_or_else(|| panic!("{}:{}: outside a section", path.display(), i + 1));
+        if section.1 {
+            f.parts.insert(k, v)
+        } else {
+            f.values.insert(k, v)
+        };
+    }
+    out
+}
+
+/// Bytes of each part of the build `b`, from its build with symbols
+/// (`--profile symbols`, the same code): the runtime's symbols by module
+/// (what is inlined into `main`, the loop among it, counts as `main`), the
+/// handler's, each dependency's, `core::fmt`, musl's (the symbols without
+/// a Rust path), and what no symbol names (the ELF headers, unnamed
+/// constants, padding: the stripped file's size less the rest).
+fn parts(b: &Build, stripped: u64) -> BTreeMap<String, u64> {
+    let name = format!("{}-symbols", b.name);
+    let bin = build(&Build { name: &name, profile: "symbols", ..b.clone() });
+    let out = Command::new("nm").args(["-S", "-C", "--size-sort"]).arg(&bin).output().expect("nm (binutils)");
+    let mut parts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut seen = std::collections::HashSet::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.splitn(4, ' ').collect();
+        let [addr, size, kind, sym] = f[..] else { continue };
+        // Code and data that occupy the file, each address once.
+        if !"TtRrDdWV".contains(kind) || !seen.insert(addr) {
+            continue;
+        }
+        let size = u64::from_str_radix(size, 16).unwrap();
+        let part = if sym.contains("core::fmt") {
+            "core::fmt".to_string()
+        } else if let Some(at) = sym.find("scf_bootstrap::") {
+            // The module (`<scf_bootstrap::scf::Fields as ...>::field` is scf's).
+            let mut it = sym[at + "scf_bootstrap::".len()..].split("::");
+            let word = |s: &str| s.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or("").to_string();
+            match (it.next().map(word), it.next().map(word)) {
+                (Some(m), Some(sub))
+                    if matches!(
+                        (m.as_str(), sub.as_str()),
+                        ("http", "wire") | ("crash", "signals") | ("lambda", "json")
+                    ) =>
+                {
+                    format!("{m}::{sub}")
+                }
+                (Some(m), _) => m,
+                _ => "scf_bootstrap".to_string(),
+            }
+        } else if sym == "main" {
+            "main".to_string()
+        } else if let Some(k) =
+            ["bootstrap::", "core::", "alloc::", "httparse::", "itoa::", "memchr::", "compiler_builtins::"]
+                .iter()
+                .find(|k| sym.contains(*k))
+        {
+            match *k {
+                "bootstrap::" => "handler".to_string(),
+                k => k.trim_end_matches(':').to_string(),
+            }
+        } else if sym.contains("::") {
+            "other Rust".to_string()
+        } else {
+            "musl".to_string()
+        };
+        *parts.entry(part).or_default() += size;
+    }
+    let named: u64 = parts.values().sum();
+    parts.insert("unnamed (headers, constants, padding)".into(), stripped.saturating_sub(named));
+    parts
+}
+
+/// What grew in `now` against `then`, biggest first.
+fn grown(then: &BTreeMap<String, u64>, now: &BTreeMap<String, u64>) -> String {
+    let mut rows: Vec<(i64, &String)> = now
+        .iter()
+        .map(|(k, &v)| (v as i64 - then.get(k).copied().unwrap_or(0) as i64, k))
+        .filter(|(d, _)| *d > 0)
+        .collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|(d, k)| format!("    {k}: +{d} B ({} -> {} B)", then.get(*k).copied().unwrap_or(0), now[*k]))
+        .collect();
+    if lines.is_empty() {
+        // Set below the figure: where the bytes are, for the cut.
+        let mut big: Vec<(&u64, &String)> = now.iter().map(|(k, v)| (v, k)).collect();
+        big.sort_by_key(|b| std::cmp::Reverse(*b.0));
+        let big: Vec<String> = big.iter().take(8).map(|(v, k)| format!("{k} {v} B")).collect();
+        format!("    (no part grew: the budget was set below the figure; the biggest: {})", big.join(", "))
+    } else {
+        lines.join("\n")
+    }
+}
+
+#[test]
+fn sizes_and_instructions_are_within_their_budgets() {
+    let budgets = read_budgets();
+    let names: Vec<&str> = builds().iter().map(|b| b.0).collect();
+    assert_eq!(
+        budgets.keys().map(String::as_str).collect::<Vec<_>>(),
+        {
+            let mut n = names.clone();
+            n.sort();
+            n
+        },
+        "tests/budgets.toml's builds"
+    );
+    let print = std::env::var_os("SCF_BUDGETS_PRINT").is_some();
+    let mut over = Vec::new();
+    let mut report = String::new();
+    for (name, b, api) in builds() {
+        let bin = build(&b);
+        let stripped = std::fs::metadata(&bin).unwrap().len();
+        let mut got = BTreeMap::from([("stripped".to_string(), stripped), ("zip".to_string(), zip_size(&bin))]);
+        if let Some(api) = api {
+            let (cold, warm) = cold_and_warm(&bin, api, name);
+            got.insert("cold".into(), cold);
+            got.insert("warm".into(), warm);
+        }
+        let budget = &budgets[name];
+        let keys: Vec<&String> = budget.values.keys().collect();
+        assert_eq!(keys, got.keys().collect::<Vec<_>>(), "tests/budgets.toml [{name}]: the figures measured");
+        let exceeded: Vec<String> = got
+            .iter()
+            .filter(|(k, v)| **v > budget.values[*k])
+            .map(|(k, v)| format!("{k} {v} > {}", budget.values[k]))
+            .collect();
+        if print || !exceeded.is_empty() {
+            let now = parts(&b, stripped);
+            if !exceeded.is_empty() {
+                over.push(format!(
+                    "[{name}] over budget: {}; parts grown since the budgets were set:\n{}",
+                    exceeded.join(", "),
+                    grown(&budget.parts, &now)
+                ));
+            }
+            report += &format!("[{name}]\n");
+            for (k, v) in &got {
+                report += &format!("{k} = {v}\n");
+            }
+            report += &format!("\n[{name}.parts]\n");
+            for (k, v) in &now {
+                report += &format!("\"{k}\" = {v}\n");
+            }
+            report += "\n";
+        }
+    }
+    if print {
+        eprintln!("{report}");
+    }
+    assert!(over.is_empty(), "{}", over.join("\n"));
 }
 
 /// `SCF_BUDGETS_BIN=path [SCF_BUDGETS_API=lambda] cargo test --test budgets
