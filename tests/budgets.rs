@@ -169,6 +169,9 @@ fn instructions(bin: &Path, api: Api, event: &[u8], n: usize, scratch: &Path) ->
     // alignment prologues take, a few dozen instructions either way.
     let mut cmd = Command::new("setarch");
     cmd.args(["-R", "valgrind", "--tool=callgrind"])
+        // Extra callgrind options for `measure_one` (`--dump-instr=yes`,
+        // for callgrind_annotate by instruction); the figures are the same.
+        .args(std::env::var("SCF_BUDGETS_CALLGRIND").unwrap_or_default().split_whitespace())
         .arg(format!("--callgrind-out-file={}/cg.%p", scratch.display()))
         .arg(format!("--log-file={}/valgrind.%p.log", scratch.display()))
         // Run as ./bootstrap from its directory (as the platforms run it):
