@@ -600,7 +600,7 @@ pub struct Env {
     pub namespace: Option<&'static CStr>,
     pub version: Option<&'static CStr>,
     pub region: Option<&'static CStr>,
-    /// `SCF_BOOTSTRAP_PIPELINE` (README, "Pipelining").
+    /// `SCF_BOOTSTRAP_PIPELINE` (docs/platforms.md, "Pipelining").
     pub pipeline: Option<&'static CStr>,
     #[cfg(feature = "lambda")]
     pub lambda: crate::lambda::Env,

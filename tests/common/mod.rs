@@ -210,8 +210,8 @@ pub fn demo() -> PathBuf {
     build(&Build { name: "demo", ..Default::default() })
 }
 
-/// The demo built with the cargo feature `pipeline` as well (README,
-/// "Pipelining").
+/// The demo built with the cargo feature `pipeline` as well
+/// (docs/platforms.md, "Pipelining").
 pub fn pipelined_demo() -> PathBuf {
     build(&Build { name: "demo-pipeline", features: "pipeline", ..Default::default() })
 }
