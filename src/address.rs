@@ -1,12 +1,30 @@
-//! Where the runtime API is: a host setting (an IP literal, `localhost`
+//! Where a runtime API is: a host setting (an IP literal, `localhost`
 //! or, with the `resolve` feature, a host name) turned into the addresses
-//! to connect to, for both dialects' endpoint settings.
+//! to connect to, for whichever dialect's setting holds it.
 
-use crate::fatal::Fatal;
 #[cfg(doc)]
 use crate::http::wire::Host;
+use crate::http::wire::MAX_HOST;
 use crate::sys::{Addrs, SockAddr};
 use crate::text;
+
+/// Why a host setting gives no address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    Empty,
+    /// Longer than [`MAX_HOST`].
+    TooLong,
+    /// Bracketed, or with a `:`, but not an IPv6 literal.
+    NotIpv6,
+    /// Bytes no host name has.
+    NotAHost,
+    /// A host name, and this build has no resolver (feature `resolve`).
+    #[cfg(not(feature = "resolve"))]
+    NoResolver,
+    /// A host name the resolver could not resolve.
+    #[cfg(feature = "resolve")]
+    Resolve(crate::resolve::Error),
+}
 
 /// A port number: 1 to 65535, digits only, no leading zero.
 pub fn parse_port(pv: &[u8]) -> Option<u16> {
@@ -20,24 +38,21 @@ pub fn parse_port(pv: &[u8]) -> Option<u16> {
     Some(port as u16)
 }
 
-/// The addresses of the runtime API's host `value` (the setting of `var`;
-/// an IP literal is parsed by [`text::parse_ipv4`] and
-/// [`text::parse_ipv6`]), and the host as it goes in the Host
-/// header: whether it is IPv6 (and wants brackets) and the text inside any
-/// brackets (see [`Host::new`]). `v6_hint` is the message for an IPv6
-/// literal that does not parse.
-pub fn host_addrs(
-    var: &'static str,
-    value: &'static [u8],
-    port: u16,
-    v6_hint: &'static str,
-) -> Result<(Addrs, bool, &'static [u8]), Fatal> {
-    let bad_api = |why| Fatal::EnvInvalid { var, value, why };
+/// The addresses of the host `value` (an IP literal is parsed by
+/// [`text::parse_ipv4`] and [`text::parse_ipv6`]), and the host as it goes
+/// in the Host header: whether it is IPv6 (and wants brackets) and the text
+/// inside any brackets (see [`Host::new`]).
+///
+/// The unspecified addresses, `0.0.0.0` and `::`, are where a server
+/// listens, not addresses: as a destination they mean this host (Linux
+/// connects them to loopback itself; cargo-lambda hands out `[::]`), so
+/// they become `127.0.0.1` and `::1`, in every build and for every setting.
+pub fn host_addrs(value: &[u8], port: u16) -> Result<(Addrs, bool, &[u8]), Error> {
     if value.is_empty() {
-        return Err(bad_api("is empty"));
+        return Err(Error::Empty);
     }
-    if value.len() > 255 {
-        return Err(bad_api("is longer than 255 bytes"));
+    if value.len() > MAX_HOST {
+        return Err(Error::TooLong);
     }
     let mut addrs = Addrs::new();
     let (inner, v6) = match value {
@@ -45,17 +60,12 @@ pub fn host_addrs(
         _ => (value, value.contains(&b':')),
     };
     if v6 {
-        #[allow(unused_mut)]
-        let mut a = text::parse_ipv6(inner).ok_or(Fatal::EnvInvalid { var, value, why: v6_hint })?;
-        // `[::]` (what cargo-lambda hands out) is where a server listens, not
-        // an address: as a destination it means this host.
-        #[cfg(feature = "lambda")]
+        let mut a = text::parse_ipv6(inner).ok_or(Error::NotIpv6)?;
         if a == [0; 16] {
             a[15] = 1;
         }
         addrs.push(SockAddr::v6(a, port));
     } else if let Some(a) = text::parse_ipv4(value) {
-        #[cfg(feature = "lambda")]
         let a = if a == [0; 4] { [127, 0, 0, 1] } else { a };
         addrs.push(SockAddr::v4(a, port));
     } else if value.eq_ignore_ascii_case(b"localhost") {
@@ -64,23 +74,50 @@ pub fn host_addrs(
         addrs.push(SockAddr::v4([127, 0, 0, 1], port));
         addrs.push(SockAddr::v6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], port));
     } else if !value.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_') {
-        return Err(bad_api("is neither an IP address nor a host name"));
+        return Err(Error::NotAHost);
     } else {
-        resolve(var, value, port, &mut addrs)?;
+        resolve(value, port, &mut addrs)?;
     }
     Ok((addrs, v6, inner))
 }
 
 #[cfg(feature = "resolve")]
-fn resolve(var: &'static str, host: &'static [u8], port: u16, addrs: &mut Addrs) -> Result<(), Fatal> {
-    crate::resolve::lookup(host, port, addrs).map_err(|err| Fatal::Resolve { var, host, err })
+fn resolve(host: &[u8], port: u16, addrs: &mut Addrs) -> Result<(), Error> {
+    crate::resolve::lookup(host, port, addrs).map_err(Error::Resolve)
 }
 
 #[cfg(not(feature = "resolve"))]
-fn resolve(var: &'static str, host: &'static [u8], _port: u16, _addrs: &mut Addrs) -> Result<(), Fatal> {
-    Err(Fatal::EnvInvalid {
-        var,
-        value: host,
-        why: "is a host name, and this build resolves only IP literals and localhost (feature `resolve` is off)",
-    })
+fn resolve(_host: &[u8], _port: u16, _addrs: &mut Addrs) -> Result<(), Error> {
+    Err(Error::NoResolver)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first(value: &str) -> Option<std::net::SocketAddr> {
+        host_addrs(value.as_bytes(), 9001).ok().and_then(|(a, ..)| a.iter().next().map(|a| a.to_std()))
+    }
+
+    /// The same in every build: SCF's parsing does not depend on the Lambda
+    /// dialect being built in.
+    #[test]
+    fn unspecified_addresses_mean_this_host() {
+        for (value, want) in [("0.0.0.0", "127.0.0.1:9001"), ("::", "[::1]:9001"), ("[::]", "[::1]:9001")] {
+            assert_eq!(first(value).map(|a| a.to_string()).as_deref(), Some(want), "{value}");
+        }
+        assert_eq!(first("10.0.0.1").map(|a| a.to_string()).as_deref(), Some("10.0.0.1:9001"));
+    }
+
+    #[test]
+    fn bad_hosts_say_why() {
+        let err = |v: &str| host_addrs(v.as_bytes(), 1).map(|_| ()).unwrap_err();
+        assert_eq!(err(""), Error::Empty);
+        assert_eq!(err(&"a".repeat(256)), Error::TooLong);
+        assert_eq!(err("[::g]"), Error::NotIpv6);
+        assert_eq!(err("::1:9001:x"), Error::NotIpv6);
+        assert_eq!(err("a b"), Error::NotAHost);
+        #[cfg(not(feature = "resolve"))]
+        assert_eq!(err("runtime.example"), Error::NoResolver);
+    }
 }

@@ -36,7 +36,8 @@ pub enum Arg<'a> {
     Quoted(&'a [u8]),
     Num(u64),
     Int(i64),
-    /// Lower-case hexadecimal digits, without a prefix.
+    /// Lower-case hexadecimal digits, without a prefix (fault addresses).
+    #[cfg_attr(not(feature = "crash"), allow(dead_code))]
     Hex(u64),
     /// What the error is, in words ([`errno_text`]).
     Errno(Errno),

@@ -1,102 +1,33 @@
-//! Why the runtime stops, and the endpoints that messages name.
+//! Why the runtime stops.
 //!
 //! Everything that ends the process (bad environment, no handler to run,
 //! a failed init hook, an unreachable or misbehaving runtime API) is a
-//! [`Fatal`] value, built where the problem is found and turned into one
-//! line of text by [`describe`]. The runtime API's endpoints are typed
-//! ([`Endpoint`], one enum per dialect), so that a request and the message
-//! about its failure cannot name different ones. Both dialects, `runtime`
-//! (SCF) and `lambda`, sit above this module; it knows neither.
+//! [`Fatal`] value, built where the problem is found from that layer's
+//! own error ([`crate::sys::Errno`], [`address::Error`],
+//! [`http::Error`] with the endpoint it came from, ...) and turned into
+//! one line of text, in one place, by [`describe`]. Endpoints are named
+//! by the dialect that sends to them ([`Endpoint`]); this module knows no
+//! dialect, and the dialects sit above it.
 
+use crate::address;
 use crate::diag::{put, Arg, Line};
 use crate::ffi::{self, Entry};
 use crate::http;
-use crate::http::wire::{route, Host, Route};
+use crate::http::wire::Host;
 use crate::sys;
 use core::ffi::c_int;
 
-/// An endpoint of the runtime API, in the dialect being served.
+/// An endpoint of the runtime API as messages name it: its method and
+/// path (`POST /runtime/init/ready`). Each dialect makes these from its own
+/// typed endpoints, in the function that sends the request, so that a
+/// request and the message about its failure cannot name different ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    Scf(ScfEndpoint),
-    #[cfg(feature = "lambda")]
-    Lambda(LambdaEndpoint),
-}
-
-/// SCF's endpoints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScfEndpoint {
-    Ready,
-    Next,
-    Response,
-    Error,
-}
-
-/// AWS Lambda's endpoints (their paths are built at run time, from the
-/// path prefix and the request id; see `lambda`).
-#[cfg(feature = "lambda")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LambdaEndpoint {
-    InitError,
-    Next,
-    Response,
-    Error,
-}
-
-impl ScfEndpoint {
-    /// The request line and the rest of what the client needs to send to it.
-    pub const fn route(self) -> &'static Route {
-        const READY: Route = route!(POST "/runtime/init/ready");
-        const NEXT: Route = route!(GET "/runtime/invocation/next");
-        const RESPONSE: Route = route!(POST "/runtime/invocation/response");
-        const ERROR: Route = route!(POST "/runtime/invocation/error");
-        match self {
-            ScfEndpoint::Ready => &READY,
-            ScfEndpoint::Next => &NEXT,
-            ScfEndpoint::Response => &RESPONSE,
-            ScfEndpoint::Error => &ERROR,
-        }
-    }
-
-    /// Lambda's endpoint in the same place of the loop (init/error stands
-    /// in for ready, which Lambda does not have).
-    #[cfg(feature = "lambda")]
-    pub const fn in_lambda(self) -> Endpoint {
-        Endpoint::Lambda(match self {
-            ScfEndpoint::Ready => LambdaEndpoint::InitError,
-            ScfEndpoint::Next => LambdaEndpoint::Next,
-            ScfEndpoint::Response => LambdaEndpoint::Response,
-            ScfEndpoint::Error => LambdaEndpoint::Error,
-        })
-    }
-}
+pub struct Endpoint(pub &'static str);
 
 impl Endpoint {
-    /// The method and path (`POST /runtime/init/ready`), for messages.
+    /// The method and path, for messages.
     pub fn name(self) -> &'static str {
-        match self {
-            Endpoint::Scf(e) => e.route().name(),
-            #[cfg(feature = "lambda")]
-            Endpoint::Lambda(e) => match e {
-                LambdaEndpoint::InitError => "POST /2018-06-01/runtime/init/error",
-                LambdaEndpoint::Next => "GET /2018-06-01/runtime/invocation/next",
-                LambdaEndpoint::Response => "POST /2018-06-01/runtime/invocation/{id}/response",
-                LambdaEndpoint::Error => "POST /2018-06-01/runtime/invocation/{id}/error",
-            },
-        }
-    }
-}
-
-impl From<ScfEndpoint> for Endpoint {
-    fn from(e: ScfEndpoint) -> Endpoint {
-        Endpoint::Scf(e)
-    }
-}
-
-#[cfg(feature = "lambda")]
-impl From<LambdaEndpoint> for Endpoint {
-    fn from(e: LambdaEndpoint) -> Endpoint {
-        Endpoint::Lambda(e)
+        self.0
     }
 }
 
@@ -111,18 +42,19 @@ pub enum Fatal {
         value: &'static [u8],
         why: &'static str,
     },
-    #[cfg(feature = "resolve")]
-    Resolve {
+    /// The host in a runtime API setting gives no address.
+    Address {
         var: &'static str,
-        host: &'static [u8],
-        err: crate::resolve::Error,
+        value: &'static [u8],
+        err: address::Error,
     },
-    /// Both `AWS_LAMBDA_RUNTIME_API` and `SCF_RUNTIME_API` are set.
-    #[cfg(feature = "lambda")]
-    TwoPlatforms,
-    /// A Lambda `/next` response without a usable request id.
-    #[cfg(feature = "lambda")]
-    BadRequestId,
+    /// An event from `endpoint` without a usable request id in `header`
+    /// (from a dialect that needs one: Lambda's, whose result paths carry it).
+    #[allow(dead_code)]
+    NoRequestId {
+        endpoint: Endpoint,
+        header: &'static str,
+    },
     /// `_HANDLER` is unset and there is not exactly one handler to default to.
     HandlerUnset,
     UnknownHandler {
@@ -199,17 +131,34 @@ pub(crate) fn describe(f: Fatal, host: &Host, written: &[u8]) -> Line {
         Fatal::EnvInvalid { var, value, why } => {
             put!(l, "{}={} {}", Arg::Str(var), Arg::Quoted(value), Arg::Str(why));
         }
-        #[cfg(feature = "resolve")]
-        Fatal::Resolve { var, host, err } => {
-            put!(l, "{}={} cannot be resolved: {}", Arg::Str(var), Arg::Quoted(host), err.describe());
+        Fatal::Address { var, value, err } => {
+            put!(l, "{}={} ", Arg::Str(var), Arg::Quoted(value));
+            let why = match err {
+                address::Error::Empty => "is empty",
+                address::Error::TooLong => "is longer than 255 bytes",
+                address::Error::NotIpv6 => "is not an IPv6 address",
+                address::Error::NotAHost => "is neither an IP address nor a host name",
+                #[cfg(not(feature = "resolve"))]
+                address::Error::NoResolver => {
+                    "is a host name, and this build resolves only IP literals and localhost: build with the cargo \
+                     feature `resolve` to resolve it"
+                }
+                #[cfg(feature = "resolve")]
+                address::Error::Resolve(e) => {
+                    put!(l, "cannot be resolved: {}", e.describe());
+                    ""
+                }
+            };
+            l.str(why);
         }
-        #[cfg(feature = "lambda")]
-        Fatal::TwoPlatforms => {
-            put!(l, "both AWS_LAMBDA_RUNTIME_API and SCF_RUNTIME_API are set: unset one");
-        }
-        #[cfg(feature = "lambda")]
-        Fatal::BadRequestId => {
-            put!(l, "the runtime API sent an event without a valid Lambda-Runtime-Aws-Request-Id");
+        Fatal::NoRequestId { endpoint, header } => {
+            put!(
+                l,
+                "{} at {}: an event without a valid {}",
+                Arg::Str(endpoint.name()),
+                Arg::Cat(&host.pieces()),
+                Arg::Str(header)
+            );
         }
         Fatal::HandlerUnset => {
             put!(l, "_HANDLER is not set and more than one handler is linked in; available: ");
@@ -297,29 +246,6 @@ fn list_handlers(l: &mut Line) {
 mod tests {
     use super::*;
     use core::ffi::CStr;
-
-    #[test]
-    fn endpoint_names_are_the_method_and_path() {
-        let scf = [ScfEndpoint::Ready, ScfEndpoint::Next, ScfEndpoint::Response, ScfEndpoint::Error];
-        let names: Vec<&str> = scf.iter().map(|&e| Endpoint::from(e).name()).collect();
-        assert_eq!(
-            names,
-            [
-                "POST /runtime/init/ready",
-                "GET /runtime/invocation/next",
-                "POST /runtime/invocation/response",
-                "POST /runtime/invocation/error"
-            ]
-        );
-        for e in scf {
-            assert_eq!(e.route().line, format!("{} HTTP/1.1\r\nHost: ", Endpoint::from(e).name()));
-        }
-        #[cfg(feature = "lambda")]
-        {
-            assert_eq!(ScfEndpoint::Ready.in_lambda().name(), "POST /2018-06-01/runtime/init/error");
-            assert_eq!(ScfEndpoint::Error.in_lambda().name(), "POST /2018-06-01/runtime/invocation/{id}/error");
-        }
-    }
 
     #[test]
     fn handler_function_part() {

@@ -12,6 +12,7 @@
 
 use crate::sys::Buf;
 use core::ffi::{c_char, c_int, CStr};
+use core::marker::PhantomData;
 use core::mem::{align_of, offset_of, size_of};
 
 /// The ABI version this runtime implements (`SCF_ABI_VERSION`).
@@ -57,24 +58,37 @@ pub const MAX_RESPONSE: usize = 6 << 20;
 
 /// `scf_str`: a pointer and a length, null when absent.
 ///
-/// Its fields are private to this crate, whose code builds every `Str` from
-/// memory that outlives the context holding it (the header's lifetime
-/// rules); from outside, a `Str` comes from [`Str::NONE`], from a static
-/// string, or from [`Str::from_raw_parts`], whose caller promises the same.
+/// `'a` is the memory it points into: a `Str` made in this crate borrows
+/// that memory (the environment, the receive buffer, a copy of the request
+/// id), so while a context holding it lives, the borrow checker keeps the
+/// memory from being reused, moved or grown. Its fields are private; from
+/// outside, a `Str` comes from [`Str::NONE`] or [`Str::from_raw_parts`],
+/// whose caller promises the same.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
-pub struct Str {
-    pub(crate) ptr: *const c_char,
-    pub(crate) len: usize,
+pub struct Str<'a> {
+    ptr: *const c_char,
+    len: usize,
+    _borrow: PhantomData<&'a [u8]>,
 }
 
-impl Str {
-    pub const NONE: Str = Str { ptr: core::ptr::null(), len: 0 };
+impl<'a> Str<'a> {
+    pub const NONE: Str<'static> = Str { ptr: core::ptr::null(), len: 0, _borrow: PhantomData };
 
-    pub fn from_cstr(s: Option<&'static CStr>) -> Str {
+    pub fn from_cstr(s: Option<&'a CStr>) -> Str<'a> {
         match s {
-            Some(s) => Str { ptr: s.as_ptr(), len: s.to_bytes().len() },
+            Some(s) => Str { ptr: s.as_ptr(), len: s.to_bytes().len(), _borrow: PhantomData },
             None => Str::NONE,
+        }
+    }
+
+    /// The bytes of `with_nul` before its last, which must be a NUL (the
+    /// header promises C strings): absent if it is not, or if `with_nul` is
+    /// empty.
+    pub fn nul_terminated(with_nul: &'a [u8]) -> Str<'a> {
+        match with_nul.split_last() {
+            Some((0, s)) => Str { ptr: s.as_ptr().cast(), len: s.len(), _borrow: PhantomData },
+            _ => Str::NONE,
         }
     }
 
@@ -82,18 +96,18 @@ impl Str {
     ///
     /// # Safety
     /// Unless `ptr` is null, it must point to `len` readable bytes that stay
-    /// valid and unchanged for as long as the `Str`, or any context holding
-    /// it, is read.
-    pub const unsafe fn from_raw_parts(ptr: *const c_char, len: usize) -> Str {
-        Str { ptr, len }
+    /// valid and unchanged for `'a`, as long as the `Str`, or any context
+    /// holding it, is read.
+    pub const unsafe fn from_raw_parts(ptr: *const c_char, len: usize) -> Str<'a> {
+        Str { ptr, len, _borrow: PhantomData }
     }
 
     /// The bytes, or `None` when absent, for any lifetime the caller picks.
     ///
     /// # Safety
-    /// The memory must still be valid for `'a` (the promise of
+    /// The memory must still be valid for `'b` (the promise of
     /// [`Str::from_raw_parts`], or of the context the `Str` came from).
-    pub unsafe fn as_bytes<'a>(&self) -> Option<&'a [u8]> {
+    pub unsafe fn as_bytes<'b>(&self) -> Option<&'b [u8]> {
         if self.ptr.is_null() {
             None
         } else {
@@ -104,38 +118,38 @@ impl Str {
     }
 
     /// The bytes, or `None` when absent.
-    pub(crate) fn bytes(&self) -> Option<&[u8]> {
-        // SAFETY: every Str this crate builds points to `len` readable bytes
-        // that outlive the context holding it (see the header's lifetime
-        // rules), and outside code can only make one through the unsafe
+    pub(crate) fn bytes(&self) -> Option<&'a [u8]> {
+        // SAFETY: every Str this crate builds is made from a borrow of `len`
+        // readable bytes that lives for 'a (the safe constructors above),
+        // and outside code can only make one through the unsafe
         // from_raw_parts, which promises the same.
         unsafe { self.as_bytes() }
     }
 }
 
-/// `scf_context`
+/// `scf_context`: `'a` is the memory its strings point into (see [`Str`]).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
-pub struct RawContext {
+pub struct RawContext<'a> {
     pub size: u32,
     pub abi_version: u32,
-    pub request_id: Str,
+    pub request_id: Str<'a>,
     pub memory_limit_mb: u64,
     pub time_limit_ms: u64,
     pub deadline_ms: u64,
-    pub function_name: Str,
-    pub function_namespace: Str,
-    pub function_version: Str,
-    pub region: Str,
+    pub function_name: Str<'a>,
+    pub function_namespace: Str<'a>,
+    pub function_version: Str<'a>,
+    pub region: Str<'a>,
     // Appended with the Lambda dialect (size 184); a runtime from before it
     // builds a 112-byte context.
     /// `SCF_PLATFORM_SCF` (1) or `SCF_PLATFORM_LAMBDA` (2).
     pub platform: u32,
     pub reserved: u32,
-    pub function_arn: Str,
-    pub trace_id: Str,
-    pub client_context: Str,
-    pub cognito_identity: Str,
+    pub function_arn: Str<'a>,
+    pub trace_id: Str<'a>,
+    pub client_context: Str<'a>,
+    pub cognito_identity: Str<'a>,
 }
 
 /// `SCF_PLATFORM_SCF`: the context came from Tencent Cloud SCF's runtime API.
@@ -395,7 +409,7 @@ pub enum Platform {
 /// The invocation context as a Rust handler sees it.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
-    raw: &'a RawContext,
+    raw: &'a RawContext<'a>,
 }
 
 impl<'a> Context<'a> {
@@ -403,8 +417,9 @@ impl<'a> Context<'a> {
     /// `raw` must point to a context built by this runtime (or one that
     /// keeps the header's promises) that outlives `'a`.
     pub unsafe fn from_raw(raw: *const RawContext) -> Context<'a> {
-        // SAFETY: guaranteed by the caller.
-        Context { raw: unsafe { &*raw } }
+        // SAFETY: guaranteed by the caller: the context and the memory its
+        // strings point into outlive 'a.
+        Context { raw: unsafe { &*raw.cast::<RawContext<'a>>() } }
     }
 
     pub fn request_id(&self) -> &'a [u8] {
@@ -435,6 +450,7 @@ impl<'a> Context<'a> {
     /// Which platform's runtime API the invocation came from.
     pub fn platform(&self) -> Platform {
         match self.raw.platform {
+            PLATFORM_SCF => Platform::Scf,
             PLATFORM_LAMBDA => Platform::Lambda,
             _ => Platform::Scf,
         }
@@ -456,12 +472,10 @@ impl<'a> Context<'a> {
         self.opt(self.raw.cognito_identity)
     }
 
-    fn opt(&self, s: Str) -> Option<&'a [u8]> {
-        // SAFETY: see Str::bytes; the strings live at least as long as 'a,
-        // the lifetime of the context they belong to.
-        s.bytes().map(|b| unsafe { core::slice::from_raw_parts(b.as_ptr(), b.len()) })
+    fn opt(&self, s: Str<'a>) -> Option<&'a [u8]> {
+        s.bytes()
     }
-    fn str(&self, s: Str) -> &'a [u8] {
+    fn str(&self, s: Str<'a>) -> &'a [u8] {
         self.opt(s).unwrap_or(b"")
     }
 }

@@ -36,35 +36,56 @@ pub enum Verdict {
     Rejected,
 }
 
-/// `wire::parse_head`, the SCF client's head parser.
+/// Every field value's span, as a dialect would take them.
+#[derive(Default)]
+pub struct Spans(pub Vec<core::ops::Range<usize>>);
+
+impl wire::Fields for Spans {
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+    fn field(&mut self, _: &[u8], _: &[u8], at: wire::Span) {
+        self.0.push(at.range());
+    }
+}
+
+/// `wire::parse_head`, the client's head parser (whatever the dialect),
+/// and `dialect::terminate`, which makes each context value a C string in
+/// place (unfolding it).
 pub fn response_head(input: &[u8]) -> Verdict {
-    let mut buf = input.to_vec();
-    let got = wire::parse_head(&mut buf);
+    let mut spans = Spans::default();
+    let got = wire::parse_head(input, &mut spans);
     let mut cuts = [input.len() / 2, input.len().saturating_sub(1), input.len()];
-    match &got {
-        Ok(Some(h)) => {
-            assert!(0 < h.len && h.len <= input.len(), "head of {} bytes in {}", h.len, input.len());
-            assert!(h.status <= 999, "status {}", h.status);
-            assert!(!(h.keep_alive && h.framing == Framing::UntilClose), "kept alive without an end: {h:?}");
-            // Only a folded request id is rewritten (unfolded, in place).
-            match h.context.request_id.clone() {
-                Some(r) => {
-                    assert!(r.start <= r.end && r.end < h.len, "request id {r:?} outside a head of {}", h.len);
-                    assert!(!buf[r.clone()].iter().any(|&b| b == b'\r' || b == b'\n'), "a folded id is unfolded");
-                    assert!(buf[..r.start] == input[..r.start] && buf[h.len..] == input[h.len..]);
-                }
-                None => assert_eq!(buf, input, "no request id, no byte changed"),
-            }
-            cuts[2] = h.len;
+    if let Ok(Some(h)) = &got {
+        assert!(0 < h.len && h.len <= input.len(), "head of {} bytes in {}", h.len, input.len());
+        assert!(h.status <= 999, "status {}", h.status);
+        assert!(!(h.keep_alive && h.framing == Framing::UntilClose), "kept alive without an end: {h:?}");
+        // Every value lies inside the head, before its end: the dialects
+        // write a NUL over the byte after each. Made a C string, a value
+        // holds no line break (a folded one is unfolded) and only its own
+        // bytes and the one after it change.
+        for r in &spans.0 {
+            assert!(r.start <= r.end && r.end < h.len, "{r:?} outside a head of {}", h.len);
+            let mut buf = input.to_vec();
+            let at = wire::Span { start: r.start as u32, end: r.end as u32 };
+            let c = crate::dialect::terminate(&mut buf, Some(at)).expect("a value inside the buffer");
+            assert!(c.start == r.start && r.start < c.end && c.end <= r.end + 1, "{c:?} for {r:?}");
+            assert_eq!(buf[c.end - 1], 0);
+            assert!(!buf[c.start..c.end - 1].iter().any(|&b| b == b'\r' || b == b'\n' || b == 0), "{:?}", &buf[c]);
+            assert!(buf[..r.start] == input[..r.start] && buf[r.end + 1..] == input[r.end + 1..]);
         }
-        Ok(None) | Err(_) => assert_eq!(buf, input, "a head not parsed changes nothing"),
+        cuts[2] = h.len;
     }
     // A prefix agrees: the same head once it holds the whole head,
     // incomplete before; an error only where the whole input has it.
     for cut in cuts {
-        let prefix = wire::parse_head(&mut input[..cut].to_vec());
+        let mut cut_spans = Spans::default();
+        let prefix = wire::parse_head(&input[..cut], &mut cut_spans);
         match &got {
-            Ok(Some(h)) if cut >= h.len => assert_eq!(prefix, got, "cut at {cut}"),
+            Ok(Some(h)) if cut >= h.len => {
+                assert_eq!(prefix, got, "cut at {cut}");
+                assert_eq!(cut_spans.0, spans.0, "cut at {cut}");
+            }
             Ok(_) => assert_eq!(prefix, Ok(None), "cut at {cut} of a head that is {got:?}"),
             Err(e) => assert!(prefix == Ok(None) || prefix == got, "cut at {cut}: {prefix:?}, whole: {e:?}"),
         }
@@ -79,38 +100,16 @@ pub fn response_head(input: &[u8]) -> Verdict {
     }
 }
 
-/// `wire::parse_head_in` with Lambda's context: the same head as
-/// [`response_head`]'s, and its six values inside it.
-#[cfg(feature = "lambda")]
-pub fn lambda_response_head(input: &[u8]) -> Verdict {
-    let verdict = response_head(input);
-    let (mut with, mut without) = (input.to_vec(), input.to_vec());
-    let mut l = wire::LambdaContext::default();
-    let got = wire::parse_head_in(&mut with, Some(&mut l));
-    assert_eq!(got, wire::parse_head(&mut without), "asking for Lambda's headers changes the head");
-    assert_eq!(with, without);
-    if let Ok(Some(h)) = got {
-        // Every value lies inside the head, before its end: the runtime
-        // writes a NUL over the byte after each.
-        let spans = [l.request_id, l.function_arn, l.trace_id, l.client_context, l.cognito_identity];
-        for r in spans.into_iter().flatten().map(wire::Span::range) {
-            assert!(r.start <= r.end && r.end < h.len, "{r:?} outside a head of {}", h.len);
-        }
-    }
-    verdict
-}
-
 /// A whole response: the head's framing, [`BodyFramer`] on what follows
 /// it, and (for a chunked body) [`Dechunker`] directly, which must agree.
 /// Accepted when the body is complete once the peer has closed.
 pub fn response(input: &[u8]) -> Verdict {
-    let mut buf = input.to_vec();
-    let head = match wire::parse_head(&mut buf) {
+    let head = match wire::parse_head(input, &mut ()) {
         Ok(Some(h)) => h,
         Ok(None) => return Verdict::Incomplete,
         Err(_) => return Verdict::Rejected,
     };
-    let after = &buf[head.len..];
+    let after = &input[head.len..];
     let n = after.len();
     let mut verdict = Verdict::Rejected;
     for closed in [false, true] {
@@ -223,28 +222,6 @@ pub fn decimal(input: &[u8]) -> Verdict {
     }
 }
 
-/// `lambda::split_api`, on an `AWS_LAMBDA_RUNTIME_API` value.
-#[cfg(feature = "lambda")]
-pub fn lambda_runtime_api(input: &[u8]) -> Verdict {
-    let Ok((host, port, prefix)) = crate::lambda::split_api(input) else { return Verdict::Rejected };
-    // The parts are the setting's own bytes, in order: HOST ':' PORT PREFIX.
-    let at = |part: &[u8]| part.as_ptr() as usize - input.as_ptr() as usize;
-    assert!(at(host) + host.len() < input.len() && input[at(host) + host.len()] == b':');
-    assert_eq!(at(port), at(host) + host.len() + 1);
-    assert!(at(port) + port.len() <= input.len());
-    if !prefix.is_empty() {
-        assert!(at(prefix) == at(port) + port.len() && prefix[0] == b'/', "{prefix:?}");
-    }
-    // Nothing that would end the request line's path, no trailing '/'.
-    assert!(prefix.iter().all(|&b| b.is_ascii_graphic() && b != b'?' && b != b'#'));
-    assert!(prefix.last() != Some(&b'/'));
-    assert!(!host.contains(&b':') || host.first() == Some(&b'['), "{host:?}");
-    // Round trip: the parts put back together split the same.
-    let joined = [&b"http://"[..], host, b":", port, prefix].concat();
-    assert_eq!(crate::lambda::split_api(&joined), Ok((host, port, prefix)), "{joined:?}");
-    Verdict::Accepted
-}
-
 /// Blank-separated words, as /etc/hosts and resolv.conf have them: a
 /// model for the resolver's checks, written apart from its own.
 #[cfg(feature = "resolve")]
@@ -340,7 +317,7 @@ pub fn dns_answer(p: &[u8], id: u16) -> Verdict {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// xorshift64*: small, fast, and the same sequence on every run.
@@ -400,7 +377,7 @@ mod tests {
 
     /// The verdicts of one run's mutated inputs.
     #[derive(Debug, Default)]
-    struct Tally {
+    pub(crate) struct Tally {
         accepted: usize,
         incomplete: usize,
         rejected: usize,
@@ -409,7 +386,7 @@ mod tests {
     impl Tally {
         /// Fails unless at least `accepted` and `rejected` per cent of the
         /// mutated inputs got those verdicts.
-        fn require(&self, what: &str, accepted: usize, rejected: usize) {
+        pub(crate) fn require(&self, what: &str, accepted: usize, rejected: usize) {
             let total = self.accepted + self.incomplete + self.rejected;
             println!("{what}: {self:?} of {total}");
             assert!(
@@ -422,7 +399,7 @@ mod tests {
 
     /// Runs `check` on every seed, each of which it must accept, then on
     /// `iterations` mutations of them, and counts their verdicts.
-    fn run(seeds: &[&[u8]], iterations: usize, mut check: impl FnMut(&[u8]) -> Verdict) -> Tally {
+    pub(crate) fn run(seeds: &[&[u8]], iterations: usize, mut check: impl FnMut(&[u8]) -> Verdict) -> Tally {
         for s in seeds {
             assert_eq!(check(s), Verdict::Accepted, "seed {:?}", String::from_utf8_lossy(s));
         }
@@ -452,18 +429,6 @@ mod tests {
         run(HEADS, 60_000, response_head).require("parse_head", 15, 40);
     }
 
-    #[cfg(feature = "lambda")]
-    #[test]
-    fn lambda_response_heads() {
-        let seeds: &[&[u8]] = &[
-            b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: 8476a536-e9f4\r\nLambda-Runtime-Deadline-Ms: 1542409706888\r\n\
-              Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:1:function:f\r\nLambda-Runtime-Trace-Id: Root=1-5\r\n\
-              Lambda-Runtime-Client-Context: {}\r\nLambda-Runtime-Cognito-Identity: {}\r\nContent-Length: 2\r\n\r\n{}",
-            b"HTTP/1.1 204 No Content\r\n\r\n",
-        ];
-        run(seeds, 60_000, lambda_response_head).require("parse_head_in (Lambda)", 15, 40);
-    }
-
     #[test]
     fn whole_responses() {
         let seeds: &[&[u8]] = &[
@@ -489,13 +454,6 @@ mod tests {
     #[test]
     fn decimals() {
         run(&[b"123", b"18446744073709551615", b" 7 "], 20_000, decimal).require("parse_decimal", 20, 50);
-    }
-
-    #[cfg(feature = "lambda")]
-    #[test]
-    fn lambda_runtime_api_settings() {
-        let seeds: &[&[u8]] = &[b"127.0.0.1:9001", b"http://[::]:9111/.rt", b"[::1]:80", b"HTTP://host.example:1/a/b/"];
-        run(seeds, 40_000, lambda_runtime_api).require("split_api", 30, 30);
     }
 
     #[cfg(feature = "resolve")]

@@ -32,22 +32,32 @@
 //! - `http::wire`, then `http`: a blocking HTTP/1.1 client for one peer over
 //!   one keep-alive connection. Its framing half, `wire`, is pure functions
 //!   over byte slices (requests as iovec pieces, response heads parsed
-//!   zero-copy by `httparse`, in-place de-chunking, and the policy that
-//!   says what to read next); the other half moves bytes and applies the
-//!   retry policy.
-//! - `crash`: crash reports. A fault signal or a panic while a handler
-//!   runs is posted to the error endpoint (through `http`) and logged before
-//!   the process dies by the signal; signal plumbing, so it may use `unsafe`
-//!   too.
-//! - `fatal`: why the runtime stops (`Fatal`) and its one-line message,
-//!   handler selection, and the runtime API's endpoints as types
-//!   (`Endpoint`), shared by both dialects.
-//! - `address`: a runtime API host setting turned into addresses to try
-//!   and a Host value.
-//! - `lambda` (cargo feature `lambda`, on by default): the AWS Lambda
-//!   dialect of the protocol, chosen when `AWS_LAMBDA_RUNTIME_API` is set.
-//! - `runtime`: the protocol loop, init -> ready -> next -> handle ->
-//!   response/error, and the environment it reads, in either dialect.
+//!   zero-copy by `httparse`, their other fields offered to the caller,
+//!   in-place de-chunking, and the policy that says what to read next);
+//!   the other half moves bytes and applies the retry policy. Neither
+//!   knows a dialect.
+//! - `crash`: crash reports. A fault signal (cargo feature `crash`) or a
+//!   panic while a handler runs is logged and written where the scene's
+//!   post says (a message whose head and body a dialect made) before the
+//!   process dies by the signal; signal plumbing, so it may use `unsafe`
+//!   too. It knows no dialect and no transport.
+//! - `address`: a host setting turned into addresses to try and a Host
+//!   value.
+//! - `fatal`: why the runtime stops (`Fatal`), built from each layer's own
+//!   error, its one-line message, and handler selection.
+//! - `invoke`: running user code and classifying the outcome, whatever
+//!   transport brought the event (the init hook, the handler call with its
+//!   crash scene, refused writes, failures without a message).
+//! - `dialect`: the seam: what a runtime API dialect provides to the loop
+//!   (`Dialect`), and the environment read by name (`Vars`).
+//! - `scf` (cargo feature `scf`, on by default): Tencent Cloud SCF's
+//!   dialect, complete.
+//! - `lambda` (cargo feature `lambda`): the AWS Lambda dialect, complete,
+//!   with its JSON strings (`lambda::json`).
+//! - `choose`: the one place that chooses the dialect by the features
+//!   (both on: at start, from the environment).
+//! - `runtime`: the pull loop, init -> ready -> next -> handle ->
+//!   response/error, written once, generic over the dialect.
 //! - `std_api` (cargo feature `std`): `run`, for handler crates with std.
 //!
 //! A Rust handler crate depends on this one and writes:
@@ -72,16 +82,22 @@
 #![deny(clippy::missing_safety_doc)]
 
 pub(crate) mod address;
+pub(crate) mod choose;
 pub(crate) mod crash;
 pub(crate) mod diag;
+pub(crate) mod dialect;
 pub(crate) mod fatal;
 pub(crate) mod ffi;
 pub(crate) mod http;
+pub(crate) mod invoke;
 #[cfg(feature = "lambda")]
 pub(crate) mod lambda;
 #[cfg(feature = "resolve")]
 pub(crate) mod resolve;
 pub(crate) mod runtime;
+// (Also without either dialect, for the compile error `choose` gives.)
+#[cfg(any(feature = "scf", not(feature = "lambda")))]
+pub(crate) mod scf;
 #[cfg(feature = "serve")]
 pub(crate) mod serve;
 #[cfg(feature = "std")]
@@ -118,6 +134,8 @@ pub mod __private {
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::fuzz_tests::*;
+    #[cfg(feature = "lambda")]
+    pub use crate::lambda::fuzz::{response_head as lambda_response_head, runtime_api as lambda_runtime_api};
     #[cfg(feature = "serve")]
     pub use crate::serve::wire as serve_wire;
 }

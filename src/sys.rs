@@ -177,6 +177,21 @@ impl SockAddr {
     }
 }
 
+#[cfg(test)]
+impl SockAddr {
+    /// The address as std writes it (`127.0.0.1:9001`, `[::1]:9001`).
+    pub fn to_std(self) -> std::net::SocketAddr {
+        let port = u16::from_be(self.storage.sin6_port);
+        if self.family == libc::AF_INET {
+            // SAFETY: a v4 address was written as a sockaddr_in at the start.
+            let sin: libc::sockaddr_in = unsafe { core::ptr::read_unaligned(&self.storage as *const _ as *const _) };
+            std::net::SocketAddr::from((sin.sin_addr.s_addr.to_ne_bytes(), port))
+        } else {
+            std::net::SocketAddr::from((self.storage.sin6_addr.s6_addr, port))
+        }
+    }
+}
+
 /// Up to four addresses to try, in order.
 #[derive(Clone, Copy, Default)]
 pub struct Addrs {
@@ -376,25 +391,30 @@ fn socket_to(addr: &SockAddr, kind: c_int) -> Result<OwnedFd, Errno> {
 
 /// `sendmsg(2)` of `parts` with `MSG_NOSIGNAL`, repeated until all bytes
 /// are written: one syscall in the usual case, and no SIGPIPE when the peer
-/// has gone (the error comes back as `EPIPE` instead).
-pub fn send_all<const N: usize>(fd: &OwnedFd, mut parts: [&[u8]; N]) -> Result<(), Errno> {
-    send_all_in(fd, &mut parts)
-}
-
-/// [`send_all`] of pieces in the caller's slice (up to 16 non-empty ones
-/// go in each `sendmsg`), which is used up as the bytes go out: no copy of
-/// a long array of pieces.
-pub fn send_all_in(fd: &OwnedFd, parts: &mut [&[u8]]) -> Result<(), Errno> {
+/// has gone (the error comes back as `EPIPE` instead). Up to 16 non-empty
+/// pieces go in each `sendmsg`; `parts` itself is left as it is, so a
+/// caller can send the same pieces again.
+pub fn send_all(fd: &OwnedFd, parts: &[&[u8]]) -> Result<(), Errno> {
     const MAX_IOV: usize = 16;
+    // Bytes of `parts` already written.
+    let mut done = 0usize;
     loop {
         let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; MAX_IOV];
-        let (mut n, mut total) = (0, 0);
-        for p in parts.iter().filter(|p| !p.is_empty()) {
-            if n < MAX_IOV {
-                iov[n] = libc::iovec { iov_base: p.as_ptr() as *mut c_void, iov_len: p.len() };
-                n += 1;
+        let (mut n, mut total, mut skip) = (0, 0, done);
+        for p in parts.iter() {
+            // Empty pieces and pieces already written are left out.
+            if skip >= p.len() {
+                skip -= p.len();
+                continue;
             }
-            total += p.len();
+            if n == MAX_IOV {
+                break;
+            }
+            let rest = p.get(skip..).unwrap_or_default();
+            skip = 0;
+            iov[n] = libc::iovec { iov_base: rest.as_ptr() as *mut c_void, iov_len: rest.len() };
+            n += 1;
+            total += rest.len();
         }
         if n == 0 {
             return Ok(());
@@ -409,18 +429,13 @@ pub fn send_all_in(fd: &OwnedFd, parts: &mut [&[u8]]) -> Result<(), Errno> {
         // and on every request: 40 instructions fewer per warm invocation.
         // SAFETY: msg points to n iovecs describing live, readable buffers.
         let r = unsafe { syscall!(libc::SYS_sendmsg, fd.0, &msg as *const libc::msghdr, libc::MSG_NOSIGNAL) };
-        let mut sent = match ret(r) {
-            Ok(sent) if sent == total => return Ok(()),
-            Ok(sent) => sent,
+        match ret(r) {
+            Ok(sent) if sent == total && n < MAX_IOV => return Ok(()),
+            // A short write, or more pieces than one sendmsg takes: send
+            // the rest.
+            Ok(sent) => done += sent,
             Err(Errno::INTR) => continue,
             Err(e) => return Err(e),
-        };
-        // A short write (or more pieces than one sendmsg takes): drop what
-        // went out and send the rest.
-        for p in parts.iter_mut() {
-            let take = sent.min(p.len());
-            *p = p.get(take..).unwrap_or_default();
-            sent -= take;
         }
     }
 }
@@ -462,61 +477,50 @@ pub fn write_stderr(parts: &[&[u8]]) {
     unsafe { syscall!(libc::SYS_writev, 2, iov.as_ptr(), parts.len().min(8) as c_int) };
 }
 
-/// Looks up names in the process environment in one pass (where a
-/// `getenv(3)` per name would scan it once each). The names come in groups
-/// that share a prefix, `(prefix, rests)`: an entry is compared with a
-/// group's rests only once the prefix matched, so an entry costs one test
-/// per group, not one per name. Each value is stored in the slot of `out`
-/// that follows the names in order (the group's first name after the
-/// previous group's last); as with `getenv`, the first definition of a name
-/// counts. Prefixes must be disjoint (no entry matches two). The values
-/// live as long as the process: nothing in this program calls `setenv` or
-/// `putenv`.
-pub fn getenv_grouped(groups: &[(&[u8], &[&[u8]])], out: &mut [Option<&'static CStr>]) {
+/// A variable's name and the field its value goes to (see [`getenv`]).
+pub type EnvVar<'a> = (&'static [u8], &'a mut Option<&'static CStr>);
+
+/// Looks up every variable of `vars` (the lists of one or more readers) in
+/// the process environment, in one pass, where a `getenv(3)` per name
+/// would scan it once each; as with `getenv`, the first definition of a
+/// name counts. Each entry is compared in place with the names that start
+/// with its first byte (most differ there), up to the first byte that
+/// differs, and split only when one matched. The values live as long as
+/// the process: nothing in this program calls `setenv` or `putenv`.
+pub fn getenv(vars: &mut [&mut [EnvVar]]) {
     // SAFETY: musl sets `environ` before main to a NULL-terminated array of
     // NUL-terminated strings, which this program never modifies.
     let mut p = unsafe { ENVIRON };
     if p.is_null() {
         return;
     }
-    // Whether the entry at `e` starts with `s` (a mismatch, the entry's NUL
-    // at the latest, as names hold no NUL, stops the comparison first).
-    let starts = |e: *const u8, s: &[u8]| {
-        s.iter().enumerate().all(|(i, &c)| {
-            // SAFETY: every index read is at or before the first byte that
-            // differs from `s`, so at or before the entry's NUL.
-            (unsafe { *e.add(i) }) == c
-        })
-    };
     loop {
         // SAFETY: p points into that array, at or before its NULL end.
         let entry = unsafe { *p } as *const u8;
         if entry.is_null() {
             return;
         }
-        let mut base = 0;
-        for &(prefix, rests) in groups {
-            // The first byte before anything else: most entries differ there.
-            // SAFETY: an entry has at least its NUL.
-            if prefix.first() == Some(&unsafe { *entry }) && starts(entry, prefix) {
-                // SAFETY: the prefix matched, so the entry is at least that
-                // long before its NUL.
-                let rest = unsafe { entry.add(prefix.len()) };
-                // A name without a slot (more names than `out` holds) is
-                // not looked up.
-                for (slot, name) in out.iter_mut().skip(base).zip(rests) {
-                    // SAFETY: `rest` starts with `name` (so is at least that
-                    // long before its NUL) when the byte after it is read.
-                    if slot.is_none() && starts(rest, name) && unsafe { *rest.add(name.len()) } == b'=' {
-                        // SAFETY: the value starts after '=' and ends at the
-                        // entry's NUL; it lives for the process (see above).
-                        *slot = Some(unsafe { CStr::from_ptr(rest.add(name.len() + 1) as *const c_char) });
-                        break;
-                    }
+        // SAFETY: an entry has at least its NUL.
+        let first = unsafe { *entry };
+        'entry: for list in vars.iter_mut() {
+            for (name, field) in list.iter_mut().filter(|(name, _)| name.first() == Some(&first)) {
+                // Whether the entry is `name=`: a mismatch, the entry's NUL
+                // at the latest (names hold none), stops the comparison.
+                let mut i = 1;
+                // SAFETY: each index read is at or before the first byte
+                // that differs from `name`, so at or before the entry's NUL.
+                while name.get(i).is_some_and(|&c| unsafe { *entry.add(i) } == c) {
+                    i += 1;
                 }
-                break;
+                // SAFETY: a whole match ends before the entry's NUL, so the
+                // byte after it is at most that NUL.
+                if i == name.len() && unsafe { *entry.add(i) } == b'=' {
+                    // SAFETY: the value starts after '=' and ends at the
+                    // entry's NUL; it lives for the process (see above).
+                    field.get_or_insert(unsafe { CStr::from_ptr(entry.add(i + 1) as *const c_char) });
+                    break 'entry;
+                }
             }
-            base += rests.len();
         }
         // SAFETY: the current slot was not the NULL terminator.
         p = unsafe { p.add(1) };
@@ -594,6 +598,53 @@ unsafe extern "C" fn restore_rt() {
     // SAFETY: only ever the return address of a signal handler, entered
     // with the kernel's signal frame at the stack pointer.
     core::arch::naked_asm!("mov eax, 15", "syscall")
+}
+
+/// `sigaltstack(2)`: makes `stack` the stack signal handlers installed
+/// with `SA_ONSTACK` run on. Nothing else may use the memory (hence a
+/// static's, for the process); a failure leaves handlers on the normal
+/// stack.
+pub fn sigaltstack(stack: &'static mut [u8]) {
+    let ss = libc::stack_t { ss_sp: stack.as_mut_ptr().cast::<c_void>(), ss_flags: 0, ss_size: stack.len() };
+    // SAFETY: ss describes memory borrowed mutably for the rest of the
+    // process, which only the kernel's signal delivery uses from now on.
+    unsafe { syscall!(libc::SYS_sigaltstack, &ss as *const libc::stack_t, 0usize) };
+}
+
+/// `getpid(2)`.
+pub fn getpid() -> usize {
+    // SAFETY: no arguments, no effects.
+    (unsafe { syscall!(libc::SYS_getpid) }) as usize
+}
+
+/// `gettid(2)`.
+pub fn gettid() -> usize {
+    // SAFETY: no arguments, no effects.
+    (unsafe { syscall!(libc::SYS_gettid) }) as usize
+}
+
+/// `tkill(2)`: sends `sig` to thread `tid` (of this process).
+pub fn tkill(tid: usize, sig: c_int) {
+    // SAFETY: a plain system call; what the signal does is the caller's.
+    unsafe { syscall!(libc::SYS_tkill, tid, sig) };
+}
+
+/// `rt_sigprocmask(SIG_UNBLOCK)` of `sig` for this thread.
+pub fn unblock(sig: c_int) {
+    let set: u64 = 1 << (sig - 1);
+    // SAFETY: the set is the kernel's 8 bytes; no old set is asked for.
+    unsafe { syscall!(libc::SYS_rt_sigprocmask, libc::SIG_UNBLOCK, &set as *const u64, 0usize, 8) };
+}
+
+/// `exit_group(2)`: ends the process with `status`, at once (no atexit
+/// handlers, no stdio flush).
+pub fn exit_group(status: c_int) -> ! {
+    // SAFETY: a plain system call that does not return.
+    unsafe { syscall!(libc::SYS_exit_group, status) };
+    // Not reached.
+    loop {
+        sleep_ms(1000);
+    }
 }
 
 /// Whether [`catch_sigpipe`] has run.
@@ -888,8 +939,8 @@ mod tests {
         // SAFETY: test-only; fds is a valid out array of two ints.
         assert_eq!(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) }, 0);
         let (a, b) = (OwnedFd(fds[0]), OwnedFd(fds[1]));
-        send_all(&a, [b"head:", b"", b"body", b""]).unwrap();
-        send_all(&a, [b"", b"", b"", b"!"]).unwrap();
+        send_all(&a, &[b"head:", b"", b"body", b""]).unwrap();
+        send_all(&a, &[b"", b"", b"", b"!"]).unwrap();
         let mut got = [0u8; 32];
         let mut n = 0;
         while n < 10 {
@@ -897,14 +948,14 @@ mod tests {
         }
         assert_eq!(&got[..n], b"head:body!");
         drop(b);
-        assert_eq!(send_all(&a, [b"x", b"", b"", b""]), Err(Errno::PIPE));
+        assert_eq!(send_all(&a, &[b"x", b"", b"", b""]), Err(Errno::PIPE));
     }
 
     /// More pieces than one `sendmsg` takes (16): the first call sends 16,
     /// and the rest must follow in order. Deterministic: blocking sockets,
     /// no timeout, a reader that drains everything.
     #[test]
-    fn send_all_in_sends_more_pieces_than_one_sendmsg_takes() {
+    fn send_all_sends_more_pieces_than_one_sendmsg_takes() {
         let mut fds = [0; 2];
         // SAFETY: test-only; fds is a valid out array of two ints.
         assert_eq!(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) }, 0);
@@ -921,8 +972,8 @@ mod tests {
                 }
             }
         });
-        let mut pieces: Vec<&[u8]> = parts.iter().map(|p| &p[..]).collect();
-        send_all_in(&a, &mut pieces).unwrap();
+        let pieces: Vec<&[u8]> = parts.iter().map(|p| &p[..]).collect();
+        send_all(&a, &pieces).unwrap();
         drop(a);
         assert!(reader.join().unwrap() == want);
     }
@@ -958,7 +1009,7 @@ mod tests {
             }
             assert!(got[..n] == want[..], "{n} bytes, {} wanted", want.len());
         });
-        send_all(&a, [&parts[0][..], &parts[1], &parts[2], &parts[3]]).unwrap();
+        send_all(&a, &[&parts[0][..], &parts[1], &parts[2], &parts[3]]).unwrap();
         drop(a);
         reader.join().unwrap();
     }

@@ -181,9 +181,27 @@ fn c_handler_sees_its_context_uses_libc_and_fails_cleanly() {
     assert_eq!((failing.stats().response_posts, failing.stats().error_posts), (0, 1));
 }
 
-/// examples/rust, packaged for Lambda arm64 as a user would, unpacked and
-/// run: the zip's bootstrap is an aarch64 executable and answers with its
-/// context.
+/// `bin` started as Lambda starts it, pointed at `api` (the Lambda peer).
+fn spawn_on_lambda(bin: &Path, api: &common::lambda::LambdaApi) -> Proc {
+    let value = api.env_value();
+    let env = [
+        ("AWS_LAMBDA_RUNTIME_API", value.as_str()),
+        ("_HANDLER", "index.main_handler"),
+        ("AWS_LAMBDA_FUNCTION_NAME", "it-lambda"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+        ("AWS_REGION", "eu-west-1"),
+    ];
+    spawn_env(bin, &env)
+}
+
+fn lambda_event(id: &str, body: &[u8]) -> common::lambda::Event {
+    common::lambda::Event { id: id.into(), body: body.to_vec(), headers: Vec::new() }
+}
+
+/// examples/rust, packaged for Lambda arm64 as a user would (the Lambda
+/// variant), unpacked and run against the Lambda peer: the zip's bootstrap
+/// is an aarch64 executable and answers with its context.
 #[test]
 fn rust_handler_packaged_for_lambda_arm64_answers() {
     let dir = scratch("aarch64", "rust");
@@ -193,23 +211,21 @@ fn rust_handler_packaged_for_lambda_arm64_answers() {
     let bin = unzip(&zip);
     assert_eq!(elf_machine(&bin), Some(183));
 
-    let cfg = ApiConfig { memory_mb: 256, timeout_ms: 5000, ..ApiConfig::default() };
-    let api = RuntimeApi::start(cfg).unwrap();
-    let _p = spawn(&bin, &api, "index.main_handler");
-    let opts = InvokeOptions { timeout: T, request_id: Some("req-rust-arm".into()), ..InvokeOptions::default() };
-    let inv = api.invoke_with(b"{\"a\":1}", opts).unwrap();
-    let Outcome::Response(body) = inv.outcome else { panic!("{:?}", inv.outcome) };
+    let api = common::lambda::LambdaApi::start("127.0.0.1:0", common::lambda::LambdaConfig::default());
+    let _p = spawn_on_lambda(&bin, &api);
+    let posted = api.invoke(lambda_event("req-rust-arm", b"{\"a\":1}"), T);
+    assert_eq!(posted.path, "/2018-06-01/runtime/invocation/req-rust-arm/response");
     assert_eq!(
-        String::from_utf8(body).unwrap(),
+        String::from_utf8(posted.body).unwrap(),
         concat!(
-            r#"{"function":"it-function","namespace":"default","version":"$LATEST","region":"ap-guangzhou","#,
-            r#""requestId":"req-rust-arm","memoryLimitMb":256,"timeLimitMs":5000,"eventBytes":7}"#
+            r#"{"function":"it-lambda","namespace":null,"version":"$LATEST","region":"eu-west-1","#,
+            r#""requestId":"req-rust-arm","memoryLimitMb":256,"timeLimitMs":0,"eventBytes":7}"#
         )
     );
 }
 
 /// examples/zig, compiled by Zig for aarch64 musl and packaged for Lambda
-/// arm64: upper-cases the event.
+/// arm64 (the Lambda variant): upper-cases the event.
 #[test]
 fn zig_handler_packaged_for_lambda_arm64_answers() {
     let dir = scratch("aarch64", "zig");
@@ -218,10 +234,10 @@ fn zig_handler_packaged_for_lambda_arm64_answers() {
     assert!(o.status.success(), "scripts/package: {}", String::from_utf8_lossy(&o.stderr));
     let bin = unzip(&zip);
     assert_eq!(elf_machine(&bin), Some(183));
-    let api = api(Quirks::default());
-    let _p = spawn(&bin, &api, "index.main_handler");
+    let api = common::lambda::LambdaApi::start("127.0.0.1:0", common::lambda::LambdaConfig::default());
+    let _p = spawn_on_lambda(&bin, &api);
     let event = GUIDE_EVENT;
-    assert_eq!(invoke_ok(&api, event), event.to_ascii_uppercase());
+    assert_eq!(api.invoke(lambda_event("zig-1", event), T).body, event.to_ascii_uppercase());
 }
 
 /// SCF runs x86_64 only: an aarch64 SCF zip is refused in one line, built

@@ -154,11 +154,11 @@ impl Drop for Watch {
 }
 
 #[test]
-fn the_default_build_echoes_under_cargo_lambda() {
+fn the_lambda_build_echoes_under_cargo_lambda() {
     let Some(cl) = require_cargo_lambda() else { return };
     let watch = Watch::start(&cl, "demo");
     assert!(watch.runtime_api.starts_with("http://[::]:"), "cargo-lambda's form: {}", watch.runtime_api);
-    let _p = watch.run(&demo(), "index.main_handler");
+    let _p = watch.run(&lambda_demo(), "index.main_handler");
     let (ok, out) = watch.invoke_cli(r#"{"hello":"lambda"}"#);
     assert!(ok, "{out}");
     assert_eq!(out.trim_end(), r#"Echoing request: '{"hello":"lambda"}'"#);
@@ -172,7 +172,7 @@ fn the_default_build_echoes_under_cargo_lambda() {
 fn a_c_handler_echoes_under_cargo_lambda() {
     let Some(cl) = require_cargo_lambda() else { return };
     let watch = Watch::start(&cl, "c-echo");
-    let bin = build(&Build { name: "lambda-c-echo", handlers: &["examples/c/echo.c"], ..Default::default() });
+    let bin = lambda_build("lambda-c-echo", &["examples/c/echo.c"]);
     let _p = watch.run(&bin, "index.main_handler");
     assert_eq!(watch.invoke_http(br#"{"from":"c"}"#), (200, echo_of(br#"{"from":"c"}"#)));
     let (ok, out) = watch.invoke_cli(r#"{"cli":1}"#);
@@ -184,7 +184,7 @@ fn a_c_handler_echoes_under_cargo_lambda() {
 fn a_handler_error_reaches_the_invoker_with_its_type_and_message() {
     let Some(cl) = require_cargo_lambda() else { return };
     let watch = Watch::start(&cl, "error");
-    let bin = build(&Build { name: "c-handlers", handlers: &["tests/c/handlers.c"], ..Default::default() });
+    let bin = lambda_build("lambda-c-handlers", &["tests/c/handlers.c"]);
     let _p = watch.run(&bin, "index.fail_with_message");
     // cargo-lambda answers a function error with status 500 and the body the
     // runtime posted, so the JSON must be valid for it to pass it on.
@@ -206,7 +206,7 @@ fn a_handler_error_reaches_the_invoker_with_its_type_and_message() {
 fn a_crashing_handler_is_reported_to_the_invoker() {
     let Some(cl) = require_cargo_lambda() else { return };
     let watch = Watch::start(&cl, "crash");
-    let bin = build(&Build { name: "lambda-crash", handlers: &["tests/c/crash.c"], ..Default::default() });
+    let bin = lambda_build("lambda-crash", &["tests/c/crash.c"]);
     let p = watch.run(&bin, "index.crash");
     let (status, body) = watch.invoke_http(b"{}");
     assert_eq!(status, 500);

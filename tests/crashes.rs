@@ -62,6 +62,16 @@ fn rust_std_build() -> PathBuf {
     BIN.get_or_init(|| build_crate("tests/rust-std-crash")).clone()
 }
 
+/// The same, the Lambda variant (as `scripts/package --platform lambda`
+/// builds a handler crate).
+fn rust_std_lambda_build() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        build_crate_as("tests/rust-std-crash", "-lambda", &["--no-default-features", "--features", "lambda,crash"])
+    })
+    .clone()
+}
+
 /// Starts `bin` against `api` with `_HANDLER=index.<handler>`, without core
 /// dumps (a crash is the point of these tests).
 fn start(bin: &Path, api: &RuntimeApi, handler: &str) -> Proc {
@@ -279,7 +289,7 @@ fn a_std_handler_s_crash_is_posted_as_lambda_expects_too() {
         let api = LambdaApi::start("127.0.0.1:0", LambdaConfig::default());
         let env = api.env_value();
         let h = format!("index.{handler}");
-        let p = spawn_no_core(&rust_std_build(), &[("AWS_LAMBDA_RUNTIME_API", &env), ("_HANDLER", &h)]);
+        let p = spawn_no_core(&rust_std_lambda_build(), &[("AWS_LAMBDA_RUNTIME_API", &env), ("_HANDLER", &h)]);
         let id = format!("std-{handler}");
         let post = api.invoke(Event { id: id.clone(), body: event.into(), headers: vec![] }, T);
         assert_eq!(post.path, format!("/2018-06-01/runtime/invocation/{id}/error"), "{post:?}");

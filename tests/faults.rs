@@ -51,6 +51,13 @@ fn missing_or_malformed_environment() {
     ] {
         env_failure(&[h, ("SCF_RUNTIME_API", api), ("SCF_RUNTIME_API_PORT", "9000")], &["SCF_RUNTIME_API=", why]);
     }
+    // A host name, and the default build has no resolver: one line that
+    // names the feature that resolves it (tests/resolve.rs runs the build
+    // with it).
+    env_failure(
+        &[h, ("SCF_RUNTIME_API", "runtime-api.internal"), ("SCF_RUNTIME_API_PORT", "9000")],
+        &["SCF_RUNTIME_API='runtime-api.internal' is a host name", "build with the cargo feature `resolve`"],
+    );
 }
 
 /// The test kit's [`scripted_peer`], `None` standing for "close the

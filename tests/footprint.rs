@@ -229,7 +229,13 @@ fn warm_invocations_make_no_memory_syscalls() {
 #[test]
 fn no_allocator_is_linked_into_the_runtime() {
     for (name, minimal) in [("default-symbols", false), ("minimal-symbols", true)] {
-        let bin = build(&Build { name, profile: "symbols", no_default_features: minimal, ..Default::default() });
+        let bin = build(&Build {
+            name,
+            profile: "symbols",
+            no_default_features: minimal,
+            features: if minimal { "scf" } else { "" },
+            ..Default::default()
+        });
         let out = Command::new("nm").arg(&bin).output().expect("nm (binutils) is required");
         let syms = String::from_utf8_lossy(&out.stdout);
         let defined: Vec<&str> = syms.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
@@ -248,8 +254,13 @@ fn no_allocator_is_linked_into_the_runtime() {
 /// bytes go".)
 #[test]
 fn the_minimal_build_has_no_index_panics_of_its_own() {
-    let bin =
-        build(&Build { name: "minimal-symbols", profile: "symbols", no_default_features: true, ..Default::default() });
+    let bin = build(&Build {
+        name: "minimal-symbols",
+        profile: "symbols",
+        no_default_features: true,
+        features: "scf",
+        ..Default::default()
+    });
     let out = Command::new("nm").arg("-C").arg(&bin).output().expect("nm (binutils) is required");
     let syms = String::from_utf8_lossy(&out.stdout);
     assert!(syms.lines().any(|l| l.ends_with(" main")), "nm found no symbols");

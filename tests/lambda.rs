@@ -1,7 +1,10 @@
 //! The Lambda dialect against the project's own Lambda peer
 //! (tests/common/lambda.rs), for what cargo-lambda cannot show: epoch
 //! deadlines, the six context headers, init/error, the error-type header,
-//! 204 from `/next`, IPv6, `Connection: close`, a 6 MB event.
+//! 204 from `/next`, IPv6, `Connection: close`, a 6 MB event. Every
+//! bootstrap here is the Lambda variant (`--no-default-features --features
+//! lambda,crash`, what `scripts/package --platform lambda` builds), but for
+//! the ones that test the bootstrap for both platforms.
 mod common;
 
 use common::lambda::{Event, LambdaApi, LambdaConfig, Posted};
@@ -10,7 +13,12 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn c_build() -> PathBuf {
-    build(&Build { name: "c-handlers", handlers: &["tests/c/handlers.c"], ..Default::default() })
+    lambda_build("lambda-c-handlers", &["tests/c/handlers.c"])
+}
+
+/// The Lambda variant of the demo.
+fn demo() -> PathBuf {
+    lambda_demo()
 }
 
 fn now_ms() -> u64 {
@@ -185,12 +193,23 @@ fn start_up_failures_are_posted_to_init_error_and_stop_the_start() {
 
 #[test]
 fn bad_and_conflicting_settings_are_one_line_errors() {
+    // Both platforms' settings: a conflict for the bootstrap that serves
+    // either; the Lambda variant reads only its own.
+    let both = [("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"), ("SCF_RUNTIME_API", "127.0.0.1")];
+    let (status, err, _) = spawn_env(&both_demo(), &both).wait(T);
+    assert_eq!((status.code(), err.lines().count()), (Some(1), 1), "{err}");
+    assert!(
+        err.contains("AWS_LAMBDA_RUNTIME_API='127.0.0.1:9001' is set, and so is SCF_RUNTIME_API: unset one"),
+        "{err}"
+    );
+    let api = LambdaApi::start("127.0.0.1:0", LambdaConfig::default());
+    let value = api.env_value();
+    let _p = spawn_env(&demo(), &[("AWS_LAMBDA_RUNTIME_API", &value), ("SCF_RUNTIME_API", "127.0.0.1")]);
+    assert_eq!(ok_body(&api.invoke(event("l1", b"x", &[]), T), "l1"), echo_of(b"x"));
+
     let bin = demo();
     for (env, want) in [
-        (
-            vec![("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"), ("SCF_RUNTIME_API", "127.0.0.1")],
-            "both AWS_LAMBDA_RUNTIME_API and SCF_RUNTIME_API are set",
-        ),
+        (vec![("SCF_RUNTIME_API", "127.0.0.1"), ("SCF_RUNTIME_API_PORT", "9001")], "AWS_LAMBDA_RUNTIME_API is not set"),
         (vec![("AWS_LAMBDA_RUNTIME_API", "127.0.0.1")], "AWS_LAMBDA_RUNTIME_API='127.0.0.1' is not HOST:PORT"),
         (vec![("AWS_LAMBDA_RUNTIME_API", "::1:9001")], "AWS_LAMBDA_RUNTIME_API='::1:9001' is not HOST:PORT"),
         (vec![("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:0")], "AWS_LAMBDA_RUNTIME_API='127.0.0.1:0' is not HOST:PORT"),
@@ -317,7 +336,13 @@ fn a_warm_lambda_invocation_makes_the_same_five_syscalls_and_no_memory_ones() {
 
 #[test]
 fn a_handler_built_against_the_old_112_byte_context_works_on_both_platforms() {
-    let bin = build(&Build { name: "old-abi", handlers: &["tests/c/old_abi.c"], ..Default::default() });
+    // The bootstrap for both platforms, one binary on each.
+    let bin = build(&Build {
+        name: "old-abi-both",
+        handlers: &["tests/c/old_abi.c"],
+        features: "lambda",
+        ..Default::default()
+    });
     let want = |id: &str, function: &str, region: &str| {
         format!("size_at_least_112=yes request_id={id} function={function} region={region} event=ping").into_bytes()
     };
@@ -350,7 +375,7 @@ fn spawn_lambda_no_core(bin: &std::path::Path, api: &LambdaApi, handler: &str) -
 }
 
 fn crashes_build() -> PathBuf {
-    build(&Build { name: "lambda-crashes", handlers: &["tests/c/crashes.c"], ..Default::default() })
+    lambda_build("lambda-crashes", &["tests/c/crashes.c"])
 }
 
 #[test]
@@ -398,8 +423,11 @@ fn a_crashing_init_hook_posts_to_init_error_and_dies_by_the_signal() {
 /// warning at start, and requests go one at a time.
 #[test]
 fn pipelining_is_refused_on_lambda_with_one_warning() {
+    // Pipelining is SCF's: only a bootstrap for both platforms has it and
+    // can be started on Lambda (the feature brings `scf`).
     let api = LambdaApi::start("127.0.0.1:0", LambdaConfig::default());
-    let p = spawn_lambda(&pipelined_demo(), &api, "index.main_handler", &[("SCF_BOOTSTRAP_PIPELINE", "1")]);
+    let bin = build(&Build { name: "demo-both-pipeline", features: "lambda,pipeline", ..Default::default() });
+    let p = spawn_lambda(&bin, &api, "index.main_handler", &[("SCF_BOOTSTRAP_PIPELINE", "1")]);
     for id in ["p1", "p2"] {
         assert_eq!(ok_body(&api.invoke(event(id, id.as_bytes(), &[]), T), id), echo_of(id.as_bytes()));
     }

@@ -252,7 +252,7 @@ fn a_connection_lost_before_the_result_s_answer_is_resent_only_while_the_event_i
 /// time.
 #[test]
 fn a_build_without_the_feature_refuses_the_setting_with_one_warning() {
-    let minimal = build(&Build { name: "minimal", no_default_features: true, ..Default::default() });
+    let minimal = build(&Build { name: "minimal", no_default_features: true, features: "scf", ..Default::default() });
     for bin in [demo(), minimal] {
         refused_without_the_feature(&bin);
     }

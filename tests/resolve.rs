@@ -116,7 +116,7 @@ fn run_case(case: &Case, name: &str, api: &RuntimeApi) -> (Proc, Arc<AtomicBool>
 
     let script = "mount --bind \"$1\" /etc/hosts && mount --bind \"$2\" /etc/resolv.conf && exec \"$3\"";
     let port = api.addr().port().to_string();
-    let bin: PathBuf = demo();
+    let bin = resolving_bootstrap();
     let mut cmd = Command::new("unshare");
     cmd.args(["-m", "sh", "-c", script, "sh"]).arg(&hosts).arg(&resolv).arg(&bin);
     cmd.env_clear()
@@ -128,6 +128,22 @@ fn run_case(case: &Case, name: &str, api: &RuntimeApi) -> (Proc, Arc<AtomicBool>
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     (Proc::spawn(cmd), stop)
+}
+
+/// The demo with the resolver, which the default build leaves out: as
+/// `scripts/package --features resolve` ships it (built once per test process).
+fn resolving_bootstrap() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = scratch("resolve", "package");
+        let zip = dir.join("resolve.zip");
+        let o = run_package(&["--features", "resolve"], &zip);
+        assert!(o.status.success(), "scripts/package --features resolve: {}", String::from_utf8_lossy(&o.stderr));
+        let o = Command::new("unzip").arg("-oq").arg(&zip).arg("-d").arg(&dir).output().expect("run unzip");
+        assert!(o.status.success(), "unzip: {}", String::from_utf8_lossy(&o.stderr));
+        dir.join("bootstrap")
+    })
+    .clone()
 }
 
 const RESOLV: &str = "nameserver 127.53.53.53\nsearch test.internal\noptions timeout:1 attempts:1\n";

@@ -18,12 +18,29 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The bootstrap with tests/c/survives.c's handlers (default build: both
-/// dialects).
+/// The bootstrap with tests/c/survives.c's handlers (default build: SCF's).
 fn survives_build() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| build(&Build { name: "survives", handlers: &["tests/c/survives.c"], ..Default::default() }))
         .clone()
+}
+
+/// The same for `platform`: on Lambda, its variant (`--no-default-features
+/// --features lambda,crash`).
+fn survives_for(platform: Platform) -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    match platform {
+        Scf => survives_build(),
+        Lambda => BIN.get_or_init(|| lambda_build("lambda-survives", &["tests/c/survives.c"])).clone(),
+    }
+}
+
+/// The echo demo for `platform` (on Lambda, its variant).
+fn demo_for(platform: Platform) -> PathBuf {
+    match platform {
+        Scf => demo(),
+        Lambda => lambda_demo(),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -176,7 +193,7 @@ fn alive(p: &mut Proc, what: &str) {
 fn goes_on(close_each: bool, handler: &str, extra: &[(&str, &str)], check: impl Fn(Platform, &Api) -> (u64, u64)) {
     for platform in [Scf, Lambda] {
         let api = Api::start(platform, close_each);
-        let mut p = start(&survives_build(), &api, handler, extra);
+        let mut p = start(&survives_for(platform), &api, handler, extra);
         let (responses, errors) = check(platform, &api);
         assert_eq!(api.posts(), (responses, errors, 0), "{platform:?} {handler}");
         alive(&mut p, &format!("{platform:?} {handler}"));
@@ -208,7 +225,7 @@ fn answers(handler: &str, exchanges: &[(&str, &str)]) {
 #[test]
 fn a_log_pipe_whose_reader_goes_away_costs_no_invocation() {
     for platform in [Scf, Lambda] {
-        for (bin, handler) in [(demo(), "main_handler"), (survives_build(), "logs")] {
+        for (bin, handler) in [(demo_for(platform), "main_handler"), (survives_for(platform), "logs")] {
             let api = Api::start(platform, false);
             let (mut reader, writer) = std::io::pipe().unwrap();
             let mut cmd = command_for(&bin, &api, handler, &[]);
@@ -239,8 +256,15 @@ fn a_log_pipe_whose_reader_goes_away_costs_no_invocation() {
 /// posted as for any panic (no invocation is lost without a word).
 #[test]
 fn a_log_pipe_whose_reader_goes_away_in_a_std_handler() {
-    let bin = build_crate("tests/rust-std-crash");
     for platform in [Scf, Lambda] {
+        let bin = match platform {
+            Scf => build_crate("tests/rust-std-crash"),
+            Lambda => build_crate_as(
+                "tests/rust-std-crash",
+                "-lambda",
+                &["--no-default-features", "--features", "lambda,crash"],
+            ),
+        };
         for handler in ["logs", "eprintlns"] {
             let api = Api::start(platform, false);
             let (mut reader, writer) = std::io::pipe().unwrap();
@@ -282,7 +306,7 @@ fn a_warning_before_ready_to_a_broken_pipe_does_not_end_the_start() {
         let api = Api::start(platform, false);
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let mut cmd = command_for(&demo(), &api, "main_handler", &[("SCF_BOOTSTRAP_PIPELINE", "1")]);
+        let mut cmd = command_for(&demo_for(platform), &api, "main_handler", &[("SCF_BOOTSTRAP_PIPELINE", "1")]);
         cmd.stdout(Stdio::null()).stderr(writer);
         let mut p = Proc::from_child(cmd.spawn().unwrap());
         drop(cmd);
@@ -336,7 +360,7 @@ fn a_handler_that_holds_every_descriptor() {
         .map(|platform| {
             std::thread::spawn(move || {
                 let api = Api::start(platform, true);
-                let p = start(&survives_build(), &api, "holds_descriptors", &[]);
+                let p = start(&survives_for(platform), &api, "holds_descriptors", &[]);
                 // The result of this invocation cannot go out: the process
                 // has no descriptor for a connection.
                 match &api {
@@ -399,7 +423,7 @@ fn a_fault_handler_installed_before_main_is_called_first_and_what_it_declines_is
     answers("touches_guarded_page", &[("1", "faults handled: 1"), ("2", "faults handled: 2")]);
     for platform in [Scf, Lambda] {
         let api = Api::start(platform, false);
-        let p = start(&survives_build(), &api, "null_deref", &[]);
+        let p = start(&survives_for(platform), &api, "null_deref", &[]);
         let id = "declined-1".to_string();
         let want = format!(
             "handler 'null_deref' crashed: SIGSEGV (invalid memory access at address 0x0) while handling request {id}"
@@ -491,7 +515,7 @@ fn a_forked_child_that_crashes_posts_nothing_and_ends_alone() {
 fn a_thread_that_crashes_after_the_handler_returned_is_one_line_and_no_post() {
     for platform in [Scf, Lambda] {
         let api = Api::start(platform, false);
-        let p = start(&survives_build(), &api, "starts_a_crashing_thread", &[]);
+        let p = start(&survives_for(platform), &api, "starts_a_crashing_thread", &[]);
         assert_eq!(api.ok(b"{}"), "started", "{platform:?}");
         let (status, stderr, _) = p.wait(Duration::from_secs(10));
         assert_eq!(status.signal(), Some(libc::SIGSEGV), "{platform:?}: {stderr}");

@@ -255,8 +255,10 @@ Options:
                       directory (repeatable; none: the built-in echo demo)
   --bootstrap FILE    package this binary, checked, as it is
   -o, --output ZIP    default function.zip
-  --minimal           the smallest runtime (no host-name resolution)
-  --pipeline          with the runtime's feature `pipeline`
+  --minimal           the smallest runtime (its platform's dialect alone)
+  --pipeline          with the runtime's feature `pipeline` (SCF only)
+  --features F,...    the runtime's features F too (`resolve`: host names;
+                      `lambda` on an SCF build: both dialects)
   --zopfli            compress with Zopfli
   --target T          x86_64-unknown-linux-musl (default) or aarch64-...
   --platform scf|lambda  where the zip goes (SCF: x86_64 only)
@@ -287,6 +289,7 @@ const OPTIONS: &[&str] = &[
     "bootstrap",
     "minimal",
     "pipeline",
+    "features",
     "target",
     "target-dir",
     "help",
@@ -487,6 +490,10 @@ fn cmd_package(args: Vec<OsString>, msg: &mut Msg) -> Result<ExitCode, Fatal> {
             "-o" | "--output" => a.output = Some(value(p, "--output")?.into()),
             "--minimal" | "--no-default-features" => a.minimal = true,
             "--pipeline" => a.pipeline = true,
+            "--features" => {
+                let v = value(p, "--features")?;
+                a.features.extend(v.split([',', ' ']).filter(|f| !f.is_empty()).map(String::from));
+            }
             "--zopfli" => a.zopfli = true,
             "--target" => {
                 let v = value(p, "--target")?;

@@ -195,6 +195,13 @@ fn cargo_toml(name: &str, a: &NewArgs) -> Result<String, Fatal> {
              serve = [\"scf-bootstrap/serve\"]\n",
         );
     }
+    if runtime::has_feature("resolve") && !others.iter().any(|f| f == "resolve") {
+        t.push_str(
+            "# Host names for the runtime API (neither platform passes one, so not a\n\
+             # default: the runtime's docs/platforms.md).\n\
+             resolve = [\"scf-bootstrap/resolve\"]\n",
+        );
+    }
     t.push_str("\n# A workspace of its own, wherever the directory is.\n[workspace]\n");
     for profile in ["release", "dev"] {
         if let Some(section) = runtime::profile(profile) {

@@ -44,6 +44,8 @@ pub struct PackageArgs {
     pub output: Option<PathBuf>,
     pub minimal: bool,
     pub pipeline: bool,
+    /// More of the runtime's features (`--features`).
+    pub features: Vec<String>,
     pub zopfli: bool,
     pub arch: Option<Arch>,
     pub platform: Option<Platform>,
@@ -51,10 +53,11 @@ pub struct PackageArgs {
     pub quiet: bool,
 }
 
-/// The runtime's cargo arguments for `platform`, `minimal` or not: none for
-/// its defaults; with platform features (`scf` and `lambda`), the one asked
-/// for and, unless minimal, the other defaults.
-fn runtime_features(platform: Platform, minimal: bool, pipeline: bool) -> Vec<String> {
+/// The runtime's cargo arguments for `platform`, `minimal` or not, with
+/// `extra` features: none for its defaults; with platform features (`scf`
+/// and `lambda`), the one asked for and, unless minimal, the other
+/// defaults.
+fn runtime_features(platform: Platform, minimal: bool, pipeline: bool, extra: &[String]) -> Vec<String> {
     let mut features: Vec<String> = Vec::new();
     let mut args = Vec::new();
     if runtime::has_feature("scf") && runtime::has_feature("lambda") {
@@ -73,6 +76,11 @@ fn runtime_features(platform: Platform, minimal: bool, pipeline: bool) -> Vec<St
     }
     if pipeline {
         features.push("pipeline".into());
+    }
+    for f in extra {
+        if !features.contains(f) {
+            features.push(f.clone());
+        }
     }
     if !features.is_empty() {
         args.extend(["--features".to_string(), features.join(",")]);
@@ -141,13 +149,20 @@ fn build(a: &PackageArgs, arch: Arch, platform: Platform) -> Result<Vec<u8>, Fat
         }
         let project = Project::find(Some(&manifest))?;
         let mut args: Vec<OsString> = vec!["--manifest-path".into(), manifest.clone().into()];
-        if project.has_platform_features() {
-            let features =
-                if a.minimal { project.minimal_args(platform) } else { project.feature_args(&[platform])? };
-            args.extend(features.into_iter().map(OsString::from));
-        } else if a.minimal {
-            args.push("--no-default-features".into());
+        // A crate without platform features builds as it is for its own
+        // platform and is refused for the other (feature_args says so).
+        let mut features =
+            if a.minimal { project.minimal_args(platform) } else { project.feature_args(&[platform])? };
+        for f in &a.features {
+            features = project.with_feature(features, f).map_err(|()| {
+                Fatal::new(format!(
+                    "--features {f}: package {} has no `{f}` feature: add {f} = [\"scf-bootstrap/{f}\"] to its \
+                     [features]",
+                    project.name
+                ))
+            })?;
         }
+        args.extend(features.into_iter().map(OsString::from));
         let target_dir = a.target_dir.clone().unwrap_or_else(|| project.target_dir.clone());
         let _lock = build_lock(&target_dir)?;
         // In the crate's directory, so that its .cargo/config.toml applies
@@ -194,7 +209,7 @@ fn build(a: &PackageArgs, arch: Arch, platform: Platform) -> Result<Vec<u8>, Fat
         }
     }
     let mut args: Vec<OsString> = ["-p", "scf-bootstrap", "--bin", "bootstrap"].map(OsString::from).to_vec();
-    args.extend(runtime_features(platform, a.minimal, a.pipeline).into_iter().map(OsString::from));
+    args.extend(runtime_features(platform, a.minimal, a.pipeline, &a.features).into_iter().map(OsString::from));
     let mut env = vec![("CARGO_TARGET_DIR", None)];
     env.push(("SCF_HANDLER_LIBS", (!libs.is_empty()).then(|| libs.join(":").into())));
     let _lock = build_lock(&target_dir)?;
@@ -206,13 +221,16 @@ pub fn run(a: &PackageArgs, msg: &Msg) -> Result<(), Fatal> {
     let arch = a.arch.unwrap_or(Arch::X86_64);
     let platform = a.platform.unwrap_or(Platform::Scf);
     platform.check_arch(arch, "--target").map_err(Fatal::new)?;
+    if a.pipeline && platform == Platform::Lambda {
+        return Err(Fatal::new("--pipeline: pipelining is SCF's (Lambda refuses it), not for --platform lambda"));
+    }
     let out = a.output.clone().unwrap_or_else(|| PathBuf::from("function.zip"));
     let with = if a.zopfli { Compressor::Zopfli } else { Compressor::Zlib };
     let how = Packing { arch, platform, with, msg };
     let packaged = if let Some(bin) = &a.bootstrap {
-        if !a.handlers.is_empty() || a.minimal || a.pipeline {
+        if !a.handlers.is_empty() || a.minimal || a.pipeline || !a.features.is_empty() {
             return Err(Fatal::new(
-                "--bootstrap packages a finished binary: it takes no --handler, --minimal or --pipeline",
+                "--bootstrap packages a finished binary: it takes no --handler, --minimal, --pipeline or --features",
             ));
         }
         let data = fs::read(bin).map_err(|_| Fatal::new(format!("no bootstrap at {}", bin.display())))?;
@@ -236,8 +254,8 @@ mod tests {
     /// defaults stand (every build speaks SCF).
     #[test]
     fn runtime_features_follow_the_carried_manifest() {
-        let scf = runtime_features(Platform::Scf, false, false);
-        let lambda = runtime_features(Platform::Lambda, false, true);
+        let scf = runtime_features(Platform::Scf, false, false, &[]);
+        let lambda = runtime_features(Platform::Lambda, false, true, &[]);
         if runtime::has_feature("scf") {
             assert!(scf.contains(&"--no-default-features".to_string()), "{scf:?}");
             let list = scf.last().unwrap();
@@ -246,7 +264,7 @@ mod tests {
         } else {
             assert!(scf.is_empty(), "{scf:?}");
             assert_eq!(lambda, ["--features", "pipeline"]);
-            assert_eq!(runtime_features(Platform::Scf, true, false), ["--no-default-features"]);
+            assert_eq!(runtime_features(Platform::Scf, true, false, &[]), ["--no-default-features"]);
         }
     }
 }

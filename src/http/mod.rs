@@ -1,12 +1,14 @@
-//! A blocking HTTP/1.1 client for exactly one peer, the SCF runtime API.
+//! A blocking HTTP/1.1 client for exactly one peer, a runtime API.
 //!
 //! It keeps one keep-alive TCP connection and reuses it for every request;
 //! the framing is done by the pure functions of [`wire`], and this module
-//! only moves bytes. A request goes out in one `sendmsg` whose iovecs are
-//! the route's request line (a constant), the Host line (joined once, on
-//! the first request), the body length and the body. Responses are read
-//! into one growable buffer that is reused for the life of the process, and
-//! bodies are handed out as slices of it.
+//! only moves bytes. A request comes as the pieces that, joined, make it
+//! (for SCF's routes: the constant request line, the Host line joined once
+//! at start, the body length and the body) and goes out in one `sendmsg`,
+//! whatever dialect built it. Responses are read into one growable buffer
+//! that is reused for the life of the process, and bodies and the fields a
+//! caller asked for ([`wire::Fields`]) are handed out as slices and spans
+//! of it.
 //!
 //! Failure policy:
 //! - a connection that was idle and has been closed by the peer (EOF or reset
@@ -28,8 +30,8 @@
 //!
 //! Pipelining (opt-in, see [`Client::request_then`]): a request may take
 //! the next one along in its `sendmsg`; its answer is then the next
-//! response on the connection, read by the next [`Client::request`] on
-//! that route without sending anything. Once the first answer is
+//! response on the connection, read by [`Client::request_sent`] without
+//! sending anything. Once the first answer is
 //! complete, the rules above hold for the second (a close before its
 //! first byte is the idle case: it is resent at once, once). Before that,
 //! nothing is resent: the peer may have read both, and resending the
@@ -44,8 +46,6 @@ pub mod wire;
 
 use crate::diag::{put, Arg, Line};
 use crate::sys::{self, Addrs, Buf, Errno, OwnedFd};
-use core::ops::Range;
-use wire::{Host, Route};
 
 /// How long connection failures and 5xx answers are retried before giving up.
 pub const RETRY_BUDGET_MS: u64 = 10_000;
@@ -97,32 +97,22 @@ pub enum Cause {
     Status(u16),
 }
 
-/// A received response: its status, its body (see [`Client::body`]) and the
-/// SCF context headers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A received response: its status and its body (see [`Client::body`]).
+/// Its other fields went to the caller's [`wire::Fields`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
-    body: Range<usize>,
-    pub context: wire::Context,
+    body: (usize, usize),
 }
 
-/// What one attempt sends: a route's constant line joined with the Host
-/// line, in five pieces (SCF), or, with the Lambda dialect built in, a line
-/// in pieces (Lambda's paths carry a prefix and the request id).
-#[derive(Clone, Copy)]
-enum Req<'r> {
-    Route(&'r wire::Route, &'r [u8]),
-    #[cfg(feature = "lambda")]
-    Parts(&'r [&'r [u8]], Option<&'r [&'r [u8]]>),
-}
-
-/// What an attempt does besides its own request: nothing, send the
-/// request on a route in the same write (pipelining), or nothing but read,
-/// its request having gone out with the one before.
+/// What an attempt does besides its own request: nothing, send a second
+/// request in the same write (pipelining), or nothing but read, its
+/// request having gone out with the one before.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Pipe {
+enum Pipe<'r> {
     Alone,
-    Then(&'static Route),
+    #[cfg_attr(not(feature = "pipeline"), allow(dead_code))]
+    Then(&'r [&'r [u8]]),
     Sent,
 }
 
@@ -142,19 +132,19 @@ enum Attempt {
     Fatal(Error),
 }
 
-/// What it takes to send one more request to the client's peer without
-/// the client: its kept connection (if open), the joined Host tail for
-/// [`wire::request`], and the addresses to connect to afresh. For
-/// [`crate::crash`], which posts a crash report from a signal handler and
-/// must not touch the client's buffers or its retry policy.
+/// What it takes to send one more message to the client's peer without
+/// the client: its kept connection (if open) and the addresses to connect
+/// to afresh. For [`crate::crash`], which posts a crash report from a
+/// signal handler and must not touch the client's buffers or its retry
+/// policy.
 #[derive(Clone, Copy)]
 pub struct Peer<'a> {
     pub conn: Option<&'a OwnedFd>,
-    pub tail: &'a [u8],
     pub addrs: &'a Addrs,
 }
 
-/// The client. `'b` is the lifetime of its buffers' initial memory.
+/// The client. `'b` is the lifetime of its receive buffer's initial memory
+/// and of the joined Host tail.
 pub struct Client<'b> {
     addrs: Addrs,
     conn: Option<OwnedFd>,
@@ -164,124 +154,95 @@ pub struct Client<'b> {
     rx: Buf<'b>,
     /// Bytes at the front of `rx` that belong to the last response.
     done: usize,
-    /// The Host value and what follows it ([`wire::host_tail`]), joined on
-    /// the first request.
-    tail: Buf<'b>,
-    host: Host<'b>,
+    /// The Host value and what follows it ([`wire::Tail`]).
+    tail: &'b [u8],
     /// An out-of-step connection was reported on stderr already.
     warned: bool,
-    /// The route whose request went out with the last one and whose
-    /// answer is still to be read from the connection.
-    pending: Option<&'static Route>,
-    /// Serving Lambda: the last response's Lambda context headers (`None`
-    /// for SCF, whose heads are not searched for them).
-    #[cfg(feature = "lambda")]
-    lambda: Option<wire::LambdaContext>,
+    /// A request went out with the last one, and its answer is still to
+    /// be read from the connection: where the first of its pieces starts
+    /// (see [`Client::request_then`]).
+    pending: Option<usize>,
 }
 
 impl<'b> Client<'b> {
-    /// A client for the peer at `addrs`, named `host` in requests; `tail`
-    /// is memory for the Host value and what follows it (a host name and
-    /// port fit in 300 bytes).
-    pub fn new(addrs: Addrs, host: Host<'b>, tail: Buf<'b>, rx: Buf<'b>) -> Client<'b> {
-        Client {
-            addrs,
-            conn: None,
-            reused: false,
-            rx,
-            done: 0,
-            tail,
-            host,
-            warned: false,
-            pending: None,
-            #[cfg(feature = "lambda")]
-            lambda: None,
-        }
+    /// A client for the peer at `addrs`, whose requests carry `tail` (see
+    /// [`Client::tail`]).
+    pub fn new(addrs: Addrs, tail: &'b [u8], rx: Buf<'b>) -> Client<'b> {
+        Client { addrs, conn: None, reused: false, rx, done: 0, tail, warned: false, pending: None }
     }
 
-    /// Has every response head searched for Lambda's context headers too
-    /// (see [`Client::lambda_context`]).
-    #[cfg(feature = "lambda")]
-    pub fn read_lambda_context(&mut self) {
-        self.lambda = Some(wire::LambdaContext::default());
-    }
-
-    /// The last response's Lambda context headers (all absent unless
-    /// [`Client::read_lambda_context`] was called).
-    #[cfg(feature = "lambda")]
-    pub fn lambda_context(&self) -> wire::LambdaContext {
-        self.lambda.unwrap_or_default()
-    }
-
-    /// Joins the Host value and what follows it (done by the first
-    /// request; earlier for a [`Peer`] that must post before any request).
-    #[inline(always)]
-    pub fn join_tail(&mut self) -> Result<(), Error> {
-        match self.tail.is_empty() {
-            true => self.join_tail_now(),
-            false => Ok(()),
-        }
-    }
-
-    #[cold]
-    fn join_tail_now(&mut self) -> Result<(), Error> {
-        for piece in wire::host_tail(&self.host) {
-            self.tail.extend(piece).map_err(|_| Error::NoMemory)?;
-        }
-        Ok(())
+    /// The joined Host value and what follows it, for the requests' pieces
+    /// (see [`wire::request`]). A borrow of the tail, not of the client.
+    pub fn tail(&self) -> &'b [u8] {
+        self.tail
     }
 
     /// The bytes of `r`'s body, valid until the next request.
     pub fn body(&self, r: &Response) -> &[u8] {
-        self.rx.as_slice().get(r.body.clone()).unwrap_or_default()
+        self.rx.as_slice().get(r.body.0..r.body.1).unwrap_or_default()
     }
 
-    /// A view of the connection and request pieces (see [`Peer`]).
+    /// A view of the connection and the addresses (see [`Peer`]).
     pub fn peer(&self) -> Peer<'_> {
-        Peer { conn: self.conn.as_ref(), tail: self.tail.as_slice(), addrs: &self.addrs }
+        Peer { conn: self.conn.as_ref(), addrs: &self.addrs }
     }
 
-    /// The whole receive buffer (for context header ranges), mutable so the
-    /// runtime can NUL-terminate the request id in place.
-    pub fn buffer_mut(&mut self) -> &mut [u8] {
+    /// The whole receive buffer: what the spans of the last head's fields
+    /// (see [`wire::Fields`]) point into, valid until the next request.
+    pub fn received(&self) -> &[u8] {
+        self.rx.as_slice()
+    }
+
+    /// The same, mutable, so that a caller can NUL-terminate or unfold a
+    /// field's value in place.
+    pub fn received_mut(&mut self) -> &mut [u8] {
         self.rx.as_mut_slice()
     }
 
-    /// Sends one request on `route` and reads its response, with the retry
-    /// policy in the module docs. `body` is sent on routes that take one.
-    pub fn request(&mut self, route: &Route, body: &[u8]) -> Result<Response, Error> {
-        let pipe = self.take_pending(Some(route));
-        self.send(Req::Route(route, body), pipe)
+    /// Sends one request, `pieces` joined, and reads its response, with the
+    /// retry policy in the module docs; the head's fields go to `fields`.
+    /// If the request went out with the last one (see
+    /// [`Client::request_then`]), its answer is read without sending it
+    /// again.
+    pub fn request<F: wire::Fields>(&mut self, pieces: &[&[u8]], fields: &mut F) -> Result<Response, Error> {
+        let pipe = self.take_pending(pieces);
+        self.send(pieces, pipe, fields)
     }
 
-    /// [`Client::request`] on `route` with the request on `then` (without
-    /// a body) in the same `sendmsg`; returns the first answer. The second
-    /// is read by the next [`Client::request`] on `then`, which sends
-    /// nothing if the connection it went out on is still open (any other
-    /// request drops that connection first).
+    /// [`Client::request`] with the request `then` in the same `sendmsg`;
+    /// returns the first answer. The second is read by the next
+    /// [`Client::request`] of the same pieces, which sends nothing if the
+    /// connection it went out on is still open (any other request drops
+    /// that connection first).
     ///
     /// Nothing is resent: a failure that would be retried (a connection
     /// closed or broken before the first answer, a 5xx) is returned at
     /// once as [`Error::Unreachable`], because the peer may have read both
     /// requests. Only the caller can tell whether the first still needs
     /// sending (SCF: by what `then`, a `/next`, now brings).
-    pub fn request_then(&mut self, route: &Route, body: &[u8], then: &'static Route) -> Result<Response, Error> {
-        let pipe = match self.take_pending(Some(route)) {
+    #[cfg(feature = "pipeline")]
+    pub fn request_then<F: wire::Fields>(
+        &mut self,
+        pieces: &[&[u8]],
+        then: &[&[u8]],
+        fields: &mut F,
+    ) -> Result<Response, Error> {
+        let pipe = match self.take_pending(pieces) {
             Pipe::Sent => Pipe::Sent,
             _ => Pipe::Then(then),
         };
-        self.send(Req::Route(route, body), pipe)
+        self.send(pieces, pipe, fields)
     }
 
-    /// How the next request on `route` (`None`: not a [`Route`]) goes out:
-    /// its answer may already be on its way. A request other than the one
-    /// that went out with the last drops that connection, so that the
-    /// unread answer is not taken for its own.
+    /// How the request `pieces` goes out: its answer may already be on its
+    /// way (the same first piece, a constant line, as the request that went
+    /// out with the last). Any other request drops that connection, so that
+    /// the unread answer is not taken for its own.
     #[inline(always)]
-    fn take_pending(&mut self, route: Option<&Route>) -> Pipe {
+    fn take_pending(&mut self, pieces: &[&[u8]]) -> Pipe<'static> {
         match self.pending.take() {
             None => Pipe::Alone,
-            Some(p) if Some(p) == route => Pipe::Sent,
+            Some(p) if pieces.first().map(|f| f.as_ptr() as usize) == Some(p) => Pipe::Sent,
             Some(_) => {
                 self.conn = None;
                 Pipe::Alone
@@ -289,26 +250,15 @@ impl<'b> Client<'b> {
         }
     }
 
-    /// Sends one request whose line comes in pieces (see
-    /// [`wire::request_parts`]; `body` is `None` for a request without
-    /// one) and reads its response, with the same retry policy as
-    /// [`Client::request`].
-    #[cfg(feature = "lambda")]
-    pub fn request_parts(&mut self, line: &[&[u8]], body: Option<&[&[u8]]>) -> Result<Response, Error> {
-        let pipe = self.take_pending(None);
-        self.send(Req::Parts(line, body), pipe)
-    }
-
-    /// Both kinds of request: one call of [`Client::attempt`], so that it
+    /// Every kind of request: one call of [`Client::attempt`], so that it
     /// is inlined into the retry loop (a second call site would keep it a
     /// function, and its response would be copied out of each call).
     /// `pipe` applies to the first attempt only; a pipelined attempt is
     /// not retried (see [`Client::request_then`]).
-    fn send(&mut self, req: Req, mut pipe: Pipe) -> Result<Response, Error> {
-        self.join_tail()?;
+    fn send<F: wire::Fields>(&mut self, pieces: &[&[u8]], mut pipe: Pipe, fields: &mut F) -> Result<Response, Error> {
         self.with_retries(|c| {
             let p = core::mem::replace(&mut pipe, Pipe::Alone);
-            c.attempt(req, p).map_err(|e| match (p, e) {
+            c.attempt(pieces, p, fields).map_err(|e| match (p, e) {
                 (Pipe::Then(_), Attempt::Stale(c) | Attempt::Retry(c)) => Attempt::Fatal(Error::Unreachable(c)),
                 (_, e) => e,
             })
@@ -380,7 +330,7 @@ impl<'b> Client<'b> {
     }
 
     /// One try: the request (with `pipe`'s), then the response.
-    fn attempt(&mut self, req: Req, pipe: Pipe) -> Result<Response, Attempt> {
+    fn attempt<F: wire::Fields>(&mut self, pieces: &[&[u8]], pipe: Pipe, fields: &mut F) -> Result<Response, Attempt> {
         self.rx.consume(self.done);
         self.done = 0;
         // Bytes left over are the start of the answer already asked for
@@ -398,35 +348,22 @@ impl<'b> Client<'b> {
         let reused = self.reused;
         let failed = |c| if reused { Attempt::Stale(c) } else { Attempt::Retry(c) };
         let fd = self.conn.as_ref().ok_or(Attempt::Retry(Cause::Closed))?;
-        let mut digits = itoa::Buffer::new();
-        let sent = match (req, pipe) {
-            (_, Pipe::Sent) => Ok(()),
-            (Req::Route(route, body), Pipe::Then(then)) => {
-                let [a, b, c, d, e] = wire::request(route, self.tail.as_slice(), &mut digits, body);
-                let mut none = itoa::Buffer::new();
-                let [f, g, h, ..] = wire::request(then, self.tail.as_slice(), &mut none, b"");
-                sys::send_all(fd, [a, b, c, d, e, f, g, h])
+        let sent = match pipe {
+            Pipe::Sent => Ok(()),
+            Pipe::Then(then) => {
+                let mut both: [&[u8]; wire::PIECES] = [b""; wire::PIECES];
+                both.iter_mut().zip(pieces.iter().chain(then)).for_each(|(d, s)| *d = s);
+                sys::send_all(fd, &both)
             }
-            (Req::Route(route, body), _) => {
-                sys::send_all(fd, wire::request(route, self.tail.as_slice(), &mut digits, body))
-            }
-            #[cfg(feature = "lambda")]
-            (Req::Parts(line, body), _) => {
-                let mut pieces: [&[u8]; wire::REQUEST_PIECES] = [b""; wire::REQUEST_PIECES];
-                let n = wire::request_parts(&mut pieces, line, self.tail.as_slice(), &mut digits, body);
-                sys::send_all_in(fd, pieces.get_mut(..n).unwrap_or_default())
-            }
+            Pipe::Alone => sys::send_all(fd, pieces),
         };
         sent.map_err(|e| failed(Cause::Send(e)))?;
 
         // Read until a final (non-1xx) head is complete.
         let mut received = false;
         let head = loop {
-            #[cfg(feature = "lambda")]
-            let parsed = wire::parse_head_in(self.rx.as_mut_slice(), self.lambda.as_mut());
-            #[cfg(not(feature = "lambda"))]
-            let parsed = wire::parse_head(self.rx.as_mut_slice());
-            let parsed = parsed.map_err(|e| Attempt::Fatal(Error::Malformed(e)))?;
+            let parsed =
+                wire::parse_head(self.rx.as_slice(), fields).map_err(|e| Attempt::Fatal(Error::Malformed(e)))?;
             match wire::head_step(parsed.as_ref().map(|h| (h.status, h.len)), self.rx.len()).map_err(fault)? {
                 wire::HeadStep::Skip(n) => self.rx.consume(n),
                 // (`parsed` is a head here: that is what Final says.)
@@ -458,7 +395,7 @@ impl<'b> Client<'b> {
             // Each read but an until-close body's takes a failed read for
             // the close (the framer then says whether the body was whole).
             let (grow, read_error_is_close) = match framer.step(region, closed).map_err(fault)? {
-                wire::BodyStep::Done { len, end } => break (start..start + len, start + end),
+                wire::BodyStep::Done { len, end } => break ((start, start + len), start + end),
                 wire::BodyStep::Need(n) => {
                     // Straight into memory of the body's size: a 6 MB
                     // event takes 6 MB, not the next power of two.
@@ -486,9 +423,9 @@ impl<'b> Client<'b> {
         // The second request's answer follows on this connection, if it
         // stays open.
         if let (Pipe::Then(then), Some(_)) = (pipe, &self.conn) {
-            self.pending = Some(then);
+            self.pending = then.first().map(|f| f.as_ptr() as usize);
         }
-        Ok(Response { status: head.status, body, context: head.context })
+        Ok(Response { status: head.status, body })
     }
 
     /// Drops a connection on which the peer sent more than was asked for.

@@ -70,60 +70,53 @@ pub enum Framing {
     UntilClose,
 }
 
-/// A numeric context header (`memory_limit_in_mb`, `time_limit_in_ms`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "lambda", derive(Default))]
+/// A numeric header value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Num {
-    #[cfg_attr(feature = "lambda", default)]
+    #[default]
     Absent,
     Value(u64),
     /// Present but not a decimal number that fits in 64 bits.
     Invalid,
 }
 
-/// SCF's context headers of a `/next` response, as offsets into the
-/// buffer the head was parsed from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Context {
-    pub request_id: Option<Range<usize>>,
-    pub memory_limit_mb: Num,
-    pub time_limit_ms: Num,
-}
-
-/// Lambda's six context headers (`Lambda-Runtime-*`), matched only when
-/// the caller asks for them ([`parse_head_in`]): SCF's heads pay nothing
-/// for them.
-#[cfg(feature = "lambda")]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LambdaContext {
-    /// `Lambda-Runtime-Aws-Request-Id`
-    pub request_id: Option<Span>,
-    /// `Lambda-Runtime-Deadline-Ms`
-    pub deadline_ms: Num,
-    /// `Lambda-Runtime-Invoked-Function-Arn`
-    pub function_arn: Option<Span>,
-    /// `Lambda-Runtime-Trace-Id`
-    pub trace_id: Option<Span>,
-    /// `Lambda-Runtime-Client-Context`
-    pub client_context: Option<Span>,
-    /// `Lambda-Runtime-Cognito-Identity`
-    pub cognito_identity: Option<Span>,
+impl Num {
+    /// A present value: a decimal number, or invalid.
+    pub fn parse(value: &[u8]) -> Num {
+        parse_decimal(value).map_or(Num::Invalid, Num::Value)
+    }
 }
 
 /// Where a header value lies in the buffer its head was parsed from, in
 /// 32 bits a side (a head is at most 1 MiB, far below 4 GiB).
-#[cfg(feature = "lambda")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Span {
     pub start: u32,
     pub end: u32,
 }
 
-#[cfg(feature = "lambda")]
 impl Span {
     pub fn range(self) -> Range<usize> {
         self.start as usize..self.end as usize
     }
+}
+
+/// What a caller reads of a response head besides its framing (the
+/// dialects' context headers): every field that the framing does not use
+/// is offered to it, in order. Generic, so that the matching is inlined
+/// into the parsing loop.
+pub trait Fields {
+    /// Forgets the fields of the last head (called before each head).
+    fn clear(&mut self);
+    /// Offers the field `name: value`; `at` is where `value` lies in the
+    /// buffer the head was parsed from, to be read after the parse.
+    fn field(&mut self, name: &[u8], value: &[u8], at: Span);
+}
+
+/// Reads no fields (for heads whose fields nobody needs).
+impl Fields for () {
+    fn clear(&mut self) {}
+    fn field(&mut self, _: &[u8], _: &[u8], _: Span) {}
 }
 
 /// A parsed response head.
@@ -135,35 +128,18 @@ pub struct Head {
     pub framing: Framing,
     /// Whether the connection may carry another request afterwards.
     pub keep_alive: bool,
-    pub context: Context,
 }
 
-/// Parses the response head at the start of `buf`. `Ok(None)` means the head
-/// is not complete yet: read more and call again with the longer buffer.
+/// Parses the response head at the start of `buf`, offering its other
+/// fields to `fields` (cleared first). `Ok(None)` means the head is not
+/// complete yet: read more and call again with the longer buffer.
 ///
 /// Obsolete line folding (RFC 9112, 5.2) is accepted: a field value may
 /// continue on lines that start with a blank. httparse leaves the fold's
-/// bytes in the value; the values read here are tokens and numbers, for
-/// which a fold is only blank space, and the request id, whose folds are
-/// replaced in `buf` itself (hence `&mut`): it stays a slice of the head,
-/// and heads without folds are not touched.
-// With `lambda`, the client calls parse_head_in; this stays for the tests
-// and the fuzz targets.
-#[cfg_attr(all(feature = "lambda", not(any(test, fuzzing))), allow(dead_code))]
-pub fn parse_head(buf: &mut [u8]) -> Result<Option<Head>, Error> {
-    parse_head_in(
-        buf,
-        #[cfg(feature = "lambda")]
-        None,
-    )
-}
-
-/// [`parse_head`], also filling `lambda` (cleared first) with Lambda's
-/// context headers when given.
-pub fn parse_head_in(
-    buf: &mut [u8],
-    #[cfg(feature = "lambda")] mut lambda: Option<&mut LambdaContext>,
-) -> Result<Option<Head>, Error> {
+/// bytes in the value; the framing's values are tokens and numbers, for
+/// which a fold is only blank space (a caller that reads a value as it is
+/// can [`unfold`] it in place).
+pub fn parse_head<F: Fields>(buf: &[u8], fields: &mut F) -> Result<Option<Head>, Error> {
     // Left uninitialised: httparse fills only what it parses, so a head of
     // ten fields costs ten, not a 8 KiB clear of all 256 slots per response.
     let mut headers = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
@@ -184,16 +160,12 @@ pub fn parse_head_in(
     let mut chunked = None;
     let mut close = false;
     let mut keep_alive_token = false;
-    let mut context = Context { request_id: None, memory_limit_mb: Num::Absent, time_limit_ms: Num::Absent };
-    #[cfg(feature = "lambda")]
-    if let Some(l) = lambda.as_deref_mut() {
-        *l = LambdaContext::default();
-    }
+    fields.clear();
     let base = buf.as_ptr() as usize;
     for h in res.headers.iter() {
         let name = h.name.as_bytes();
         // Dispatch on the length first: one comparison per field instead of
-        // six (this loop runs for every field of every response).
+        // three (this loop runs for every field of every response).
         let is = |want: &[u8]| eq_lowercase(name, want);
         match name.len() {
             14 if is(b"content-length") => {
@@ -219,25 +191,13 @@ pub fn parse_head_in(
                     keep_alive_token |= t.eq_ignore_ascii_case(b"keep-alive");
                 }
             }
-            10 if is(b"request_id") => {
-                // The value borrows from buf: turn it into an offset range.
-                let start = h.value.as_ptr() as usize - base;
-                context.request_id = Some(start..start + h.value.len());
-            }
-            18 if is(b"memory_limit_in_mb") => {
-                context.memory_limit_mb = parse_decimal(h.value).map_or(Num::Invalid, Num::Value)
-            }
-            16 if is(b"time_limit_in_ms") => {
-                context.time_limit_ms = parse_decimal(h.value).map_or(Num::Invalid, Num::Value)
-            }
-            #[cfg(feature = "lambda")]
             _ => {
-                if let Some(l) = lambda.as_deref_mut() {
-                    lambda_field(l, name, h.value, base);
-                }
+                // The value borrows from buf: as an offset range it
+                // outlives the parse.
+                let start = h.value.as_ptr() as usize - base;
+                let at = Span { start: start as u32, end: (start + h.value.len()) as u32 };
+                fields.field(name, h.value, at);
             }
-            #[cfg(not(feature = "lambda"))]
-            _ => {}
         }
     }
 
@@ -250,35 +210,7 @@ pub fn parse_head_in(
         (None, None) => Framing::UntilClose,
     };
     let keep_alive = !close && (!http10 || keep_alive_token) && framing != Framing::UntilClose;
-    // Only a folded value holds a line feed (httparse refuses one anywhere
-    // else in a field value).
-    if let Some(r) = context.request_id.as_mut() {
-        if let Some(v) = buf.get_mut(r.clone()).filter(|v| memchr::memchr(b'\n', v).is_some()) {
-            r.end = r.start + unfold(v);
-        }
-    }
-    Ok(Some(Head { status, len, framing, keep_alive, context }))
-}
-
-/// Stores `value` (a slice of the head at `base`) if `name` is one of
-/// Lambda's context headers.
-#[cfg(feature = "lambda")]
-fn lambda_field(l: &mut LambdaContext, name: &[u8], value: &[u8], base: usize) {
-    let is = |want: &[u8]| eq_lowercase(name, want);
-    // The value borrows from buf: as an offset range it outlives the parse.
-    let start = value.as_ptr() as usize - base;
-    let span = Some(Span { start: start as u32, end: (start + value.len()) as u32 });
-    match name.len() {
-        29 if is(b"lambda-runtime-aws-request-id") => l.request_id = span,
-        26 if is(b"lambda-runtime-deadline-ms") => {
-            l.deadline_ms = parse_decimal(value).map_or(Num::Invalid, Num::Value)
-        }
-        35 if is(b"lambda-runtime-invoked-function-arn") => l.function_arn = span,
-        23 if is(b"lambda-runtime-trace-id") => l.trace_id = span,
-        29 if is(b"lambda-runtime-client-context") => l.client_context = span,
-        31 if is(b"lambda-runtime-cognito-identity") => l.cognito_identity = span,
-        _ => {}
-    }
+    Ok(Some(Head { status, len, framing, keep_alive }))
 }
 
 /// Replaces each obsolete line fold in a field value, with the blanks
@@ -314,7 +246,7 @@ pub fn unfold(v: &mut [u8]) -> usize {
 /// letter case. Cheaper than `eq_ignore_ascii_case`, which folds both sides:
 /// eight bytes at a time (see [`fold8`]), the rest one by one.
 #[inline(never)]
-fn eq_lowercase(name: &[u8], want: &[u8]) -> bool {
+pub fn eq_lowercase(name: &[u8], want: &[u8]) -> bool {
     if name.len() != want.len() {
         return false;
     }
@@ -456,46 +388,13 @@ impl BodyFramer {
     }
 }
 
-/// One runtime-API endpoint as the client sends it. The request line and
-/// the `Host: ` field name are joined at compile time by `route!`, so the
-/// only part of a request head made at run time is the Host value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Route {
-    /// `METHOD PATH HTTP/1.1\r\nHost: `
-    pub line: &'static str,
-    /// Requests carry a body and its `Content-Length` (POST).
-    pub with_body: bool,
-}
-
-/// `route!(GET "/path")` or `route!(POST "/path")`: a [`Route`] constant.
-macro_rules! route {
-    (GET $path:literal) => {
-        $crate::http::wire::Route { line: concat!("GET ", $path, " HTTP/1.1\r\nHost: "), with_body: false }
-    };
-    (POST $path:literal) => {
-        $crate::http::wire::Route { line: concat!("POST ", $path, " HTTP/1.1\r\nHost: "), with_body: true }
-    };
-}
-pub(crate) use route;
-
-/// What follows the path in a [`Route`]'s line.
-const AFTER_PATH: &str = " HTTP/1.1\r\nHost: ";
-
-impl Route {
-    /// `METHOD PATH`, for messages (the front of the line).
-    pub fn name(&self) -> &'static str {
-        let line = self.line;
-        line.get(..line.len().saturating_sub(AFTER_PATH.len())).unwrap_or(line)
-    }
-}
-
 const LENGTH_FIELD: &[u8] = b"\r\nContent-Length: ";
 
 /// The value of a request's Host header, `host:port`, with brackets around
 /// an IPv6 address: kept as the pieces that, joined, make it (the host and
 /// port borrowed from the environment), so that nothing is formatted twice.
 /// Kept joinable rather than as its parts: rebuilding the pieces at each
-/// use cost 180 to 490 bytes of code.
+/// use cost 180 to 490 bytes of code. Joined, it is a [`host_tail`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Host<'a> {
     pieces: [&'a [u8]; 4],
@@ -521,50 +420,44 @@ impl<'a> Host<'a> {
     }
 }
 
-/// The Host value and the field that follows it, to be joined once and
-/// passed to every [`request`]: `HOST\r\nContent-Length: `.
+/// The longest host a Host value takes (a DNS name's limit; longer
+/// settings are refused before they get here).
+pub const MAX_HOST: usize = 255;
+
+/// Room for a joined [`host_tail`]: a host of up to [`MAX_HOST`] bytes, in
+/// brackets, with a port of up to five digits and the field.
+pub const TAIL_ROOM: usize = 2 + MAX_HOST + 2 + 5 + LENGTH_FIELD.len();
+
+/// The Host value and the field that follows it, to be joined once (into
+/// [`TAIL_ROOM`] bytes) and put in every request: `HOST\r\nContent-Length: `.
 pub fn host_tail<'a>(host: &Host<'a>) -> [&'a [u8]; 5] {
     let [h0, h1, h2, h3] = host.pieces();
     [h0, h1, h2, h3, LENGTH_FIELD]
 }
 
-/// A whole request on `route`, as pieces for one vectored write: the
-/// route's line, `tail` (the joined [`host_tail`], cut short after the Host
-/// line when there is no body), then the length's digits, the blank line
-/// and `body` (ignored on a route without a body).
-pub fn request<'a>(route: &Route, tail: &'a [u8], digits: &'a mut itoa::Buffer, body: &'a [u8]) -> [&'a [u8]; 5] {
-    if route.with_body {
-        [route.line.as_bytes(), tail, digits.format(body.len()).as_bytes(), b"\r\n\r\n", body]
-    } else {
-        // `HOST\r\n` and the blank line.
-        let host_line = tail.len().saturating_sub(LENGTH_FIELD.len() - 2);
-        [route.line.as_bytes(), &tail[..host_line], b"\r\n", b"", b""]
-    }
+/// The front of a joined [`host_tail`] without the length field: `HOST\r\n`,
+/// for a request without a body (a blank line follows).
+pub fn host_line(tail: &[u8]) -> &[u8] {
+    tail.get(..tail.len().saturating_sub(LENGTH_FIELD.len() - 2)).unwrap_or_default()
 }
 
-/// The most pieces a request line may come in, with any header fields
-/// that go before `Host` (Lambda: the method, the path prefix, the path up
-/// to the request id, the id, the rest of the path and a field name, the
-/// field's value, and `\r\nHost: `).
-#[cfg(feature = "lambda")]
-pub const LINE_PIECES: usize = 7;
-/// The most pieces a request body may come in (Lambda's error JSON).
-#[cfg(feature = "lambda")]
-pub const BODY_PIECES: usize = 5;
+/// The most pieces a [`message`] comes in: what one `sendmsg` takes.
+pub const PIECES: usize = 16;
 
-/// A request whose line is not one constant (Lambda's paths carry a prefix
-/// and the request id), as pieces for one vectored write, written into
-/// `out` (returns how many): `line` (its pieces joined make `METHOD PATH
-/// HTTP/1.1\r\n`, any further fields, and `Host: `), then `tail` as in
-/// [`request`], then, for a request with a body, its length's digits, the
-/// blank line and the body's pieces. Empty pieces are skipped by the write.
-#[cfg(feature = "lambda")]
-pub fn request_parts<'a>(
-    out: &mut [&'a [u8]; REQUEST_PIECES],
-    line: &[&'a [u8]],
-    tail: &'a [u8],
+/// A message whose head (a request line or a status line, and fields) is
+/// given in pieces that end with `Content-Length: `, as pieces for one
+/// vectored write, written into `out`: the head, the body's length, the
+/// blank line, the body's pieces. Returns how many; pieces past
+/// [`PIECES`] are left out (callers pass fewer). Empty pieces are skipped
+/// by the write.
+// Unused in a build without crash reports that speaks SCF only (SCF's
+// requests are `scf::request`'s constant heads).
+#[allow(dead_code)]
+pub fn message<'a>(
+    out: &mut [&'a [u8]; PIECES],
+    head: &[&'a [u8]],
     digits: &'a mut itoa::Buffer,
-    body: Option<&[&'a [u8]]>,
+    body: &[&'a [u8]],
 ) -> usize {
     let mut n = 0;
     let mut push = |p: &'a [u8]| {
@@ -573,25 +466,12 @@ pub fn request_parts<'a>(
             n += 1;
         }
     };
-    line.iter().for_each(|p| push(p));
-    match body {
-        Some(body) => {
-            push(tail);
-            push(digits.format(body.iter().map(|p| p.len()).sum::<usize>()).as_bytes());
-            push(b"\r\n\r\n");
-            body.iter().for_each(|p| push(p));
-        }
-        None => {
-            push(&tail[..tail.len().saturating_sub(LENGTH_FIELD.len() - 2)]);
-            push(b"\r\n");
-        }
-    }
+    head.iter().for_each(|p| push(p));
+    push(digits.format(body.iter().map(|p| p.len()).sum::<usize>()).as_bytes());
+    push(b"\r\n\r\n");
+    body.iter().for_each(|p| push(p));
     n
 }
-
-/// Room for the pieces of any request ([`request_parts`]).
-#[cfg(feature = "lambda")]
-pub const REQUEST_PIECES: usize = LINE_PIECES + 3 + BODY_PIECES;
 
 /// The longest chunk-size line accepted, extensions included.
 pub const MAX_CHUNK_LINE: usize = 4096;
@@ -766,31 +646,26 @@ mod tests {
     use super::*;
 
     fn head(s: &str) -> Result<Option<Head>, Error> {
-        parse_head(&mut s.as_bytes().to_vec())
+        parse_head(s.as_bytes(), &mut ())
     }
 
     #[test]
-    fn request_heads() {
-        let req = |r: Route, h: Host, body: &[u8]| {
-            let tail = host_tail(&h).concat();
-            let out = request(&r, &tail, &mut itoa::Buffer::new(), body).concat();
-            String::from_utf8(out).unwrap()
-        };
-        assert_eq!(
-            req(route!(GET "/runtime/invocation/next"), Host::new(b"127.0.0.1", false, b"9001"), b"ignored"),
-            "GET /runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n\r\n"
-        );
-        assert_eq!(
-            req(route!(POST "/runtime/init/ready"), Host::new(b"::1", true, b"80"), b" "),
-            "POST /runtime/init/ready HTTP/1.1\r\nHost: [::1]:80\r\nContent-Length: 1\r\n\r\n "
-        );
-        let big = req(route!(POST "/x"), Host::new(b"h", false, b"1"), &vec![7; 6291456]);
-        let head = "POST /x HTTP/1.1\r\nHost: h:1\r\nContent-Length: 6291456\r\n\r\n";
-        assert!(big.starts_with(head) && big.len() == head.len() + 6291456, "{}", &big[..60]);
-        assert_eq!(
-            req(route!(POST "/x"), Host::new(b"h", false, b"1"), b""),
-            "POST /x HTTP/1.1\r\nHost: h:1\r\nContent-Length: 0\r\n\r\n"
-        );
+    fn tails_and_messages() {
+        let longest = [b'h'; MAX_HOST];
+        for (host, want) in [
+            (Host::new(b"127.0.0.1", false, b"9001"), "127.0.0.1:9001\r\nContent-Length: ".to_string()),
+            (Host::new(b"::1", true, b"80"), "[::1]:80\r\nContent-Length: ".to_string()),
+            (Host::new(&longest, true, b"65535"), format!("[{}]:65535\r\nContent-Length: ", "h".repeat(MAX_HOST))),
+        ] {
+            let tail = host_tail(&host).concat();
+            assert!(tail.len() <= TAIL_ROOM);
+            assert_eq!(String::from_utf8_lossy(&tail), want);
+            assert_eq!(host_line(&tail), want.strip_suffix("Content-Length: ").unwrap().as_bytes());
+        }
+        let mut out: [&[u8]; PIECES] = [b""; PIECES];
+        let mut digits = itoa::Buffer::new();
+        let n = message(&mut out, &[b"HTTP/1.1 500 Oops\r\n", b"Content-Length: "], &mut digits, &[b"ab", b"", b"c"]);
+        assert_eq!(out[..n].concat(), b"HTTP/1.1 500 Oops\r\nContent-Length: 3\r\n\r\nabc");
         // Before the endpoint is known, messages show no host at all.
         assert_eq!(Host::none().pieces().concat(), b"");
     }
@@ -922,50 +797,51 @@ mod tests {
         }
     }
 
-    #[test]
-    fn context_headers_match_case_insensitively_and_in_full() {
-        for (name_id, name_mem, name_time) in [
-            ("request_id", "memory_limit_in_mb", "time_limit_in_ms"),
-            ("Request_Id", "Memory_Limit_In_Mb", "Time_Limit_In_Ms"),
-            ("REQUEST_ID", "MEMORY_LIMIT_IN_MB", "TIME_LIMIT_IN_MS"),
-        ] {
-            let text = format!(
-                "HTTP/1.1 200 OK\r\nrequest_idx: wrong\r\nx-request_id: wrong\r\n{name_id}: abc-123\r\n\
-                 {name_mem}: 128\r\n{name_time}: 3000\r\nContent-Length: 0\r\n\r\n"
-            );
-            let h = head(&text).unwrap().unwrap();
-            assert_eq!(&text[h.context.request_id.clone().unwrap()], "abc-123");
-            assert_eq!(h.context.memory_limit_mb, Num::Value(128));
-            assert_eq!(h.context.time_limit_ms, Num::Value(3000));
+    /// A sink that records every field offered, as the dialects' do.
+    #[derive(Default)]
+    struct Recorded(Vec<(String, String, Span)>);
+
+    impl Fields for Recorded {
+        fn clear(&mut self) {
+            self.0.clear();
         }
-        let h = head("HTTP/1.1 200 OK\r\ntime_limit_in_ms: soon\r\n\r\n").unwrap().unwrap();
-        assert_eq!(
-            (h.context.request_id, h.context.memory_limit_mb, h.context.time_limit_ms),
-            (None, Num::Absent, Num::Invalid)
-        );
+        fn field(&mut self, name: &[u8], value: &[u8], at: Span) {
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            self.0.push((text(name), text(value), at));
+        }
     }
 
-    /// RFC 9112, 5.2: each obs-fold is read as a space. The request id
-    /// stays a range of the (rewritten) head; the other values are read
-    /// through the fold.
+    #[test]
+    fn fields_other_than_the_framing_are_offered_in_order_with_their_spans() {
+        let text = "HTTP/1.1 200 OK\r\nrequest_id: abc-123\r\nContent-Length: 0\r\nX-Y:  z \r\n\
+                    Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let mut f = Recorded::default();
+        let err = parse_head(text.as_bytes(), &mut f).unwrap_err();
+        assert_eq!(err, Error::LengthAndEncoding);
+        let text = text.replace("Transfer-Encoding: chunked\r\n", "");
+        parse_head(text.as_bytes(), &mut f).unwrap().unwrap();
+        let got: Vec<(&str, &str, &str)> =
+            f.0.iter().map(|(n, v, at)| (n.as_str(), v.as_str(), &text[at.range()])).collect();
+        assert_eq!(got, [("request_id", "abc-123", "abc-123"), ("X-Y", "z", "z")]);
+        // Each head starts afresh.
+        parse_head(b"HTTP/1.1 204 No Content\r\n\r\n", &mut f).unwrap().unwrap();
+        assert!(f.0.is_empty());
+    }
+
+    /// RFC 9112, 5.2: each obs-fold is read as a space. The framing's
+    /// values are read through the fold; a value a caller takes as it is
+    /// is unfolded in place (`unfold`).
     #[test]
     fn obsolete_line_folding_is_read_as_a_space() {
         let text = "HTTP/1.1 200 OK\r\nx-note: a\r\n b\r\nrequest_id: abc \r\n \r\n\tdef\r\n\
-                    memory_limit_in_mb:\r\n 128\r\ntime_limit_in_ms: 30\r\n 00\r\n\
                     Connection: keep-alive,\r\n close\r\nContent-Length:\r\n\t5\r\n\r\nhello";
-        let mut buf = text.as_bytes().to_vec();
-        let h = parse_head(&mut buf).unwrap().unwrap();
-        assert_eq!(&buf[h.context.request_id.clone().unwrap()], b"abc def");
-        assert_eq!(h.context.memory_limit_mb, Num::Value(128));
-        // "30 00" is not a number.
-        assert_eq!(h.context.time_limit_ms, Num::Invalid);
+        let mut f = Recorded::default();
+        let h = parse_head(text.as_bytes(), &mut f).unwrap().unwrap();
         assert_eq!((h.framing, h.keep_alive), (Framing::Length(5), false));
-        assert_eq!(&buf[h.len..], b"hello");
-        // A head without folds is left as it was.
-        let plain = b"HTTP/1.1 200 OK\r\nrequest_id: a b\r\n\r\n".to_vec();
-        let mut buf = plain.clone();
-        let h = parse_head(&mut buf).unwrap().unwrap();
-        assert_eq!((&buf[h.context.request_id.unwrap()], &buf), (&b"a b"[..], &plain));
+        assert_eq!(&text[h.len..], "hello");
+        let mut id = text.as_bytes()[f.0[1].2.range()].to_vec();
+        let n = unfold(&mut id);
+        assert_eq!(&id[..n], b"abc def");
         for (value, want) in [
             (&b"a\r\n b"[..], &b"a b"[..]),
             (b"a \t\n\t\t b", b"a b"),

@@ -65,7 +65,7 @@ pub fn package_target_dir(args: &[&str]) -> PathBuf {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match *a {
-            "--handler" | "--target" => {
+            "--handler" | "--target" | "--platform" | "--features" => {
                 key.push('-');
                 key.push_str(it.next().unwrap_or(&""));
             }
@@ -205,13 +205,33 @@ pub fn build(b: &Build) -> PathBuf {
     dest
 }
 
-/// The default (echo demo) release build.
+/// The default (echo demo) release build: SCF's bootstrap.
 pub fn demo() -> PathBuf {
     build(&Build { name: "demo", ..Default::default() })
 }
 
-/// The demo built with the cargo feature `pipeline` as well
-/// (docs/platforms.md, "Pipelining").
+/// The cargo features of the Lambda variant (what `scripts/package
+/// --platform lambda` builds): Lambda's dialect and crash reports alone.
+pub const LAMBDA: &str = "lambda,crash";
+
+/// The Lambda variant of the build `name` with `handlers`.
+pub fn lambda_build(name: &str, handlers: &[&str]) -> PathBuf {
+    build(&Build { name, handlers, no_default_features: true, features: LAMBDA, ..Default::default() })
+}
+
+/// The echo demo, Lambda variant.
+pub fn lambda_demo() -> PathBuf {
+    lambda_build("lambda-demo", &[])
+}
+
+/// The echo demo with both dialects (`--features lambda` on top of the
+/// default): the one bootstrap for either platform, chosen at start.
+pub fn both_demo() -> PathBuf {
+    build(&Build { name: "demo-both", features: "lambda", ..Default::default() })
+}
+
+/// The demo built with the cargo feature `pipeline` as well (docs/platforms.md,
+/// "Pipelining").
 pub fn pipelined_demo() -> PathBuf {
     build(&Build { name: "demo-pipeline", features: "pipeline", ..Default::default() })
 }
@@ -355,8 +375,14 @@ pub fn spawn_no_core(bin: &Path, env: &[(&str, &str)]) -> Proc {
 /// --release` for x86_64 musl, in target/it/<its folder name>. Returns
 /// its `bootstrap`.
 pub fn build_crate(dir: &str) -> PathBuf {
+    build_crate_as(dir, "", &[])
+}
+
+/// [`build_crate`] with cargo arguments `args` (features), in a target
+/// directory of its own named after `tag`.
+pub fn build_crate_as(dir: &str, tag: &str, args: &[&str]) -> PathBuf {
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    let name = Path::new(dir).file_name().unwrap();
+    let name = Path::new(dir).file_name().unwrap().to_string_lossy().into_owned() + tag;
     let target = target_it().join(name);
     fs::create_dir_all(target_it()).unwrap();
     let lock = File::create(target_it().join(".build-lock")).unwrap();
@@ -365,6 +391,7 @@ pub fn build_crate(dir: &str) -> PathBuf {
         .current_dir(root())
         .args(["build", "--quiet", "--release", "--target", X86_64, "--manifest-path"])
         .arg(root().join(dir).join("Cargo.toml"))
+        .args(args)
         .arg("--target-dir")
         .arg(&target)
         .env_remove("SCF_HANDLER_LIBS")

@@ -77,21 +77,22 @@ const fn size_only(id: &'static str, label: &'static str) -> Contender {
 pub const CONTENDERS: [Contender; 7] = [
     contender("floor", "floor (C, raw syscalls)", Role::Floor, &["bootstrap"]),
     contender("bootstrap", "scf-bootstrap, default", Role::Ours, &["bootstrap"]),
-    contender("bootstrap-small", "scf-bootstrap, --no-default-features", Role::Ours, &["bootstrap"]),
+    contender("bootstrap-small", "scf-bootstrap, minimal (no crash reports)", Role::Ours, &["bootstrap"]),
     contender("tencent_scf", "tencent_scf 0.1.3", Role::TencentScf, &["bootstrap"]),
     contender("bash-curl", "guide's bash + curl", Role::BashCurl, &["bootstrap", "index.sh"]),
     size_only("bootstrap-aarch64", "scf-bootstrap, default, aarch64"),
-    size_only("bootstrap-small-aarch64", "scf-bootstrap, --no-default-features, aarch64"),
+    size_only("bootstrap-small-aarch64", "scf-bootstrap, minimal, aarch64"),
 ];
 
-/// AWS Lambda's contenders. The minimal build (`--no-default-features`)
-/// has no Lambda dialect, so it is not one of them.
+/// AWS Lambda's contenders. Ours is the Lambda variant (`--no-default-features
+/// --features lambda,crash`); the minimal build is SCF's, so it is not one
+/// of them.
 pub const LAMBDA_CONTENDERS: [Contender; 5] = [
     contender("floor", "floor (C, raw syscalls, Lambda dialect)", Role::Floor, &["bootstrap"]),
-    contender("bootstrap", "scf-bootstrap, default", Role::Ours, &["bootstrap"]),
+    contender("bootstrap", "scf-bootstrap, Lambda variant", Role::Ours, &["bootstrap"]),
     contender("lambda_runtime", "lambda_runtime 0.14 (Rust, tokio)", Role::LambdaRuntime, &["bootstrap"]),
     contender("awslambdaric", "awslambdaric 4.2.2 (Python)", Role::PythonRic, &[]),
-    size_only("bootstrap-aarch64", "scf-bootstrap, default, aarch64"),
+    size_only("bootstrap-aarch64", "scf-bootstrap, Lambda variant, aarch64"),
 ];
 
 /// The contenders of a platform.

@@ -253,7 +253,7 @@ pub fn markdown(cs: &[Contender], m: &[Measured], ctx: &Context) -> String {
              \"ready\" below is the first `/next`; the six context headers, `Content-Type: application/json`, \
              results under the request id, `202 Accepted`). `lambda_runtime` and `awslambdaric` send the echo \
              JSON-encoded, as they send every result; the peer expects each contender's own form byte for byte. \
-             The minimal build (`--no-default-features`) has no Lambda dialect and is not a contender here.\n"
+             Ours is the Lambda variant (`--no-default-features --features lambda,crash`); the minimal build is SCF's and is not a contender here.\n"
         );
     }
     let _ = writeln!(w, "![Cold start and zip size per contender]({})\n", file_names(d).1);
