@@ -210,6 +210,12 @@ pub fn parse_head<F: Fields>(buf: &[u8], fields: &mut F) -> Result<Option<Head>,
         (None, None) => Framing::UntilClose,
     };
     let keep_alive = !close && (!http10 || keep_alive_token) && framing != Framing::UntilClose;
+    // httparse takes any three digits; RFC 9110, 15, says those outside
+    // 100 to 599 are invalid (`000` would have been taken for a final
+    // answer, `099` for an interim one).
+    if !(100..=599).contains(&status) {
+        return Err(Error::Head("invalid status code"));
+    }
     Ok(Some(Head { status, len, framing, keep_alive }))
 }
 
@@ -764,6 +770,7 @@ mod tests {
             ("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", 200, Length(0), false),
             ("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", 200, Length(0), true),
             ("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n\r\nno", 500, Length(2), true),
+            ("HTTP/1.1 599 Last\r\nContent-Length: 0\r\n\r\n", 599, Length(0), true),
         ];
         for (text, status, framing, keep) in cases {
             let h = head(text).unwrap().unwrap_or_else(|| panic!("partial: {text:?}"));
@@ -782,6 +789,10 @@ mod tests {
             ("garbage\r\n\r\n", Error::Head("not an HTTP/1.x status line")),
             ("HTTP/2 200 OK\r\n\r\n", Error::Head("not an HTTP/1.x status line")),
             ("HTTP/1.1 2x0 OK\r\n\r\n", Error::Head("invalid status code")),
+            ("HTTP/1.1 000 Zero\r\n\r\n", Error::Head("invalid status code")),
+            ("HTTP/1.1 099 Low\r\nContent-Length: 0\r\n\r\n", Error::Head("invalid status code")),
+            ("HTTP/1.1 600 High\r\nContent-Length: 0\r\n\r\n", Error::Head("invalid status code")),
+            ("HTTP/1.1 999 High\r\n\r\n", Error::Head("invalid status code")),
             ("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", Error::BadContentLength),
             ("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", Error::BadContentLength),
             ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", Error::BadContentLength),
