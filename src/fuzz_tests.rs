@@ -66,6 +66,10 @@ pub fn response_head(input: &[u8]) -> Verdict {
         // bytes and the one after it change.
         for r in &spans.0 {
             assert!(r.start <= r.end && r.end < h.len, "{r:?} outside a head of {}", h.len);
+            // No blank around a value: `text::parse_digits` takes the
+            // numbers as they are.
+            let v = &input[r.clone()];
+            assert_eq!(crate::text::trim(v), v, "a value with blanks around it");
             let mut buf = input.to_vec();
             let at = wire::Span { start: r.start as u32, end: r.end as u32 };
             let c = crate::dialect::terminate(&mut buf, Some(at)).expect("a value inside the buffer");

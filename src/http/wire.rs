@@ -5,7 +5,7 @@
 //! Every function here works on byte slices only, so it can be unit-tested
 //! and fuzzed without a socket.
 
-use crate::text::{parse_decimal, trim};
+use crate::text::{parse_digits, trim};
 use core::mem::MaybeUninit;
 use core::ops::Range;
 
@@ -81,9 +81,10 @@ pub enum Num {
 }
 
 impl Num {
-    /// A present value: a decimal number, or invalid.
+    /// A present value as httparse hands it over (no blanks around it): a
+    /// decimal number, or invalid.
     pub fn parse(value: &[u8]) -> Num {
-        parse_decimal(value).map_or(Num::Invalid, Num::Value)
+        parse_digits(value).map_or(Num::Invalid, Num::Value)
     }
 }
 
@@ -169,7 +170,7 @@ pub fn parse_head<F: Fields>(buf: &[u8], fields: &mut F) -> Result<Option<Head>,
         let is = |want: &[u8]| eq_lowercase(name, want);
         match name.len() {
             14 if is(b"content-length") => {
-                let n = parse_decimal(h.value).ok_or(Error::BadContentLength)?;
+                let n = parse_digits(h.value).ok_or(Error::BadContentLength)?;
                 if length.is_some_and(|l| l != n) {
                     return Err(Error::BadContentLength);
                 }
@@ -759,6 +760,10 @@ mod tests {
         let cases: &[(&str, u16, Framing, bool)] = &[
             ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", 200, Length(5), true),
             ("HTTP/1.1 200 OK\r\ncontent-length:  7 \r\n\r\n", 200, Length(7), true),
+            // Folds before and after the number (httparse drops them with
+            // the blanks: the value is the digits alone).
+            ("HTTP/1.1 200 OK\r\nContent-Length:\r\n 3\r\n\r\n", 200, Length(3), true),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 4\t\r\n \r\n\r\n", 200, Length(4), true),
             ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 200, Length(5), true),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 200, Chunked, true),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding:  Chunked \r\n\r\n", 200, Chunked, true),
