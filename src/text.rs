@@ -18,6 +18,9 @@ pub fn trim(mut s: &[u8]) -> &[u8] {
 
 /// A non-empty decimal number that fits in a u64, with optional surrounding
 /// blanks (an environment setting, a resolv.conf option).
+// Unused in the SCF build without `resolve` or `serve` (its numbers are all
+// field values: `parse_digits`).
+#[allow(dead_code)]
 pub fn parse_decimal(v: &[u8]) -> Option<u64> {
     parse_digits(trim(v))
 }
