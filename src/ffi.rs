@@ -509,10 +509,10 @@ impl Message for WriteError {
 
 /// A handler's error that writes its own message, as bytes: what a Rust
 /// handler's `Err` may be instead of a [`core::fmt::Display`] type.
-/// [`handler!`] writes an error that is a `Message` with
+/// [`handler!`](crate::handler!) writes an error that is a `Message` with
 /// [`Message::write_message`], and any other through its `Display`, which
-/// takes `core::fmt`'s formatting machinery into the binary (about 700
-/// bytes) the first time a handler needs it. [`WriteError`] is both, and
+/// takes `core::fmt`'s formatting machinery (`core::fmt::write`, the
+/// `Formatter`) into the binary the first time a handler needs it. [`WriteError`] is both, and
 /// written as a `Message`, with the same text.
 pub trait Message {
     /// Writes the message into `out`, whose body has been reset. A write
