@@ -34,6 +34,15 @@ pub const MAX_HEADERS: usize = 100;
 /// it; it is answered `413`.
 pub const MAX_EVENT: usize = crate::ffi::MAX_RESPONSE;
 
+/// How long the server waits for the rest of a request head once it has
+/// started reading one (a client that connects and stalls is not read
+/// until it sends: see the driver), before answering `408` and closing.
+pub const HEAD_TIMEOUT_MS: u64 = 5000;
+
+/// How long a request body may pause (no bytes arriving) before the
+/// server answers `408` and closes.
+pub const BODY_IDLE_MS: u64 = 5000;
+
 /// One piece of the invocation context a platform sends as a request
 /// header. The discriminant indexes [`Dialect::names`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +87,9 @@ impl Field {
         Field::TriggerSource,
     ];
 
-    /// Whether the value is a credential, which no message may show.
+    /// Whether the value is a credential, which no message may show. (The
+    /// driver shows no header at all; the tests hold it to this list.)
+    #[cfg_attr(not(test), allow(dead_code))]
     pub const fn is_secret(self) -> bool {
         matches!(self, Field::SecretId | Field::SecretKey | Field::SessionToken)
     }
@@ -165,6 +176,12 @@ pub enum Refusal {
     Expectation,
     /// `501`: a transfer coding other than a lone `chunked`.
     UnsupportedCoding,
+    /// `408`: a head not complete within [`HEAD_TIMEOUT_MS`] of the
+    /// server starting to wait for it, or a body that paused for
+    /// [`BODY_IDLE_MS`].
+    Timeout,
+    /// `503`: no memory to receive the event.
+    NoMemory,
 }
 
 impl Refusal {
@@ -180,10 +197,13 @@ impl Refusal {
             Refusal::TooLarge => (413, b"HTTP/1.1 413 Content Too Large\r\n"),
             Refusal::Expectation => (417, b"HTTP/1.1 417 Expectation Failed\r\n"),
             Refusal::UnsupportedCoding => (501, b"HTTP/1.1 501 Not Implemented\r\n"),
+            Refusal::Timeout => (408, b"HTTP/1.1 408 Request Timeout\r\n"),
+            Refusal::NoMemory => (503, b"HTTP/1.1 503 Service Unavailable\r\n"),
         }
     }
 
-    /// The status code.
+    /// The status code (for tests and tools: the driver sends the line).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn status(self) -> u16 {
         self.status_parts().0
     }
@@ -207,6 +227,10 @@ impl Refusal {
             Refusal::TooLarge => "event larger than 6 MB (6291456 bytes)",
             Refusal::Expectation => "expectation failed: only Expect: 100-continue is understood",
             Refusal::UnsupportedCoding => "transfer coding not implemented: only a lone chunked is decoded",
+            Refusal::Timeout => {
+                "request timeout: a head takes at most 5000 ms, and a body may pause for at most 5000 ms"
+            }
+            Refusal::NoMemory => "no memory to receive the event",
         }
     }
 }
@@ -441,7 +465,10 @@ pub enum Answer {
     /// `500`: the handler's error message is the body.
     HandlerError,
     /// `500` with `Connection: close`: the crash line is the body, and the
-    /// process dies after writing it.
+    /// process dies after writing it. (The crash report writes it from
+    /// [`CRASH_HEAD`], from a signal handler; this is the same answer, as
+    /// the tests compare.)
+    #[cfg_attr(not(test), allow(dead_code))]
     Crash,
     /// The request's refusal; its message is the body.
     Refused(Refusal),
@@ -482,6 +509,17 @@ pub fn answer_head<'a>(
     };
     ([status, fields, LENGTH, digits.format(body_len).as_bytes(), end], keep)
 }
+
+/// The head of a crash report's answer, for a crash report's post
+/// (`crash::Post::head`): a `500` that closes the connection, up to its
+/// body's length (the report's writer adds the length and the body, the
+/// crash line). What [`answer_head`] writes for [`Answer::Crash`], with
+/// the fields in the order a post needs them.
+pub const CRASH_HEAD: [&[u8]; 3] = [
+    b"HTTP/1.1 500 Internal Server Error\r\n",
+    b"Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n",
+    LENGTH,
+];
 
 /// A refusal's whole answer (head and one-line body), as pieces, for the
 /// request it refuses (`None` when no head could be parsed).
@@ -658,6 +696,8 @@ mod tests {
             (Refusal::TooLarge, 413),
             (Refusal::Expectation, 417),
             (Refusal::UnsupportedCoding, 501),
+            (Refusal::Timeout, 408),
+            (Refusal::NoMemory, 503),
         ];
         for (r, status) in all {
             assert_eq!(r.status(), status, "{r:?}");
@@ -669,6 +709,9 @@ mod tests {
         assert!(Refusal::HeadTooLarge.message().contains(&MAX_HEAD.to_string()));
         assert!(Refusal::TooManyHeaders.message().contains(&MAX_HEADERS.to_string()));
         assert!(Refusal::TooLarge.message().contains(&MAX_EVENT.to_string()));
+        let timeout = Refusal::Timeout.message();
+        assert!(timeout.contains(&format!("head takes at most {HEAD_TIMEOUT_MS} ms")), "{timeout}");
+        assert!(timeout.contains(&format!("pause for at most {BODY_IDLE_MS} ms")), "{timeout}");
         assert!(Refusal::NotFound.message().contains(core::str::from_utf8(SCF.path).unwrap()));
     }
 
@@ -806,6 +849,25 @@ mod tests {
         assert!(head.starts_with("HTTP/1.1 413 Content Too Large\r\n"), "{head}");
         assert!(head.ends_with(&format!("Content-Length: {}\r\nConnection: close", body.len())), "{head}");
         assert_eq!(body, "event larger than 6 MB (6291456 bytes)\n");
+    }
+
+    /// A crash report's post writes the same answer as [`Answer::Crash`]'s
+    /// head: the same status and fields (in the order a post needs, the
+    /// length last), so a client reads the same.
+    #[test]
+    fn the_crash_post_head_is_the_crash_answer() {
+        let mut digits = itoa::Buffer::new();
+        let keep = ok(&format!("{POST}\r\n"));
+        let (pieces, keep_open) = answer_head(Answer::Crash, Some(&keep), 40, &mut digits);
+        let fields = |head: String| {
+            let mut lines: Vec<String> = head.split("\r\n").map(String::from).collect();
+            lines[1..].sort();
+            lines
+        };
+        let post = joined(&CRASH_HEAD) + "40\r\n\r\n";
+        assert_eq!(fields(post), fields(joined(&pieces)));
+        assert!(!keep_open);
+        assert!(joined(&CRASH_HEAD).ends_with("Content-Length: "));
     }
 
     #[test]
