@@ -39,11 +39,14 @@
 //!   are served in order, after it;
 //! - a request that cannot be served gets one answer, a 4xx or 5xx whose
 //!   body is a one-line reason ([`wire::Refusal`]), and then the connection
-//!   is closed, never read again: after a framing error the bytes that
-//!   follow cannot be trusted to start a request. The close is a lingering
-//!   one (the write side shut, what the client still sends read and dropped
-//!   for up to [`LINGER_MS`], then the close), so that the answer is not
-//!   lost to a reset from unread data; the server then goes on;
+//!   is closed, never read again for a request: after a framing error the
+//!   bytes that follow cannot be trusted to start one. The close is a
+//!   lingering one, so that the answer is not lost to a reset from unread
+//!   data: the write side is shut at once, and the connection stays in the
+//!   table, what the client still sends read and dropped as it comes (as
+//!   any connection is read, between events), until the client closes (or
+//!   the slot is needed: a draining connection is the first to go); the
+//!   server goes on at once;
 //! - a client that closes before its request is complete gets no answer;
 //! - `Expect: 100-continue` is answered `100 Continue` only when the request
 //!   is acceptable and none of its body has arrived yet
@@ -96,9 +99,6 @@ pub const MAX_CONNS: usize = 32;
 /// How long an answer's write may make no progress (a client that stopped
 /// reading) before the connection is dropped.
 pub const SEND_IDLE_MS: u64 = 5000;
-
-/// How long a refused request's connection is drained before it is closed.
-pub const LINGER_MS: u64 = 2000;
 
 /// The kernel's queue of connections not yet accepted.
 const BACKLOG: c_int = 128;
@@ -206,7 +206,8 @@ enum After {
     Keep,
     /// Done with: close it.
     Close,
-    /// Refused: the answer is sent; drain, then close ([`linger`]).
+    /// Refused: the answer is sent; shut its write side and drain it
+    /// until the client closes.
     Linger,
 }
 
@@ -222,7 +223,8 @@ struct Server<'b, 't, 'u> {
     listener: OwnedFd,
     conns: [Option<OwnedFd>; MAX_CONNS],
     /// When each connection was last served (`tick`), to close the idle
-    /// longest when all are open.
+    /// longest when all are open; 0 for one being drained (the first to
+    /// go), which is never read for a request again.
     used: [u64; MAX_CONNS],
     tick: u64,
     /// An accept failure was told on stderr.
@@ -251,20 +253,32 @@ impl Server<'_, '_, '_> {
         }
     }
 
-    /// Serves connection `i`, which `poll` found readable.
+    /// Serves connection `i`, which `poll` found readable: its requests,
+    /// or, for one being drained, what it sent, dropped.
     fn serve_conn(&mut self, i: usize) {
         let Some(conn) = self.conns.get_mut(i).and_then(Option::take) else { return };
         self.rx.clear();
-        match self.exchange(&conn) {
-            After::Keep => {
-                self.tick += 1;
-                if let (Some(slot), Some(used)) = (self.conns.get_mut(i), self.used.get_mut(i)) {
-                    *slot = Some(conn);
-                    *used = self.tick;
+        let draining = self.used.get(i) == Some(&0);
+        let used = match draining {
+            true => match self.rx.read_from(&conn) {
+                Ok(n) if n > 0 => 0,
+                _ => return,
+            },
+            false => match self.exchange(&conn) {
+                After::Keep => {
+                    self.tick += 1;
+                    self.tick
                 }
-            }
-            After::Close => drop(conn),
-            After::Linger => linger(conn),
+                After::Close => return,
+                After::Linger => {
+                    sys::shutdown_write(&conn);
+                    0
+                }
+            },
+        };
+        if let (Some(slot), Some(u)) = (self.conns.get_mut(i), self.used.get_mut(i)) {
+            *slot = Some(conn);
+            *u = used;
         }
     }
 
@@ -486,26 +500,6 @@ fn context<'a>(meta: &Meta, received: &'a [u8], strings: Option<&[Option<Range<u
 /// A crash report's body: its line, as it is (see [`crate::crash::Body`]).
 fn crash_body<'l>(line: &'l [u8], _: &'l mut [u8; BODY_ROOM]) -> [&'l [u8]; 5] {
     [line, b"", b"", b"", b""]
-}
-
-/// Closes a refused request's connection without losing the answer to a
-/// reset: the write side is shut (the client reads the answer, then the
-/// end), and what it still sends is read and dropped until it closes, for
-/// up to [`LINGER_MS`].
-#[cold]
-fn linger(conn: OwnedFd) {
-    sys::shutdown_write(&conn);
-    let until = sys::monotonic_ms() + LINGER_MS;
-    let mut sink = [0u8; 4096];
-    loop {
-        let left = until.saturating_sub(sys::monotonic_ms());
-        if left == 0 || !sys::poll_in(&conn, left as i32) {
-            return;
-        }
-        if !matches!(sys::read(&conn, &mut sink), Ok(n) if n > 0) {
-            return;
-        }
-    }
 }
 
 #[cfg(test)]

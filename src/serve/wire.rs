@@ -933,6 +933,11 @@ mod tests {
         let chunk = format!("100000\r\n{}\r\n", "e".repeat(1 << 20));
         text += &chunk.repeat(7);
         assert_eq!(body(&text, 1 << 16), Err(Some(Refusal::TooLarge)));
+        // And when all of it, its end included, comes in one read.
+        text += "0\r\n\r\n";
+        assert_eq!(body(&text, text.len()), Err(Some(Refusal::TooLarge)));
+        let exact = format!("{POST}Transfer-Encoding: chunked\r\n\r\n600000\r\n{}\r\n0\r\n\r\n", "e".repeat(MAX_EVENT));
+        assert_eq!(body(&exact, exact.len()).map(|b| b.len()), Ok(MAX_EVENT));
         assert_eq!(body_refusal(Fault::TooLarge(1)), Some(Refusal::TooLarge));
     }
 
