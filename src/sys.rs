@@ -530,9 +530,11 @@ mod server {
     pub fn poll_readable(listener: &OwnedFd, conns: &[Option<OwnedFd>]) -> u64 {
         let none = libc::pollfd { fd: -1, events: 0, revents: 0 };
         let mut fds = [none; MAX_POLLED + 1];
-        let n = conns.len().min(MAX_POLLED) + 1;
+        // Up to the last open connection: the usual one or two.
+        let n = conns.iter().take(MAX_POLLED).rposition(Option::is_some).map_or(1, |i| i + 2);
         let on = |fd: &OwnedFd| libc::pollfd { fd: fd.0, events: libc::POLLIN, revents: 0 };
-        for (p, fd) in fds.iter_mut().zip(core::iter::once(Some(listener)).chain(conns.iter().map(Option::as_ref))) {
+        let all = core::iter::once(Some(listener)).chain(conns.iter().map(Option::as_ref));
+        for (p, fd) in fds.iter_mut().zip(all).take(n) {
             // A negative descriptor is skipped by the kernel.
             *p = fd.map_or(none, on);
         }
