@@ -241,8 +241,7 @@ pub fn serves(bin: &Path) -> Result<(), String> {
                 }
                 let first = err.lines().next().unwrap_or("nothing on stderr");
                 break Err(format!(
-                    "`bootstrap serve` exited ({status}: {first:?}) before listening: this runtime does not serve \
-                     image functions yet (its push mode is the cargo feature `serve`); no image written"
+                    "`bootstrap serve` exited ({status}: {first:?}) before listening; no image written"
                 ));
             }
             Ok(None) if Instant::now() > deadline => {

@@ -86,7 +86,7 @@ use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
 use core::mem::MaybeUninit;
 use core::ops::Range;
-use wire::{Answer, BodyStep, Field, Num, Refusal, Request};
+use wire::{Answer, BodyStep, Field, Refusal, Request};
 
 /// Where `bootstrap serve` listens unless `SCF_BOOTSTRAP_LISTEN` says
 /// otherwise: SCF's port on every address ("0.0.0.0:9000 or *:9000").
@@ -336,13 +336,6 @@ impl Server<'_, '_, '_> {
     /// reads its body, calls the handler, answers. `Ok(keep)`: answered,
     /// and whether the connection stays open.
     fn request(&mut self, conn: &OwnedFd, req: &Request) -> Result<bool, End> {
-        for (n, name) in
-            [(req.context.memory_mb, "invalid X-Scf-Memory"), (req.context.timeout_ms, "invalid X-Scf-Timeout")]
-        {
-            if n == Num::Invalid {
-                return Err(End::Refuse(Refusal::Malformed(name)));
-            }
-        }
         if wire::send_continue(req, self.rx.len() - req.len) {
             sys::send_all(conn, &[wire::CONTINUE]).map_err(|_| End::Close)?;
         }
@@ -358,13 +351,13 @@ impl Server<'_, '_, '_> {
         let strings = [Field::RequestId, Field::FunctionName, Field::Namespace, Field::FunctionVersion, Field::Region]
             .map(&mut c_string);
         let deadline_ms = match req.context.timeout_ms {
-            Num::Value(ms) => sys::realtime_ms().saturating_add(ms),
-            _ => 0,
+            0 => 0,
+            ms => sys::realtime_ms().saturating_add(ms),
         };
         let received = self.rx.as_slice();
         let ctx = RawContext {
-            memory_limit_mb: number(req.context.memory_mb),
-            time_limit_ms: number(req.context.timeout_ms),
+            memory_limit_mb: req.context.memory_mb,
+            time_limit_ms: req.context.timeout_ms,
             deadline_ms,
             ..context(&self.meta, received, Some(&strings))
         };
@@ -459,14 +452,6 @@ impl Server<'_, '_, '_> {
             Some(slot) => *slot = None,
             None => sys::sleep_ms(10),
         }
-    }
-}
-
-/// A header's number, or 0 when it is absent (invalid ones are refused).
-fn number(n: Num) -> u64 {
-    match n {
-        Num::Value(v) => v,
-        _ => 0,
     }
 }
 

@@ -14,7 +14,8 @@
 //!
 //! Every function here works on byte slices only and allocates nothing.
 
-pub use crate::http::wire::{BodyFramer, BodyStep, Fault, Framing, Num};
+use crate::http::wire::eq_lowercase;
+pub use crate::http::wire::{BodyFramer, BodyStep, Fault, Framing};
 use crate::text::{parse_decimal, trim};
 use core::mem::MaybeUninit;
 use core::ops::Range;
@@ -42,6 +43,10 @@ pub const HEAD_TIMEOUT_MS: u64 = 5000;
 /// How long a request body may pause (no bytes arriving) before the
 /// server answers `408` and closes.
 pub const BODY_IDLE_MS: u64 = 5000;
+
+/// Why a request whose memory size or timeout header is not a decimal
+/// number is refused.
+pub const INVALID_NUMBER: &str = "invalid memory size or timeout header: not a decimal number";
 
 /// One piece of the invocation context a platform sends as a request
 /// header. The discriminant indexes [`Dialect::names`].
@@ -139,10 +144,10 @@ struct Span {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Context {
     spans: [Option<Span>; FIELDS],
-    /// [`Field::MemoryMb`] as a number.
-    pub memory_mb: Num,
-    /// [`Field::TimeoutMs`] as a number.
-    pub timeout_ms: Num,
+    /// [`Field::MemoryMb`] as a number (0: not sent).
+    pub memory_mb: u64,
+    /// [`Field::TimeoutMs`] as a number (0: not sent).
+    pub timeout_ms: u64,
 }
 
 impl Context {
@@ -287,11 +292,11 @@ pub fn parse_request(buf: &[u8], dialect: &Dialect) -> Result<Option<Request>, R
     let mut close = false;
     let mut keep_alive_token = false;
     let mut expects_continue = false;
-    let mut context = Context { spans: [None; FIELDS], memory_mb: Num::Absent, timeout_ms: Num::Absent };
+    let mut context = Context { spans: [None; FIELDS], memory_mb: 0, timeout_ms: 0 };
     let base = buf.as_ptr() as usize;
     for h in req.headers.iter() {
         let name = h.name.as_bytes();
-        let is = |want: &[u8]| name.eq_ignore_ascii_case(want);
+        let is = |want: &[u8]| eq_lowercase(name, want);
         match name.len() {
             14 if is(b"content-length") => {
                 // A list of equal values ("5, 5") is one length (RFC 9110, 8.6).
@@ -310,14 +315,14 @@ pub fn parse_request(buf: &[u8], dialect: &Dialect) -> Result<Option<Request>, R
             }
             10 if is(b"connection") => {
                 for t in h.value.split(|&b| b == b',').map(trim) {
-                    close |= t.eq_ignore_ascii_case(b"close");
-                    keep_alive_token |= t.eq_ignore_ascii_case(b"keep-alive");
+                    close |= eq_lowercase(t, b"close");
+                    keep_alive_token |= eq_lowercase(t, b"keep-alive");
                 }
             }
             6 if is(b"expect") => {
                 // HTTP/1.0 clients cannot expect anything (RFC 9110, 10.1.1).
                 if !http10 {
-                    if !trim(h.value).eq_ignore_ascii_case(b"100-continue") {
+                    if !eq_lowercase(trim(h.value), b"100-continue") {
                         return Err(Refusal::Expectation);
                     }
                     expects_continue = true;
@@ -335,10 +340,12 @@ pub fn parse_request(buf: &[u8], dialect: &Dialect) -> Result<Option<Request>, R
                     if let Some(slot) = context.spans.get_mut(field as usize) {
                         *slot = Some(span);
                     }
-                    let number = || parse_decimal(h.value).map_or(Num::Invalid, Num::Value);
+                    // A number the handler cannot be given: the request is
+                    // faulty (the platform always sends decimal ones).
+                    let number = || parse_decimal(h.value).ok_or(Refusal::Malformed(INVALID_NUMBER));
                     match field {
-                        Field::MemoryMb => context.memory_mb = number(),
-                        Field::TimeoutMs => context.timeout_ms = number(),
+                        Field::MemoryMb => context.memory_mb = number()?,
+                        Field::TimeoutMs => context.timeout_ms = number()?,
                         _ => {}
                     }
                 }
@@ -393,7 +400,7 @@ enum Codings {
 
 impl Codings {
     fn then(self, coding: &[u8]) -> Codings {
-        match (self, coding.eq_ignore_ascii_case(b"chunked")) {
+        match (self, eq_lowercase(coding, b"chunked")) {
             (Codings::None, true) => Codings::Chunked,
             (_, true) => Codings::Other,
             (_, false) => Codings::NotFinal,
@@ -404,9 +411,8 @@ impl Codings {
 /// The path of a request target: the origin form up to any query, also
 /// out of an absolute-form target (`http://host/path?q`, RFC 9112, 3.2.2).
 fn origin_path(target: &[u8]) -> &[u8] {
-    let scheme = [&b"http://"[..], b"https://"]
-        .into_iter()
-        .find(|s| target.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
+    let scheme =
+        [&b"http://"[..], b"https://"].into_iter().find(|s| target.get(..s.len()).is_some_and(|p| eq_lowercase(p, s)));
     let target = match scheme {
         // From the first '/' after the authority; none: the empty path.
         Some(s) => {
@@ -745,17 +751,20 @@ mod tests {
             assert_eq!(got(f), Some(w), "{f:?}");
             assert_eq!(Field::ALL[f as usize], f);
         }
-        assert_eq!((r.context.memory_mb, r.context.timeout_ms), (Num::Value(512), Num::Value(300000)));
+        assert_eq!((r.context.memory_mb, r.context.timeout_ms), (512, 300000));
         let secret: Vec<Field> = Field::ALL.into_iter().filter(|f| f.is_secret()).collect();
         assert_eq!(secret, [Field::SecretId, Field::SecretKey, Field::SessionToken]);
         // Blanks around a value are not part of it.
         let text = format!("{POST}X-Scf-Request-Id: \t abc \t \r\nX-Scf-Memory: 64 \r\n\r\n");
         let r = ok(&text);
         assert_eq!(&text[r.context.get(Field::RequestId).unwrap()], "abc");
-        assert_eq!(r.context.memory_mb, Num::Value(64));
-        // Absent, invalid, repeated.
-        let r = ok(&format!("{POST}X-Scf-Timeout: soon\r\nX-Scf-Name: a\r\nX-Scf-Name: b\r\n\r\n"));
-        assert_eq!((r.context.memory_mb, r.context.timeout_ms), (Num::Absent, Num::Invalid));
+        assert_eq!(r.context.memory_mb, 64);
+        // Absent, repeated, invalid.
+        let r = ok(&format!("{POST}X-Scf-Timeout: 0\r\nX-Scf-Name: a\r\nX-Scf-Name: b\r\n\r\n"));
+        assert_eq!((r.context.memory_mb, r.context.timeout_ms), (0, 0));
+        for bad in ["X-Scf-Timeout: soon", "X-Scf-Memory: -1", "x-scf-memory: 1e3", "X-Scf-Timeout:"] {
+            assert_eq!(parse(&format!("{POST}{bad}\r\n\r\n")), Err(Refusal::Malformed(INVALID_NUMBER)), "{bad}");
+        }
         assert_eq!(r.context.get(Field::RequestId), None);
         assert!(r.context.get(Field::FunctionName).is_some_and(|s| s.len() == 1));
         // Every name of the table is lowercase, distinct and one of SCF's.
@@ -775,7 +784,7 @@ mod tests {
         let text = "POST /invoke HTTP/1.1\r\nHost: h\r\nx-fc-request-id: r1\r\nX-Fc-Function-Memory: 256\r\n\r\n";
         let r = parse_request(text.as_bytes(), &fc).unwrap().unwrap();
         assert_eq!(&text[r.context.get(Field::RequestId).unwrap()], "r1");
-        assert_eq!(r.context.memory_mb, Num::Value(256));
+        assert_eq!(r.context.memory_mb, 256);
         // Unsent fields stay absent, whatever an empty name would match.
         assert_eq!(r.context.get(Field::Region), None);
         assert_eq!(parse_request(text.as_bytes(), &SCF), Err(Refusal::NotFound));

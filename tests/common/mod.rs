@@ -71,6 +71,7 @@ pub fn package_target_dir(args: &[&str]) -> PathBuf {
             }
             "--minimal" | "--no-default-features" => key.push_str("-minimal"),
             "--pipeline" => key.push_str("-pipeline"),
+            "--image" => key.push_str("-image"),
             _ => {}
         }
     }
