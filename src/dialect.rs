@@ -60,7 +60,7 @@ pub fn read(a: &mut impl Vars, b: &mut impl Vars) {
 #[derive(Default)]
 pub struct Settings {
     pub handler: Option<&'static CStr>,
-    /// `SCF_BOOTSTRAP_PIPELINE` (README "Pipelining").
+    /// `SCF_BOOTSTRAP_PIPELINE` (docs/platforms.md, "Pipelining").
     pub pipeline: Option<&'static CStr>,
 }
 

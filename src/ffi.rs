@@ -548,8 +548,8 @@ impl<'w> Response<'w> {
 /// error message (`E: core::fmt::Display`; a `&str` will do). Optionally
 /// `handler!(name, init = init_fn)` with `fn init_fn(&Context, &mut Response)
 /// -> Result<(), E>` adds an init hook, whose `Err(e)` is printed the same
-/// way. A panic in either is reported with its message and location (README,
-/// "Crash reports") and aborts the process.
+/// way. A panic in either is reported with its message and location
+/// (docs/handlers.md, "When a handler crashes") and aborts the process.
 #[macro_export]
 macro_rules! handler {
     ($name:ident $(, init = $init:path)?) => {

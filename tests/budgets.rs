@@ -167,6 +167,15 @@ fn instructions(bin: &Path, api: Api, event: &[u8], n: usize, scratch: &Path) ->
     // Without address-space randomisation: where the stack and the
     // environment fall decides how many bytes memchr's and memcpy's
     // alignment prologues take, a few dozen instructions either way.
+    // The binary runs from a directory whose path has the same length on
+    // every machine: valgrind puts the program's full path on the client's
+    // initial stack, so a checkout at another path moves the stack, and the
+    // same binary counted from /work/main and from a longer worktree path
+    // differed by up to 14 instructions. Unique per process (fixed width),
+    // so that test runs side by side do not share it.
+    let fixed = PathBuf::from(format!("/tmp/scf-budgets-{:010}", std::process::id()));
+    std::fs::create_dir_all(&fixed).unwrap();
+    std::fs::copy(bin, fixed.join("bootstrap")).expect("copy the bootstrap to its fixed-length path");
     let mut cmd = Command::new("setarch");
     cmd.args(["-R", "valgrind", "--tool=callgrind"])
         .arg(format!("--callgrind-out-file={}/cg.%p", scratch.display()))
@@ -175,7 +184,7 @@ fn instructions(bin: &Path, api: Api, event: &[u8], n: usize, scratch: &Path) ->
         // the path is on the initial stack, and a longer one moves
         // everything after it.
         .arg("./bootstrap")
-        .current_dir(bin.parent().unwrap())
+        .current_dir(&fixed)
         .env_clear()
         .envs(env(api, port))
         .stdin(Stdio::null())
@@ -202,6 +211,7 @@ fn instructions(bin: &Path, api: Api, event: &[u8], n: usize, scratch: &Path) ->
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let _ = child.wait_with_output().unwrap();
     let _ = peer.join();
+    let _ = std::fs::remove_dir_all(&fixed);
     let stderr = || {
         let text = std::fs::read_to_string(scratch.join("stderr")).unwrap_or_default();
         text.lines().rev().find(|l| !l.starts_with('{') && !l.starts_with("==")).unwrap_or("").to_string()

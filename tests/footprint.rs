@@ -247,7 +247,8 @@ fn no_allocator_is_linked_into_the_runtime() {
 /// slices (`get`, `split_at_checked`, zips), so none of its index checks
 /// can panic, and the panic entries that format an index and a length are
 /// not linked in. (httparse's own checks still keep `slice_index_fail`,
-/// and with it `core::fmt`'s number formatting: README, "Crash reports".)
+/// and with it `core::fmt`'s number formatting: docs/size.md, "Where the
+/// bytes go".)
 #[test]
 fn the_minimal_build_has_no_index_panics_of_its_own() {
     let bin = build(&Build {

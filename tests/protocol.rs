@@ -195,10 +195,11 @@ fn address_space_for_a_six_megabyte_echo(event: &[u8]) -> u64 {
     hi << 12
 }
 
-/// What a 6 MB echo costs in address space (the README quotes this test's
-/// figure; `cargo test --test protocol address_space -- --nocapture` prints
-/// it): the binary and stack, the event read straight into memory of its
-/// size (5.7 MiB), and the response grown to at most SCF's 6 MB limit.
+/// What a 6 MB echo costs in address space (docs/platforms.md shows this
+/// test's figure from its record: `scripts/figures update address-space`
+/// runs `cargo test --test protocol address_space -- --nocapture`): the
+/// binary and stack, the event read straight into memory of its size
+/// (5.7 MiB), and the response grown to at most SCF's 6 MB limit.
 /// Just below that, memory runs out while the echo is written, and the
 /// message says so rather than blaming the size limit.
 #[test]

@@ -20,8 +20,7 @@ const DEFAULT_WAIT_S: u32 = 300;
 
 /// What a deployment leaves alone: said by `--help` and after deploying.
 pub const NOT_CREATED: &str = "Not created or changed: triggers (API gateway, timer, COS...), the \
-execution role, layers, VPC, environment variables, logging. Add them in the SCF console, with \
-tccli or serverless.yml: scf-bootstrap's docs/deploy.md.";
+execution role, layers, VPC, environment variables, logging: scf-bootstrap docs/deploy.md";
 
 /// Every long option, for "did you mean" and the help test.
 pub const OPTIONS: &[&str] = &[
@@ -51,19 +50,22 @@ fn shown(path: &Path) -> String {
 pub fn help(prog: &str, project: &Project) -> String {
     let d = DEFAULTS;
     let actions: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
-    let name_rule = "2-60 letters, digits, - and _, a letter first, not ending in - or _";
     let (usage_zip, zip) = match &project.zip {
         Some(z) => ("[ZIP]", format!("default {}, from `cargo scf build`", shown(z))),
         None => ("ZIP", "the function zip (required)".to_string()),
     };
     let (usage_name, name) = match &project.name {
-        Some(n) => ("[--name NAME]", format!("FunctionName, default {n} (the package's): {name_rule}")),
-        None => ("--name NAME", format!("FunctionName (required): {name_rule}")),
+        Some(n) => ("[--name NAME]", format!("FunctionName, default {n} (the package's)")),
+        None => ("--name NAME", "FunctionName (required)".to_string()),
     };
+    let keys = format!(
+        "Keys from the environment only: {SECRET_ID_VAR}, {SECRET_KEY_VAR}, and {TOKEN_VAR} for temporary keys."
+    );
+    // At most 24 lines (one screen): the name's rules, the reasons for the
+    // defaults and the other ways to deploy are in docs/deploy.md.
     format!(
         "\
-Create or update an SCF Custom Runtime function from its zip, then wait until
-it is Active. Settings and zip are checked before anything is sent.
+Deploy a zip as an SCF Custom Runtime function: check, create or update, wait.
 
 Usage: {prog} {usage_zip} {usage_name} [OPTIONS]
 
@@ -79,13 +81,10 @@ Usage: {prog} {usage_zip} {usage_name} [OPTIONS]
   --wait S            how long each step may take to be Active; default {DEFAULT_WAIT_S}
   --endpoint URL      default {DEFAULT_ENDPOINT}
   --dry-run           print every request as JSON; send nothing (no keys needed)
-  --print-request ACTION  print one request whole, for tccli's --cli-input-json:
-                      {actions}
+  --print-request A   {actions}
   -h, --help          this text
 
-Keys come from the environment only: {SECRET_ID_VAR},
-{SECRET_KEY_VAR}, and {TOKEN_VAR} for temporary keys.
-
+{keys}
 {not_created}
 ",
         region = d.region,
@@ -101,7 +100,8 @@ Keys come from the environment only: {SECRET_ID_VAR},
         description = d.description,
         zip = wrap(&zip, 80, 22),
         name = wrap(&name, 80, 22),
-        actions = wrap(&actions.join(", "), 80, 22),
+        actions = wrap(&format!("request A whole, for tccli: {}", actions.join(", ")), 80, 22),
+        keys = wrap(&keys, 80, 0),
         not_created = wrap(NOT_CREATED, 80, 0),
     )
 }
@@ -346,7 +346,7 @@ mod tests {
         ] {
             let h = help("cargo scf deploy", &project);
             let (rows, cols) = (h.lines().count(), h.lines().map(|l| l.chars().count()).max().unwrap());
-            assert!(rows <= 30 && cols <= 80, "{rows} lines, {cols} columns:\n{h}");
+            assert!(rows <= 24 && cols <= 80, "{rows} lines, {cols} columns:\n{h}");
             let d = DEFAULTS;
             for shown in [
                 zip.to_string(),

@@ -231,7 +231,7 @@ pub fn both_demo() -> PathBuf {
     build(&Build { name: "demo-both", features: "lambda", ..Default::default() })
 }
 
-/// The demo built with the cargo feature `pipeline` as well (README,
+/// The demo built with the cargo feature `pipeline` as well (docs/platforms.md,
 /// "Pipelining").
 pub fn pipelined_demo() -> PathBuf {
     build(&Build { name: "demo-pipeline", features: "pipeline", ..Default::default() })
