@@ -785,3 +785,141 @@ fn connections_closed_without_a_whole_request_get_nothing() {
     let err = s.stop();
     assert!(err.is_empty(), "{err}");
 }
+
+/// `bin` as an OCI image archive (scf_emulator::oci, what `cargo scf
+/// package --image` writes), in `dir`.
+fn image_of(bin: &Path, dir: &Path) -> PathBuf {
+    let archive = dir.join("image.tar");
+    let bytes = std::fs::read(bin).unwrap();
+    std::fs::write(&archive, scf_emulator::oci::write(&bytes, scf_emulator::oci::Arch::Amd64)).unwrap();
+    archive
+}
+
+/// The emulator runs this bootstrap's image as SCF would: it starts the
+/// archive's `/bootstrap serve`, waits for the port, pushes the events.
+/// The echo demo answers cold then warm on the same instance; the probe's
+/// handler error is 430 with its message and the instance goes on; its
+/// crash is 439 with the crash line, the process dead by its signal, and
+/// the next invocation a cold start.
+#[test]
+fn the_emulator_runs_this_bootstrap_s_image_cold_warm_error_and_crash() {
+    use scf_emulator::{Emulator, FunctionCode, FunctionConfig, Status};
+    let dir = scratch("serve", "emulator");
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    // An image's environment has no _HANDLER: the demo's one handler is
+    // the default; the probe's bootstrap links several and is told.
+    let config = |handler: &[(&str, &str)]| FunctionConfig {
+        timeout: Duration::from_secs(10),
+        start_timeout: T,
+        // The probe's events are words ("crash", "fail:..."), not JSON.
+        require_json: false,
+        env: [("TMPDIR", tmp.to_str().unwrap())]
+            .iter()
+            .chain(handler)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..FunctionConfig::default()
+    };
+    let demo_dir = dir.join("demo");
+    std::fs::create_dir_all(&demo_dir).unwrap();
+    let demo = Emulator::new(FunctionCode::load(&image_of(&demo_serve(), &demo_dir)).unwrap(), config(&[]));
+    let cold = demo.invoke(GUIDE_EVENT);
+    assert_eq!(cold.status, Status::Success, "{}", cold.to_json());
+    assert_eq!(cold.ret_msg.as_bytes(), echo_of(GUIDE_EVENT));
+    assert!(cold.cold && cold.init_duration.is_some_and(|d| d > Duration::ZERO), "{}", cold.to_json());
+    let pid = demo.instance_pid().expect("an instance");
+    let warm = demo.invoke(br#"{"n":2}"#);
+    assert_eq!(warm.status, Status::Success, "{}", warm.to_json());
+    assert_eq!(warm.ret_msg.as_bytes(), echo_of(br#"{"n":2}"#));
+    assert!(!warm.cold, "{}", warm.to_json());
+    assert_eq!(demo.instance_pid(), Some(pid), "the same instance");
+    assert!(warm.log.contains(r#"{"n":2}"#), "the demo's log line: {}", warm.to_json());
+    demo.shutdown_instance();
+
+    let probe_dir = dir.join("probe");
+    std::fs::create_dir_all(&probe_dir).unwrap();
+    let probe = Emulator::new(
+        FunctionCode::load(&image_of(&probe_bin(), &probe_dir)).unwrap(),
+        config(&[("_HANDLER", "probe")]),
+    );
+    let r = probe.invoke(br#""hello""#);
+    assert_eq!(r.status, Status::Success, "{}", r.to_json());
+    let seen = fields(r.ret_msg.as_bytes());
+    assert_eq!(seen["request_id"], r.request_id, "{seen:?}");
+    assert_eq!((seen["memory"].as_str(), seen["function"].as_str()), ("128", "function"), "{seen:?}");
+    let pid = probe.instance_pid().expect("an instance");
+    let r = probe.invoke(b"fail:no key1 in the event");
+    assert_eq!(r.status, Status::UserCodeException, "{}", r.to_json());
+    assert_eq!(r.err_msg, "no key1 in the event");
+    assert_eq!(probe.instance_pid(), Some(pid), "an error leaves the instance serving");
+    let r = probe.invoke(b"crash");
+    assert_eq!(r.status, Status::UserProcessExit, "{}", r.to_json());
+    assert!(r.err_msg.starts_with("handler 'probe' crashed: SIGSEGV"), "{}", r.to_json());
+    assert_eq!(r.exit_signal, Some(libc::SIGSEGV), "{}", r.to_json());
+    assert_eq!(probe.instance_pid(), None, "the crashed instance is gone");
+    let after = probe.invoke(br#""again""#);
+    assert!(after.status == Status::Success && after.cold, "{}", after.to_json());
+    probe.shutdown_instance();
+}
+
+/// `scf-emulator run` on this bootstrap's image answers the TencentCloud
+/// API 3.0 `Invoke` (and `POST /invoke`) as for a zip function: the echo,
+/// cold then warm.
+#[test]
+fn the_emulator_s_api_3_invoke_serves_this_bootstrap_s_image() {
+    use scf_emulator::http::client::Client;
+    let dir = scratch("serve", "emulator-api3");
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    let archive = image_of(&demo_serve(), &dir);
+    let mut cmd = Command::new(emulator_bin());
+    cmd.arg("run").arg(&archive).args(["--listen", "127.0.0.1:0", "--quiet", "-e"]);
+    cmd.arg(format!("TMPDIR={}", dir.join("tmp").display()));
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run scf-emulator");
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let emulator = Terminated(child);
+    let addr: SocketAddr = loop {
+        let mut line = String::new();
+        let n = std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+        assert!(n > 0, "scf-emulator run ended before naming its endpoint");
+        if let Some(rest) = line.split(" endpoint http://").nth(1) {
+            break rest.split('/').next().unwrap().parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let mut c = Client::connect(addr, Some(T)).unwrap();
+    let body = format!(
+        r#"{{"FunctionName":"image","ClientContext":{}}}"#,
+        serde_json::to_string(scf_emulator::GUIDE_EVENT).unwrap()
+    );
+    for cold in [true, false] {
+        let r = c
+            .request_with("POST", "/", &[("X-TC-Action", "Invoke"), ("X-TC-Version", "2018-04-16")], body.as_bytes())
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        let result = &v["Response"]["Result"];
+        assert_eq!(result["InvokeResult"], 0, "{v}");
+        assert_eq!(result["RetMsg"].as_str().map(str::as_bytes), Some(&echo_of(GUIDE_EVENT)[..]), "{v}");
+        let r = c.request("POST", "/invoke", b"{}").unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(
+            (v["Result"]["RetMsg"].as_str(), v["Emulator"]["Cold"].as_bool()),
+            (Some("Echoing request: '{}'"), Some(false)),
+            "{v} (cold API call first: {cold})"
+        );
+    }
+    drop(emulator);
+}
+
+/// A child ended with SIGTERM when dropped (the emulator then stops the
+/// instance it started), and waited for.
+struct Terminated(std::process::Child);
+
+impl Drop for Terminated {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the child this test started and has not waited for.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let _ = self.0.wait();
+    }
+}
