@@ -39,9 +39,14 @@ use core::mem::MaybeUninit;
 /// `serve`, push mode ([`crate::serve`], cargo feature `serve`); anything
 /// else is refused in one line ([`other_mode`]).
 pub fn main(args: Args) -> c_int {
+    // Without `serve` the arguments are ignored, as they were before push
+    // mode: the zip build stays byte for byte what it was.
+    #[cfg(feature = "serve")]
     if args.count() != 0 {
         return other_mode(args);
     }
+    #[cfg(not(feature = "serve"))]
+    let _ = args;
     // A push-only build has no pull loop: the compiler keeps it only for
     // its types.
     if !crate::choose::PULLS {
@@ -63,33 +68,22 @@ pub fn main(args: Args) -> c_int {
     1
 }
 
-/// `bootstrap ARG...`: `serve` alone is push mode (with the cargo feature
-/// `serve`); anything else, and `serve` in a build without the feature, is
-/// refused with one line and status 2.
+/// `bootstrap ARG...` (cargo feature `serve`): `serve` alone is push
+/// mode; anything else is refused with one line and status 2.
+#[cfg(feature = "serve")]
 #[cold]
 fn other_mode(args: Args) -> c_int {
-    #[cfg(feature = "serve")]
-    {
-        if args.count() == 1 && args.first() == Some(b"serve") {
-            return crate::serve::main();
-        }
-        let (first, count) = (Arg::Quoted(args.first().unwrap_or_default()), Arg::Num(args.count() as u64));
-        msg!(
-            "unknown arguments starting with {} ({} in all): bootstrap takes none (pull mode, a zip function) or \
-             `serve` alone (push mode, an image function)",
-            first,
-            count
-        )
-        .emit();
+    if args.count() == 1 && args.first() == Some(b"serve") {
+        return crate::serve::main();
     }
-    // (Not the arguments: their formatting would cost the zip build bytes.)
-    #[cfg(not(feature = "serve"))]
-    {
-        let _ = args;
-        Line::new()
-            .str("this bootstrap takes no arguments (`serve`, push mode, needs the cargo feature `serve`)")
-            .emit();
-    }
+    let (first, count) = (Arg::Quoted(args.first().unwrap_or_default()), Arg::Num(args.count() as u64));
+    msg!(
+        "unknown arguments starting with {} ({} in all): bootstrap takes none (pull mode, a zip function) or \
+         `serve` alone (push mode, an image function)",
+        first,
+        count
+    )
+    .emit();
     2
 }
 

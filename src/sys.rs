@@ -585,49 +585,6 @@ pub fn write_stderr(parts: &[&[u8]]) {
     unsafe { syscall!(libc::SYS_writev, 2, iov.as_ptr(), parts.len().min(8) as c_int) };
 }
 
-/// The program's arguments after its name, as much of them as the
-/// runtime reads: how many there are, and the first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Args {
-    count: usize,
-    first: Option<&'static CStr>,
-}
-
-impl Args {
-    /// The arguments C `main` was given.
-    ///
-    /// # Safety
-    /// `argv` must point to `argc` pointers to NUL-terminated strings
-    /// (`argv[0]` the program's name) that stay valid and unchanged for the
-    /// rest of the process, as the C start-up's arguments to `main` do.
-    pub unsafe fn from_main(argc: c_int, argv: *const *const c_char) -> Args {
-        let count = (argc.max(1) - 1) as usize;
-        let first = match count {
-            0 => None,
-            // SAFETY: argv[1] exists (argc >= 2) and is a NUL-terminated
-            // string for the process's life (the caller's contract).
-            _ => Some(unsafe { CStr::from_ptr(*argv.add(1)) }),
-        };
-        Args { count, first }
-    }
-
-    /// Arguments read otherwise (std's `env::args_os`): `count` after the
-    /// name, the first of them `first`.
-    pub fn new(count: usize, first: Option<&'static CStr>) -> Args {
-        Args { count, first }
-    }
-
-    /// How many arguments follow the program's name.
-    pub fn count(&self) -> usize {
-        self.count
-    }
-
-    /// The first argument after the program's name.
-    pub fn first(&self) -> Option<&'static [u8]> {
-        self.first.map(CStr::to_bytes)
-    }
-}
-
 /// A variable's name and the field its value goes to (see [`getenv`]).
 pub type EnvVar<'a> = (&'static [u8], &'a mut Option<&'static CStr>);
 
@@ -1045,6 +1002,61 @@ impl Drop for Buf<'_> {
             // SAFETY: ptr/cap describe a mapping made by grow, unmapped once.
             unsafe { syscall!(libc::SYS_munmap, self.ptr.as_ptr(), self.cap) };
         }
+    }
+}
+
+// (After every other impl of this module: an impl's place among them is
+// part of its items' symbol hashes, so an impl added earlier would reorder
+// the zip build's functions, which must stay byte for byte what they were
+// without push mode.)
+/// The program's arguments after its name, as much of them as the
+/// runtime reads: how many there are, and the first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Args {
+    count: usize,
+    /// INVARIANT: null, or a NUL-terminated string that lives, unchanged,
+    /// as long as the process (both constructors' contracts). Read only
+    /// when asked for, so that a build that never asks (the zip build
+    /// ignores its arguments) has no code for it.
+    first: *const c_char,
+}
+
+impl Args {
+    /// The arguments C `main` was given.
+    ///
+    /// # Safety
+    /// `argv` must point to `argc` pointers to NUL-terminated strings
+    /// (`argv[0]` the program's name) that stay valid and unchanged for the
+    /// rest of the process, as the C start-up's arguments to `main` do.
+    pub unsafe fn from_main(argc: c_int, argv: *const *const c_char) -> Args {
+        let count = (argc.max(1) - 1) as usize;
+        let first = match count {
+            0 => core::ptr::null(),
+            // SAFETY: argv[1] exists (argc >= 2) (the caller's contract).
+            _ => unsafe { *argv.add(1) },
+        };
+        Args { count, first }
+    }
+
+    /// Arguments read otherwise (std's `env::args_os`): `count` after the
+    /// name, the first of them `first`.
+    pub fn new(count: usize, first: Option<&'static CStr>) -> Args {
+        Args { count, first: first.map_or(core::ptr::null(), CStr::as_ptr) }
+    }
+
+    /// How many arguments follow the program's name.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The first argument after the program's name. (Push mode's only:
+    /// compiled without it, the zip build lays out its functions exactly
+    /// as before push mode.)
+    #[cfg(feature = "serve")]
+    pub fn first(&self) -> Option<&'static [u8]> {
+        // SAFETY: non-null, it is a NUL-terminated string for the process's
+        // life (the field's invariant).
+        (!self.first.is_null()).then(|| unsafe { CStr::from_ptr(self.first) }.to_bytes())
     }
 }
 

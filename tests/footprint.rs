@@ -376,9 +376,9 @@ fn dependency_tree_is_exactly_httparse_itoa_memchr_libc() {
     assert_eq!(names, ["httparse", "itoa", "libc", "memchr", "scf-bootstrap"]);
 }
 
-/// The image build (SCF's default features and `serve`), the echo demo.
+/// The image build (push mode alone: tests/common), the echo demo.
 fn demo_serve() -> std::path::PathBuf {
-    build(&Build { name: "demo-serve", features: "serve", ..Default::default() })
+    image_demo()
 }
 
 /// Runs `bootstrap serve` from the image build under strace, on a free

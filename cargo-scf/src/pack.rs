@@ -62,13 +62,19 @@ pub struct PackageArgs {
 fn runtime_features(platform: Platform, minimal: bool, pipeline: bool, extra: &[String]) -> Vec<String> {
     let mut features: Vec<String> = Vec::new();
     let mut args = Vec::new();
+    // An image's bootstrap (`serve` asked for, by --image) is push mode
+    // alone: an image function has no runtime API to pull from, and the
+    // pull loop would cost its archive some 13 KB.
+    let push_only = extra.iter().any(|f| f == "serve") && runtime::has_feature("serve");
     if runtime::has_feature("scf") && runtime::has_feature("lambda") {
         if !minimal {
             features.extend(
                 runtime::default_features().iter().filter(|f| **f != "scf" && **f != "lambda").map(|f| f.to_string()),
             );
         }
-        features.push(platform.feature().into());
+        if !push_only {
+            features.push(platform.feature().into());
+        }
         args.push("--no-default-features".to_string());
     } else if minimal {
         args.push("--no-default-features".into());
@@ -279,6 +285,9 @@ mod tests {
             let list = scf.last().unwrap();
             assert!(list.split(',').any(|f| f == "scf") && !list.split(',').any(|f| f == "lambda"), "{scf:?}");
             assert!(lambda.last().unwrap().split(',').any(|f| f == "lambda"), "{lambda:?}");
+            let image = runtime_features(Platform::Scf, false, false, &["serve".into()]);
+            let list = image.last().unwrap();
+            assert!(list.split(',').any(|f| f == "serve") && !list.split(',').any(|f| f == "scf"), "{image:?}");
         } else {
             assert!(scf.is_empty(), "{scf:?}");
             assert_eq!(lambda, ["--features", "pipeline"]);

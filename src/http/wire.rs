@@ -374,9 +374,6 @@ impl BodyFramer {
             Framing::Length(_) if closed => Err(Fault::Truncated),
             Framing::Length(n) => Ok(BodyStep::Need(n as usize - buf.len())),
             Framing::Chunked => match self.chunks.feed(buf).map_err(Fault::Malformed)? {
-                // (The whole body can come in one read: its size is
-                // checked at the end too, not only while it streams in.)
-                Chunked::Done { body_len, .. } if body_len as u64 > self.max => Err(Fault::TooLarge(body_len as u64)),
                 Chunked::Done { body_len, consumed } => Ok(BodyStep::Done { len: body_len, end: consumed }),
                 Chunked::NeedMore if self.chunks.decoded() as u64 > self.max => {
                     Err(Fault::TooLarge(self.chunks.decoded() as u64))

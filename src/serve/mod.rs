@@ -382,7 +382,7 @@ impl Server<'_, '_, '_> {
         let mut closed = false;
         loop {
             let region = self.rx.as_mut_slice().get_mut(req.len..).unwrap_or_default();
-            let grow = match framer.step(region, closed) {
+            let grow = match wire::body_step(&mut framer, region, closed) {
                 Ok(BodyStep::Done { len, end }) => return Ok((len, end)),
                 Ok(BodyStep::Need(n)) => {
                     // Straight into memory of the body's size.

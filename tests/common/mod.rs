@@ -211,6 +211,12 @@ pub fn demo() -> PathBuf {
     build(&Build { name: "demo", ..Default::default() })
 }
 
+/// The image build (what `scripts/package --image` builds, with the echo
+/// demo): push mode alone, `--no-default-features --features serve,crash`.
+pub fn image_demo() -> PathBuf {
+    build(&Build { name: "image-demo", no_default_features: true, features: "serve,crash", ..Default::default() })
+}
+
 /// The cargo features of the Lambda variant (what `scripts/package
 /// --platform lambda` builds): Lambda's dialect and crash reports alone.
 pub const LAMBDA: &str = "lambda,crash";
