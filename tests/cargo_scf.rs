@@ -558,6 +558,12 @@ fn refusals_are_one_line_that_names_the_fix() {
     let image = scf_emulator::oci::read(&first).unwrap();
     assert_eq!(image.run.command(), ["/bootstrap", "serve"]);
     assert!(image.file("/bootstrap").is_some_and(|b| b.starts_with(b"\x7fELF")));
+    // ...and the emulator runs it: its command listens, the event is pushed.
+    fs::write(dir.join("event.json"), "{\"key1\":\"value1\"}").unwrap();
+    let out = ok(&typed.scf(&dir, &["invoke", "--image", "-q"]), "cargo scf invoke --image");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(report["Result"]["InvokeResult"], 0, "{out}");
+    assert_eq!(report["Emulator"]["Cold"], true, "{out}");
     let (lambda, _) = new_project(&mut typed, "hello-refusals-lambda", &["--platform", "lambda"]);
     let o = typed.scf(&lambda, &["deploy", "--dry-run"]);
     let err = String::from_utf8_lossy(&o.stderr);

@@ -261,8 +261,8 @@ Options:
                       `lambda` on an SCF build: both dialects)
   --zopfli            compress with Zopfli
   --image             an OCI image archive for an SCF image function instead
-                      (default function-image.tar; with the feature `serve`,
-                      started as /bootstrap serve)
+                      (default function-image.tar): the runtime's push mode
+                      alone (feature `serve`), started as /bootstrap serve
   --target T          x86_64-unknown-linux-musl (default) or aarch64-...
   --platform scf|lambda  where the zip goes (SCF: x86_64 only)
   --target-dir DIR    cargo's target directory (default: $CARGO_TARGET_DIR,
