@@ -36,8 +36,9 @@ use core::mem::MaybeUninit;
 
 /// The process entry point's body: runs the runtime and turns a stop into
 /// a message and an exit status. Without arguments, pull mode (this loop);
-/// `serve`, push mode ([`crate::serve`], cargo feature `serve`); anything
-/// else is refused in one line ([`other_mode`]).
+/// with the cargo feature `serve`, `serve` is push mode (`crate::serve`)
+/// and anything else is refused in one line (`other_mode`); without it,
+/// the arguments are ignored.
 pub fn main(args: Args) -> c_int {
     // Without `serve` the arguments are ignored, as they were before push
     // mode: the zip build stays byte for byte what it was.
