@@ -248,7 +248,7 @@ runs it): this repository's runtime with native handlers linked in, a Rust
 handler crate, or a finished binary, zipped by cargo scf build's rules.
 
 Usage: cargo scf package [--handler PATH]... [-o ZIP] [OPTIONS]
-       cargo scf package --bootstrap FILE [-o ZIP] [--image] [--target T] [--platform P]
+       cargo scf package --bootstrap FILE [-o ZIP] [--target T] [--platform P]
 
 Options:
   --handler PATH      a .c, .o, .a or .zig handler, or a Rust handler crate
@@ -260,9 +260,7 @@ Options:
   --features F,...    the runtime's features F too (`resolve`: host names;
                       `lambda` on an SCF build: both dialects)
   --zopfli            compress with Zopfli
-  --image             an OCI image archive for an SCF image function instead
-                      (default function-image.tar): the runtime's push mode
-                      alone (feature `serve`), started as /bootstrap serve
+  --image             an OCI image instead (function-image.tar, push mode)
   --target T          x86_64-unknown-linux-musl (default) or aarch64-...
   --platform scf|lambda  where the zip goes (SCF: x86_64 only)
   --target-dir DIR    cargo's target directory (default: $CARGO_TARGET_DIR,
