@@ -557,7 +557,14 @@ fn refusals_are_one_line_that_names_the_fix() {
     assert!(fs::read(&archive).unwrap() == first, "two builds of the same project gave different archives");
     let image = scf_emulator::oci::read(&first).unwrap();
     assert_eq!(image.run.command(), ["/bootstrap", "serve"]);
-    assert!(image.file("/bootstrap").is_some_and(|b| b.starts_with(b"\x7fELF")));
+    // Push mode alone: without `serve` it does not start a pull loop.
+    let bin = dir.join("target/image-bootstrap");
+    fs::write(&bin, image.file("/bootstrap").expect("/bootstrap in the image")).unwrap();
+    fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let o = Command::new(&bin).env_clear().output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("scf-bootstrap: this bootstrap has push mode only"), "{err}");
     // ...and the emulator runs it: its command listens, the event is pushed.
     fs::write(dir.join("event.json"), "{\"key1\":\"value1\"}").unwrap();
     let out = ok(&typed.scf(&dir, &["invoke", "--image", "-q"]), "cargo scf invoke --image");
