@@ -74,7 +74,8 @@ fn once(argv: &[&OsStr]) -> Result<(f64, TcpStream), String> {
 /// echo (so the time measured is that of a working server).
 fn check_serves(argv: &[&OsStr]) -> Result<(), String> {
     let addr = free_port().map_err(|e| format!("no free port: {e}"))?;
-    let started = proc::start(Path::new("/"), argv, &env(addr), Stdio::null()).map_err(|e| format!("cannot start: {e}"))?;
+    let started =
+        proc::start(Path::new("/"), argv, &env(addr), Stdio::null()).map_err(|e| format!("cannot start: {e}"))?;
     let answer = (|| {
         let mut s = loop {
             match TcpStream::connect(addr) {
@@ -167,4 +168,27 @@ pub fn main(args: &[String]) -> ! {
         t0.elapsed().as_secs_f64()
     );
     exit(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A program that listens on SCF_BOOTSTRAP_LISTEN is timed (and then
+    /// killed); one that exits first is a one-line error naming its exit.
+    #[test]
+    fn a_run_times_the_listener_and_names_an_early_exit() {
+        sys::become_subreaper();
+        let listens = "import os, socket\nh, p = os.environ['SCF_BOOTSTRAP_LISTEN'].rsplit(':', 1)\n\
+                       s = socket.socket(); s.bind((h, int(p))); s.listen()\n\
+                       while True: s.accept()[0].close()\n";
+        let argv = [OsStr::new("/usr/bin/python3"), OsStr::new("-c"), OsStr::new(listens)];
+        let (us, _conn) = once(&argv).unwrap();
+        assert!(us > 0.0 && us < LIMIT.as_secs_f64() * 1e6, "{us}");
+        let err = once(&[OsStr::new("/bin/false")]).unwrap_err();
+        assert!(err.starts_with("exited (exit 1) before listening on 127.0.0.1:"), "{err}");
+        // Something that listens but is not the image's server fails the check.
+        let err = check_serves(&argv).unwrap_err();
+        assert!(err.starts_with("a pushed event got"), "{err}");
+    }
 }
