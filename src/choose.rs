@@ -10,11 +10,12 @@
 #[cfg(not(feature = "lambda"))]
 mod chosen {
     // With neither feature, SCF's dialect is compiled only so that this
-    // message is the build's only error.
-    #[cfg(not(feature = "scf"))]
+    // message is the build's only error, or (push mode alone, `serve`) for
+    // the pull loop's types, which such a build never runs.
+    #[cfg(not(any(feature = "scf", feature = "serve")))]
     compile_error!(
         "scf-bootstrap needs a platform: enable the cargo feature `scf` (Tencent Cloud SCF, the default), `lambda` \
-         (AWS Lambda), or both (chosen at start)"
+         (AWS Lambda), or both (chosen at start); or `serve` alone (push mode only)"
     );
 
     /// The dialect served: SCF's.
@@ -26,3 +27,8 @@ mod chosen {
 mod chosen;
 
 pub use chosen::Chosen;
+
+/// Whether the build has a pull loop: a platform feature is on. Without
+/// one, the build is push mode alone (`serve`; `Chosen` is SCF's dialect
+/// for the loop's types only) and refuses to start without `serve`.
+pub const PULLS: bool = cfg!(any(feature = "scf", feature = "lambda"));

@@ -56,6 +56,12 @@
 //!   with its JSON strings (`lambda::json`).
 //! - `choose`: the one place that chooses the dialect by the features
 //!   (both on: at start, from the environment).
+//! - `serve::wire`, then `serve` (cargo feature `serve`): push mode,
+//!   `bootstrap serve`, the HTTP server of an SCF image function. Its
+//!   framing half, `wire`, is pure functions over byte slices (request
+//!   heads parsed zero-copy by `httparse`, bodies framed by the client's
+//!   body framer, answers as iovec pieces); the other half accepts, reads,
+//!   calls the handler through `invoke` and writes, one event at a time.
 //! - `runtime`: the pull loop, init -> ready -> next -> handle ->
 //!   response/error, written once, generic over the dialect.
 //! - `std_api` (cargo feature `std`): `run`, for handler crates with std.
@@ -127,6 +133,7 @@ pub mod __private {
         write_error, Entry, InitFn, RawContext, Record, Str, ViaDisplay, ViaMessage, Writer, ABI_VERSION, OK,
     };
     pub use crate::runtime::main as runtime_main;
+    pub use crate::sys::Args;
 }
 
 /// The parsers' property checks (`src/fuzz_tests.rs`) that the fuzz targets
@@ -201,11 +208,17 @@ macro_rules! entry {
     () => {
         #[allow(unsafe_code)]
         #[no_mangle]
-        pub extern "C" fn main(
-            _argc: ::core::ffi::c_int,
-            _argv: *const *const ::core::ffi::c_char,
+        /// The C start-up's `main`.
+        ///
+        /// # Safety
+        /// `argv` holds `argc` NUL-terminated strings that live for the
+        /// process, as the C start-up passes them.
+        pub unsafe extern "C" fn main(
+            argc: ::core::ffi::c_int,
+            argv: *const *const ::core::ffi::c_char,
         ) -> ::core::ffi::c_int {
-            $crate::__private::runtime_main()
+            // SAFETY: the C start-up's arguments to main (this function's contract).
+            $crate::__private::runtime_main(unsafe { $crate::__private::Args::from_main(argc, argv) })
         }
 
         #[panic_handler]
@@ -232,7 +245,7 @@ fn modules_use_only_those_listed_above_them() {
     assert!(order.len() >= 10, "module list not found: {order:?}");
     for (i, module) in order.iter().enumerate() {
         let file = match *module {
-            "http" => "http/mod.rs".to_string(),
+            "http" | "serve" => format!("{module}/mod.rs"),
             m => format!("{}.rs", m.replace("::", "/")),
         };
         let text = std::fs::read_to_string(format!("{root}{file}")).unwrap();

@@ -12,8 +12,14 @@
 #[cfg(target_env = "musl")]
 #[allow(unsafe_code)]
 #[no_mangle]
-pub extern "C" fn main(_argc: core::ffi::c_int, _argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
-    scf_bootstrap::__private::runtime_main()
+/// The C start-up's `main`.
+///
+/// # Safety
+/// `argv` holds `argc` NUL-terminated strings that live for the process, as
+/// the C start-up passes them.
+pub unsafe extern "C" fn main(argc: core::ffi::c_int, argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
+    // SAFETY: the C start-up's arguments to main (this function's contract).
+    scf_bootstrap::__private::runtime_main(unsafe { scf_bootstrap::__private::Args::from_main(argc, argv) })
 }
 
 #[cfg(target_env = "musl")]
@@ -24,7 +30,13 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 
 #[cfg(not(target_env = "musl"))]
 fn main() {
-    std::process::exit(scf_bootstrap::__private::runtime_main())
+    let mut args = std::env::args_os().skip(1);
+    let first = args.next().map(|a| {
+        let c = std::ffi::CString::new(std::os::unix::ffi::OsStringExt::into_vec(a)).unwrap_or_default();
+        &*Box::leak(c.into_boxed_c_str())
+    });
+    let args = scf_bootstrap::__private::Args::new(args.count() + usize::from(first.is_some()), first);
+    std::process::exit(scf_bootstrap::__private::runtime_main(args))
 }
 
 /// The demo handler of Tencent's Custom Runtime guide: logs the event to

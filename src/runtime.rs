@@ -22,21 +22,40 @@
 //! error endpoint and the loop goes on.
 
 use crate::choose::Chosen;
-use crate::diag::{msg, Arg};
+use crate::diag::{msg, Arg, Line};
 use crate::dialect::{self, Dialect, Meta, Settings};
 use crate::fatal::{self, Fatal};
 use crate::ffi::{self, Entry, RawContext, Str};
 use crate::http::wire::{self, Host};
 use crate::http::Client;
 use crate::invoke::{self, Outcome};
-use crate::sys::{self, Buf};
+use crate::sys::{self, Args, Buf};
 use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
 use core::mem::MaybeUninit;
 
 /// The process entry point's body: runs the runtime and turns a stop into
-/// a message and an exit status.
-pub fn main() -> c_int {
+/// a message and an exit status. Without arguments, pull mode (this loop);
+/// with the cargo feature `serve`, `serve` is push mode (`crate::serve`)
+/// and anything else is refused in one line (`other_mode`); without it,
+/// the arguments are ignored.
+pub fn main(args: Args) -> c_int {
+    // Without `serve` the arguments are ignored, as they were before push
+    // mode: the zip build stays byte for byte what it was.
+    #[cfg(feature = "serve")]
+    if args.count() != 0 {
+        return other_mode(args);
+    }
+    #[cfg(not(feature = "serve"))]
+    let _ = args;
+    // A push-only build has no pull loop: the compiler keeps it only for
+    // its types.
+    if !crate::choose::PULLS {
+        Line::new()
+            .str("this bootstrap has push mode only (cargo feature `serve`, no platform feature): run it as `bootstrap serve`")
+            .emit();
+        return 1;
+    }
     // Initial buffers on this frame's stack, which lives as long as the
     // process: typical events and responses never touch the heap, and the
     // memory is not cleared (only what is written is ever read).
@@ -48,6 +67,25 @@ pub fn main() -> c_int {
     let Err(fatal) = serve::<Chosen>(Buf::new(&mut rx_mem), Buf::new(&mut tail_mem), &mut tx, &mut host);
     report(fatal, &host, tx.as_slice());
     1
+}
+
+/// `bootstrap ARG...` (cargo feature `serve`): `serve` alone is push
+/// mode; anything else is refused with one line and status 2.
+#[cfg(feature = "serve")]
+#[cold]
+fn other_mode(args: Args) -> c_int {
+    if args.count() == 1 && args.first() == Some(b"serve") {
+        return crate::serve::main();
+    }
+    let (first, count) = (Arg::Quoted(args.first().unwrap_or_default()), Arg::Num(args.count() as u64));
+    msg!(
+        "unknown arguments starting with {} ({} in all): bootstrap takes none (pull mode, a zip function) or \
+         `serve` alone (push mode, an image function)",
+        first,
+        count
+    )
+    .emit();
+    2
 }
 
 fn serve<D: Dialect>(rx: Buf, mut tail: Buf, tx: &mut Buf, host: &mut Host<'static>) -> Result<Infallible, Fatal> {

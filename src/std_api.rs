@@ -48,7 +48,14 @@ use std::io;
 /// (or do that in an init hook: `handler!(name, init = hook)`).
 pub fn run() -> ! {
     report_panics();
-    std::process::exit(crate::runtime::main())
+    // The first argument, leaked: the runtime keeps it for the process.
+    let mut args = std::env::args_os().skip(1);
+    let first = args.next().map(|a| {
+        let c = std::ffi::CString::new(std::os::unix::ffi::OsStringExt::into_vec(a)).unwrap_or_default();
+        &*std::boxed::Box::leak(c.into_boxed_c_str())
+    });
+    let args = crate::sys::Args::new(args.count() + usize::from(first.is_some()), first);
+    std::process::exit(crate::runtime::main(args))
 }
 
 /// With `panic = "abort"` (the templates' release profile), a panic ends

@@ -33,6 +33,9 @@ impl Errno {
     pub const PIPE: Errno = Errno(libc::EPIPE);
     pub const INTR: Errno = Errno(libc::EINTR);
     pub const NOMEM: Errno = Errno(libc::ENOMEM);
+    /// A non-blocking call would block, or a socket timeout passed.
+    #[cfg(feature = "serve")]
+    pub const AGAIN: Errno = Errno(libc::EAGAIN);
 }
 
 // System calls are made here, inline, rather than through musl's wrappers
@@ -444,6 +447,111 @@ pub fn send_all(fd: &OwnedFd, parts: &[&[u8]]) -> Result<(), Errno> {
         }
     }
 }
+
+/// The server side of TCP, for push mode (cargo feature `serve`): a
+/// listening socket, connections accepted from it, a `poll` over them, and
+/// the socket options they share.
+#[cfg(feature = "serve")]
+mod server {
+    use super::*;
+
+    /// `socket(2)` + `setsockopt(SO_REUSEADDR)` + `bind(2)` + `listen(2)`:
+    /// a non-blocking TCP socket listening on `addr` (so that `accept`
+    /// never waits), close-on-exec. `SO_REUSEADDR`, as every server sets
+    /// it (Go's net.Listen does): a bootstrap restarted on the same port
+    /// binds while the connections of the one before are in TIME_WAIT.
+    pub fn listen(addr: &SockAddr, backlog: c_int) -> Result<OwnedFd, Errno> {
+        let kind = libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
+        // SAFETY: plain syscall with constant arguments.
+        let fd = ret(unsafe { syscall!(libc::SYS_socket, addr.family, kind, 0) })?;
+        let mut fd = OwnedFd(fd as c_int);
+        if fd.0 <= 2 {
+            fd = above_stdio(fd)?;
+        }
+        setsockopt(&fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, &(1 as c_int))?;
+        // SAFETY: storage holds an initialised address of `len` bytes.
+        ret(unsafe { syscall!(libc::SYS_bind, fd.0, &addr.storage as *const _ as *const libc::sockaddr, addr.len) })?;
+        // SAFETY: plain syscall on a socket we own.
+        ret(unsafe { syscall!(libc::SYS_listen, fd.0, backlog) })?;
+        Ok(fd)
+    }
+
+    /// `accept4(2)`: the next connection of `listener`, blocking,
+    /// close-on-exec; `Err(Errno::AGAIN)` when none is waiting. It has the
+    /// listener's socket options (Linux copies them to the connections it
+    /// accepts: [`set_options`]).
+    pub fn accept(listener: &OwnedFd) -> Result<OwnedFd, Errno> {
+        loop {
+            // SAFETY: no address is asked for (both pointers null).
+            let r = unsafe { syscall!(libc::SYS_accept4, listener.0, 0usize, 0usize, libc::SOCK_CLOEXEC) };
+            match ret(r) {
+                // A connection reset while it waited in the queue.
+                Err(Errno::INTR) | Err(Errno(libc::ECONNABORTED)) => continue,
+                Err(e) => return Err(e),
+                Ok(fd) if fd <= 2 => return above_stdio(OwnedFd(fd as c_int)),
+                Ok(fd) => return Ok(OwnedFd(fd as c_int)),
+            }
+        }
+    }
+
+    /// Sets on `listener` what its connections inherit: `TCP_NODELAY`
+    /// (each answer is one write that must leave at once; a `100
+    /// Continue` and the answer after it would otherwise meet Nagle's
+    /// algorithm and the client's delayed ACK), and receive and send
+    /// timeouts of `recv_ms` and `send_ms` (a read or write that makes no
+    /// progress for that long fails with `EAGAIN`). Three `setsockopt`
+    /// calls once, rather than three per connection.
+    pub fn set_options(listener: &OwnedFd, recv_ms: u64, send_ms: u64) -> Result<(), Errno> {
+        let tv = |ms: u64| libc::timeval { tv_sec: (ms / 1000) as _, tv_usec: (ms % 1000 * 1000) as _ };
+        setsockopt(listener, libc::IPPROTO_TCP, libc::TCP_NODELAY, &(1 as c_int))?;
+        setsockopt(listener, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv(recv_ms))?;
+        setsockopt(listener, libc::SOL_SOCKET, libc::SO_SNDTIMEO, &tv(send_ms))
+    }
+
+    /// `setsockopt(2)` of the value `v`.
+    fn setsockopt<T>(fd: &OwnedFd, level: c_int, name: c_int, v: &T) -> Result<(), Errno> {
+        // SAFETY: fd is an open socket; the option value is a `T` we
+        // borrow, of the size passed.
+        let r = unsafe {
+            syscall!(libc::SYS_setsockopt, fd.0, level, name, v as *const T as *const c_void, size_of::<T>())
+        };
+        ret(r).map(drop)
+    }
+
+    /// `shutdown(2)` of the sending side: the peer reads the end of the
+    /// stream after what was sent, and the socket can still be read.
+    pub fn shutdown_write(fd: &OwnedFd) {
+        // SAFETY: plain syscall on a socket we own.
+        unsafe { syscall!(libc::SYS_shutdown, fd.0, libc::SHUT_WR) };
+    }
+
+    /// The most connections [`poll_readable`] watches besides the listener.
+    pub const MAX_POLLED: usize = 63;
+
+    /// `poll(2)` for input on `listener` and each open connection of
+    /// `conns` (the first [`MAX_POLLED`]), without a time limit: which are
+    /// readable (or closed, or failed), as a mask: bit 0 the listener, bit
+    /// `i + 1` `conns[i]`. An interrupted call is an empty mask.
+    pub fn poll_readable(listener: &OwnedFd, conns: &[Option<OwnedFd>]) -> u64 {
+        let none = libc::pollfd { fd: -1, events: 0, revents: 0 };
+        let mut fds = [none; MAX_POLLED + 1];
+        // Up to the last open connection: the usual one or two.
+        let n = conns.iter().take(MAX_POLLED).rposition(Option::is_some).map_or(1, |i| i + 2);
+        let on = |fd: &OwnedFd| libc::pollfd { fd: fd.0, events: libc::POLLIN, revents: 0 };
+        let all = core::iter::once(Some(listener)).chain(conns.iter().map(Option::as_ref));
+        for (p, fd) in fds.iter_mut().zip(all).take(n) {
+            // A negative descriptor is skipped by the kernel.
+            *p = fd.map_or(none, on);
+        }
+        let fds = fds.get_mut(..n).unwrap_or_default();
+        if poll(fds, -1) <= 0 {
+            return 0;
+        }
+        fds.iter().enumerate().filter(|(_, p)| p.revents != 0).fold(0, |m, (i, _)| m | 1 << i)
+    }
+}
+#[cfg(feature = "serve")]
+pub use server::*;
 
 /// Moves `s[from..]` to the front of `s` (a `memmove`); nothing if `from`
 /// is past the end. What `s.copy_within(from.., 0)` does, without its
@@ -959,6 +1067,61 @@ impl Drop for Buf<'_> {
             // SAFETY: ptr/cap describe a mapping made by grow, unmapped once.
             unsafe { syscall!(libc::SYS_munmap, self.ptr.as_ptr(), self.cap) };
         }
+    }
+}
+
+// (After every other impl of this module: an impl's place among them is
+// part of its items' symbol hashes, so an impl added earlier would reorder
+// the zip build's functions, which must stay byte for byte what they were
+// without push mode.)
+/// The program's arguments after its name, as much of them as the
+/// runtime reads: how many there are, and the first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Args {
+    count: usize,
+    /// INVARIANT: null, or a NUL-terminated string that lives, unchanged,
+    /// as long as the process (both constructors' contracts). Read only
+    /// when asked for, so that a build that never asks (the zip build
+    /// ignores its arguments) has no code for it.
+    first: *const c_char,
+}
+
+impl Args {
+    /// The arguments C `main` was given.
+    ///
+    /// # Safety
+    /// `argv` must point to `argc` pointers to NUL-terminated strings
+    /// (`argv[0]` the program's name) that stay valid and unchanged for the
+    /// rest of the process, as the C start-up's arguments to `main` do.
+    pub unsafe fn from_main(argc: c_int, argv: *const *const c_char) -> Args {
+        let count = (argc.max(1) - 1) as usize;
+        let first = match count {
+            0 => core::ptr::null(),
+            // SAFETY: argv[1] exists (argc >= 2) (the caller's contract).
+            _ => unsafe { *argv.add(1) },
+        };
+        Args { count, first }
+    }
+
+    /// Arguments read otherwise (std's `env::args_os`): `count` after the
+    /// name, the first of them `first`.
+    pub fn new(count: usize, first: Option<&'static CStr>) -> Args {
+        Args { count, first: first.map_or(core::ptr::null(), CStr::as_ptr) }
+    }
+
+    /// How many arguments follow the program's name.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The first argument after the program's name. (Push mode's only:
+    /// compiled without it, the zip build lays out its functions exactly
+    /// as before push mode.)
+    #[cfg(feature = "serve")]
+    pub fn first(&self) -> Option<&'static [u8]> {
+        // SAFETY: non-null, it is a NUL-terminated string for the process's
+        // life (the field's invariant).
+        (!self.first.is_null()).then(|| unsafe { CStr::from_ptr(self.first) }.to_bytes())
     }
 }
 

@@ -530,18 +530,15 @@ fn refusals_are_one_line_that_names_the_fix() {
     }
     assert!(!tmp.0.join("fn").exists(), "a refused project left a directory");
 
-    // In a project: SCF runs no aarch64; --image is not there yet; an
-    // invoke without event.json says which file to give; a Lambda project
-    // is not deployed to SCF.
+    // In a project: SCF runs no aarch64, nor a Lambda image; an invoke
+    // without event.json says which file to give; a Lambda project is not
+    // deployed to SCF.
     let mut typed = Typed::default();
     let (dir, _) = new_project(&mut typed, "hello-refusals", &[]);
     fs::remove_file(dir.join("event.json")).unwrap();
     for (args, want) in [
         (&["build", "--arch", "aarch64", "--platform", "scf"][..], "SCF runs x86_64 only, as far as its public documentation shows: no aarch64 zip for it (--platform lambda takes aarch64)"),
         (&["build", "--image", "--platform", "lambda"], "--image makes an SCF image function"),
-        // Until the runtime's push-mode driver lands: the image's command
-        // is run, does not listen, and no image is written.
-        (&["build", "--image", "-q"], "`bootstrap serve` exited (exit status: 1: \"scf-bootstrap: SCF_RUNTIME_API is not set\") before listening"),
         (&["invoke", "-q"], "event.json does not exist: cargo scf invoke --event FILE"),
     ] {
         let o = typed.scf(&dir, args);
@@ -550,6 +547,30 @@ fn refusals_are_one_line_that_names_the_fix() {
         let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
         assert!(errors.len() == 1 && errors[0].starts_with("cargo scf: error: ") && errors[0].contains(want), "{args:?}: {err}");
     }
+    // --image: the project's `serve` feature (cargo scf new wrote it) on,
+    // the OCI image archive in target/scf/, the same bytes when built
+    // again, its command `/bootstrap serve` (tests/package.rs runs one).
+    ok(&typed.scf(&dir, &["build", "--image", "-q"]), "cargo scf build --image");
+    let archive = dir.join("target/scf/hello-refusals-image.tar");
+    let first = fs::read(&archive).unwrap();
+    ok(&typed.scf(&dir, &["build", "--image", "-q"]), "cargo scf build --image, again");
+    assert!(fs::read(&archive).unwrap() == first, "two builds of the same project gave different archives");
+    let image = scf_emulator::oci::read(&first).unwrap();
+    assert_eq!(image.run.command(), ["/bootstrap", "serve"]);
+    // Push mode alone: without `serve` it does not start a pull loop.
+    let bin = dir.join("target/image-bootstrap");
+    fs::write(&bin, image.file("/bootstrap").expect("/bootstrap in the image")).unwrap();
+    fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let o = Command::new(&bin).env_clear().output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("scf-bootstrap: this bootstrap has push mode only"), "{err}");
+    // ...and the emulator runs it: its command listens, the event is pushed.
+    fs::write(dir.join("event.json"), "{\"key1\":\"value1\"}").unwrap();
+    let out = ok(&typed.scf(&dir, &["invoke", "--image", "-q"]), "cargo scf invoke --image");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(report["Result"]["InvokeResult"], 0, "{out}");
+    assert_eq!(report["Emulator"]["Cold"], true, "{out}");
     let (lambda, _) = new_project(&mut typed, "hello-refusals-lambda", &["--platform", "lambda"]);
     let o = typed.scf(&lambda, &["deploy", "--dry-run"]);
     let err = String::from_utf8_lossy(&o.stderr);

@@ -225,17 +225,14 @@ fn warm_invocations_make_no_memory_syscalls() {
 }
 
 /// The runtime's buffers come from mmap/mremap and its resolver needs no
-/// heap, so neither build links an allocator.
+/// heap, so no build links an allocator (push mode's included).
 #[test]
 fn no_allocator_is_linked_into_the_runtime() {
-    for (name, minimal) in [("default-symbols", false), ("minimal-symbols", true)] {
-        let bin = build(&Build {
-            name,
-            profile: "symbols",
-            no_default_features: minimal,
-            features: if minimal { "scf" } else { "" },
-            ..Default::default()
-        });
+    for (name, minimal, features) in
+        [("default-symbols", false, ""), ("minimal-symbols", true, "scf"), ("serve-symbols", false, "serve")]
+    {
+        let bin =
+            build(&Build { name, profile: "symbols", no_default_features: minimal, features, ..Default::default() });
         let out = Command::new("nm").arg(&bin).output().expect("nm (binutils) is required");
         let syms = String::from_utf8_lossy(&out.stdout);
         let defined: Vec<&str> = syms.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
@@ -377,4 +374,117 @@ fn dependency_tree_is_exactly_httparse_itoa_memchr_libc() {
     names.sort();
     names.dedup();
     assert_eq!(names, ["httparse", "itoa", "libc", "memchr", "scf-bootstrap"]);
+}
+
+/// The image build (push mode alone: tests/common), the echo demo.
+fn demo_serve() -> std::path::PathBuf {
+    image_demo()
+}
+
+/// Runs `bootstrap serve` from the image build under strace, on a free
+/// loopback port, and returns the trace lines after `work` has run on its
+/// address and the server was stopped (by its own PID: strace's child).
+fn traced_serve(syscalls: &str, work: impl FnOnce(std::net::SocketAddr)) -> Vec<String> {
+    strace_available();
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let seq = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let log = root().join(format!("target/it/strace-serve-{}-{seq}.txt", std::process::id()));
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut cmd = Command::new("strace");
+    cmd.args(["-qq", "-e", &format!("trace={syscalls}"), "-e", "signal=none", "-o"]).arg(&log).arg(demo_serve());
+    cmd.arg("serve").env_clear().env("SCF_BOOTSTRAP_LISTEN", addr.to_string());
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    // Listening, seen without connecting (a connection is traced): the
+    // port in the LISTEN state (0A) of /proc/net/tcp.
+    let port = format!(":{:04X} 00000000:0000 0A", addr.port());
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string("/proc/net/tcp").unwrap().contains(&port) {
+        assert!(started.elapsed() < T, "not listening on {addr}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    work(addr);
+    let children = format!("/proc/{0}/task/{0}/children", child.id());
+    let traced: i32 = std::fs::read_to_string(children).unwrap().trim().parse().unwrap();
+    // SAFETY: kill(2) of strace's child, the server this test started.
+    unsafe { libc::kill(traced, libc::SIGKILL) };
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    text.lines().map(String::from).collect()
+}
+
+/// `n` events of `event` (bytes) POSTed on one kept connection to `addr`,
+/// each answer read and checked to be the demo's echo.
+fn push_events(addr: std::net::SocketAddr, events: impl Iterator<Item = Vec<u8>>) {
+    let mut conn = scf_emulator::http::Conn::new(std::net::TcpStream::connect(addr).unwrap());
+    for e in events {
+        let head = format!(
+            "POST /event-invoke HTTP/1.1\r\nHost: {addr}\r\nX-Scf-Request-Id: r\r\nX-Scf-Timeout: 3000\r\n\
+             Content-Length: {}\r\n\r\n",
+            e.len()
+        );
+        conn.send(&[head.as_bytes(), &e].concat()).unwrap();
+        let raw = conn.read_head_bytes().unwrap().unwrap();
+        let head = scf_emulator::http::parse_response_head(&raw).unwrap();
+        let body = conn.read_body(head.framing().unwrap(), 8 << 20).unwrap();
+        assert_eq!((head.status, body.len()), (200, e.len() + 19));
+    }
+}
+
+/// Push mode opens its listener first: after musl's start-up, `socket`,
+/// `setsockopt(SO_REUSEADDR)`, `bind` and `listen`, before anything else
+/// (the standard descriptors' check, the options connections inherit, the
+/// crash reports' arming come after).
+#[test]
+fn exec_to_listening_takes_seven_syscalls() {
+    let lines = traced_serve("all", |_| {});
+    let until: Vec<&str> = lines.iter().map(|l| name(l)).take_while(|n| *n != "poll").collect();
+    assert_eq!(
+        until,
+        ["execve", "arch_prctl", "set_tid_address", "socket", "setsockopt", "bind", "listen"],
+        "{lines:#?}"
+    );
+    assert!(lines[4].contains("SO_REUSEADDR") && lines[6].starts_with("listen(3, "), "{lines:#?}");
+}
+
+/// A warm pushed invocation on a kept connection: `poll` (the connection
+/// has a request), `read` (all of it), `clock_gettime` (the deadline),
+/// the demo's `writev` (its log line), `sendmsg` (the answer): one syscall
+/// fewer than a pulled one.
+#[test]
+fn a_warm_pushed_invocation_is_four_syscalls_plus_the_demo_s_log_line() {
+    let n = 50;
+    let lines = traced_serve("all", |addr| push_events(addr, (0..=n).map(|i| format!("{{\"i\":{i}}}").into_bytes())));
+    let answers: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| name(l) == "sendmsg").map(|(i, _)| i).collect();
+    assert_eq!(answers.len(), n + 1, "{lines:#?}");
+    let mut counts = std::collections::BTreeMap::new();
+    for l in &lines[answers[0] + 1..=answers[n]] {
+        *counts.entry(name(l).to_string()).or_insert(0) += 1;
+    }
+    let want: std::collections::BTreeMap<String, usize> = [
+        ("clock_gettime".to_string(), n),
+        ("poll".to_string(), n),
+        ("read".to_string(), n),
+        ("sendmsg".to_string(), n),
+        ("writev".to_string(), n),
+    ]
+    .into();
+    assert_eq!(counts, want, "{lines:#?}");
+}
+
+/// Zero allocations per warm pushed invocation: the first, largest event
+/// grows the receive and answer buffers; 200 events after it, small and
+/// large in turn, make no memory syscall.
+#[test]
+fn warm_pushed_invocations_make_no_memory_syscalls() {
+    let (big, small) = (vec![b'b'; 1 << 20], vec![b's'; 1024]);
+    let events =
+        std::iter::once(big.clone()).chain((0..200).map(|i| if i % 2 == 0 { small.clone() } else { big.clone() }));
+    let lines = traced_serve("mmap,mremap,munmap,brk,sendmsg", |addr| push_events(addr, events));
+    let sends: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| name(l) == "sendmsg").map(|(i, _)| i).collect();
+    assert_eq!(sends.len(), 201, "{lines:#?}");
+    let growth: Vec<&String> = lines[..sends[0]].iter().filter(|l| name(l) != "execve").collect();
+    assert!(!growth.is_empty(), "the 1 MiB event should have grown the buffers: {lines:#?}");
+    let warm: Vec<&String> = lines[sends[0]..].iter().filter(|l| name(l) != "sendmsg").collect();
+    assert!(warm.is_empty(), "memory syscalls on warm pushed invocations: {warm:#?}");
 }

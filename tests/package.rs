@@ -13,6 +13,7 @@ mod common;
 use common::elf_fixture::elf;
 use common::{run_package, scratch};
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -385,4 +386,102 @@ fn a_crate_without_the_platform_feature_is_refused_in_one_line() {
         "{err}"
     );
     assert!(!zip.exists());
+}
+
+/// A tool on PATH, or (with CI unset) a skip marker and `None`.
+fn tool(name: &str) -> Option<std::path::PathBuf> {
+    let found =
+        std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file()));
+    scf_emulator::testkit::require_tool(name, found, &format!("apt-get install {name}"))
+}
+
+/// `scripts/package --image`: the OCI image archive of the runtime built
+/// with `serve`, the same bytes every time and from the unpacked binary
+/// again; skopeo sees one amd64 layer and the config (Entrypoint
+/// ["/bootstrap"], Cmd ["serve"], port 9000/tcp), umoci unpacks
+/// `/bootstrap` (0755, no section headers), and the unpacked bootstrap
+/// serves: `/bootstrap serve` answers a pushed event with the echo.
+#[test]
+fn image_archive_is_reproducible_read_by_skopeo_and_umoci_and_serves() {
+    let (Some(skopeo), Some(umoci)) = (tool("skopeo"), tool("umoci")) else { return };
+    let dir = scratch("package-tests", "image");
+    let first = package(&["--image"], &dir.join("a.tar"));
+    let second = package(&["--image"], &dir.join("b.tar"));
+    assert!(first == second, "two packagings of the same build gave different archives");
+    let image = scf_emulator::oci::read(&first).unwrap();
+    let binary = image.file("/bootstrap").expect("/bootstrap in the image").to_vec();
+    let copy = dir.join("copy");
+    fs::write(&copy, &binary).unwrap();
+    let again = package(&["--image", "--bootstrap", copy.to_str().unwrap()], &dir.join("c.tar"));
+    assert!(again == first, "repackaging the unpacked binary changed the archive");
+
+    let src = format!("oci-archive:{}", dir.join("a.tar").display());
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = Command::new(&skopeo).args(args).arg(&src).output().unwrap();
+        assert!(o.status.success(), "skopeo {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let info = json(&["inspect"]);
+    assert_eq!((info["Architecture"].as_str(), info["Os"].as_str()), (Some("amd64"), Some("linux")), "{info}");
+    assert_eq!(info["Layers"].as_array().map(Vec::len), Some(1), "{info}");
+    let config = json(&["inspect", "--config"]);
+    let c = &config["config"];
+    assert_eq!(c["Entrypoint"], serde_json::json!(["/bootstrap"]), "{config}");
+    assert_eq!(c["Cmd"], serde_json::json!(["serve"]), "{config}");
+    assert_eq!(c["ExposedPorts"], serde_json::json!({"9000/tcp": {}}), "{config}");
+
+    let layout = dir.join("layout");
+    let _ = fs::remove_dir_all(&layout);
+    fs::create_dir_all(&layout).unwrap();
+    assert!(Command::new("tar").arg("-xf").arg(dir.join("a.tar")).arg("-C").arg(&layout).status().unwrap().success());
+    let bundle = dir.join("bundle");
+    let _ = fs::remove_dir_all(&bundle);
+    let o = Command::new(&umoci)
+        .args(["unpack", "--rootless", "--image"])
+        .arg(format!("{}:latest", layout.display()))
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "umoci unpack: {}", String::from_utf8_lossy(&o.stderr));
+    let bin = bundle.join("rootfs/bootstrap");
+    assert_eq!(fs::metadata(&bin).unwrap().permissions().mode() & 0o7777, 0o755);
+    assert_eq!(fs::read(&bin).unwrap(), binary);
+    let shoff = u64::from_le_bytes(binary[40..48].try_into().unwrap());
+    assert_eq!((shoff, u16_at(&binary, 60)), (0, 0), "packaged without its section headers");
+
+    // The unpacked command serves one pushed event.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut child = Command::new(&bin)
+        .arg("serve")
+        .env_clear()
+        .env("SCF_BOOTSTRAP_LISTEN", addr.to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut s = loop {
+        match std::net::TcpStream::connect(addr) {
+            Ok(s) => break s,
+            Err(_) if started.elapsed() < std::time::Duration::from_secs(20) => {
+                std::thread::sleep(std::time::Duration::from_millis(5))
+            }
+            Err(e) => panic!("the unpacked /bootstrap serve is not listening on {addr}: {e}"),
+        }
+    };
+    let event = br#"{"key1":"value1"}"#;
+    let req = format!(
+        "POST /event-invoke HTTP/1.1\r\nHost: x\r\nX-Scf-Request-Id: r1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        event.len()
+    );
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    std::io::Write::write_all(&mut s, &[req.as_bytes(), event].concat()).unwrap();
+    let mut answer = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut s, &mut answer);
+    let _ = child.kill();
+    let _ = child.wait();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+    assert!(answer.ends_with(r#"Echoing request: '{"key1":"value1"}'"#), "{answer}");
 }

@@ -2,9 +2,10 @@
 //! project's own `cargo build --release` (in its directory and its target
 //! directory, once), then the zip by the rules of [`crate::package`], or
 //! with `--image` an OCI image archive for an SCF image function: the
-//! bootstrap built with the runtime's `serve` feature (push mode), checked
-//! and stripped as for a zip, as `/bootstrap` of a FROM-scratch image
-//! started as `/bootstrap serve` (`scf_emulator::oci`).
+//! bootstrap built with the runtime's `serve` feature alone (push mode, no
+//! pull loop: [`Project::image_args`]), checked, stripped and seen to
+//! serve, as `/bootstrap` of a FROM-scratch image started as `/bootstrap
+//! serve` (`scf_emulator::oci`).
 
 use crate::cargo::Build;
 use crate::elf::Arch;
@@ -85,16 +86,17 @@ pub fn build(a: &BuildArgs, platforms: Option<&[Platform]>, msg: &Msg) -> Result
     }
     platform.check_arch(arch, "--arch").map_err(Fatal::new)?;
     let platforms = platforms.unwrap_or(std::slice::from_ref(&platform));
-    let mut features = project.feature_args(platforms)?;
-    if a.image {
-        features = project.with_feature(features, "serve").map_err(|()| {
+    let features = if a.image {
+        project.image_args().map_err(|()| {
             Fatal::new(format!(
                 "--image: package {} has no `serve` feature (the runtime's push mode, `bootstrap serve`): \
                  add serve = [\"scf-bootstrap/serve\"] to its [features] (cargo scf new writes it)",
                 project.name
             ))
-        })?;
-    }
+        })?
+    } else {
+        project.feature_args(platforms)?
+    };
     toolchain::ensure_target(&project.dir, arch, msg)?;
     toolchain::ensure_link_driver(arch)?;
     let mut args: Vec<OsString> = vec!["--manifest-path".into(), project.manifest.clone().into()];

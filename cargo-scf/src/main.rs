@@ -260,6 +260,7 @@ Options:
   --features F,...    the runtime's features F too (`resolve`: host names;
                       `lambda` on an SCF build: both dialects)
   --zopfli            compress with Zopfli
+  --image             an OCI image instead (function-image.tar, push mode)
   --target T          x86_64-unknown-linux-musl (default) or aarch64-...
   --platform scf|lambda  where the zip goes (SCF: x86_64 only)
   --target-dir DIR    cargo's target directory (default: $CARGO_TARGET_DIR,
@@ -495,6 +496,7 @@ fn cmd_package(args: Vec<OsString>, msg: &mut Msg) -> Result<ExitCode, Fatal> {
                 a.features.extend(v.split([',', ' ']).filter(|f| !f.is_empty()).map(String::from));
             }
             "--zopfli" => a.zopfli = true,
+            "--image" => a.image = true,
             "--target" => {
                 let v = value(p, "--target")?;
                 a.arch = Some(Arch::from_triple(&v).ok_or_else(|| {

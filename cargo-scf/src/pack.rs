@@ -37,7 +37,7 @@ fn repository() -> Result<PathBuf, Fatal> {
 }
 
 /// What `cargo scf package` was asked for.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct PackageArgs {
     pub handlers: Vec<PathBuf>,
     pub bootstrap: Option<PathBuf>,
@@ -47,6 +47,8 @@ pub struct PackageArgs {
     /// More of the runtime's features (`--features`).
     pub features: Vec<String>,
     pub zopfli: bool,
+    /// An OCI image archive (`/bootstrap serve`) instead of a zip.
+    pub image: bool,
     pub arch: Option<Arch>,
     pub platform: Option<Platform>,
     pub target_dir: Option<PathBuf>,
@@ -60,13 +62,19 @@ pub struct PackageArgs {
 fn runtime_features(platform: Platform, minimal: bool, pipeline: bool, extra: &[String]) -> Vec<String> {
     let mut features: Vec<String> = Vec::new();
     let mut args = Vec::new();
+    // An image's bootstrap (`serve` asked for, by --image) is push mode
+    // alone: an image function has no runtime API to pull from, and the
+    // pull loop would cost its archive some 13 KB.
+    let push_only = extra.iter().any(|f| f == "serve") && runtime::has_feature("serve");
     if runtime::has_feature("scf") && runtime::has_feature("lambda") {
         if !minimal {
             features.extend(
                 runtime::default_features().iter().filter(|f| **f != "scf" && **f != "lambda").map(|f| f.to_string()),
             );
         }
-        features.push(platform.feature().into());
+        if !push_only {
+            features.push(platform.feature().into());
+        }
         args.push("--no-default-features".to_string());
     } else if minimal {
         args.push("--no-default-features".into());
@@ -224,9 +232,20 @@ pub fn run(a: &PackageArgs, msg: &Msg) -> Result<(), Fatal> {
     if a.pipeline && platform == Platform::Lambda {
         return Err(Fatal::new("--pipeline: pipelining is SCF's (Lambda refuses it), not for --platform lambda"));
     }
-    let out = a.output.clone().unwrap_or_else(|| PathBuf::from("function.zip"));
+    if a.image && platform == Platform::Lambda {
+        return Err(Fatal::new(
+            "--image makes an SCF image function (/bootstrap serve, events pushed to /event-invoke): not for \
+             --platform lambda",
+        ));
+    }
+    let default = if a.image { "function-image.tar" } else { "function.zip" };
+    let out = a.output.clone().unwrap_or_else(|| PathBuf::from(default));
     let with = if a.zopfli { Compressor::Zopfli } else { Compressor::Zlib };
     let how = Packing { arch, platform, with, msg };
+    let write = |data: Vec<u8>, name: &str, built: bool| match a.image {
+        true => package::write_image(data, &out, name, &how),
+        false => package::write_zip(data, &out, name, built, &how),
+    };
     let packaged = if let Some(bin) = &a.bootstrap {
         if !a.handlers.is_empty() || a.minimal || a.pipeline || !a.features.is_empty() {
             return Err(Fatal::new(
@@ -234,12 +253,17 @@ pub fn run(a: &PackageArgs, msg: &Msg) -> Result<(), Fatal> {
             ));
         }
         let data = fs::read(bin).map_err(|_| Fatal::new(format!("no bootstrap at {}", bin.display())))?;
-        package::write_zip(data, &out, &bin.display().to_string(), false, &how).map_err(Fatal::new)?
+        write(data, &bin.display().to_string(), false).map_err(Fatal::new)?
     } else {
         toolchain::ensure_target(&std::env::current_dir().unwrap_or_else(|_| ".".into()), arch, msg)?;
         toolchain::ensure_link_driver(arch)?;
-        let data = build(a, arch, platform)?;
-        package::write_zip(data, &out, "the built bootstrap", true, &how).map_err(Fatal::new)?
+        // An image's bootstrap serves: the runtime's feature `serve` on top.
+        let mut with_serve = a.clone();
+        if a.image && !a.features.iter().any(|f| f == "serve") {
+            with_serve.features.push("serve".into());
+        }
+        let data = build(&with_serve, arch, platform)?;
+        write(data, "the built bootstrap", true).map_err(Fatal::new)?
     };
     crate::print_sizes(&packaged, &out);
     Ok(())
@@ -261,6 +285,9 @@ mod tests {
             let list = scf.last().unwrap();
             assert!(list.split(',').any(|f| f == "scf") && !list.split(',').any(|f| f == "lambda"), "{scf:?}");
             assert!(lambda.last().unwrap().split(',').any(|f| f == "lambda"), "{lambda:?}");
+            let image = runtime_features(Platform::Scf, false, false, &["serve".into()]);
+            let list = image.last().unwrap();
+            assert!(list.split(',').any(|f| f == "serve") && !list.split(',').any(|f| f == "scf"), "{image:?}");
         } else {
             assert!(scf.is_empty(), "{scf:?}");
             assert_eq!(lambda, ["--features", "pipeline"]);

@@ -241,8 +241,7 @@ pub fn serves(bin: &Path) -> Result<(), String> {
                 }
                 let first = err.lines().next().unwrap_or("nothing on stderr");
                 break Err(format!(
-                    "`bootstrap serve` exited ({status}: {first:?}) before listening: this runtime does not serve \
-                     image functions yet (its push mode is the cargo feature `serve`); no image written"
+                    "`bootstrap serve` exited ({status}: {first:?}) before listening; no image written"
                 ));
             }
             Ok(None) if Instant::now() > deadline => {
@@ -258,21 +257,20 @@ pub fn serves(bin: &Path) -> Result<(), String> {
 }
 
 /// The OCI image archive of the bootstrap `data` (built here, so checked
-/// and stripped as [`write_zip`] does, and seen to serve) into `out`:
+/// as [`write_zip`] does, stripped, and seen to serve) into `out`:
 /// `/bootstrap` (0755) of a FROM-scratch image started as `/bootstrap
 /// serve` (scf_emulator::oci, deterministic). `zip` in what it returns is
 /// the archive's size.
 pub fn write_image(data: Vec<u8>, out: &Path, name: &str, how: &Packing) -> Result<Packaged, String> {
-    let Packing { arch, platform, msg, .. } = *how;
+    let Packing { arch, platform, .. } = *how;
     if let Some(w) = scf_deploy::bootstrap::check(&data, name, arch, platform.title())? {
         let what = w.split(':').next().unwrap_or(&w);
         return Err(format!("{what}: the runtime's build should have made a static executable"));
     }
     let as_built = data.len();
-    let (stripped, note) = strip_checked(&data, arch)?;
-    if let Some(note) = note {
-        msg.note(&note);
-    }
+    // Stripped as a zip's bootstrap is, but checked by serving (below): a
+    // push-only bootstrap does not start without `serve`.
+    let stripped = elf::strip_sections(&data).unwrap_or(data);
     let dir = scf_emulator::code::TempDir::new("cargo-scf-serve")
         .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let bin = dir.path().join("bootstrap");

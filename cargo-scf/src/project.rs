@@ -138,6 +138,24 @@ impl Project {
         Ok(args)
     }
 
+    /// The cargo arguments of an image's build: push mode alone (an image
+    /// function has no runtime API to pull from, and the pull loop would
+    /// cost its archive some 13 KB), so the default features but the
+    /// platforms, and `serve`. A project without platform features gets
+    /// `serve` on top of its defaults. `Err` when it has no `serve`.
+    pub fn image_args(&self) -> Result<Vec<String>, ()> {
+        if !self.features.contains_key("serve") {
+            return Err(());
+        }
+        if !self.has_platform_features() {
+            return self.with_feature(Vec::new(), "serve");
+        }
+        let mut want: Vec<String> =
+            self.defaults().iter().filter(|f| !["scf", "lambda", "serve"].contains(&f.as_str())).cloned().collect();
+        want.push("serve".into());
+        Ok(vec!["--no-default-features".into(), "--features".into(), want.join(",")])
+    }
+
     /// The smallest build for `platform`: none of the default features but
     /// the platform's (without platform features, none at all).
     pub fn minimal_args(&self, platform: Platform) -> Vec<String> {

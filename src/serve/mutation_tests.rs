@@ -108,7 +108,7 @@ fn body_verdict(req: &Request, after: &[u8], split: usize) -> Result<Option<(usi
         let mut buf = Vec::new();
         for p in pieces {
             buf.extend_from_slice(p);
-            if let BodyStep::Done { len, end } = f.step(&mut buf, false)? {
+            if let BodyStep::Done { len, end } = wire::body_step(&mut f, &mut buf, false)? {
                 return Ok(Some((len, end)));
             }
         }

@@ -14,7 +14,8 @@
 //!
 //! Every function here works on byte slices only and allocates nothing.
 
-pub use crate::http::wire::{BodyFramer, BodyStep, Fault, Framing, Num};
+use crate::http::wire::eq_lowercase;
+pub use crate::http::wire::{BodyFramer, BodyStep, Fault, Framing};
 use crate::text::{parse_decimal, trim};
 use core::mem::MaybeUninit;
 use core::ops::Range;
@@ -33,6 +34,19 @@ pub const MAX_HEADERS: usize = 100;
 /// larger events itself (status 406), so a larger body did not come from
 /// it; it is answered `413`.
 pub const MAX_EVENT: usize = crate::ffi::MAX_RESPONSE;
+
+/// How long the server waits for the rest of a request head once it has
+/// started reading one (a client that connects and stalls is not read
+/// until it sends: see the driver), before answering `408` and closing.
+pub const HEAD_TIMEOUT_MS: u64 = 5000;
+
+/// How long a request body may pause (no bytes arriving) before the
+/// server answers `408` and closes.
+pub const BODY_IDLE_MS: u64 = 5000;
+
+/// Why a request whose memory size or timeout header is not a decimal
+/// number is refused.
+pub const INVALID_NUMBER: &str = "invalid memory size or timeout header: not a decimal number";
 
 /// One piece of the invocation context a platform sends as a request
 /// header. The discriminant indexes [`Dialect::names`].
@@ -78,7 +92,9 @@ impl Field {
         Field::TriggerSource,
     ];
 
-    /// Whether the value is a credential, which no message may show.
+    /// Whether the value is a credential, which no message may show. (The
+    /// driver shows no header at all; the tests hold it to this list.)
+    #[cfg_attr(not(test), allow(dead_code))]
     pub const fn is_secret(self) -> bool {
         matches!(self, Field::SecretId | Field::SecretKey | Field::SessionToken)
     }
@@ -128,10 +144,10 @@ struct Span {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Context {
     spans: [Option<Span>; FIELDS],
-    /// [`Field::MemoryMb`] as a number.
-    pub memory_mb: Num,
-    /// [`Field::TimeoutMs`] as a number.
-    pub timeout_ms: Num,
+    /// [`Field::MemoryMb`] as a number (0: not sent).
+    pub memory_mb: u64,
+    /// [`Field::TimeoutMs`] as a number (0: not sent).
+    pub timeout_ms: u64,
 }
 
 impl Context {
@@ -165,6 +181,12 @@ pub enum Refusal {
     Expectation,
     /// `501`: a transfer coding other than a lone `chunked`.
     UnsupportedCoding,
+    /// `408`: a head not complete within [`HEAD_TIMEOUT_MS`] of the
+    /// server starting to wait for it, or a body that paused for
+    /// [`BODY_IDLE_MS`].
+    Timeout,
+    /// `503`: no memory to receive the event.
+    NoMemory,
 }
 
 impl Refusal {
@@ -180,10 +202,13 @@ impl Refusal {
             Refusal::TooLarge => (413, b"HTTP/1.1 413 Content Too Large\r\n"),
             Refusal::Expectation => (417, b"HTTP/1.1 417 Expectation Failed\r\n"),
             Refusal::UnsupportedCoding => (501, b"HTTP/1.1 501 Not Implemented\r\n"),
+            Refusal::Timeout => (408, b"HTTP/1.1 408 Request Timeout\r\n"),
+            Refusal::NoMemory => (503, b"HTTP/1.1 503 Service Unavailable\r\n"),
         }
     }
 
-    /// The status code.
+    /// The status code (for tests and tools: the driver sends the line).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn status(self) -> u16 {
         self.status_parts().0
     }
@@ -207,6 +232,10 @@ impl Refusal {
             Refusal::TooLarge => "event larger than 6 MB (6291456 bytes)",
             Refusal::Expectation => "expectation failed: only Expect: 100-continue is understood",
             Refusal::UnsupportedCoding => "transfer coding not implemented: only a lone chunked is decoded",
+            Refusal::Timeout => {
+                "request timeout: a head takes at most 5000 ms, and a body may pause for at most 5000 ms"
+            }
+            Refusal::NoMemory => "no memory to receive the event",
         }
     }
 }
@@ -263,11 +292,11 @@ pub fn parse_request(buf: &[u8], dialect: &Dialect) -> Result<Option<Request>, R
     let mut close = false;
     let mut keep_alive_token = false;
     let mut expects_continue = false;
-    let mut context = Context { spans: [None; FIELDS], memory_mb: Num::Absent, timeout_ms: Num::Absent };
+    let mut context = Context { spans: [None; FIELDS], memory_mb: 0, timeout_ms: 0 };
     let base = buf.as_ptr() as usize;
     for h in req.headers.iter() {
         let name = h.name.as_bytes();
-        let is = |want: &[u8]| name.eq_ignore_ascii_case(want);
+        let is = |want: &[u8]| eq_lowercase(name, want);
         match name.len() {
             14 if is(b"content-length") => {
                 // A list of equal values ("5, 5") is one length (RFC 9110, 8.6).
@@ -286,14 +315,14 @@ pub fn parse_request(buf: &[u8], dialect: &Dialect) -> Result<Option<Request>, R
             }
             10 if is(b"connection") => {
                 for t in h.value.split(|&b| b == b',').map(trim) {
-                    close |= t.eq_ignore_ascii_case(b"close");
-                    keep_alive_token |= t.eq_ignore_ascii_case(b"keep-alive");
+                    close |= eq_lowercase(t, b"close");
+                    keep_alive_token |= eq_lowercase(t, b"keep-alive");
                 }
             }
             6 if is(b"expect") => {
                 // HTTP/1.0 clients cannot expect anything (RFC 9110, 10.1.1).
                 if !http10 {
-                    if !trim(h.value).eq_ignore_ascii_case(b"100-continue") {
+                    if !eq_lowercase(trim(h.value), b"100-continue") {
                         return Err(Refusal::Expectation);
                     }
                     expects_continue = true;
@@ -301,8 +330,10 @@ pub fn parse_request(buf: &[u8], dialect: &Dialect) -> Result<Option<Request>, R
             }
             4 if is(b"host") => hosts += 1,
             n => {
-                let field = Field::ALL.iter().zip(dialect.names).find(|(_, w)| w.len() == n && is(w));
-                if let Some((&field, _)) = field {
+                // (A position in the names, then the field: zipping the two
+                // tables cost a quarter of a warm invocation's instructions.)
+                let at = dialect.names.iter().position(|w| w.len() == n && is(w));
+                if let Some(field) = at.and_then(|i| Field::ALL.get(i).copied()) {
                     // Without the blanks httparse leaves at the end; the value
                     // borrows from buf: as an offset range it outlives the parse.
                     let value = trim(h.value);
@@ -311,10 +342,12 @@ pub fn parse_request(buf: &[u8], dialect: &Dialect) -> Result<Option<Request>, R
                     if let Some(slot) = context.spans.get_mut(field as usize) {
                         *slot = Some(span);
                     }
-                    let number = || parse_decimal(h.value).map_or(Num::Invalid, Num::Value);
+                    // A number the handler cannot be given: the request is
+                    // faulty (the platform always sends decimal ones).
+                    let number = || parse_decimal(h.value).ok_or(Refusal::Malformed(INVALID_NUMBER));
                     match field {
-                        Field::MemoryMb => context.memory_mb = number(),
-                        Field::TimeoutMs => context.timeout_ms = number(),
+                        Field::MemoryMb => context.memory_mb = number()?,
+                        Field::TimeoutMs => context.timeout_ms = number()?,
                         _ => {}
                     }
                 }
@@ -369,7 +402,7 @@ enum Codings {
 
 impl Codings {
     fn then(self, coding: &[u8]) -> Codings {
-        match (self, coding.eq_ignore_ascii_case(b"chunked")) {
+        match (self, eq_lowercase(coding, b"chunked")) {
             (Codings::None, true) => Codings::Chunked,
             (_, true) => Codings::Other,
             (_, false) => Codings::NotFinal,
@@ -380,9 +413,8 @@ impl Codings {
 /// The path of a request target: the origin form up to any query, also
 /// out of an absolute-form target (`http://host/path?q`, RFC 9112, 3.2.2).
 fn origin_path(target: &[u8]) -> &[u8] {
-    let scheme = [&b"http://"[..], b"https://"]
-        .into_iter()
-        .find(|s| target.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
+    let scheme =
+        [&b"http://"[..], b"https://"].into_iter().find(|s| target.get(..s.len()).is_some_and(|p| eq_lowercase(p, s)));
     let target = match scheme {
         // From the first '/' after the authority; none: the empty path.
         Some(s) => {
@@ -410,6 +442,17 @@ fn describe_httparse(e: httparse::Error) -> &'static str {
 /// Fed every byte received after the head, it de-chunks in place.
 pub fn body_framer(req: &Request) -> BodyFramer {
     BodyFramer::new(req.body, MAX_EVENT as u64)
+}
+
+/// One step of reading an event's body ([`BodyFramer::step`] of
+/// [`body_framer`]'s framer), held to [`MAX_EVENT`] at its end too: a
+/// chunked body that arrived whole in one read was not checked as it
+/// streamed in.
+pub fn body_step(framer: &mut BodyFramer, region: &mut [u8], closed: bool) -> Result<BodyStep, Fault> {
+    match framer.step(region, closed)? {
+        BodyStep::Done { len, .. } if len > MAX_EVENT => Err(Fault::TooLarge(len as u64)),
+        step => Ok(step),
+    }
 }
 
 /// The answer to a body that cannot be read to its end: a refusal, or
@@ -441,7 +484,10 @@ pub enum Answer {
     /// `500`: the handler's error message is the body.
     HandlerError,
     /// `500` with `Connection: close`: the crash line is the body, and the
-    /// process dies after writing it.
+    /// process dies after writing it. (The crash report writes it from
+    /// [`CRASH_HEAD`], from a signal handler; this is the same answer, as
+    /// the tests compare.)
+    #[cfg_attr(not(test), allow(dead_code))]
     Crash,
     /// The request's refusal; its message is the body.
     Refused(Refusal),
@@ -482,6 +528,17 @@ pub fn answer_head<'a>(
     };
     ([status, fields, LENGTH, digits.format(body_len).as_bytes(), end], keep)
 }
+
+/// The head of a crash report's answer, for a crash report's post
+/// (`crash::Post::head`): a `500` that closes the connection, up to its
+/// body's length (the report's writer adds the length and the body, the
+/// crash line). What [`answer_head`] writes for [`Answer::Crash`], with
+/// the fields in the order a post needs them.
+pub const CRASH_HEAD: [&[u8]; 3] = [
+    b"HTTP/1.1 500 Internal Server Error\r\n",
+    b"Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n",
+    LENGTH,
+];
 
 /// A refusal's whole answer (head and one-line body), as pieces, for the
 /// request it refuses (`None` when no head could be parsed).
@@ -658,6 +715,8 @@ mod tests {
             (Refusal::TooLarge, 413),
             (Refusal::Expectation, 417),
             (Refusal::UnsupportedCoding, 501),
+            (Refusal::Timeout, 408),
+            (Refusal::NoMemory, 503),
         ];
         for (r, status) in all {
             assert_eq!(r.status(), status, "{r:?}");
@@ -669,6 +728,9 @@ mod tests {
         assert!(Refusal::HeadTooLarge.message().contains(&MAX_HEAD.to_string()));
         assert!(Refusal::TooManyHeaders.message().contains(&MAX_HEADERS.to_string()));
         assert!(Refusal::TooLarge.message().contains(&MAX_EVENT.to_string()));
+        let timeout = Refusal::Timeout.message();
+        assert!(timeout.contains(&format!("head takes at most {HEAD_TIMEOUT_MS} ms")), "{timeout}");
+        assert!(timeout.contains(&format!("pause for at most {BODY_IDLE_MS} ms")), "{timeout}");
         assert!(Refusal::NotFound.message().contains(core::str::from_utf8(SCF.path).unwrap()));
     }
 
@@ -702,17 +764,20 @@ mod tests {
             assert_eq!(got(f), Some(w), "{f:?}");
             assert_eq!(Field::ALL[f as usize], f);
         }
-        assert_eq!((r.context.memory_mb, r.context.timeout_ms), (Num::Value(512), Num::Value(300000)));
+        assert_eq!((r.context.memory_mb, r.context.timeout_ms), (512, 300000));
         let secret: Vec<Field> = Field::ALL.into_iter().filter(|f| f.is_secret()).collect();
         assert_eq!(secret, [Field::SecretId, Field::SecretKey, Field::SessionToken]);
         // Blanks around a value are not part of it.
         let text = format!("{POST}X-Scf-Request-Id: \t abc \t \r\nX-Scf-Memory: 64 \r\n\r\n");
         let r = ok(&text);
         assert_eq!(&text[r.context.get(Field::RequestId).unwrap()], "abc");
-        assert_eq!(r.context.memory_mb, Num::Value(64));
-        // Absent, invalid, repeated.
-        let r = ok(&format!("{POST}X-Scf-Timeout: soon\r\nX-Scf-Name: a\r\nX-Scf-Name: b\r\n\r\n"));
-        assert_eq!((r.context.memory_mb, r.context.timeout_ms), (Num::Absent, Num::Invalid));
+        assert_eq!(r.context.memory_mb, 64);
+        // Absent, repeated, invalid.
+        let r = ok(&format!("{POST}X-Scf-Timeout: 0\r\nX-Scf-Name: a\r\nX-Scf-Name: b\r\n\r\n"));
+        assert_eq!((r.context.memory_mb, r.context.timeout_ms), (0, 0));
+        for bad in ["X-Scf-Timeout: soon", "X-Scf-Memory: -1", "x-scf-memory: 1e3", "X-Scf-Timeout:"] {
+            assert_eq!(parse(&format!("{POST}{bad}\r\n\r\n")), Err(Refusal::Malformed(INVALID_NUMBER)), "{bad}");
+        }
         assert_eq!(r.context.get(Field::RequestId), None);
         assert!(r.context.get(Field::FunctionName).is_some_and(|s| s.len() == 1));
         // Every name of the table is lowercase, distinct and one of SCF's.
@@ -732,7 +797,7 @@ mod tests {
         let text = "POST /invoke HTTP/1.1\r\nHost: h\r\nx-fc-request-id: r1\r\nX-Fc-Function-Memory: 256\r\n\r\n";
         let r = parse_request(text.as_bytes(), &fc).unwrap().unwrap();
         assert_eq!(&text[r.context.get(Field::RequestId).unwrap()], "r1");
-        assert_eq!(r.context.memory_mb, Num::Value(256));
+        assert_eq!(r.context.memory_mb, 256);
         // Unsent fields stay absent, whatever an empty name would match.
         assert_eq!(r.context.get(Field::Region), None);
         assert_eq!(parse_request(text.as_bytes(), &SCF), Err(Refusal::NotFound));
@@ -808,6 +873,25 @@ mod tests {
         assert_eq!(body, "event larger than 6 MB (6291456 bytes)\n");
     }
 
+    /// A crash report's post writes the same answer as [`Answer::Crash`]'s
+    /// head: the same status and fields (in the order a post needs, the
+    /// length last), so a client reads the same.
+    #[test]
+    fn the_crash_post_head_is_the_crash_answer() {
+        let mut digits = itoa::Buffer::new();
+        let keep = ok(&format!("{POST}\r\n"));
+        let (pieces, keep_open) = answer_head(Answer::Crash, Some(&keep), 40, &mut digits);
+        let fields = |head: String| {
+            let mut lines: Vec<String> = head.split("\r\n").map(String::from).collect();
+            lines[1..].sort();
+            lines
+        };
+        let post = joined(&CRASH_HEAD) + "40\r\n\r\n";
+        assert_eq!(fields(post), fields(joined(&pieces)));
+        assert!(!keep_open);
+        assert!(joined(&CRASH_HEAD).ends_with("Content-Length: "));
+    }
+
     #[test]
     fn continue_only_for_an_awaited_body() {
         let head = |rest: &str| ok(&format!("{POST}Expect: 100-continue\r\n{rest}\r\n"));
@@ -832,7 +916,7 @@ mod tests {
             if let Some(p) = piece {
                 buf.extend_from_slice(p);
             }
-            match f.step(&mut buf, piece.is_none()) {
+            match body_step(&mut f, &mut buf, piece.is_none()) {
                 Ok(BodyStep::Done { len, .. }) => return Ok(buf[..len].to_vec()),
                 Ok(_) => {}
                 Err(e) => return Err(body_refusal(e)),
@@ -871,6 +955,11 @@ mod tests {
         let chunk = format!("100000\r\n{}\r\n", "e".repeat(1 << 20));
         text += &chunk.repeat(7);
         assert_eq!(body(&text, 1 << 16), Err(Some(Refusal::TooLarge)));
+        // And when all of it, its end included, comes in one read.
+        text += "0\r\n\r\n";
+        assert_eq!(body(&text, text.len()), Err(Some(Refusal::TooLarge)));
+        let exact = format!("{POST}Transfer-Encoding: chunked\r\n\r\n600000\r\n{}\r\n0\r\n\r\n", "e".repeat(MAX_EVENT));
+        assert_eq!(body(&exact, exact.len()).map(|b| b.len()), Ok(MAX_EVENT));
         assert_eq!(body_refusal(Fault::TooLarge(1)), Some(Refusal::TooLarge));
     }
 

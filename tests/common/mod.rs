@@ -71,6 +71,7 @@ pub fn package_target_dir(args: &[&str]) -> PathBuf {
             }
             "--minimal" | "--no-default-features" => key.push_str("-minimal"),
             "--pipeline" => key.push_str("-pipeline"),
+            "--image" => key.push_str("-image"),
             _ => {}
         }
     }
@@ -208,6 +209,12 @@ pub fn build(b: &Build) -> PathBuf {
 /// The default (echo demo) release build: SCF's bootstrap.
 pub fn demo() -> PathBuf {
     build(&Build { name: "demo", ..Default::default() })
+}
+
+/// The image build (what `scripts/package --image` builds, with the echo
+/// demo): push mode alone, `--no-default-features --features serve,crash`.
+pub fn image_demo() -> PathBuf {
+    build(&Build { name: "image-demo", no_default_features: true, features: "serve,crash", ..Default::default() })
 }
 
 /// The cargo features of the Lambda variant (what `scripts/package

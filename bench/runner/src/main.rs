@@ -5,7 +5,11 @@
 //! scf-bench --stage DIR --out DIR [--platform scf|lambda] [--quick] [--no-callgrind] [--only ID,ID]
 //!           [--readme FILE] [--cold-runs N] [--warm-n N] [--no-pin]
 //! scf-bench peer scf|lambda PORT N READY_FILE
+//! scf-bench listen BOOTSTRAP FLOOR [RUNS]
 //! ```
+//!
+//! `scf-bench listen` is exec -> listening of `bootstrap serve` against a C
+//! floor, for `bench/listen` ([`listen`]).
 //!
 //! `scf-bench peer` is the peer alone, for `bench/dialects/measure`
 //! ([`callgrind_peer`]).
@@ -26,6 +30,7 @@
 //! into Markdown and SVG. [`sys`] holds the only `unsafe` code.
 
 mod bench;
+mod listen;
 mod peer;
 mod proc;
 mod report;
@@ -103,6 +108,9 @@ fn parse_args() -> Args {
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("peer") {
         callgrind_peer()
+    }
+    if std::env::args().nth(1).as_deref() == Some("listen") {
+        listen::main(&std::env::args().skip(2).collect::<Vec<_>>())
     }
     let args = parse_args();
     let t0 = Instant::now();
