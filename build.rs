@@ -136,7 +136,8 @@ fn publish(arg: &str) {
 /// With `panic = "abort"` nothing ever unwinds, yet the precompiled `core`
 /// and musl's `libc.a` bring `.eh_frame` unwind tables for every function
 /// they contribute (`-C force-unwind-tables=no` would cover only our own
-/// crates): 7,496 bytes of the default build (scripts/size --ablate, 2026-12-01). This linker-script
+/// crates), what `scripts/size --ablate` measures as "build.rs: discard
+/// unwind tables" (docs/size.md, "What each build setting saves"). This linker-script
 /// fragment, added to (not replacing) the default script, discards them,
 /// except in crtbegin*.o/crtend*.o (crtbeginS.o for static-PIE), whose
 /// start-up code refers to its own frame table by symbol. It also drops the

@@ -486,17 +486,71 @@ pub struct Response<'w> {
     _life: core::marker::PhantomData<&'w mut ()>,
 }
 
-impl core::fmt::Display for WriteError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
+impl WriteError {
+    fn text(self) -> &'static str {
+        match self {
             WriteError::TooLarge => "the response would exceed SCF's 6 MB response limit",
             WriteError::NoMemory => "memory ran out for the response (it is within SCF's 6 MB limit)",
-        })
+        }
     }
 }
 
-/// Writes what `e` displays, after discarding what was written so far:
-/// how a Rust handler's `Err(e)` becomes the error message.
+impl core::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
+impl Message for WriteError {
+    fn write_message(&self, out: &mut Response) {
+        let _ = out.write(self.text().as_bytes());
+    }
+}
+
+/// A handler's error that writes its own message, as bytes: what a Rust
+/// handler's `Err` may be instead of a [`core::fmt::Display`] type.
+/// [`handler!`](crate::handler!) writes an error that is a `Message` with
+/// [`Message::write_message`], and any other through its `Display`, which
+/// takes `core::fmt`'s formatting machinery (`core::fmt::write`, the
+/// `Formatter`) into the binary the first time a handler needs it. [`WriteError`] is both, and
+/// written as a `Message`, with the same text.
+pub trait Message {
+    /// Writes the message into `out`, whose body has been reset. A write
+    /// past the response limit is refused, and ends the message there.
+    fn write_message(&self, out: &mut Response);
+}
+
+/// How [`handler!`] turns an `Err(e)` into the error message: what was
+/// written is discarded, then `(&e).__scf_error(out)` picks
+/// [`ViaMessage`] when `e` is a [`Message`], [`ViaDisplay`] for any other
+/// `Display` error (method resolution tries the receiver `&E`, which only
+/// `ViaMessage` takes, before `&&E`).
+#[doc(hidden)]
+pub trait ViaMessage {
+    fn __scf_error(&self, out: &mut Response) -> c_int;
+}
+
+impl<E: Message> ViaMessage for E {
+    fn __scf_error(&self, out: &mut Response) -> c_int {
+        out.reset();
+        self.write_message(out);
+        ERROR
+    }
+}
+
+/// See [`ViaMessage`].
+#[doc(hidden)]
+pub trait ViaDisplay {
+    fn __scf_error(&self, out: &mut Response) -> c_int;
+}
+
+impl<E: core::fmt::Display> ViaDisplay for &E {
+    fn __scf_error(&self, out: &mut Response) -> c_int {
+        write_error(out, *self)
+    }
+}
+
+/// Writes what `e` displays, after discarding what was written so far.
 #[doc(hidden)]
 pub fn write_error(out: &mut Response, e: &dyn core::fmt::Display) -> c_int {
     out.reset();
@@ -544,8 +598,9 @@ impl<'w> Response<'w> {
 /// ```
 ///
 /// The function returns `Ok(())` for a response, or `Err(e)` for an error:
-/// what it wrote is discarded and `e`'s `Display` text is posted as the
-/// error message (`E: core::fmt::Display`; a `&str` will do). Optionally
+/// what it wrote is discarded and `e`'s message is posted as the error
+/// message: what it writes as a [`Message`], or else its `Display` text
+/// (`E: core::fmt::Display`; a `&str` will do). Optionally
 /// `handler!(name, init = init_fn)` with `fn init_fn(&Context, &mut Response)
 /// -> Result<(), E>` adds an init hook, whose `Err(e)` is printed the same
 /// way. A panic in either is reported with its message and location
@@ -568,7 +623,11 @@ macro_rules! handler {
                 let mut out = unsafe { $crate::Response::from_raw(out) };
                 match $name(event, &ctx, &mut out) {
                     Ok(()) => $crate::__private::OK,
-                    Err(e) => $crate::__private::write_error(&mut out, &e),
+                    Err(e) => {
+                        #[allow(unused_imports)]
+                        use $crate::__private::{ViaDisplay as _, ViaMessage as _};
+                        (&e).__scf_error(&mut out)
+                    }
                 }
             }
             $crate::handler!(@init $($init)?);
@@ -604,9 +663,63 @@ macro_rules! handler {
             let mut msg = unsafe { $crate::Response::from_raw(msg) };
             match $init(&ctx, &mut msg) {
                 Ok(()) => $crate::__private::OK,
-                Err(e) => $crate::__private::write_error(&mut msg, &e),
+                Err(e) => {
+                    #[allow(unused_imports)]
+                    use $crate::__private::{ViaDisplay as _, ViaMessage as _};
+                    (&e).__scf_error(&mut msg)
+                }
             }
         }
         const __SCF_INIT: Option<$crate::__private::InitFn> = Some(__scf_init);
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::Buf;
+    use core::mem::MaybeUninit;
+
+    struct Both;
+    impl Message for Both {
+        fn write_message(&self, out: &mut Response) {
+            let _ = out.write(b"as a message");
+        }
+    }
+    impl core::fmt::Display for Both {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str("as displayed")
+        }
+    }
+
+    /// What `handler!` makes of `Err(e)`, in a body that held `partial`.
+    fn posted(partial: &[u8], call: impl FnOnce(&mut Response) -> c_int) -> (c_int, Vec<u8>) {
+        let mut mem = [MaybeUninit::uninit(); 64];
+        let mut buf = Buf::new(&mut mem);
+        let mut w = Writer::new(&mut buf);
+        // SAFETY: the writer lives for the call and is used through `out` only.
+        let mut out = unsafe { Response::from_raw(&mut w) };
+        out.write(partial).unwrap();
+        let code = call(&mut out);
+        (code, buf.as_slice().to_vec())
+    }
+
+    /// The autoref choice `handler!` relies on: a `Message` is written as
+    /// one, even when it is also `Display`; any other error is displayed,
+    /// in generic code too.
+    #[test]
+    // `(&e)` as `handler!` writes it: the borrow is what picks the trait.
+    #[allow(clippy::needless_borrow)]
+    fn an_error_is_written_as_a_message_if_it_is_one_else_displayed() {
+        use crate::__private::{ViaDisplay as _, ViaMessage as _};
+        fn generic<E: core::fmt::Display>(e: E, out: &mut Response) -> c_int {
+            (&e).__scf_error(out)
+        }
+        assert_eq!(posted(b"cut", |out| (&Both).__scf_error(out)), (ERROR, b"as a message".to_vec()));
+        assert_eq!(posted(b"cut", |out| (&"a str").__scf_error(out)), (ERROR, b"a str".to_vec()));
+        assert_eq!(posted(b"cut", |out| generic(Both, out)), (ERROR, b"as displayed".to_vec()));
+        let too_large = WriteError::TooLarge;
+        let want = too_large.to_string().into_bytes();
+        assert_eq!(posted(b"cut", |out| (&too_large).__scf_error(out)), (ERROR, want));
+    }
 }

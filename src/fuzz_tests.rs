@@ -58,7 +58,7 @@ pub fn response_head(input: &[u8]) -> Verdict {
     let mut cuts = [input.len() / 2, input.len().saturating_sub(1), input.len()];
     if let Ok(Some(h)) = &got {
         assert!(0 < h.len && h.len <= input.len(), "head of {} bytes in {}", h.len, input.len());
-        assert!(h.status <= 999, "status {}", h.status);
+        assert!((100..=599).contains(&h.status), "status {}", h.status);
         assert!(!(h.keep_alive && h.framing == Framing::UntilClose), "kept alive without an end: {h:?}");
         // Every value lies inside the head, before its end: the dialects
         // write a NUL over the byte after each. Made a C string, a value
@@ -66,6 +66,10 @@ pub fn response_head(input: &[u8]) -> Verdict {
         // bytes and the one after it change.
         for r in &spans.0 {
             assert!(r.start <= r.end && r.end < h.len, "{r:?} outside a head of {}", h.len);
+            // No blank around a value: `text::parse_digits` takes the
+            // numbers as they are.
+            let v = &input[r.clone()];
+            assert_eq!(crate::text::trim(v), v, "a value with blanks around it");
             let mut buf = input.to_vec();
             let at = wire::Span { start: r.start as u32, end: r.end as u32 };
             let c = crate::dialect::terminate(&mut buf, Some(at)).expect("a value inside the buffer");

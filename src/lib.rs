@@ -7,7 +7,7 @@
 //!
 //! The crate is `no_std` and allocates only to grow its two reused buffers.
 //! Its public API is the handler side only: [`Context`], [`Response`],
-//! [`WriteError`] (alias [`TooLarge`]), [`Platform`], [`handler!`],
+//! [`WriteError`] (alias [`TooLarge`]), [`Message`], [`Platform`], [`handler!`],
 //! [`entry!`], [`log`], [`MAX_RESPONSE`], [`VERSION`] and, with the cargo
 //! feature `std`, `run`; C, Zig and other languages use the functions that
 //! `include/scf_bootstrap.h` declares (`scf_write`, `scf_writer_reset`,
@@ -118,7 +118,7 @@ pub(crate) mod text;
 #[cfg(any(test, fuzzing))]
 mod fuzz_tests;
 
-pub use ffi::{Context, Platform, Response, TooLarge, WriteError, MAX_RESPONSE, VERSION};
+pub use ffi::{Context, Message, Platform, Response, TooLarge, WriteError, MAX_RESPONSE, VERSION};
 #[cfg(feature = "std")]
 pub use std_api::run;
 
@@ -129,7 +129,9 @@ pub use std_api::run;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::crash::{panicked, panicked_plain};
-    pub use crate::ffi::{write_error, Entry, InitFn, RawContext, Record, Str, Writer, ABI_VERSION, OK};
+    pub use crate::ffi::{
+        write_error, Entry, InitFn, RawContext, Record, Str, ViaDisplay, ViaMessage, Writer, ABI_VERSION, OK,
+    };
     pub use crate::runtime::main as runtime_main;
     pub use crate::sys::Args;
 }

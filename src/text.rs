@@ -17,20 +17,23 @@ pub fn trim(mut s: &[u8]) -> &[u8] {
 }
 
 /// A non-empty decimal number that fits in a u64, with optional surrounding
-/// blanks (httparse leaves trailing ones in the value).
+/// blanks (an environment setting, a resolv.conf option).
+// Unused in the SCF build without `resolve` or `serve` (its numbers are all
+// field values: `parse_digits`).
+#[allow(dead_code)]
 pub fn parse_decimal(v: &[u8]) -> Option<u64> {
-    let v = trim(v);
-    if v.is_empty() {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &b in v {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    Some(n)
+    parse_digits(trim(v))
+}
+
+/// A non-empty run of decimal digits that fits in a u64, nothing around
+/// it: a field value as httparse hands it over, which has no blank (nor a
+/// fold) before or after it (`fuzz_tests::response_head` checks it).
+pub fn parse_digits(v: &[u8]) -> Option<u64> {
+    let n = v.iter().try_fold(0u64, |n, &b| match b {
+        b'0'..=b'9' => n.checked_mul(10)?.checked_add(u64::from(b - b'0')),
+        _ => None,
+    });
+    n.filter(|_| !v.is_empty())
 }
 
 /// The pieces of `s` between `sep` bytes. (One closure for both
@@ -133,6 +136,29 @@ fn groups(s: &[u8], out: &mut [u8; 16], quad: bool) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_alone() {
+        for (s, want) in [
+            (&b"0"[..], Some(0)),
+            (b"1010", Some(1010)),
+            (b"9999999999999999999", Some(9_999_999_999_999_999_999)),
+            (b"18446744073709551615", Some(u64::MAX)),
+            (b"000000000000000000000018446744073709551615", Some(u64::MAX)),
+            (b"18446744073709551616", None),
+            (b"99999999999999999999", None),
+            (b"", None),
+            (b" 1", None),
+            (b"1 ", None),
+            (b"1\r\n", None),
+            (b"+1", None),
+            (b"1a", None),
+            (b"/", None),
+            (b":", None),
+        ] {
+            assert_eq!(parse_digits(s), want, "{s:?}");
+        }
+    }
 
     #[test]
     fn decimals() {

@@ -198,6 +198,9 @@ fn callgrind(bin: &Path, args: &[&str], env: Vec<(String, String)>, scratch: &Pa
     std::fs::copy(bin, fixed.join("bootstrap")).expect("copy the bootstrap to its fixed-length path");
     let mut cmd = Command::new("setarch");
     cmd.args(["-R", "valgrind", "--tool=callgrind"])
+        // Extra callgrind options for `measure_one` (`--dump-instr=yes`,
+        // for callgrind_annotate by instruction); the figures are the same.
+        .args(std::env::var("SCF_BUDGETS_CALLGRIND").unwrap_or_default().split_whitespace())
         .arg(format!("--callgrind-out-file={}/cg.%p", scratch.display()))
         .arg(format!("--log-file={}/valgrind.%p.log", scratch.display()))
         // Run as ./bootstrap from its directory (as the platforms run it):
