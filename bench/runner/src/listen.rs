@@ -103,11 +103,11 @@ fn check_serves(argv: &[&OsStr]) -> Result<(), String> {
 
 pub fn main(args: &[String]) -> ! {
     let usage = || -> ! {
-        eprintln!("usage: scf-bench listen BOOTSTRAP FLOOR [RUNS]   (RUNS: 200 by default)");
+        eprintln!("usage: scf-bench listen BOOTSTRAP FLOOR [RUNS]   (RUNS: 2000 by default)");
         exit(2)
     };
     let (boot, floor, runs) = match args {
-        [b, f] => (b, f, 200),
+        [b, f] => (b, f, 2000),
         [b, f, n] => (b, f, n.parse().unwrap_or_else(|_| usage())),
         _ => usage(),
     };
