@@ -209,7 +209,12 @@ fn main() {
 /// `path` as seen from directory `dir` when `path` lies under it, else
 /// `path` itself (both relative to the same working directory).
 fn relative_to(path: &Path, dir: &Path) -> String {
-    path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned()
+    let (p, d): (Vec<_>, Vec<_>) = (path.components().collect(), dir.components().collect());
+    let common = p.iter().zip(&d).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    d[common..].iter().for_each(|_| out.push(".."));
+    p[common..].iter().for_each(|c| out.push(c));
+    out.to_string_lossy().into_owned()
 }
 
 /// Every cold-start and warm-path sample, for anyone who wants more than
@@ -427,6 +432,8 @@ mod tests {
         use std::path::Path;
         assert_eq!(super::relative_to(Path::new("bench/report-lambda.md"), Path::new("bench")), "report-lambda.md");
         assert_eq!(super::relative_to(Path::new("bench/report-lambda.md"), Path::new("")), "bench/report-lambda.md");
+        // The figures records, where scripts/bench splices its summary.
+        assert_eq!(super::relative_to(Path::new("bench/report.md"), Path::new("docs/figures")), "../../bench/report.md");
     }
 
     #[test]
