@@ -925,3 +925,70 @@ impl Drop for Terminated {
         let _ = self.0.wait();
     }
 }
+
+/// Copies `from` into `to`, every file and folder below it, leaving out
+/// the paths (relative to `from`) in `skip`.
+fn copy_tree(from: &Path, to: &Path, skip: &[&str], at: &Path) {
+    std::fs::create_dir_all(to.join(at)).unwrap();
+    for entry in std::fs::read_dir(from.join(at)).unwrap() {
+        let rel = at.join(entry.unwrap().file_name());
+        if skip.iter().any(|s| Path::new(s) == rel) {
+            continue;
+        }
+        if from.join(&rel).is_dir() {
+            copy_tree(from, to, skip, &rel);
+        } else {
+            std::fs::copy(from.join(&rel), to.join(&rel)).unwrap();
+        }
+    }
+}
+
+/// Push mode costs the zip function nothing (Cargo.toml, feature
+/// `serve`): the plain build made from a copy of the runtime's package
+/// without src/serve/ is, byte for byte, the plain build made here. The
+/// copy is a workspace of its own (the other members and the test-only
+/// dependencies left out, which the bootstrap does not build), with this
+/// Cargo.lock, so the same crates go in.
+#[test]
+fn the_plain_build_is_the_same_without_the_serve_sources() {
+    let root = root();
+    let copy = scratch("no-serve", "package");
+    for dir in ["src", "include", ".cargo"] {
+        copy_tree(&root, &copy, &["src/serve"], Path::new(dir));
+    }
+    for file in ["build.rs", "Cargo.lock"] {
+        std::fs::copy(root.join(file), copy.join(file)).unwrap();
+    }
+    assert!(!copy.join("src/serve").exists() && copy.join("src/lib.rs").exists());
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let members = "members = [\".\", \"emulator\", \"deploy\", \"cargo-scf\"]";
+    assert!(manifest.contains(members), "Cargo.toml's workspace members changed: update this test");
+    // The [dev-dependencies] table, up to the next table.
+    let dev = manifest.find("\n[dev-dependencies]").expect("a [dev-dependencies] table");
+    let next = manifest[dev + 1..].find("\n[").map_or(manifest.len(), |i| dev + 1 + i);
+    let manifest = format!("{}{}", &manifest[..dev], &manifest[next..]).replace(members, "members = [\".\"]");
+    std::fs::write(copy.join("Cargo.toml"), manifest).unwrap();
+
+    let target = build_dir("no-serve-release");
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&copy)
+        .args(["build", "--quiet", "--release", "--target", X86_64, "--bin", "bootstrap", "--target-dir"])
+        .arg(&target)
+        .env("SCF_HANDLER_LIBS", "")
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "building the copy without src/serve/ failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let without = std::fs::read(target.join(X86_64).join("release/bootstrap")).unwrap();
+    let with = std::fs::read(demo()).unwrap();
+    assert!(without.len() > 10_000, "{} bytes", without.len());
+    assert!(
+        with == without,
+        "the plain build is {} bytes with src/serve/ and {} without: push mode costs the zip build bytes",
+        with.len(),
+        without.len()
+    );
+}
