@@ -461,7 +461,8 @@ impl Server<'_, '_, '_> {
 /// with no request.
 fn context<'a>(meta: &Meta, received: &'a [u8], strings: Option<&[Option<Range<usize>>; 5]>) -> RawContext<'a> {
     let got = |i: usize| strings.and_then(|s| s.get(i).cloned().flatten()).and_then(|r| received.get(r));
-    let or = |i: usize, env: Option<&'static CStr>| got(i).map_or(Str::from_cstr(env), Str::nul_terminated);
+    // The environment's value only where the event has none (measured then).
+    let or = |i: usize, env: Option<&'static CStr>| got(i).map_or_else(|| Str::from_cstr(env), Str::nul_terminated);
     RawContext {
         size: core::mem::size_of::<RawContext>() as u32,
         abi_version: ffi::ABI_VERSION,
