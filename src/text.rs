@@ -20,7 +20,7 @@ pub fn trim(mut s: &[u8]) -> &[u8] {
 /// blanks (an environment setting, a resolv.conf option).
 // Unused in the SCF build without `resolve` or `serve` (its numbers are all
 // field values: `parse_digits`).
-#[allow(dead_code)]
+#[cfg_attr(not(any(feature = "lambda", feature = "resolve", feature = "serve")), allow(dead_code))]
 pub fn parse_decimal(v: &[u8]) -> Option<u64> {
     parse_digits(trim(v))
 }
