@@ -3,8 +3,9 @@
 //! the handler call with its crash-report scene published, refused writes
 //! and a failure without a message turned into words. No dialect and no
 //! transport: the pull loop ([`crate::runtime`]) calls this between a
-//! dialect's `next` and its `respond`, and a push server would call it
-//! between reading a request and writing the response.
+//! dialect's `next` and its `respond`, and push mode's server
+//! (`src/serve/`, feature `serve`) between reading a request and writing
+//! the response.
 
 use crate::crash::{self, Act, Post, Scene};
 use crate::diag::{msg, put, Arg, Line};
