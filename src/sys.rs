@@ -531,19 +531,29 @@ mod server {
     /// `poll(2)` for input on `listener` and each open connection of
     /// `conns` (the first [`MAX_POLLED`]), without a time limit: which are
     /// readable (or closed, or failed), as a mask: bit 0 the listener, bit
-    /// `i + 1` `conns[i]`. An interrupted call is an empty mask.
+    /// `i + 1` `conns[i]`. An interrupted call is an empty mask. The caller
+    /// passes the slots in use (`conns` ends where no open one follows):
+    /// only those are set up and read back.
+    #[inline(never)]
     pub fn poll_readable(listener: &OwnedFd, conns: &[Option<OwnedFd>]) -> u64 {
-        let none = libc::pollfd { fd: -1, events: 0, revents: 0 };
-        let mut fds = [none; MAX_POLLED + 1];
-        // Up to the last open connection: the usual one or two.
-        let n = conns.iter().take(MAX_POLLED).rposition(Option::is_some).map_or(1, |i| i + 2);
-        let on = |fd: &OwnedFd| libc::pollfd { fd: fd.0, events: libc::POLLIN, revents: 0 };
-        let all = core::iter::once(Some(listener)).chain(conns.iter().map(Option::as_ref));
-        for (p, fd) in fds.iter_mut().zip(all).take(n) {
+        let conns = conns.get(..MAX_POLLED).unwrap_or(conns);
+        let n = conns.len() + 1;
+        // Only the first n are written and handed over: setting up all of
+        // them took more instructions than the rest of the call.
+        let mut fds = [const { MaybeUninit::<libc::pollfd>::uninit() }; MAX_POLLED + 1];
+        let on = |fd: Option<&OwnedFd>| match fd {
+            Some(fd) => libc::pollfd { fd: fd.0, events: libc::POLLIN, revents: 0 },
             // A negative descriptor is skipped by the kernel.
-            *p = fd.map_or(none, on);
+            None => libc::pollfd { fd: -1, events: 0, revents: 0 },
+        };
+        let all = core::iter::once(Some(listener)).chain(conns.iter().map(Option::as_ref));
+        for (p, fd) in fds.iter_mut().zip(all) {
+            p.write(on(fd));
         }
-        let fds = fds.get_mut(..n).unwrap_or_default();
+        // SAFETY: the loop wrote the first n entries (n <= MAX_POLLED + 1:
+        // one for the listener, one for each of at most MAX_POLLED conns),
+        // and pollfd has no invalid bit patterns once written.
+        let fds = unsafe { core::slice::from_raw_parts_mut(fds.as_mut_ptr().cast::<libc::pollfd>(), n) };
         if poll(fds, -1) <= 0 {
             return 0;
         }

@@ -630,17 +630,19 @@ fn sizes_and_instructions_are_within_their_budgets() {
     assert!(over.is_empty(), "{}", over.join("\n"));
 }
 
-/// `SCF_BUDGETS_BIN=path [SCF_BUDGETS_API=lambda] cargo test --test budgets
-/// -- --ignored measure_one`: the instruction counts of one binary, its
-/// callgrind profiles kept in target/it/budgets/one/ for callgrind_annotate.
+/// `SCF_BUDGETS_BIN=path [SCF_BUDGETS_API=lambda|serve] cargo test --test
+/// budgets -- --ignored measure_one`: the instruction counts of one binary
+/// (`serve`: pushed to `bin serve`), its callgrind profiles kept in
+/// target/it/budgets/one/ for callgrind_annotate.
 #[test]
 #[ignore]
 fn measure_one() {
     let bin = PathBuf::from(std::env::var("SCF_BUDGETS_BIN").expect("SCF_BUDGETS_BIN"));
     let api = match std::env::var("SCF_BUDGETS_API").as_deref() {
-        Ok("lambda") => Api::Lambda,
-        _ => Api::Scf,
+        Ok("lambda") => Some(Api::Lambda),
+        Ok("serve") => None,
+        _ => Some(Api::Scf),
     };
-    let (cold, warm) = cold_and_warm(&bin, Some(api), "one");
+    let (cold, warm) = cold_and_warm(&bin, api, "one");
     eprintln!("{}: cold {cold}, warm {warm}", bin.display());
 }

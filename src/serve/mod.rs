@@ -171,6 +171,7 @@ fn start(rx: Buf, tx: &mut Buf) -> Result<Infallible, Stop> {
         conns: [const { None }; MAX_CONNS],
         used: [0; MAX_CONNS],
         tick: 0,
+        high: 0,
         warned: false,
         rx,
         tx,
@@ -227,6 +228,9 @@ struct Server<'b, 't, 'u> {
     /// go), which is never read for a request again.
     used: [u64; MAX_CONNS],
     tick: u64,
+    /// The slots in use so far: `conns[high..]` have never held a
+    /// connection, and `poll` watches only the ones before.
+    high: usize,
     /// An accept failure was told on stderr.
     warned: bool,
     /// The request being served: its head, its body (de-chunked in place),
@@ -241,11 +245,14 @@ struct Server<'b, 't, 'u> {
 impl Server<'_, '_, '_> {
     fn run(&mut self) -> ! {
         loop {
-            let ready = sys::poll_readable(&self.listener, &self.conns);
-            for i in 0..MAX_CONNS {
-                if ready & (2 << i) != 0 {
-                    self.serve_conn(i);
-                }
+            let used = self.conns.get(..self.high).unwrap_or_default();
+            let ready = sys::poll_readable(&self.listener, used);
+            // The readable connections, lowest slot first.
+            let mut conns = ready >> 1;
+            while conns != 0 {
+                let i = conns.trailing_zeros() as usize;
+                conns &= conns - 1;
+                self.serve_conn(i);
             }
             if ready & 1 != 0 {
                 self.accept_all();
@@ -432,6 +439,7 @@ impl Server<'_, '_, '_> {
         if let (Some(slot), Some(used)) = (self.conns.get_mut(i), self.used.get_mut(i)) {
             *slot = Some(fd);
             *used = self.tick;
+            self.high = self.high.max(i + 1);
         }
     }
 
