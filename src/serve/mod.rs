@@ -85,8 +85,7 @@ use crate::{address, text};
 use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
 use core::mem::MaybeUninit;
-use core::ops::Range;
-use wire::{Answer, BodyStep, Field, Refusal, Request};
+use wire::{Answer, BodyStep, Context, Field, Refusal, Request};
 
 /// Where `bootstrap serve` listens unless `SCF_BOOTSTRAP_LISTEN` says
 /// otherwise: SCF's port on every address ("0.0.0.0:9000 or *:9000").
@@ -163,7 +162,7 @@ fn start(rx: Buf, tx: &mut Buf) -> Result<Infallible, Stop> {
     sys::open_stdio().map_err(|e| Stop::Fatal(Fatal::Stdio(e)))?;
     sys::set_options(&listener, wire::BODY_IDLE_MS, SEND_IDLE_MS).map_err(|e| Stop::Listen(at, e))?;
     let meta = Meta { name: env.function_name, namespace: env.namespace, version: env.version, region: env.region };
-    let ctx = context(&meta, &[], None);
+    let ctx = context(&meta, None);
     let entry = invoke::start(settings.handler.map(CStr::to_bytes), &ctx, tx, None).map_err(Stop::Fatal)?;
     invoke::arm_after_ready(entry);
     let mut server = Server {
@@ -347,16 +346,14 @@ impl Server<'_, '_, '_> {
             sys::send_all(conn, &[wire::CONTINUE]).map_err(|_| End::Close)?;
         }
         let (len, end) = self.body(conn, req)?;
+        // The event's strings made C strings in place: the byte after a
+        // value is a blank or the line's end, in the head already parsed.
         let received = self.rx.as_mut_slice();
-        let mut c_string = |f: Field| {
-            let r = req.context.get(f)?;
-            // The byte after a value is a blank or the line's end, in the
-            // head already parsed.
-            *received.get_mut(r.end)? = 0;
-            Some(r.start..r.end + 1)
-        };
-        let strings = [Field::RequestId, Field::FunctionName, Field::Namespace, Field::FunctionVersion, Field::Region]
-            .map(&mut c_string);
+        for f in [Field::RequestId, Field::FunctionName, Field::Namespace, Field::FunctionVersion, Field::Region] {
+            if let Some(b) = req.context.get(f).and_then(|r| received.get_mut(r.end)) {
+                *b = 0;
+            }
+        }
         let deadline_ms = match req.context.timeout_ms {
             0 => 0,
             ms => sys::realtime_ms().saturating_add(ms),
@@ -366,7 +363,7 @@ impl Server<'_, '_, '_> {
             memory_limit_mb: req.context.memory_mb,
             time_limit_ms: req.context.timeout_ms,
             deadline_ms,
-            ..context(&self.meta, received, Some(&strings))
+            ..context(&self.meta, Some((&req.context, received)))
         };
         let event = received.get(req.len..req.len + len).unwrap_or_default();
         let post =
@@ -463,25 +460,27 @@ impl Server<'_, '_, '_> {
     }
 }
 
-/// The context of an event whose strings (request id, function name,
-/// namespace, version, region, as NUL-terminated ranges of `received`) are
-/// `strings`, each absent one the environment's; `None`: the init hook's,
-/// with no request.
-fn context<'a>(meta: &Meta, received: &'a [u8], strings: Option<&[Option<Range<usize>>; 5]>) -> RawContext<'a> {
-    let got = |i: usize| strings.and_then(|s| s.get(i).cloned().flatten()).and_then(|r| received.get(r));
-    // The environment's value only where the event has none (measured then).
-    let or = |i: usize, env: Option<&'static CStr>| got(i).map_or_else(|| Str::from_cstr(env), Str::nul_terminated);
+/// The context of an event whose strings (made C strings in place) are
+/// those `event`'s context locates in the head it was parsed from, each
+/// absent one the environment's; `None`: the init hook's, with no event.
+fn context<'a>(meta: &Meta, event: Option<(&Context, &'a [u8])>) -> RawContext<'a> {
+    let text = |f: Field, env: Option<&'static CStr>| {
+        let with_nul = event.and_then(|(c, head)| c.get(f).and_then(|r| head.get(r.start..r.end + 1)));
+        // The environment's value only where the event has none (measured
+        // then).
+        with_nul.map_or_else(|| Str::from_cstr(env), Str::nul_terminated)
+    };
     RawContext {
         size: core::mem::size_of::<RawContext>() as u32,
         abi_version: ffi::ABI_VERSION,
-        request_id: or(0, Some(c"")),
+        request_id: text(Field::RequestId, Some(c"")),
         memory_limit_mb: 0,
         time_limit_ms: 0,
         deadline_ms: 0,
-        function_name: or(1, meta.name),
-        function_namespace: or(2, meta.namespace),
-        function_version: or(3, meta.version),
-        region: or(4, meta.region),
+        function_name: text(Field::FunctionName, meta.name),
+        function_namespace: text(Field::Namespace, meta.namespace),
+        function_version: text(Field::FunctionVersion, meta.version),
+        region: text(Field::Region, meta.region),
         platform: ffi::PLATFORM_SCF,
         reserved: 0,
         function_arn: Str::NONE,
