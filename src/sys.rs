@@ -525,6 +525,25 @@ mod server {
         unsafe { syscall!(libc::SYS_shutdown, fd.0, libc::SHUT_WR) };
     }
 
+    /// The server's first receive and send memory (8 and 4 KiB): `.bss`,
+    /// so no bytes in the file, no stack frame to probe on the way to
+    /// listening, and no page touched before a request is served.
+    static mut SERVER_MEMORY: ([MaybeUninit<u8>; 8 << 10], [MaybeUninit<u8>; 4 << 10]) =
+        ([MaybeUninit::uninit(); 8 << 10], [MaybeUninit::uninit(); 4 << 10]);
+    static SERVER_MEMORY_TAKEN: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+    /// [`SERVER_MEMORY`], to the first caller; later ones get none (and
+    /// their buffers start on the heap).
+    pub fn server_memory() -> (&'static mut [MaybeUninit<u8>], &'static mut [MaybeUninit<u8>]) {
+        if SERVER_MEMORY_TAKEN.swap(true, core::sync::atomic::Ordering::Relaxed) {
+            return (&mut [], &mut []);
+        }
+        // SAFETY: the flag, set once and never cleared, lets only this one
+        // call make a reference to the static, which nothing else names.
+        let (rx, tx) = unsafe { &mut *core::ptr::addr_of_mut!(SERVER_MEMORY) };
+        (rx, tx)
+    }
+
     /// The most connections [`poll_readable`] watches besides the listener.
     pub const MAX_POLLED: usize = 63;
 

@@ -84,7 +84,6 @@ use crate::sys::{self, Buf, Errno, OwnedFd, SockAddr};
 use crate::{address, text};
 use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
-use core::mem::MaybeUninit;
 use wire::{Answer, BodyStep, Context, Field, Refusal, Request};
 
 /// Where `bootstrap serve` listens unless `SCF_BOOTSTRAP_LISTEN` says
@@ -137,10 +136,11 @@ enum Stop {
 /// start is one line on stderr and status 1.
 pub fn main() -> c_int {
     // As the pull loop's: typical events and answers never touch the heap.
-    let mut rx_mem = [const { MaybeUninit::uninit() }; 8 << 10];
-    let mut tx_mem = [const { MaybeUninit::uninit() }; 4 << 10];
-    let mut tx = Buf::new(&mut tx_mem);
-    let Err(stop) = start(Buf::new(&mut rx_mem), &mut tx);
+    // (In .bss rather than on the stack: a 12 KiB frame is probed a page
+    // at a time on entry, page faults before listening.)
+    let (rx_mem, tx_mem) = sys::server_memory();
+    let mut tx = Buf::new(tx_mem);
+    let Err(stop) = start(Buf::new(rx_mem), &mut tx);
     match stop {
         Stop::Fatal(f) => fatal::describe(f, &Host::none(), tx.as_slice()).emit(),
         Stop::Listen(at, e) => msg!("cannot listen on {}: {}", Arg::Quoted(at), Arg::Errno(e)).emit(),
