@@ -171,7 +171,7 @@ pub fn split_api(value: &[u8]) -> Result<ApiParts<'_>, &'static str> {
     };
     match colon.and_then(|i| authority.split_at_checked(i)) {
         // An IPv6 host without brackets would be ambiguous with its port.
-        Some((host, [b':', port @ ..])) if host.first() == Some(&b'[') || !host.contains(&b':') => {
+        Some((host, [b':', port @ ..])) if host.first() == Some(&b'[') || memchr::memchr(b':', host).is_none() => {
             Ok((host, port, prefix))
         }
         _ => Err(FORMS),

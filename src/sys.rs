@@ -1076,6 +1076,7 @@ impl<'a> Buf<'a> {
     /// Appends `data`, growing to no more than `limit` bytes when the
     /// result fits in it (a response body never needs more than SCF's
     /// limit, so a 6 MB one takes 6 MiB rather than 8).
+    #[inline(always)]
     pub fn extend_within(&mut self, data: &[u8], limit: usize) -> Result<(), Errno> {
         // No overflow: len <= cap and data.len() are both sizes of memory
         // that exists, each at most isize::MAX.

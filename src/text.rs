@@ -29,11 +29,20 @@ pub fn parse_decimal(v: &[u8]) -> Option<u64> {
 /// it: a field value as httparse hands it over, which has no blank (nor a
 /// fold) before or after it (`fuzz_tests::response_head` checks it).
 pub fn parse_digits(v: &[u8]) -> Option<u64> {
-    let n = v.iter().try_fold(0u64, |n, &b| match b {
-        b'0'..=b'9' => n.checked_mul(10)?.checked_add(u64::from(b - b'0')),
-        _ => None,
-    });
-    n.filter(|_| !v.is_empty())
+    let mut n = 0u64;
+    for (i, &b) in v.iter().enumerate() {
+        let d = u64::from(b.wrapping_sub(b'0'));
+        if d > 9 {
+            return None;
+        }
+        // The first 19 digits cannot overflow (10^19 - 1 < 2^64): only a
+        // longer run (leading zeros, or a number too large) is checked.
+        n = match i < 19 {
+            true => n * 10 + d,
+            false => n.checked_mul(10)?.checked_add(d)?,
+        };
+    }
+    (!v.is_empty()).then_some(n)
 }
 
 /// The pieces of `s` between `sep` bytes. (One closure for both
