@@ -45,12 +45,6 @@ pub fn parse_digits(v: &[u8]) -> Option<u64> {
     (!v.is_empty()).then_some(n)
 }
 
-/// The pieces of `s` between `sep` bytes. (One closure for both
-/// separators: one copy of the splitting code.)
-fn pieces(s: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
-    s.split(move |&b| b == sep)
-}
-
 /// An IPv4 literal as musl's `inet_pton` reads it: four dot-separated
 /// decimal parts, each 0 to 255 without a leading zero.
 pub fn parse_ipv4(s: &[u8]) -> Option<[u8; 4]> {
@@ -129,7 +123,7 @@ fn groups(s: &[u8], out: &mut [u8; 16], quad: bool) -> Option<usize> {
         return Some(0);
     }
     let mut n = 0;
-    let mut items = pieces(s, b':').peekable();
+    let mut items = s.split(|&b| b == b':').peekable();
     while let Some(item) = items.next() {
         // Not `contains`: its generic search is 199 bytes of code.
         #[allow(clippy::manual_contains)]
